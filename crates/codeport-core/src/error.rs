@@ -1,0 +1,179 @@
+//! The one domain error type. Each variant has a stable machine code; the HTTP status and
+//! the wire body are chosen at the edge, once per wire family.
+
+use std::fmt;
+
+/// What kind of thing was not found; part of the stable error code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotFoundKind {
+    Workspace,
+    Member,
+    CodeSource,
+    User,
+    AccessKey,
+    Token,
+    Organization,
+    Role,
+}
+
+impl NotFoundKind {
+    /// The stable code of a not-found error of this kind, as PAI names them.
+    pub fn code(self) -> &'static str {
+        match self {
+            NotFoundKind::Workspace => "WorkspaceNotFound",
+            NotFoundKind::Member => "MemberNotFound",
+            NotFoundKind::CodeSource => "CodeSourceNotFound",
+            NotFoundKind::User => "UserNotFound",
+            NotFoundKind::AccessKey => "AccessKeyNotFound",
+            NotFoundKind::Token => "TokenNotFound",
+            NotFoundKind::Organization => "OrganizationNotFound",
+            NotFoundKind::Role => "RoleNotFound",
+        }
+    }
+
+    /// A human word for messages.
+    pub fn noun(self) -> &'static str {
+        match self {
+            NotFoundKind::Workspace => "workspace",
+            NotFoundKind::Member => "member",
+            NotFoundKind::CodeSource => "code source",
+            NotFoundKind::User => "user",
+            NotFoundKind::AccessKey => "AccessKey",
+            NotFoundKind::Token => "token",
+            NotFoundKind::Organization => "organization",
+            NotFoundKind::Role => "role",
+        }
+    }
+}
+
+/// Why a signed request was refused. Each variant is its own stable code so that a client
+/// (and an operator reading logs) can tell a clock problem from a wrong secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// No Authorization header at all.
+    MissingAuthorization,
+    /// An Authorization header that is not `ACS3-HMAC-SHA256 Credential=..,SignedHeaders=..,Signature=..`.
+    MalformedAuthorization,
+    /// A header the signature scheme requires is missing (x-acs-date, nonce, content hash).
+    MissingSignatureHeader,
+    /// The AccessKey id is unknown.
+    AccessKeyNotFound,
+    /// The AccessKey exists but is disabled.
+    AccessKeyDisabled,
+    /// The recomputed signature differs.
+    SignatureMismatch,
+    /// x-acs-date is malformed or too far from the server clock.
+    IllegalTimestamp,
+    /// The nonce was already used by this AccessKey within the window.
+    NonceUsed,
+    /// x-acs-content-sha256 does not match the body received.
+    ContentHashMismatch,
+    /// STS tokens, bearer tokens or another algorithm: not supported yet.
+    UnsupportedCredential,
+}
+
+impl AuthFailure {
+    /// Stable code; official Alibaba Cloud common codes where they exist.
+    pub fn code(self) -> &'static str {
+        match self {
+            AuthFailure::MissingAuthorization => "MissingAuthorization",
+            AuthFailure::MalformedAuthorization => "InvalidAuthorization",
+            AuthFailure::MissingSignatureHeader => "MissingSignatureHeader",
+            AuthFailure::AccessKeyNotFound => "InvalidAccessKeyId.NotFound",
+            AuthFailure::AccessKeyDisabled => "InvalidAccessKeyId.Inactive",
+            AuthFailure::SignatureMismatch => "SignatureDoesNotMatch",
+            AuthFailure::IllegalTimestamp => "IllegalTimestamp",
+            AuthFailure::NonceUsed => "SignatureNonceUsed",
+            AuthFailure::ContentHashMismatch => "ContentSha256Mismatch",
+            AuthFailure::UnsupportedCredential => "UnsupportedCredentialType",
+        }
+    }
+
+    /// A message safe to show: it never contains the secret or the expected signature.
+    pub fn message(self) -> &'static str {
+        match self {
+            AuthFailure::MissingAuthorization => "The request is not signed: the Authorization header is missing.",
+            AuthFailure::MalformedAuthorization => "The Authorization header is malformed; expected ACS3-HMAC-SHA256 Credential=...,SignedHeaders=...,Signature=....",
+            AuthFailure::MissingSignatureHeader => "A header required by ACS3-HMAC-SHA256 is missing or not signed (x-acs-date, x-acs-signature-nonce, x-acs-content-sha256, host).",
+            AuthFailure::AccessKeyNotFound => "The specified AccessKey ID does not exist.",
+            AuthFailure::AccessKeyDisabled => "The specified AccessKey is disabled.",
+            AuthFailure::SignatureMismatch => "The request signature does not conform to Alibaba Cloud standards.",
+            AuthFailure::IllegalTimestamp => "The x-acs-date header is malformed or more than 15 minutes away from the server time.",
+            AuthFailure::NonceUsed => "The x-acs-signature-nonce has already been used.",
+            AuthFailure::ContentHashMismatch => "x-acs-content-sha256 does not match the SHA-256 of the request body.",
+            AuthFailure::UnsupportedCredential => "Only AccessKey credentials signed with ACS3-HMAC-SHA256 are supported (no STS or bearer tokens yet).",
+        }
+    }
+}
+
+/// The domain error. Messages never carry secrets.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// A required parameter is absent.
+    #[error("{field} is mandatory for this action.")]
+    MissingParameter { field: String },
+    /// A parameter is present but not acceptable.
+    #[error("The parameter {field} is invalid: {reason}")]
+    InvalidParameter { field: String, reason: String },
+    /// The thing does not exist, or the caller may not see it (the two are indistinguishable on purpose).
+    #[error("The {} {id} does not exist.", kind.noun())]
+    NotFound { kind: NotFoundKind, id: String },
+    /// A unique name or membership already exists.
+    #[error("{what} already exists.")]
+    AlreadyExists { code: &'static str, what: String },
+    /// The caller may see the resource but not do this to it.
+    #[error("You are not authorized to {action}.")]
+    Forbidden { action: String },
+    /// The operation is refused in the resource's current state.
+    #[error("{message}")]
+    OperationDenied { code: &'static str, message: String },
+    /// Signature or credential problems.
+    #[error("{}", .0.message())]
+    Auth(AuthFailure),
+    /// The body is larger than the configured limit.
+    #[error("The request body exceeds the limit of {limit} bytes.")]
+    PayloadTooLarge { limit: usize },
+    /// Something failed inside codeport; the detail goes to the log, not to the caller.
+    #[error("An internal error occurred; see the server log for request details.")]
+    Internal { detail: String },
+}
+
+impl Error {
+    /// The stable machine code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::MissingParameter { .. } => "MissingParameter",
+            Error::InvalidParameter { .. } => "InvalidParameter",
+            Error::NotFound { kind, .. } => kind.code(),
+            Error::AlreadyExists { code, .. } => code,
+            Error::Forbidden { .. } => "NoPermission",
+            Error::OperationDenied { code, .. } => code,
+            Error::Auth(f) => f.code(),
+            Error::PayloadTooLarge { .. } => "RequestEntityTooLarge",
+            Error::Internal { .. } => "InternalError",
+        }
+    }
+
+    /// Shorthand for an invalid-parameter error.
+    pub fn invalid(field: impl Into<String>, reason: impl fmt::Display) -> Self {
+        Error::InvalidParameter { field: field.into(), reason: reason.to_string() }
+    }
+
+    /// Shorthand for a missing-parameter error.
+    pub fn missing(field: impl Into<String>) -> Self {
+        Error::MissingParameter { field: field.into() }
+    }
+
+    /// Shorthand for a not-found error.
+    pub fn not_found(kind: NotFoundKind, id: impl Into<String>) -> Self {
+        Error::NotFound { kind, id: id.into() }
+    }
+
+    /// Shorthand for an internal error; `detail` is logged, never sent.
+    pub fn internal(detail: impl fmt::Display) -> Self {
+        Error::Internal { detail: detail.to_string() }
+    }
+}
+
+/// Result with the domain error.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
