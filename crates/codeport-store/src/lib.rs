@@ -1,1 +1,144 @@
-//! placeholder
+//! codeport's persistence. One [`Store`] trait whose methods are exactly the queries the
+//! services need, implemented twice: SQLite through rusqlite (the embedded default; reads
+//! run inline on a read-only connection per worker thread, writes on one writer
+//! connection off the async workers) and PostgreSQL through tokio-postgres (for several
+//! stateless replicas). Both pass one behavioural test suite. No business rules live here:
+//! callers pass already-validated values and decide what a result means.
+
+mod nonce;
+mod sql;
+mod postgres;
+mod records;
+mod sqlite;
+
+pub use nonce::NonceCache;
+pub use postgres::PostgresStore;
+pub use records::*;
+pub use sqlite::SqliteStore;
+
+use async_trait::async_trait;
+use codeport_core::timefmt::Millis;
+use std::sync::Arc;
+
+/// A storage failure. Unique violations are distinguished so services can turn them into
+/// a precise "already exists"; everything else is an internal error.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint (name given when the backend reports it) was violated.
+    #[error("unique constraint violated: {0}")]
+    Unique(String),
+    /// The database failed or is unreachable.
+    #[error("database error: {0}")]
+    Backend(String),
+}
+
+impl From<StoreError> for codeport_core::Error {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unique(what) => codeport_core::Error::AlreadyExists { code: "AlreadyExists", what },
+            StoreError::Backend(d) => codeport_core::Error::internal(d),
+        }
+    }
+}
+
+/// Result of a store call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Every query codeport runs. Methods take validated values; listing methods return one
+/// page and the total count of matches.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which backend this is, for logs.
+    fn backend(&self) -> &'static str;
+
+    // --- identity -------------------------------------------------------------------
+    /// True when no organization exists yet (first start).
+    async fn is_empty(&self) -> StoreResult<bool>;
+    /// Creates the first organization, its owner, one AccessKey and one token, atomically.
+    async fn bootstrap(&self, org: &Organization, owner: &User, key: &AccessKey, token: &PersonalAccessToken) -> StoreResult<()>;
+    /// The organization with this name.
+    async fn organization_by_name(&self, name: &str) -> StoreResult<Option<Organization>>;
+    /// The organization with this id.
+    async fn organization(&self, id: &str) -> StoreResult<Option<Organization>>;
+    /// Creates a user and its membership in its default organization, atomically.
+    async fn create_user(&self, user: &User, role: OrgRole) -> StoreResult<()>;
+    /// The user with this id.
+    async fn user(&self, id: &str) -> StoreResult<Option<User>>;
+    /// The user with this login name (case-insensitive).
+    async fn user_by_name(&self, name: &str) -> StoreResult<Option<User>>;
+    /// The user's role in an organization, if a member.
+    async fn org_role(&self, organization_id: &str, user_id: &str) -> StoreResult<Option<OrgRole>>;
+    /// Adds an AccessKey.
+    async fn create_access_key(&self, key: &AccessKey) -> StoreResult<()>;
+    /// The AccessKey with this id (hot path: every signed request).
+    async fn access_key(&self, id: &str) -> StoreResult<Option<AccessKey>>;
+    /// A user's AccessKeys.
+    async fn list_access_keys(&self, user_id: &str) -> StoreResult<Vec<AccessKey>>;
+    /// Enables or disables an AccessKey; false if it does not exist.
+    async fn set_access_key_enabled(&self, id: &str, enabled: bool) -> StoreResult<bool>;
+    /// Deletes an AccessKey; false if it does not exist.
+    async fn delete_access_key(&self, id: &str) -> StoreResult<bool>;
+    /// Adds a personal access token (its hash).
+    async fn create_token(&self, token: &PersonalAccessToken) -> StoreResult<()>;
+    /// A user's tokens.
+    async fn list_tokens(&self, user_id: &str) -> StoreResult<Vec<PersonalAccessToken>>;
+    /// The token with this hash.
+    async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<PersonalAccessToken>>;
+    /// Revokes a token by id; false if it does not exist.
+    async fn revoke_token(&self, id: &str) -> StoreResult<bool>;
+    /// Records a signature nonce for an AccessKey until `expires_at`; false if it was already
+    /// recorded and has not expired (a replay).
+    async fn remember_nonce(&self, access_key_id: &str, nonce: &str, now: Millis, expires_at: Millis) -> StoreResult<bool>;
+
+    // --- workspaces ------------------------------------------------------------------
+    /// Creates a workspace and its first member (the creator, as owner), atomically. The
+    /// workspace becomes the organization's default when it has none.
+    async fn create_workspace(&self, ws: &Workspace, owner: &WorkspaceMember) -> StoreResult<Workspace>;
+    /// The workspace with this id.
+    async fn workspace(&self, id: &str) -> StoreResult<Option<Workspace>>;
+    /// The organization's default workspace.
+    async fn default_workspace(&self, organization_id: &str) -> StoreResult<Option<Workspace>>;
+    /// One page of workspaces and the total.
+    async fn list_workspaces(&self, q: &WorkspaceQuery) -> StoreResult<(Vec<Workspace>, u64)>;
+    /// Updates display name and description; false if the workspace does not exist.
+    async fn update_workspace(&self, id: &str, display_name: &str, description: &str, now: Millis) -> StoreResult<bool>;
+    /// Deletes a workspace with its members and code sources; false if it did not exist.
+    async fn delete_workspace(&self, id: &str) -> StoreResult<bool>;
+    /// Names of the users holding PAI.WorkspaceAdmin or PAI.WorkspaceOwner in the workspace.
+    async fn workspace_admin_names(&self, id: &str) -> StoreResult<Vec<String>>;
+
+    // --- members ---------------------------------------------------------------------
+    /// One member, with user details.
+    async fn member(&self, workspace_id: &str, user_id: &str) -> StoreResult<Option<MemberView>>;
+    /// Adds members, all or none; a duplicate is `StoreError::Unique`.
+    async fn add_members(&self, members: &[WorkspaceMember]) -> StoreResult<()>;
+    /// One page of members and the total.
+    async fn list_members(&self, q: &MemberQuery) -> StoreResult<(Vec<MemberView>, u64)>;
+    /// Removes members, all or none; returns how many were removed.
+    async fn delete_members(&self, workspace_id: &str, user_ids: &[String]) -> StoreResult<u64>;
+    /// Replaces a member's roles (stored form); false if not a member.
+    async fn set_member_roles(&self, workspace_id: &str, user_id: &str, roles: &str) -> StoreResult<bool>;
+
+    // --- code sources ----------------------------------------------------------------
+    /// Inserts a code source.
+    async fn create_code_source(&self, cs: &CodeSource) -> StoreResult<()>;
+    /// The code source with this id (hot path).
+    async fn code_source(&self, id: &str) -> StoreResult<Option<CodeSource>>;
+    /// One page of code sources and the total.
+    async fn list_code_sources(&self, q: &CodeSourceQuery) -> StoreResult<(Vec<CodeSource>, u64)>;
+    /// Overwrites the mutable fields of a code source; false if it does not exist.
+    async fn update_code_source(&self, cs: &CodeSource) -> StoreResult<bool>;
+    /// Deletes a code source; false if it did not exist.
+    async fn delete_code_source(&self, id: &str) -> StoreResult<bool>;
+}
+
+/// Opens the store a database URL names: `postgres://...` or `postgresql://...` for
+/// PostgreSQL, `sqlite://PATH` or a plain path for SQLite. Runs migrations.
+pub async fn open(url: &str) -> StoreResult<Arc<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStore::connect(url).await?))
+    } else {
+        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+        Ok(Arc::new(SqliteStore::open(std::path::Path::new(path)).await?))
+    }
+}

@@ -1,0 +1,89 @@
+-- codeport schema v1 (SQLite). Times are milliseconds since the Unix epoch, UTC.
+CREATE TABLE organizations (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    created_at  INTEGER NOT NULL
+);
+
+CREATE TABLE users (
+    id                       TEXT PRIMARY KEY,
+    name                     TEXT NOT NULL,
+    display_name             TEXT NOT NULL,
+    email                    TEXT NOT NULL DEFAULT '',
+    default_organization_id  TEXT NOT NULL REFERENCES organizations(id),
+    created_at               INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX users_name_ci ON users (lower(name));
+
+CREATE TABLE memberships (
+    organization_id  TEXT NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
+    user_id          TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    role             TEXT NOT NULL,
+    created_at       INTEGER NOT NULL,
+    PRIMARY KEY (organization_id, user_id)
+);
+
+CREATE TABLE access_keys (
+    id            TEXT PRIMARY KEY,
+    user_id       TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    sealed_secret BLOB NOT NULL,
+    enabled       INTEGER NOT NULL,
+    created_at    INTEGER NOT NULL
+);
+CREATE INDEX access_keys_user ON access_keys (user_id);
+
+CREATE TABLE personal_access_tokens (
+    id          TEXT PRIMARY KEY,
+    user_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    token_hash  TEXT NOT NULL UNIQUE,
+    scopes      TEXT NOT NULL DEFAULT '',
+    expires_at  INTEGER,
+    revoked     INTEGER NOT NULL DEFAULT 0,
+    created_at  INTEGER NOT NULL
+);
+CREATE INDEX personal_access_tokens_user ON personal_access_tokens (user_id);
+
+CREATE TABLE workspaces (
+    id               TEXT PRIMARY KEY,
+    organization_id  TEXT NOT NULL REFERENCES organizations(id),
+    name             TEXT NOT NULL,
+    display_name     TEXT NOT NULL,
+    description      TEXT NOT NULL,
+    env_types        TEXT NOT NULL,
+    creator_id       TEXT NOT NULL,
+    is_default       INTEGER NOT NULL,
+    status           TEXT NOT NULL,
+    created_at       INTEGER NOT NULL,
+    modified_at      INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX workspaces_org_name ON workspaces (organization_id, lower(name));
+CREATE INDEX workspaces_org_created ON workspaces (organization_id, created_at);
+
+CREATE TABLE workspace_members (
+    workspace_id  TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    user_id       TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    roles         TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    PRIMARY KEY (workspace_id, user_id)
+);
+CREATE INDEX workspace_members_user ON workspace_members (user_id);
+
+CREATE TABLE code_sources (
+    id                   TEXT PRIMARY KEY,
+    workspace_id         TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    display_name         TEXT NOT NULL,
+    description          TEXT NOT NULL,
+    code_repo            TEXT NOT NULL,
+    code_branch          TEXT NOT NULL,
+    code_commit          TEXT NOT NULL,
+    code_repo_user_name  TEXT NOT NULL,
+    sealed_repo_token    BLOB,
+    mount_path           TEXT NOT NULL,
+    accessibility        TEXT NOT NULL,
+    clone_type           INTEGER NOT NULL,
+    creator_id           TEXT NOT NULL,
+    created_at           INTEGER NOT NULL,
+    modified_at          INTEGER NOT NULL
+);
+CREATE INDEX code_sources_ws_created ON code_sources (workspace_id, created_at);
+CREATE INDEX code_sources_ws_modified ON code_sources (workspace_id, modified_at);

@@ -1,0 +1,335 @@
+//! PostgreSQL backend, for deployments with several stateless replicas. Pooled
+//! tokio-postgres connections; the SQL text is shared with SQLite (see `sql`).
+//! Signature nonces live in a table so a replay is caught by whichever replica it reaches.
+
+use crate::records::*;
+use crate::sql::{self, RowLike, Stmt, P};
+use crate::{Store, StoreError, StoreResult};
+use async_trait::async_trait;
+use codeport_core::timefmt::Millis;
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::NoTls;
+
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
+/// Arbitrary constant: the advisory lock that serializes migrations across replicas.
+const MIGRATION_LOCK: i64 = 0x636f_6465_706f_7274;
+
+/// The PostgreSQL store.
+pub struct PostgresStore {
+    pool: Pool,
+    nonce_inserts: AtomicU64,
+}
+
+fn backend(e: tokio_postgres::Error) -> StoreError {
+    if let Some(db) = e.as_db_error() {
+        if *db.code() == tokio_postgres::error::SqlState::UNIQUE_VIOLATION {
+            return StoreError::Unique(db.constraint().unwrap_or("unique").to_string());
+        }
+        return StoreError::Backend(db.message().to_string());
+    }
+    StoreError::Backend(e.to_string())
+}
+
+fn pool_err(e: deadpool_postgres::PoolError) -> StoreError {
+    StoreError::Backend(format!("connection pool: {e}"))
+}
+
+fn to_sql(params: &[P]) -> Vec<Box<dyn ToSql + Sync + Send>> {
+    params
+        .iter()
+        .map(|p| -> Box<dyn ToSql + Sync + Send> {
+            match p {
+                P::T(s) => Box::new(s.clone()),
+                P::I(i) => Box::new(*i),
+                P::OI(o) => Box::new(*o),
+                P::B(b) => Box::new(*b),
+                P::Bytes(b) => Box::new(b.clone()),
+            }
+        })
+        .collect()
+}
+
+impl RowLike for tokio_postgres::Row {
+    fn text(&self, i: usize) -> String {
+        self.try_get(i).unwrap_or_default()
+    }
+    fn int(&self, i: usize) -> i64 {
+        self.try_get(i).unwrap_or_default()
+    }
+    fn opt_int(&self, i: usize) -> Option<i64> {
+        self.try_get(i).unwrap_or_default()
+    }
+    fn boolean(&self, i: usize) -> bool {
+        self.try_get(i).unwrap_or_default()
+    }
+    fn opt_bytes(&self, i: usize) -> Option<Vec<u8>> {
+        self.try_get(i).unwrap_or_default()
+    }
+}
+
+async fn query_all<C: GenericClient, T>(c: &C, s: Stmt, map: fn(&dyn RowLike) -> T) -> StoreResult<Vec<T>> {
+    let st = c.prepare_cached(&s.sql).await.map_err(backend)?;
+    let params = to_sql(&s.params);
+    let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|b| b.as_ref() as &(dyn ToSql + Sync)).collect();
+    Ok(c.query(&st, &refs).await.map_err(backend)?.iter().map(|r| map(r)).collect())
+}
+
+async fn query_one<C: GenericClient, T>(c: &C, s: Stmt, map: fn(&dyn RowLike) -> T) -> StoreResult<Option<T>> {
+    Ok(query_all(c, s, map).await?.into_iter().next())
+}
+
+async fn exec<C: GenericClient>(c: &C, s: Stmt) -> StoreResult<u64> {
+    let st = c.prepare_cached(&s.sql).await.map_err(backend)?;
+    let params = to_sql(&s.params);
+    let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|b| b.as_ref() as &(dyn ToSql + Sync)).collect();
+    c.execute(&st, &refs).await.map_err(backend)
+}
+
+async fn count<C: GenericClient>(c: &C, s: Stmt) -> StoreResult<u64> {
+    Ok(query_one(c, s, |r| r.int(0)).await?.unwrap_or(0) as u64)
+}
+
+impl PostgresStore {
+    /// Connects to `url` (a `postgres://` URL) and runs migrations under an advisory lock.
+    pub async fn connect(url: &str) -> StoreResult<PostgresStore> {
+        let cfg: tokio_postgres::Config = url.parse().map_err(|e: tokio_postgres::Error| StoreError::Backend(format!("invalid database URL: {e}")))?;
+        let mgr = Manager::from_config(cfg, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(mgr).max_size(16).build().map_err(|e| StoreError::Backend(e.to_string()))?;
+        let store = PostgresStore { pool, nonce_inserts: AtomicU64::new(0) };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        let mut c = self.pool.get().await.map_err(pool_err)?;
+        let tx = c.transaction().await.map_err(backend)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await.map_err(backend)?;
+        tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)").await.map_err(backend)?;
+        for (version, script) in MIGRATIONS {
+            let done = tx.query_opt("SELECT version FROM schema_migrations WHERE version = $1", &[version]).await.map_err(backend)?;
+            if done.is_none() {
+                tx.batch_execute(script).await.map_err(backend)?;
+                tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", &[version, &codeport_core::timefmt::now_millis()])
+                    .await
+                    .map_err(backend)?;
+            }
+        }
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn run(&self, s: Stmt) -> StoreResult<u64> {
+        let c = self.pool.get().await.map_err(pool_err)?;
+        exec(&c, s).await
+    }
+
+    async fn one<T>(&self, s: Stmt, map: fn(&dyn RowLike) -> T) -> StoreResult<Option<T>> {
+        let c = self.pool.get().await.map_err(pool_err)?;
+        query_one(&c, s, map).await
+    }
+
+    async fn all<T>(&self, s: Stmt, map: fn(&dyn RowLike) -> T) -> StoreResult<Vec<T>> {
+        let c = self.pool.get().await.map_err(pool_err)?;
+        query_all(&c, s, map).await
+    }
+
+    /// Runs statements in one transaction; returns each one's affected row count.
+    async fn in_tx(&self, stmts: Vec<Stmt>) -> StoreResult<Vec<u64>> {
+        let mut c = self.pool.get().await.map_err(pool_err)?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let mut out = Vec::with_capacity(stmts.len());
+        for s in stmts {
+            out.push(exec(&tx, s).await?);
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(out)
+    }
+
+    /// A page and its total, read in one REPEATABLE READ snapshot so they agree.
+    async fn page<T>(&self, cnt: Stmt, page: Stmt, map: fn(&dyn RowLike) -> T) -> StoreResult<(Vec<T>, u64)> {
+        let mut c = self.pool.get().await.map_err(pool_err)?;
+        let tx = c.build_transaction().isolation_level(tokio_postgres::IsolationLevel::RepeatableRead).read_only(true).start().await.map_err(backend)?;
+        let rows = query_all(&tx, page, map).await?;
+        let total = count(&tx, cnt).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok((rows, total))
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn is_empty(&self) -> StoreResult<bool> {
+        let c = self.pool.get().await.map_err(pool_err)?;
+        Ok(count(&c, sql::count_orgs()).await? == 0)
+    }
+
+    async fn bootstrap(&self, org: &Organization, owner: &User, key: &AccessKey, token: &PersonalAccessToken) -> StoreResult<()> {
+        self.in_tx(vec![sql::insert_org(org), sql::insert_user(owner), sql::insert_membership(&org.id, &owner.id, OrgRole::Owner, org.created_at), sql::insert_key(key), sql::insert_token(token)])
+            .await
+            .map(drop)
+    }
+
+    async fn organization_by_name(&self, name: &str) -> StoreResult<Option<Organization>> {
+        self.one(sql::org_by_name(name), sql::org_row).await
+    }
+
+    async fn organization(&self, id: &str) -> StoreResult<Option<Organization>> {
+        self.one(sql::org_by_id(id), sql::org_row).await
+    }
+
+    async fn create_user(&self, user: &User, role: OrgRole) -> StoreResult<()> {
+        self.in_tx(vec![sql::insert_user(user), sql::insert_membership(&user.default_organization_id, &user.id, role, user.created_at)]).await.map(drop)
+    }
+
+    async fn user(&self, id: &str) -> StoreResult<Option<User>> {
+        self.one(sql::user_by_id(id), sql::user_row).await
+    }
+
+    async fn user_by_name(&self, name: &str) -> StoreResult<Option<User>> {
+        self.one(sql::user_by_name(name), sql::user_row).await
+    }
+
+    async fn org_role(&self, organization_id: &str, user_id: &str) -> StoreResult<Option<OrgRole>> {
+        self.one(sql::org_role(organization_id, user_id), |r| OrgRole::from_stored(&r.text(0))).await
+    }
+
+    async fn create_access_key(&self, key: &AccessKey) -> StoreResult<()> {
+        self.run(sql::insert_key(key)).await.map(drop)
+    }
+
+    async fn access_key(&self, id: &str) -> StoreResult<Option<AccessKey>> {
+        self.one(sql::key_by_id(id), sql::key_row).await
+    }
+
+    async fn list_access_keys(&self, user_id: &str) -> StoreResult<Vec<AccessKey>> {
+        self.all(sql::keys_of_user(user_id), sql::key_row).await
+    }
+
+    async fn set_access_key_enabled(&self, id: &str, enabled: bool) -> StoreResult<bool> {
+        Ok(self.run(sql::set_key_enabled(id, enabled)).await? > 0)
+    }
+
+    async fn delete_access_key(&self, id: &str) -> StoreResult<bool> {
+        Ok(self.run(sql::delete_key(id)).await? > 0)
+    }
+
+    async fn create_token(&self, token: &PersonalAccessToken) -> StoreResult<()> {
+        self.run(sql::insert_token(token)).await.map(drop)
+    }
+
+    async fn list_tokens(&self, user_id: &str) -> StoreResult<Vec<PersonalAccessToken>> {
+        self.all(sql::tokens_of_user(user_id), sql::token_row).await
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<PersonalAccessToken>> {
+        self.one(sql::token_by_hash(hash), sql::token_row).await
+    }
+
+    async fn revoke_token(&self, id: &str) -> StoreResult<bool> {
+        Ok(self.run(sql::revoke_token(id)).await? > 0)
+    }
+
+    async fn remember_nonce(&self, access_key_id: &str, nonce: &str, now: Millis, expires_at: Millis) -> StoreResult<bool> {
+        let c = self.pool.get().await.map_err(pool_err)?;
+        // Sweep expired rows now and then, so the table stays the size of one window.
+        if self.nonce_inserts.fetch_add(1, Ordering::Relaxed) % 1000 == 0 {
+            c.execute("DELETE FROM signature_nonces WHERE expires_at <= $1", &[&now]).await.map_err(backend)?;
+        }
+        // Inserted, or an expired row taken over: fresh. A live row left untouched: a replay.
+        let n = c
+            .execute(
+                "INSERT INTO signature_nonces (access_key_id, nonce, expires_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE signature_nonces.expires_at <= $4",
+                &[&access_key_id, &nonce, &expires_at, &now],
+            )
+            .await
+            .map_err(backend)?;
+        Ok(n == 1)
+    }
+
+    async fn create_workspace(&self, ws: &Workspace, owner: &WorkspaceMember) -> StoreResult<Workspace> {
+        let mut c = self.pool.get().await.map_err(pool_err)?;
+        let tx = c.transaction().await.map_err(backend)?;
+        // Serialize default-workspace assignment per organization.
+        tx.execute("SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE", &[&ws.organization_id]).await.map_err(backend)?;
+        let mut ws = ws.clone();
+        ws.is_default = count(&tx, sql::count_default_ws(&ws.organization_id)).await? == 0;
+        exec(&tx, sql::insert_ws(&ws)).await?;
+        exec(&tx, sql::insert_member(owner)).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(ws)
+    }
+
+    async fn workspace(&self, id: &str) -> StoreResult<Option<Workspace>> {
+        self.one(sql::ws_by_id(id), sql::ws_row).await
+    }
+
+    async fn default_workspace(&self, organization_id: &str) -> StoreResult<Option<Workspace>> {
+        self.one(sql::default_ws(organization_id), sql::ws_row).await
+    }
+
+    async fn list_workspaces(&self, q: &WorkspaceQuery) -> StoreResult<(Vec<Workspace>, u64)> {
+        let (cnt, page) = sql::list_ws(q);
+        self.page(cnt, page, sql::ws_row).await
+    }
+
+    async fn update_workspace(&self, id: &str, display_name: &str, description: &str, now: Millis) -> StoreResult<bool> {
+        Ok(self.run(sql::update_ws(id, display_name, description, now)).await? > 0)
+    }
+
+    async fn delete_workspace(&self, id: &str) -> StoreResult<bool> {
+        let counts = self.in_tx(vec![sql::delete_ws_code_sources(id), sql::delete_ws_members(id), sql::delete_ws(id)]).await?;
+        Ok(counts.last().copied().unwrap_or(0) > 0)
+    }
+
+    async fn workspace_admin_names(&self, id: &str) -> StoreResult<Vec<String>> {
+        self.all(sql::ws_admin_names(id), |r| r.text(0)).await
+    }
+
+    async fn member(&self, workspace_id: &str, user_id: &str) -> StoreResult<Option<MemberView>> {
+        self.one(sql::member(workspace_id, user_id), sql::member_row).await
+    }
+
+    async fn add_members(&self, members: &[WorkspaceMember]) -> StoreResult<()> {
+        self.in_tx(members.iter().map(sql::insert_member).collect()).await.map(drop)
+    }
+
+    async fn list_members(&self, q: &MemberQuery) -> StoreResult<(Vec<MemberView>, u64)> {
+        let (cnt, page) = sql::list_members(q);
+        self.page(cnt, page, sql::member_row).await
+    }
+
+    async fn delete_members(&self, workspace_id: &str, user_ids: &[String]) -> StoreResult<u64> {
+        Ok(self.in_tx(user_ids.iter().map(|u| sql::delete_member(workspace_id, u)).collect()).await?.iter().sum())
+    }
+
+    async fn set_member_roles(&self, workspace_id: &str, user_id: &str, roles: &str) -> StoreResult<bool> {
+        Ok(self.run(sql::set_member_roles(workspace_id, user_id, roles)).await? > 0)
+    }
+
+    async fn create_code_source(&self, cs: &CodeSource) -> StoreResult<()> {
+        self.run(sql::insert_cs(cs)).await.map(drop)
+    }
+
+    async fn code_source(&self, id: &str) -> StoreResult<Option<CodeSource>> {
+        self.one(sql::cs_by_id(id), sql::cs_row).await
+    }
+
+    async fn list_code_sources(&self, q: &CodeSourceQuery) -> StoreResult<(Vec<CodeSource>, u64)> {
+        let (cnt, page) = sql::list_cs(q);
+        self.page(cnt, page, sql::cs_row).await
+    }
+
+    async fn update_code_source(&self, cs: &CodeSource) -> StoreResult<bool> {
+        Ok(self.run(sql::update_cs(cs)).await? > 0)
+    }
+
+    async fn delete_code_source(&self, id: &str) -> StoreResult<bool> {
+        Ok(self.run(sql::delete_cs(id)).await? > 0)
+    }
+}

@@ -1,0 +1,276 @@
+//! Rows as the services see them. Plain data: validation happened before they were built.
+
+use codeport_core::timefmt::Millis;
+use codeport_core::values::{Page, SortOrder};
+
+/// An organization (Codeup's top level; PAI's account).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organization {
+    /// 24 lowercase hex digits.
+    pub id: String,
+    /// Unique name; the bootstrap one is "default".
+    pub name: String,
+    /// Creation time.
+    pub created_at: Millis,
+}
+
+/// A user of codeport.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Numeric string.
+    pub id: String,
+    /// Login name, unique ignoring case.
+    pub name: String,
+    /// Shown name.
+    pub display_name: String,
+    /// Email, may be empty.
+    pub email: String,
+    /// The organization the user lands in.
+    pub default_organization_id: String,
+    /// Creation time.
+    pub created_at: Millis,
+}
+
+/// A user's role in an organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrgRole {
+    /// Full control, sees every workspace.
+    Owner,
+    /// Like owner for resources, sees every workspace.
+    Admin,
+    /// Sees what memberships grant.
+    Member,
+}
+
+impl OrgRole {
+    /// Stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrgRole::Owner => "owner",
+            OrgRole::Admin => "admin",
+            OrgRole::Member => "member",
+        }
+    }
+    /// From the stored form (unknown values read as member, the least privilege).
+    pub fn from_stored(s: &str) -> Self {
+        match s {
+            "owner" => OrgRole::Owner,
+            "admin" => OrgRole::Admin,
+            _ => OrgRole::Member,
+        }
+    }
+    /// Owners and admins see and manage everything in their organization.
+    pub fn is_admin(self) -> bool {
+        matches!(self, OrgRole::Owner | OrgRole::Admin)
+    }
+}
+
+/// An AccessKey pair; the secret is sealed under the master key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessKey {
+    /// `LTAI...`.
+    pub id: String,
+    /// Owner.
+    pub user_id: String,
+    /// AES-GCM sealed secret.
+    pub sealed_secret: Vec<u8>,
+    /// Disabled keys are refused.
+    pub enabled: bool,
+    /// Creation time.
+    pub created_at: Millis,
+}
+
+/// A personal access token; only its hash is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonalAccessToken {
+    /// Public id for listing and revoking.
+    pub id: String,
+    /// Owner.
+    pub user_id: String,
+    /// SHA-256 of the token, hex.
+    pub token_hash: String,
+    /// Scope list (empty = everything the user may do).
+    pub scopes: String,
+    /// Expiry, if any.
+    pub expires_at: Option<Millis>,
+    /// Revoked tokens are refused.
+    pub revoked: bool,
+    /// Creation time.
+    pub created_at: Millis,
+}
+
+/// A PAI workspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workspace {
+    /// Numeric string.
+    pub id: String,
+    /// Owning organization.
+    pub organization_id: String,
+    /// Unique name in the organization.
+    pub name: String,
+    /// Shown name.
+    pub display_name: String,
+    /// Description.
+    pub description: String,
+    /// Stored env types (`prod` or `dev,prod`).
+    pub env_types: String,
+    /// Creator's user id.
+    pub creator_id: String,
+    /// Whether this is the organization's default workspace.
+    pub is_default: bool,
+    /// `ENABLED`.
+    pub status: String,
+    /// Creation time.
+    pub created_at: Millis,
+    /// Last modification time.
+    pub modified_at: Millis,
+}
+
+/// A workspace membership.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkspaceMember {
+    /// Workspace.
+    pub workspace_id: String,
+    /// User.
+    pub user_id: String,
+    /// Stored role set.
+    pub roles: String,
+    /// When the user joined.
+    pub created_at: Millis,
+}
+
+/// A membership joined with the user's names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberView {
+    /// The membership.
+    pub member: WorkspaceMember,
+    /// User login name.
+    pub user_name: String,
+    /// User display name.
+    pub display_name: String,
+}
+
+/// A PAI code source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeSource {
+    /// `code-...`.
+    pub id: String,
+    /// Workspace.
+    pub workspace_id: String,
+    /// Shown name.
+    pub display_name: String,
+    /// Description.
+    pub description: String,
+    /// Git URL (may be empty).
+    pub code_repo: String,
+    /// Branch (may be empty).
+    pub code_branch: String,
+    /// Commit (may be empty).
+    pub code_commit: String,
+    /// User name for the repository.
+    pub code_repo_user_name: String,
+    /// Sealed repository token, if one was given.
+    pub sealed_repo_token: Option<Vec<u8>>,
+    /// Mount path.
+    pub mount_path: String,
+    /// `PRIVATE` or `PUBLIC`.
+    pub accessibility: String,
+    /// 0 or 1.
+    pub clone_type: i64,
+    /// Creator's user id.
+    pub creator_id: String,
+    /// Creation time.
+    pub created_at: Millis,
+    /// Last modification time.
+    pub modified_at: Millis,
+}
+
+/// Who may appear in a list: everything, or only what a given user may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Visibility {
+    /// No restriction (the caller manages the scope).
+    All,
+    /// Only rows visible to this user.
+    User(String),
+    /// Only public rows (guests).
+    PublicOnly,
+}
+
+/// Sort key for workspaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WorkspaceSort {
+    /// Creation time (default).
+    #[default]
+    Created,
+    /// Modification time.
+    Modified,
+    /// Name.
+    Name,
+}
+
+/// A workspace listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkspaceQuery {
+    /// Organization to list.
+    pub organization_id: String,
+    /// `User(id)`: only workspaces the user belongs to.
+    pub visibility: Visibility,
+    /// Case-insensitive substring of the name.
+    pub name_contains: Option<String>,
+    /// Only these ids.
+    pub ids: Option<Vec<String>>,
+    /// Only this status.
+    pub status: Option<String>,
+    /// Sort key.
+    pub sort: WorkspaceSort,
+    /// Direction.
+    pub order: SortOrder,
+    /// Page.
+    pub page: Page,
+}
+
+/// A member listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberQuery {
+    /// Workspace.
+    pub workspace_id: String,
+    /// Case-insensitive substring of the user or display name.
+    pub name_contains: Option<String>,
+    /// Members holding any of these roles (official names).
+    pub any_role: Vec<String>,
+    /// Only this user.
+    pub user_id: Option<String>,
+    /// Page.
+    pub page: Page,
+}
+
+/// Sort key for code sources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CodeSourceSort {
+    /// GmtCreateTime (default).
+    #[default]
+    Created,
+    /// GmtModifyTime.
+    Modified,
+    /// DisplayName.
+    DisplayName,
+    /// CodeSourceId.
+    Id,
+}
+
+/// A code source listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeSourceQuery {
+    /// Workspace.
+    pub workspace_id: String,
+    /// Which rows the caller may see.
+    pub visibility: Visibility,
+    /// Case-insensitive substring of the display name.
+    pub display_name_contains: Option<String>,
+    /// Sort key.
+    pub sort: CodeSourceSort,
+    /// Direction.
+    pub order: SortOrder,
+    /// Page.
+    pub page: Page,
+}

@@ -1,0 +1,503 @@
+//! The SQL codeport runs, written once for both dialects. Placeholders are `$1, $2, ...`
+//! in order of first appearance: PostgreSQL binds them by number and SQLite numbers
+//! `$NNN` parameters in order of appearance, so one text serves both. Rows are read
+//! through [`RowLike`], which each backend implements, so row mapping is written once too.
+
+use crate::records::*;
+use codeport_core::timefmt::Millis;
+
+/// A bound parameter.
+#[derive(Debug, Clone)]
+pub enum P {
+    /// Text.
+    T(String),
+    /// Integer.
+    I(i64),
+    /// Nullable integer.
+    OI(Option<i64>),
+    /// Boolean.
+    B(bool),
+    /// Nullable bytes.
+    Bytes(Option<Vec<u8>>),
+}
+
+/// A statement and its parameters.
+#[derive(Debug, Clone)]
+pub struct Stmt {
+    /// SQL text with `$n` placeholders.
+    pub sql: String,
+    /// Parameters, `$1` first.
+    pub params: Vec<P>,
+}
+
+fn t(s: &str) -> P {
+    P::T(s.to_string())
+}
+
+/// Builds a statement with placeholders numbered as parameters are pushed.
+#[derive(Default)]
+struct Builder {
+    sql: String,
+    params: Vec<P>,
+}
+
+impl Builder {
+    fn new(sql: &str) -> Self {
+        Builder { sql: sql.to_string(), params: Vec::new() }
+    }
+    /// Appends SQL text.
+    fn push(&mut self, s: &str) -> &mut Self {
+        self.sql.push_str(s);
+        self
+    }
+    /// Appends a placeholder bound to `p`.
+    fn bind(&mut self, p: P) -> &mut Self {
+        self.params.push(p);
+        self.sql.push_str(&format!("${}", self.params.len()));
+        self
+    }
+    fn build(self) -> Stmt {
+        Stmt { sql: self.sql, params: self.params }
+    }
+}
+
+fn stmt(sql: &str, params: Vec<P>) -> Stmt {
+    Stmt { sql: sql.to_string(), params }
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern and wraps it for a substring match.
+fn contains_pattern(s: &str) -> String {
+    let mut out = String::from("%");
+    for c in s.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// Read access to a result row, by column index.
+pub trait RowLike {
+    /// A TEXT column.
+    fn text(&self, i: usize) -> String;
+    /// An integer column.
+    fn int(&self, i: usize) -> i64;
+    /// A nullable integer column.
+    fn opt_int(&self, i: usize) -> Option<i64>;
+    /// A boolean column (INTEGER in SQLite).
+    fn boolean(&self, i: usize) -> bool;
+    /// A nullable bytes column.
+    fn opt_bytes(&self, i: usize) -> Option<Vec<u8>>;
+}
+
+// --- organizations and users ---------------------------------------------------------
+
+pub const ORG_COLS: &str = "id, name, created_at";
+pub fn org_row(r: &dyn RowLike) -> Organization {
+    Organization { id: r.text(0), name: r.text(1), created_at: r.int(2) }
+}
+pub fn insert_org(o: &Organization) -> Stmt {
+    stmt("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)", vec![t(&o.id), t(&o.name), P::I(o.created_at)])
+}
+pub fn org_by_name(name: &str) -> Stmt {
+    stmt(&format!("SELECT {ORG_COLS} FROM organizations WHERE name = $1"), vec![t(name)])
+}
+pub fn org_by_id(id: &str) -> Stmt {
+    stmt(&format!("SELECT {ORG_COLS} FROM organizations WHERE id = $1"), vec![t(id)])
+}
+pub fn count_orgs() -> Stmt {
+    stmt("SELECT COUNT(*) FROM organizations", vec![])
+}
+
+pub const USER_COLS: &str = "id, name, display_name, email, default_organization_id, created_at";
+pub fn user_row(r: &dyn RowLike) -> User {
+    User { id: r.text(0), name: r.text(1), display_name: r.text(2), email: r.text(3), default_organization_id: r.text(4), created_at: r.int(5) }
+}
+pub fn insert_user(u: &User) -> Stmt {
+    stmt(
+        "INSERT INTO users (id, name, display_name, email, default_organization_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        vec![t(&u.id), t(&u.name), t(&u.display_name), t(&u.email), t(&u.default_organization_id), P::I(u.created_at)],
+    )
+}
+pub fn insert_membership(org: &str, user: &str, role: OrgRole, now: Millis) -> Stmt {
+    stmt(
+        "INSERT INTO memberships (organization_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)",
+        vec![t(org), t(user), t(role.as_str()), P::I(now)],
+    )
+}
+pub fn user_by_id(id: &str) -> Stmt {
+    stmt(&format!("SELECT {USER_COLS} FROM users WHERE id = $1"), vec![t(id)])
+}
+pub fn user_by_name(name: &str) -> Stmt {
+    stmt(&format!("SELECT {USER_COLS} FROM users WHERE lower(name) = lower($1)"), vec![t(name)])
+}
+pub fn org_role(org: &str, user: &str) -> Stmt {
+    stmt("SELECT role FROM memberships WHERE organization_id = $1 AND user_id = $2", vec![t(org), t(user)])
+}
+
+// --- access keys and tokens ----------------------------------------------------------
+
+pub const KEY_COLS: &str = "id, user_id, sealed_secret, enabled, created_at";
+pub fn key_row(r: &dyn RowLike) -> AccessKey {
+    AccessKey { id: r.text(0), user_id: r.text(1), sealed_secret: r.opt_bytes(2).unwrap_or_default(), enabled: r.boolean(3), created_at: r.int(4) }
+}
+pub fn insert_key(k: &AccessKey) -> Stmt {
+    stmt(
+        "INSERT INTO access_keys (id, user_id, sealed_secret, enabled, created_at) VALUES ($1, $2, $3, $4, $5)",
+        vec![t(&k.id), t(&k.user_id), P::Bytes(Some(k.sealed_secret.clone())), P::B(k.enabled), P::I(k.created_at)],
+    )
+}
+pub fn key_by_id(id: &str) -> Stmt {
+    stmt(&format!("SELECT {KEY_COLS} FROM access_keys WHERE id = $1"), vec![t(id)])
+}
+pub fn keys_of_user(user: &str) -> Stmt {
+    stmt(&format!("SELECT {KEY_COLS} FROM access_keys WHERE user_id = $1 ORDER BY created_at, id"), vec![t(user)])
+}
+pub fn set_key_enabled(id: &str, enabled: bool) -> Stmt {
+    stmt("UPDATE access_keys SET enabled = $1 WHERE id = $2", vec![P::B(enabled), t(id)])
+}
+pub fn delete_key(id: &str) -> Stmt {
+    stmt("DELETE FROM access_keys WHERE id = $1", vec![t(id)])
+}
+
+pub const TOKEN_COLS: &str = "id, user_id, token_hash, scopes, expires_at, revoked, created_at";
+pub fn token_row(r: &dyn RowLike) -> PersonalAccessToken {
+    PersonalAccessToken {
+        id: r.text(0),
+        user_id: r.text(1),
+        token_hash: r.text(2),
+        scopes: r.text(3),
+        expires_at: r.opt_int(4),
+        revoked: r.boolean(5),
+        created_at: r.int(6),
+    }
+}
+pub fn insert_token(k: &PersonalAccessToken) -> Stmt {
+    stmt(
+        "INSERT INTO personal_access_tokens (id, user_id, token_hash, scopes, expires_at, revoked, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        vec![t(&k.id), t(&k.user_id), t(&k.token_hash), t(&k.scopes), P::OI(k.expires_at), P::B(k.revoked), P::I(k.created_at)],
+    )
+}
+pub fn tokens_of_user(user: &str) -> Stmt {
+    stmt(&format!("SELECT {TOKEN_COLS} FROM personal_access_tokens WHERE user_id = $1 ORDER BY created_at, id"), vec![t(user)])
+}
+pub fn token_by_hash(hash: &str) -> Stmt {
+    stmt(&format!("SELECT {TOKEN_COLS} FROM personal_access_tokens WHERE token_hash = $1"), vec![t(hash)])
+}
+pub fn revoke_token(id: &str) -> Stmt {
+    stmt("UPDATE personal_access_tokens SET revoked = $1 WHERE id = $2", vec![P::B(true), t(id)])
+}
+
+// --- workspaces ----------------------------------------------------------------------
+
+pub const WS_COLS: &str = "id, organization_id, name, display_name, description, env_types, creator_id, is_default, status, created_at, modified_at";
+pub fn ws_row(r: &dyn RowLike) -> Workspace {
+    Workspace {
+        id: r.text(0),
+        organization_id: r.text(1),
+        name: r.text(2),
+        display_name: r.text(3),
+        description: r.text(4),
+        env_types: r.text(5),
+        creator_id: r.text(6),
+        is_default: r.boolean(7),
+        status: r.text(8),
+        created_at: r.int(9),
+        modified_at: r.int(10),
+    }
+}
+pub fn count_default_ws(org: &str) -> Stmt {
+    stmt("SELECT COUNT(*) FROM workspaces WHERE organization_id = $1 AND is_default = $2", vec![t(org), P::B(true)])
+}
+pub fn insert_ws(w: &Workspace) -> Stmt {
+    stmt(
+        "INSERT INTO workspaces (id, organization_id, name, display_name, description, env_types, creator_id, is_default, status, created_at, modified_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        vec![
+            t(&w.id),
+            t(&w.organization_id),
+            t(&w.name),
+            t(&w.display_name),
+            t(&w.description),
+            t(&w.env_types),
+            t(&w.creator_id),
+            P::B(w.is_default),
+            t(&w.status),
+            P::I(w.created_at),
+            P::I(w.modified_at),
+        ],
+    )
+}
+pub fn ws_by_id(id: &str) -> Stmt {
+    stmt(&format!("SELECT {WS_COLS} FROM workspaces WHERE id = $1"), vec![t(id)])
+}
+pub fn default_ws(org: &str) -> Stmt {
+    stmt(&format!("SELECT {WS_COLS} FROM workspaces WHERE organization_id = $1 AND is_default = $2"), vec![t(org), P::B(true)])
+}
+pub fn update_ws(id: &str, display_name: &str, description: &str, now: Millis) -> Stmt {
+    stmt(
+        "UPDATE workspaces SET display_name = $1, description = $2, modified_at = $3 WHERE id = $4",
+        vec![t(display_name), t(description), P::I(now), t(id)],
+    )
+}
+pub fn delete_ws(id: &str) -> Stmt {
+    stmt("DELETE FROM workspaces WHERE id = $1", vec![t(id)])
+}
+pub fn delete_ws_members(id: &str) -> Stmt {
+    stmt("DELETE FROM workspace_members WHERE workspace_id = $1", vec![t(id)])
+}
+pub fn delete_ws_code_sources(id: &str) -> Stmt {
+    stmt("DELETE FROM code_sources WHERE workspace_id = $1", vec![t(id)])
+}
+pub fn ws_admin_names(id: &str) -> Stmt {
+    stmt(
+        "SELECT u.name FROM workspace_members m JOIN users u ON u.id = m.user_id \
+         WHERE m.workspace_id = $1 AND (m.roles LIKE '%,PAI.WorkspaceAdmin,%' OR m.roles LIKE '%,PAI.WorkspaceOwner,%') ORDER BY u.name",
+        vec![t(id)],
+    )
+}
+
+/// The count and page statements of a workspace listing.
+pub fn list_ws(q: &WorkspaceQuery) -> (Stmt, Stmt) {
+    let build = |select: &str, paged: bool| {
+        let mut b = Builder::new(select);
+        b.push(" FROM workspaces w WHERE w.organization_id = ").bind(t(&q.organization_id));
+        match &q.visibility {
+            Visibility::All => {}
+            Visibility::User(u) => {
+                b.push(" AND EXISTS (SELECT 1 FROM workspace_members m WHERE m.workspace_id = w.id AND m.user_id = ").bind(t(u)).push(")");
+            }
+            Visibility::PublicOnly => {
+                b.push(" AND 1 = 0");
+            }
+        }
+        if let Some(n) = &q.name_contains {
+            b.push(" AND lower(w.name) LIKE ").bind(P::T(contains_pattern(n))).push(" ESCAPE '\\'");
+        }
+        if let Some(ids) = &q.ids {
+            b.push(" AND w.id IN (");
+            if ids.is_empty() {
+                b.push("NULL");
+            }
+            for (i, id) in ids.iter().enumerate() {
+                if i > 0 {
+                    b.push(", ");
+                }
+                b.bind(t(id));
+            }
+            b.push(")");
+        }
+        if let Some(s) = &q.status {
+            b.push(" AND w.status = ").bind(t(s));
+        }
+        if paged {
+            let key = match q.sort {
+                WorkspaceSort::Created => "w.created_at",
+                WorkspaceSort::Modified => "w.modified_at",
+                WorkspaceSort::Name => "w.name",
+            };
+            let dir = q.order.sql();
+            b.push(&format!(" ORDER BY {key} {dir}, w.id {dir} LIMIT "))
+                .bind(P::I(q.page.size as i64))
+                .push(" OFFSET ")
+                .bind(P::I(q.page.offset()));
+        }
+        b.build()
+    };
+    (build("SELECT COUNT(*)", false), build(&format!("SELECT {}", prefixed(WS_COLS, "w")), true))
+}
+
+fn prefixed(cols: &str, alias: &str) -> String {
+    cols.split(", ").map(|c| format!("{alias}.{c}")).collect::<Vec<_>>().join(", ")
+}
+
+// --- members -------------------------------------------------------------------------
+
+const MEMBER_SELECT: &str = "SELECT m.workspace_id, m.user_id, m.roles, m.created_at, u.name, u.display_name";
+pub fn member_row(r: &dyn RowLike) -> MemberView {
+    MemberView {
+        member: WorkspaceMember { workspace_id: r.text(0), user_id: r.text(1), roles: r.text(2), created_at: r.int(3) },
+        user_name: r.text(4),
+        display_name: r.text(5),
+    }
+}
+pub fn member(ws: &str, user: &str) -> Stmt {
+    stmt(
+        &format!("{MEMBER_SELECT} FROM workspace_members m JOIN users u ON u.id = m.user_id WHERE m.workspace_id = $1 AND m.user_id = $2"),
+        vec![t(ws), t(user)],
+    )
+}
+pub fn insert_member(m: &WorkspaceMember) -> Stmt {
+    stmt(
+        "INSERT INTO workspace_members (workspace_id, user_id, roles, created_at) VALUES ($1, $2, $3, $4)",
+        vec![t(&m.workspace_id), t(&m.user_id), t(&m.roles), P::I(m.created_at)],
+    )
+}
+pub fn delete_member(ws: &str, user: &str) -> Stmt {
+    stmt("DELETE FROM workspace_members WHERE workspace_id = $1 AND user_id = $2", vec![t(ws), t(user)])
+}
+pub fn set_member_roles(ws: &str, user: &str, roles: &str) -> Stmt {
+    stmt("UPDATE workspace_members SET roles = $1 WHERE workspace_id = $2 AND user_id = $3", vec![t(roles), t(ws), t(user)])
+}
+
+/// The count and page statements of a member listing.
+pub fn list_members(q: &MemberQuery) -> (Stmt, Stmt) {
+    let build = |select: &str, paged: bool| {
+        let mut b = Builder::new(select);
+        b.push(" FROM workspace_members m JOIN users u ON u.id = m.user_id WHERE m.workspace_id = ").bind(t(&q.workspace_id));
+        if let Some(n) = &q.name_contains {
+            let p = contains_pattern(n);
+            b.push(" AND (lower(u.name) LIKE ").bind(P::T(p.clone())).push(" ESCAPE '\\' OR lower(u.display_name) LIKE ").bind(P::T(p)).push(" ESCAPE '\\')");
+        }
+        if !q.any_role.is_empty() {
+            b.push(" AND (");
+            for (i, r) in q.any_role.iter().enumerate() {
+                if i > 0 {
+                    b.push(" OR ");
+                }
+                b.push("m.roles LIKE ").bind(P::T(format!("%,{r},%")));
+            }
+            b.push(")");
+        }
+        if let Some(u) = &q.user_id {
+            b.push(" AND m.user_id = ").bind(t(u));
+        }
+        if paged {
+            b.push(" ORDER BY m.created_at ASC, m.user_id ASC LIMIT ").bind(P::I(q.page.size as i64)).push(" OFFSET ").bind(P::I(q.page.offset()));
+        }
+        b.build()
+    };
+    (build("SELECT COUNT(*)", false), build(MEMBER_SELECT, true))
+}
+
+// --- code sources --------------------------------------------------------------------
+
+pub const CS_COLS: &str = "id, workspace_id, display_name, description, code_repo, code_branch, code_commit, code_repo_user_name, sealed_repo_token, mount_path, accessibility, clone_type, creator_id, created_at, modified_at";
+pub fn cs_row(r: &dyn RowLike) -> CodeSource {
+    CodeSource {
+        id: r.text(0),
+        workspace_id: r.text(1),
+        display_name: r.text(2),
+        description: r.text(3),
+        code_repo: r.text(4),
+        code_branch: r.text(5),
+        code_commit: r.text(6),
+        code_repo_user_name: r.text(7),
+        sealed_repo_token: r.opt_bytes(8),
+        mount_path: r.text(9),
+        accessibility: r.text(10),
+        clone_type: r.int(11),
+        creator_id: r.text(12),
+        created_at: r.int(13),
+        modified_at: r.int(14),
+    }
+}
+pub fn insert_cs(c: &CodeSource) -> Stmt {
+    stmt(
+        &format!("INSERT INTO code_sources ({CS_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"),
+        vec![
+            t(&c.id),
+            t(&c.workspace_id),
+            t(&c.display_name),
+            t(&c.description),
+            t(&c.code_repo),
+            t(&c.code_branch),
+            t(&c.code_commit),
+            t(&c.code_repo_user_name),
+            P::Bytes(c.sealed_repo_token.clone()),
+            t(&c.mount_path),
+            t(&c.accessibility),
+            P::I(c.clone_type),
+            t(&c.creator_id),
+            P::I(c.created_at),
+            P::I(c.modified_at),
+        ],
+    )
+}
+pub fn cs_by_id(id: &str) -> Stmt {
+    stmt(&format!("SELECT {CS_COLS} FROM code_sources WHERE id = $1"), vec![t(id)])
+}
+pub fn update_cs(c: &CodeSource) -> Stmt {
+    stmt(
+        "UPDATE code_sources SET display_name = $1, description = $2, code_repo = $3, code_branch = $4, code_commit = $5, \
+         code_repo_user_name = $6, sealed_repo_token = $7, mount_path = $8, accessibility = $9, clone_type = $10, modified_at = $11 WHERE id = $12",
+        vec![
+            t(&c.display_name),
+            t(&c.description),
+            t(&c.code_repo),
+            t(&c.code_branch),
+            t(&c.code_commit),
+            t(&c.code_repo_user_name),
+            P::Bytes(c.sealed_repo_token.clone()),
+            t(&c.mount_path),
+            t(&c.accessibility),
+            P::I(c.clone_type),
+            P::I(c.modified_at),
+            t(&c.id),
+        ],
+    )
+}
+pub fn delete_cs(id: &str) -> Stmt {
+    stmt("DELETE FROM code_sources WHERE id = $1", vec![t(id)])
+}
+
+/// The count and page statements of a code source listing.
+pub fn list_cs(q: &CodeSourceQuery) -> (Stmt, Stmt) {
+    let build = |select: &str, paged: bool| {
+        let mut b = Builder::new(select);
+        b.push(" FROM code_sources WHERE workspace_id = ").bind(t(&q.workspace_id));
+        match &q.visibility {
+            Visibility::All => {}
+            Visibility::User(u) => {
+                b.push(" AND (accessibility = 'PUBLIC' OR creator_id = ").bind(t(u)).push(")");
+            }
+            Visibility::PublicOnly => {
+                b.push(" AND accessibility = 'PUBLIC'");
+            }
+        }
+        if let Some(n) = &q.display_name_contains {
+            b.push(" AND lower(display_name) LIKE ").bind(P::T(contains_pattern(n))).push(" ESCAPE '\\'");
+        }
+        if paged {
+            let key = match q.sort {
+                CodeSourceSort::Created => "created_at",
+                CodeSourceSort::Modified => "modified_at",
+                CodeSourceSort::DisplayName => "display_name",
+                CodeSourceSort::Id => "id",
+            };
+            let dir = q.order.sql();
+            b.push(&format!(" ORDER BY {key} {dir}, id {dir} LIMIT ")).bind(P::I(q.page.size as i64)).push(" OFFSET ").bind(P::I(q.page.offset()));
+        }
+        b.build()
+    };
+    (build("SELECT COUNT(*)", false), build(&format!("SELECT {CS_COLS}"), true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_in_order_of_appearance() {
+        let q = MemberQuery {
+            workspace_id: "1".into(),
+            name_contains: Some("a_b".into()),
+            any_role: vec!["PAI.AlgoDeveloper".into()],
+            user_id: Some("7".into()),
+            page: codeport_core::values::Page::parse(None, None).unwrap(),
+        };
+        let (_, page) = list_members(&q);
+        let mut next = 1;
+        let mut rest = page.sql.as_str();
+        while let Some(i) = rest.find('$') {
+            let digits: String = rest[i + 1..].chars().take_while(char::is_ascii_digit).collect();
+            assert_eq!(digits.parse::<usize>().unwrap(), next);
+            next += 1;
+            rest = &rest[i + 1..];
+        }
+        assert_eq!(next - 1, page.params.len());
+        assert!(matches!(&page.params[1], P::T(p) if p == "%a\\_b%"));
+    }
+}

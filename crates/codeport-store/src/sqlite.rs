@@ -1,0 +1,367 @@
+//! SQLite backend. Reads run inline on the calling thread through a read-only connection
+//! kept per thread (a point read costs microseconds, far less than a hand-off to another
+//! thread); writes run on one writer connection on tokio's blocking pool, each in an
+//! IMMEDIATE transaction, with a busy timeout so the admin CLI can write while a server runs.
+
+use crate::nonce::NonceCache;
+use crate::records::*;
+use crate::sql::{self, RowLike, Stmt, P};
+use crate::{Store, StoreError, StoreResult};
+use async_trait::async_trait;
+use codeport_core::timefmt::Millis;
+use rusqlite::{params_from_iter, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
+const BUSY_TIMEOUT_MS: u64 = 10_000;
+
+static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// Read-only connections of this thread, one per open store.
+    static READERS: RefCell<HashMap<u64, Connection>> = RefCell::new(HashMap::new());
+}
+
+/// The SQLite store: a database file in WAL mode.
+pub struct SqliteStore {
+    id: u64,
+    path: PathBuf,
+    writer: Arc<Mutex<Connection>>,
+    nonces: NonceCache,
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        // Close this thread's reader; other threads' readers close when those threads end.
+        let _ = READERS.try_with(|r| r.borrow_mut().remove(&self.id));
+    }
+}
+
+fn backend(e: rusqlite::Error) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(f, msg) = &e {
+        if f.code == rusqlite::ErrorCode::ConstraintViolation
+            && matches!(f.extended_code, rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+        {
+            return StoreError::Unique(msg.clone().unwrap_or_default());
+        }
+    }
+    StoreError::Backend(e.to_string())
+}
+
+fn to_values(params: Vec<P>) -> Vec<rusqlite::types::Value> {
+    use rusqlite::types::Value as V;
+    params
+        .into_iter()
+        .map(|p| match p {
+            P::T(s) => V::Text(s),
+            P::I(i) => V::Integer(i),
+            P::OI(o) => o.map_or(V::Null, V::Integer),
+            P::B(b) => V::Integer(b as i64),
+            P::Bytes(o) => o.map_or(V::Null, V::Blob),
+        })
+        .collect()
+}
+
+impl RowLike for rusqlite::Row<'_> {
+    fn text(&self, i: usize) -> String {
+        self.get(i).unwrap_or_default()
+    }
+    fn int(&self, i: usize) -> i64 {
+        self.get(i).unwrap_or_default()
+    }
+    fn opt_int(&self, i: usize) -> Option<i64> {
+        self.get(i).unwrap_or_default()
+    }
+    fn boolean(&self, i: usize) -> bool {
+        self.get::<_, i64>(i).map(|v| v != 0).unwrap_or(false)
+    }
+    fn opt_bytes(&self, i: usize) -> Option<Vec<u8>> {
+        self.get(i).unwrap_or_default()
+    }
+}
+
+fn query_all<T>(c: &Connection, s: Stmt, map: fn(&dyn RowLike) -> T) -> rusqlite::Result<Vec<T>> {
+    let mut st = c.prepare_cached(&s.sql)?;
+    let rows = st.query_map(params_from_iter(to_values(s.params)), |r| Ok(map(r)))?;
+    rows.collect()
+}
+
+fn query_one<T>(c: &Connection, s: Stmt, map: fn(&dyn RowLike) -> T) -> rusqlite::Result<Option<T>> {
+    let mut st = c.prepare_cached(&s.sql)?;
+    st.query_row(params_from_iter(to_values(s.params)), |r| Ok(map(r))).optional()
+}
+
+fn exec(c: &Connection, s: Stmt) -> rusqlite::Result<usize> {
+    let mut st = c.prepare_cached(&s.sql)?;
+    st.execute(params_from_iter(to_values(s.params)))
+}
+
+fn count(c: &Connection, s: Stmt) -> rusqlite::Result<u64> {
+    Ok(query_one(c, s, |r| r.int(0))?.unwrap_or(0) as u64)
+}
+
+fn configure(c: &Connection) -> rusqlite::Result<()> {
+    c.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))?;
+    c.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")?;
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path`, enables WAL and runs migrations.
+    pub async fn open(path: &Path) -> StoreResult<SqliteStore> {
+        let path = path.to_path_buf();
+        let p2 = path.clone();
+        let writer = tokio::task::spawn_blocking(move || -> StoreResult<Connection> {
+            if let Some(dir) = p2.parent() {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(dir).map_err(|e| StoreError::Backend(format!("cannot create {}: {e}", dir.display())))?;
+                }
+            }
+            let mut c = Connection::open(&p2).map_err(backend)?;
+            configure(&c).map_err(backend)?;
+            c.pragma_update(None, "journal_mode", "WAL").map_err(backend)?;
+            migrate(&mut c).map_err(backend)?;
+            Ok(c)
+        })
+        .await
+        .map_err(|e| StoreError::Backend(e.to_string()))??;
+        Ok(SqliteStore { id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed), path, writer: Arc::new(Mutex::new(writer)), nonces: NonceCache::default() })
+    }
+
+    /// Runs `f` on this thread's read-only connection (opened on first use).
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> StoreResult<T> {
+        READERS.with(|r| {
+            let mut map = r.borrow_mut();
+            if !map.contains_key(&self.id) {
+                let c = Connection::open_with_flags(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI)
+                    .map_err(backend)?;
+                configure(&c).map_err(backend)?;
+                c.set_prepared_statement_cache_capacity(64);
+                map.insert(self.id, c);
+            }
+            f(&map[&self.id]).map_err(backend)
+        })
+    }
+
+    /// Runs a page query and its count in one read transaction, so the total matches the page.
+    fn page<T>(&self, cnt: Stmt, page: Stmt, map: fn(&dyn RowLike) -> T) -> StoreResult<(Vec<T>, u64)> {
+        self.read(|c| {
+            let tx = c.unchecked_transaction()?;
+            let out = (query_all(&tx, page, map)?, count(&tx, cnt)?);
+            tx.finish()?;
+            Ok(out)
+        })
+    }
+
+    /// Runs `f` in one IMMEDIATE transaction on the writer connection, off the async workers.
+    async fn write<T: Send + 'static>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static) -> StoreResult<T> {
+        let writer = self.writer.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut c = writer.lock().unwrap_or_else(|p| p.into_inner());
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+            let out = f(&tx).map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(out)
+        })
+        .await
+        .map_err(|e| StoreError::Backend(e.to_string()))?
+    }
+}
+
+fn migrate(c: &mut Connection) -> rusqlite::Result<()> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")?;
+    for (version, script) in MIGRATIONS {
+        let done: Option<i64> = tx.query_row("SELECT version FROM schema_migrations WHERE version = ?1", [version], |r| r.get(0)).optional()?;
+        if done.is_none() {
+            tx.execute_batch(script)?;
+            tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)", rusqlite::params![version, codeport_core::timefmt::now_millis()])?;
+        }
+    }
+    tx.commit()
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn is_empty(&self) -> StoreResult<bool> {
+        self.read(|c| count(c, sql::count_orgs())).map(|n| n == 0)
+    }
+
+    async fn bootstrap(&self, org: &Organization, owner: &User, key: &AccessKey, token: &PersonalAccessToken) -> StoreResult<()> {
+        let stmts = vec![sql::insert_org(org), sql::insert_user(owner), sql::insert_membership(&org.id, &owner.id, OrgRole::Owner, org.created_at), sql::insert_key(key), sql::insert_token(token)];
+        self.write(move |c| stmts.into_iter().try_for_each(|s| exec(c, s).map(drop))).await
+    }
+
+    async fn organization_by_name(&self, name: &str) -> StoreResult<Option<Organization>> {
+        self.read(|c| query_one(c, sql::org_by_name(name), sql::org_row))
+    }
+
+    async fn organization(&self, id: &str) -> StoreResult<Option<Organization>> {
+        self.read(|c| query_one(c, sql::org_by_id(id), sql::org_row))
+    }
+
+    async fn create_user(&self, user: &User, role: OrgRole) -> StoreResult<()> {
+        let stmts = vec![sql::insert_user(user), sql::insert_membership(&user.default_organization_id, &user.id, role, user.created_at)];
+        self.write(move |c| stmts.into_iter().try_for_each(|s| exec(c, s).map(drop))).await
+    }
+
+    async fn user(&self, id: &str) -> StoreResult<Option<User>> {
+        self.read(|c| query_one(c, sql::user_by_id(id), sql::user_row))
+    }
+
+    async fn user_by_name(&self, name: &str) -> StoreResult<Option<User>> {
+        self.read(|c| query_one(c, sql::user_by_name(name), sql::user_row))
+    }
+
+    async fn org_role(&self, organization_id: &str, user_id: &str) -> StoreResult<Option<OrgRole>> {
+        self.read(|c| query_one(c, sql::org_role(organization_id, user_id), |r| OrgRole::from_stored(&r.text(0))))
+    }
+
+    async fn create_access_key(&self, key: &AccessKey) -> StoreResult<()> {
+        let s = sql::insert_key(key);
+        self.write(move |c| exec(c, s).map(drop)).await
+    }
+
+    async fn access_key(&self, id: &str) -> StoreResult<Option<AccessKey>> {
+        self.read(|c| query_one(c, sql::key_by_id(id), sql::key_row))
+    }
+
+    async fn list_access_keys(&self, user_id: &str) -> StoreResult<Vec<AccessKey>> {
+        self.read(|c| query_all(c, sql::keys_of_user(user_id), sql::key_row))
+    }
+
+    async fn set_access_key_enabled(&self, id: &str, enabled: bool) -> StoreResult<bool> {
+        let s = sql::set_key_enabled(id, enabled);
+        self.write(move |c| exec(c, s).map(|n| n > 0)).await
+    }
+
+    async fn delete_access_key(&self, id: &str) -> StoreResult<bool> {
+        let s = sql::delete_key(id);
+        self.write(move |c| exec(c, s).map(|n| n > 0)).await
+    }
+
+    async fn create_token(&self, token: &PersonalAccessToken) -> StoreResult<()> {
+        let s = sql::insert_token(token);
+        self.write(move |c| exec(c, s).map(drop)).await
+    }
+
+    async fn list_tokens(&self, user_id: &str) -> StoreResult<Vec<PersonalAccessToken>> {
+        self.read(|c| query_all(c, sql::tokens_of_user(user_id), sql::token_row))
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<PersonalAccessToken>> {
+        self.read(|c| query_one(c, sql::token_by_hash(hash), sql::token_row))
+    }
+
+    async fn revoke_token(&self, id: &str) -> StoreResult<bool> {
+        let s = sql::revoke_token(id);
+        self.write(move |c| exec(c, s).map(|n| n > 0)).await
+    }
+
+    async fn remember_nonce(&self, access_key_id: &str, nonce: &str, now: Millis, expires_at: Millis) -> StoreResult<bool> {
+        // One server process owns a SQLite database, so an in-memory cache is complete.
+        Ok(self.nonces.remember(access_key_id, nonce, now, expires_at))
+    }
+
+    async fn create_workspace(&self, ws: &Workspace, owner: &WorkspaceMember) -> StoreResult<Workspace> {
+        let (ws, owner) = (ws.clone(), owner.clone());
+        self.write(move |c| {
+            let mut ws = ws;
+            ws.is_default = count(c, sql::count_default_ws(&ws.organization_id))? == 0;
+            exec(c, sql::insert_ws(&ws))?;
+            exec(c, sql::insert_member(&owner))?;
+            Ok(ws)
+        })
+        .await
+    }
+
+    async fn workspace(&self, id: &str) -> StoreResult<Option<Workspace>> {
+        self.read(|c| query_one(c, sql::ws_by_id(id), sql::ws_row))
+    }
+
+    async fn default_workspace(&self, organization_id: &str) -> StoreResult<Option<Workspace>> {
+        self.read(|c| query_one(c, sql::default_ws(organization_id), sql::ws_row))
+    }
+
+    async fn list_workspaces(&self, q: &WorkspaceQuery) -> StoreResult<(Vec<Workspace>, u64)> {
+        let (cnt, page) = sql::list_ws(q);
+        self.page(cnt, page, sql::ws_row)
+    }
+
+    async fn update_workspace(&self, id: &str, display_name: &str, description: &str, now: Millis) -> StoreResult<bool> {
+        let s = sql::update_ws(id, display_name, description, now);
+        self.write(move |c| exec(c, s).map(|n| n > 0)).await
+    }
+
+    async fn delete_workspace(&self, id: &str) -> StoreResult<bool> {
+        let stmts = [sql::delete_ws_code_sources(id), sql::delete_ws_members(id), sql::delete_ws(id)];
+        self.write(move |c| {
+            let mut last = 0;
+            for s in stmts {
+                last = exec(c, s)?;
+            }
+            Ok(last > 0)
+        })
+        .await
+    }
+
+    async fn workspace_admin_names(&self, id: &str) -> StoreResult<Vec<String>> {
+        self.read(|c| query_all(c, sql::ws_admin_names(id), |r| r.text(0)))
+    }
+
+    async fn member(&self, workspace_id: &str, user_id: &str) -> StoreResult<Option<MemberView>> {
+        self.read(|c| query_one(c, sql::member(workspace_id, user_id), sql::member_row))
+    }
+
+    async fn add_members(&self, members: &[WorkspaceMember]) -> StoreResult<()> {
+        let stmts: Vec<Stmt> = members.iter().map(sql::insert_member).collect();
+        self.write(move |c| stmts.into_iter().try_for_each(|s| exec(c, s).map(drop))).await
+    }
+
+    async fn list_members(&self, q: &MemberQuery) -> StoreResult<(Vec<MemberView>, u64)> {
+        let (cnt, page) = sql::list_members(q);
+        self.page(cnt, page, sql::member_row)
+    }
+
+    async fn delete_members(&self, workspace_id: &str, user_ids: &[String]) -> StoreResult<u64> {
+        let stmts: Vec<Stmt> = user_ids.iter().map(|u| sql::delete_member(workspace_id, u)).collect();
+        self.write(move |c| stmts.into_iter().try_fold(0u64, |n, s| Ok(n + exec(c, s)? as u64))).await
+    }
+
+    async fn set_member_roles(&self, workspace_id: &str, user_id: &str, roles: &str) -> StoreResult<bool> {
+        let s = sql::set_member_roles(workspace_id, user_id, roles);
+        self.write(move |c| exec(c, s).map(|n| n > 0)).await
+    }
+
+    async fn create_code_source(&self, cs: &CodeSource) -> StoreResult<()> {
+        let s = sql::insert_cs(cs);
+        self.write(move |c| exec(c, s).map(drop)).await
+    }
+
+    async fn code_source(&self, id: &str) -> StoreResult<Option<CodeSource>> {
+        self.read(|c| query_one(c, sql::cs_by_id(id), sql::cs_row))
+    }
+
+    async fn list_code_sources(&self, q: &CodeSourceQuery) -> StoreResult<(Vec<CodeSource>, u64)> {
+        let (cnt, page) = sql::list_cs(q);
+        self.page(cnt, page, sql::cs_row)
+    }
+
+    async fn update_code_source(&self, cs: &CodeSource) -> StoreResult<bool> {
+        let s = sql::update_cs(cs);
+        self.write(move |c| exec(c, s).map(|n| n > 0)).await
+    }
+
+    async fn delete_code_source(&self, id: &str) -> StoreResult<bool> {
+        let s = sql::delete_cs(id);
+        self.write(move |c| exec(c, s).map(|n| n > 0)).await
+    }
+}
