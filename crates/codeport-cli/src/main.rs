@@ -1,1 +1,98 @@
-fn main() {}
+//! The `codeport` binary: `serve` runs the server; `admin` manages identities directly on
+//! the database (safe while a server runs: SQLite has a busy timeout, PostgreSQL is shared).
+
+mod admin;
+mod settings;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// codeport: a self-hosted, wire-compatible PAI AIWorkspace code-source and Codeup service.
+#[derive(Parser)]
+#[command(name = "codeport", version, about)]
+struct Cli {
+    /// Optional TOML configuration file (keys: listen, data_dir, database_url, external_url, max_body_bytes).
+    #[arg(long, global = true, env = "CODEPORT_CONFIG")]
+    config: Option<std::path::PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(settings::ServeArgs),
+    /// Manage users, AccessKeys and tokens on the database.
+    Admin(admin::AdminArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => serve(settings::resolve_serve(args, cli.config.as_deref())?).await,
+            Command::Admin(args) => admin::run(args, cli.config.as_deref()).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: codeport_server::Config) -> Result<(), String> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("CODEPORT_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")))
+        .with_target(false)
+        .init();
+    tracing::info!(
+        listen = %config.listen,
+        data_dir = %config.data_dir.display(),
+        database = %config.redacted_database_url(),
+        external_url = %config.external_url,
+        master_key = if config.master_key.is_some() { "CODEPORT_MASTER_KEY" } else { "data_dir/master.key" },
+        max_body_bytes = config.max_body_bytes,
+        "codeport starting"
+    );
+    let listen = config.listen;
+    let state = codeport_server::open_state(config, true).await?;
+    codeport_server::bootstrap(&state).await?;
+    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    tracing::info!(addr = %listener.local_addr().map_err(|e| e.to_string())?, backend = state.store.backend(), "ready");
+    codeport_server::serve(state, listener, shutdown_signal()).await.map_err(|e| format!("server error: {e}"))?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Completes on SIGINT or SIGTERM; the server then stops accepting and drains in-flight requests.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received; draining in-flight requests");
+}

@@ -1,1 +1,44 @@
-//! placeholder
+//! The codeport server: configuration, services (use cases shared by every wire family)
+//! and the HTTP edge. The `codeport` binary calls [`serve`] and the admin commands call the
+//! services on an [`AppState`] opened with [`open_state`].
+
+pub mod config;
+pub mod fsutil;
+pub mod http;
+pub mod services;
+pub mod state;
+
+pub use config::Config;
+pub use state::AppState;
+
+use std::future::Future;
+use std::sync::Arc;
+
+/// Opens the store (running migrations) and the master key. `create_key` generates the
+/// master key on first start; the admin CLI passes false so it never invents one.
+pub async fn open_state(config: Config, create_key: bool) -> Result<AppState, String> {
+    if config.database_url.is_none() || create_key {
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| format!("cannot create data directory {}: {e}", config.data_dir.display()))?;
+    }
+    let master_key = config.load_master_key(create_key)?;
+    let store = codeport_store::open(&config.effective_database_url()).await.map_err(|e| format!("cannot open the database {}: {e}", config.redacted_database_url()))?;
+    Ok(AppState { store, master_key, config: Arc::new(config) })
+}
+
+/// Bootstraps an empty database: writes DATA_DIR/bootstrap.json (mode 0600) and logs its path.
+pub async fn bootstrap(state: &AppState) -> Result<(), String> {
+    if let Some(info) = state.bootstrap_if_empty().await.map_err(|e| format!("bootstrap failed: {e}"))? {
+        let path = state.config.data_dir.join("bootstrap.json");
+        let json = serde_json::to_vec_pretty(&info).map_err(|e| e.to_string())?;
+        fsutil::write_private_atomically(&path, &json).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        tracing::info!(path = %path.display(), "first start: created organization \"default\", user \"admin\", an AccessKey and a token; credentials are in this file");
+    }
+    Ok(())
+}
+
+/// Serves until `shutdown` completes, then drains in-flight requests and returns.
+/// `ready` is called with the bound address once the listener accepts connections.
+pub async fn serve(state: AppState, listener: tokio::net::TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    let app = http::router(state);
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}

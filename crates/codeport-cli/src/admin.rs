@@ -1,0 +1,222 @@
+//! `codeport admin`: identity management straight on the database. Errors print one clear
+//! line and exit non-zero; `--json` output is for scripts, the default for people.
+
+use crate::settings;
+use clap::{Args, Subcommand};
+use codeport_core::secret::Secret;
+use codeport_core::timefmt::{now_millis, parse_duration, rfc3339};
+use codeport_server::AppState;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+
+/// Where the database is, and what to do.
+#[derive(Args)]
+pub struct AdminArgs {
+    /// Data directory holding codeport.db and master.key [default: ./codeport-data].
+    #[arg(long, env = "CODEPORT_DATA_DIR", global = true)]
+    data_dir: Option<PathBuf>,
+    /// Database URL (postgres://...); the master key then comes from CODEPORT_MASTER_KEY or DATA_DIR/master.key.
+    #[arg(long, env = "CODEPORT_DATABASE_URL", global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: AdminCommand,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// AccessKey pairs for signed (ACS3) API requests.
+    AccessKey {
+        #[command(subcommand)]
+        command: AccessKeyCommand,
+    },
+    /// Personal access tokens (`pt-...`).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; they join the default organization as a member.
+    Create {
+        /// Login name.
+        name: String,
+        /// Email address.
+        #[arg(long)]
+        email: Option<String>,
+        /// Print {"userId","userName"}.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AccessKeyCommand {
+    /// Create an AccessKey; the secret is printed once.
+    Create {
+        /// Owner's login name.
+        #[arg(long)]
+        user: String,
+        /// Print {"accessKeyId","accessKeySecret"}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List a user's AccessKeys (never their secrets).
+    List {
+        /// Owner's login name.
+        #[arg(long)]
+        user: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable an AccessKey: signed requests with it are refused.
+    Disable { id: String },
+    /// Enable a disabled AccessKey.
+    Enable { id: String },
+    /// Delete an AccessKey.
+    Delete { id: String },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a personal access token; it is printed once.
+    Create {
+        /// Owner's login name.
+        #[arg(long)]
+        user: String,
+        /// Lifetime such as 30d, 12h, 15m or 2s [default: no expiry].
+        #[arg(long)]
+        expires_in: Option<String>,
+        /// Print {"token"}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List a user's tokens (ids, never the tokens).
+    List {
+        /// Owner's login name.
+        #[arg(long)]
+        user: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token by its id.
+    Revoke { id: String },
+}
+
+/// Runs an admin command.
+pub async fn run(args: AdminArgs, config_file: Option<&Path>) -> Result<(), String> {
+    let config = settings::resolve_admin(args.data_dir, args.database_url, config_file)?;
+    let state = codeport_server::open_state(config, false).await?;
+    dispatch(&state, args.command).await.map_err(|e| e.to_string())
+}
+
+fn print_json(v: serde_json::Value) {
+    println!("{v}");
+}
+
+async fn dispatch(s: &AppState, cmd: AdminCommand) -> Result<(), codeport_core::Error> {
+    match cmd {
+        AdminCommand::User { command: UserCommand::Create { name, email, json } } => {
+            let u = s.create_user(&name, email.as_deref()).await?;
+            if json {
+                print_json(json!({"userId": u.id, "userName": u.name}));
+            } else {
+                println!("Created user {} (id {}) in the default organization.", u.name, u.id);
+            }
+        }
+        AdminCommand::AccessKey { command } => access_keys(s, command).await?,
+        AdminCommand::Token { command } => tokens(s, command).await?,
+    }
+    Ok(())
+}
+
+async fn access_keys(s: &AppState, cmd: AccessKeyCommand) -> Result<(), codeport_core::Error> {
+    match cmd {
+        AccessKeyCommand::Create { user, json } => {
+            let k = s.create_access_key(&user).await?;
+            if json {
+                print_json(json!({"accessKeyId": k.id, "accessKeySecret": Secret::expose(&k.secret)}));
+            } else {
+                println!("AccessKey ID:     {}\nAccessKey secret: {}\nThe secret is shown only now; store it safely.", k.id, k.secret.expose());
+            }
+        }
+        AccessKeyCommand::List { user, json } => {
+            let keys = s.list_access_keys(&user).await?;
+            if json {
+                let items: Vec<_> = keys.iter().map(|k| json!({"accessKeyId": k.id, "status": if k.enabled {"Active"} else {"Inactive"}, "createdAt": rfc3339(k.created_at)})).collect();
+                print_json(json!(items));
+            } else if keys.is_empty() {
+                println!("{user} has no AccessKeys.");
+            } else {
+                for k in keys {
+                    println!("{}  {}  created {}", k.id, if k.enabled { "Active  " } else { "Inactive" }, rfc3339(k.created_at));
+                }
+            }
+        }
+        AccessKeyCommand::Disable { id } => {
+            s.set_access_key_enabled(&id, false).await?;
+            println!("AccessKey {id} disabled.");
+        }
+        AccessKeyCommand::Enable { id } => {
+            s.set_access_key_enabled(&id, true).await?;
+            println!("AccessKey {id} enabled.");
+        }
+        AccessKeyCommand::Delete { id } => {
+            s.delete_access_key(&id).await?;
+            println!("AccessKey {id} deleted.");
+        }
+    }
+    Ok(())
+}
+
+async fn tokens(s: &AppState, cmd: TokenCommand) -> Result<(), codeport_core::Error> {
+    match cmd {
+        TokenCommand::Create { user, expires_in, json } => {
+            let ttl = expires_in
+                .map(|d| parse_duration(&d).ok_or_else(|| codeport_core::Error::invalid("--expires-in", format!("{d:?} is not a duration such as 30d, 12h, 15m or 2s"))))
+                .transpose()?;
+            let t = s.create_token(&user, ttl).await?;
+            if json {
+                print_json(json!({"token": t.token.expose(), "tokenId": t.id, "expiresAt": t.expires_at.map(rfc3339)}));
+            } else {
+                println!("Token:    {}\nToken id: {}\nExpires:  {}\nThe token is shown only now; store it safely.", t.token.expose(), t.id, t.expires_at.map(rfc3339).unwrap_or_else(|| "never".into()));
+            }
+        }
+        TokenCommand::List { user, json } => {
+            let list = s.list_tokens(&user).await?;
+            let now = now_millis();
+            let state = |t: &codeport_store::PersonalAccessToken| {
+                if t.revoked {
+                    "revoked"
+                } else if t.expires_at.is_some_and(|e| e <= now) {
+                    "expired"
+                } else {
+                    "active"
+                }
+            };
+            if json {
+                let items: Vec<_> = list.iter().map(|t| json!({"tokenId": t.id, "status": state(t), "createdAt": rfc3339(t.created_at), "expiresAt": t.expires_at.map(rfc3339)})).collect();
+                print_json(json!(items));
+            } else if list.is_empty() {
+                println!("{user} has no tokens.");
+            } else {
+                for t in &list {
+                    println!("{}  {:8} created {}  expires {}", t.id, state(t), rfc3339(t.created_at), t.expires_at.map(rfc3339).unwrap_or_else(|| "never".into()));
+                }
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            s.revoke_token(&id).await?;
+            println!("Token {id} revoked.");
+        }
+    }
+    Ok(())
+}

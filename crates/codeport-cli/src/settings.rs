@@ -1,0 +1,83 @@
+//! Configuration layering: flag > CODEPORT_* environment variable > TOML file > default.
+
+use clap::Args;
+use codeport_core::secret::Secret;
+use codeport_server::config::DEFAULT_MAX_BODY_BYTES;
+use codeport_server::Config;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// `codeport serve` settings.
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "CODEPORT_LISTEN")]
+    pub listen: Option<String>,
+    /// Data directory: SQLite database, master key, bootstrap.json [default: ./codeport-data].
+    #[arg(long, env = "CODEPORT_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL: postgres://... for PostgreSQL [default: SQLite at DATA_DIR/codeport.db].
+    #[arg(long, env = "CODEPORT_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// URL clients use to reach this server [default: http://LISTEN].
+    #[arg(long, env = "CODEPORT_EXTERNAL_URL")]
+    pub external_url: Option<String>,
+    /// Largest accepted request body in bytes [default: 1048576].
+    #[arg(long, env = "CODEPORT_MAX_BODY_BYTES")]
+    pub max_body_bytes: Option<usize>,
+}
+
+/// The TOML file's keys.
+#[derive(Deserialize, Default, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct FileSettings {
+    listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    external_url: Option<String>,
+    max_body_bytes: Option<usize>,
+}
+
+/// Reads the TOML file, if one was named.
+pub fn read_file(path: Option<&Path>) -> Result<FileSettings, String> {
+    match path {
+        None => Ok(FileSettings::default()),
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+            toml::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))
+        }
+    }
+}
+
+fn master_key_from_env() -> Option<Secret> {
+    std::env::var("CODEPORT_MASTER_KEY").ok().filter(|k| !k.trim().is_empty()).map(Secret::new)
+}
+
+/// The effective server configuration.
+pub fn resolve_serve(args: ServeArgs, file: Option<&Path>) -> Result<Config, String> {
+    let f = read_file(file)?;
+    let listen_text = args.listen.or(f.listen).unwrap_or_else(|| "127.0.0.1:8080".into());
+    let listen = listen_text.parse().map_err(|_| format!("--listen: {listen_text:?} is not an address such as 127.0.0.1:8080"))?;
+    let data_dir = args.data_dir.or(f.data_dir).unwrap_or_else(|| PathBuf::from("./codeport-data"));
+    let external_url = args.external_url.or(f.external_url).unwrap_or_else(|| format!("http://{listen_text}"));
+    if !(external_url.starts_with("http://") || external_url.starts_with("https://")) {
+        return Err(format!("--external-url: {external_url:?} must start with http:// or https://"));
+    }
+    Ok(Config {
+        listen,
+        data_dir,
+        database_url: args.database_url.or(f.database_url),
+        external_url: external_url.trim_end_matches('/').to_string(),
+        master_key: master_key_from_env(),
+        max_body_bytes: args.max_body_bytes.or(f.max_body_bytes).unwrap_or(DEFAULT_MAX_BODY_BYTES),
+    })
+}
+
+/// The configuration the admin CLI needs: where the database and master key are.
+pub fn resolve_admin(data_dir: Option<PathBuf>, database_url: Option<String>, file: Option<&Path>) -> Result<Config, String> {
+    let f = read_file(file)?;
+    let mut c = Config::for_data_dir(&data_dir.or(f.data_dir).unwrap_or_else(|| PathBuf::from("./codeport-data")));
+    c.database_url = database_url.or(f.database_url);
+    c.master_key = master_key_from_env();
+    Ok(c)
+}

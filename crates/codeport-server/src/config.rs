@@ -1,0 +1,94 @@
+//! Effective configuration. The CLI fills it from flags, CODEPORT_* environment variables
+//! and an optional TOML file; the server only reads it.
+
+use codeport_core::secret::{MasterKey, Secret};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Default request body limit (1 MiB), as the issue requires for the PAI API.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+/// How far x-acs-date may be from the server clock.
+pub const SIGNATURE_WINDOW_MS: i64 = 15 * 60 * 1000;
+
+/// Everything `codeport serve` needs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Directory for the SQLite database, the master key, bootstrap.json and repositories.
+    pub data_dir: PathBuf,
+    /// Database URL; None means SQLite at DATA_DIR/codeport.db.
+    pub database_url: Option<String>,
+    /// The URL clients use to reach this server (for clone URLs and web URLs).
+    pub external_url: String,
+    /// Master key text from CODEPORT_MASTER_KEY; None means DATA_DIR/master.key.
+    pub master_key: Option<Secret>,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+}
+
+impl Config {
+    /// A configuration with defaults for a data directory (used by tests and the CLI).
+    pub fn for_data_dir(data_dir: &Path) -> Config {
+        Config {
+            listen: "127.0.0.1:8080".parse().expect("valid default address"),
+            data_dir: data_dir.to_path_buf(),
+            database_url: None,
+            external_url: "http://127.0.0.1:8080".into(),
+            master_key: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+
+    /// The database URL in effect.
+    pub fn effective_database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| self.data_dir.join("codeport.db").display().to_string())
+    }
+
+    /// The database URL with any password replaced, for logs.
+    pub fn redacted_database_url(&self) -> String {
+        let url = self.effective_database_url();
+        match (url.find("://"), url.rfind('@')) {
+            (Some(s), Some(at)) if at > s => {
+                let cred = &url[s + 3..at];
+                match cred.split_once(':') {
+                    Some((user, _)) => format!("{}{}:***{}", &url[..s + 3], user, &url[at..]),
+                    None => url,
+                }
+            }
+            _ => url,
+        }
+    }
+
+    /// Loads the master key: CODEPORT_MASTER_KEY if given, else DATA_DIR/master.key,
+    /// generating that file (mode 0600, written atomically) when `create` is set.
+    pub fn load_master_key(&self, create: bool) -> Result<MasterKey, String> {
+        if let Some(k) = &self.master_key {
+            return MasterKey::parse(k.expose()).map_err(|e| format!("CODEPORT_MASTER_KEY: {e}"));
+        }
+        let path = self.data_dir.join("master.key");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => MasterKey::parse(&text).map_err(|e| format!("{}: {e}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
+                let (key, text) = MasterKey::generate();
+                crate::fsutil::write_private_atomically(&path, format!("{text}\n").as_bytes()).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                Ok(key)
+            }
+            Err(e) => Err(format!("cannot read the master key {}: {e} (start the server once, or set CODEPORT_MASTER_KEY)", path.display())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_passwords_are_redacted() {
+        let mut c = Config::for_data_dir(Path::new("/tmp/x"));
+        c.database_url = Some("postgres://bob:hunter2@db:5432/codeport".into());
+        assert_eq!(c.redacted_database_url(), "postgres://bob:***@db:5432/codeport");
+        c.database_url = Some("postgres://postgres@127.0.0.1/x".into());
+        assert_eq!(c.redacted_database_url(), "postgres://postgres@127.0.0.1/x");
+    }
+}

@@ -1,0 +1,297 @@
+//! PAI AIWorkspace 2021-02-04, ROA style: the paths, methods, parameter locations and field
+//! names of the official SDK `alibabacloud-aiworkspace20210204`. Every handler takes a
+//! [`Signed`] request, parses it into a service command and renders the result.
+
+mod auth;
+mod dto;
+pub mod wire;
+
+pub use auth::Signed;
+
+use crate::services::code_sources::{CreateCodeSource, ListCodeSources, UpdateCodeSource};
+use crate::services::workspaces::{CreateWorkspace, ListMembers, ListWorkspaces};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::{get, post, put};
+use axum::Router;
+use codeport_core::secret::Secret;
+use codeport_core::values::{
+    Accessibility, CloneType, CommitId, EnvTypes, GitRefName, GitUrl, MountPath, Page, RoleSet, SortOrder, Text, WorkspaceName, WorkspaceRole,
+};
+use codeport_core::Error;
+use codeport_store::{CodeSourceSort, WorkspaceSort};
+use serde_json::json;
+use wire::{json_response, JsonBody, PaiError, Query};
+
+type Reply = Result<Response, PaiError>;
+
+/// The PAI routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/workspaces", post(create_workspace).get(list_workspaces))
+        .route("/api/v1/workspaces/{workspace_id}", get(get_workspace).put(update_workspace).delete(delete_workspace))
+        .route("/api/v1/defaultWorkspaces", get(get_default_workspace))
+        .route("/api/v1/workspaces/{workspace_id}/members", post(create_member).get(list_members).delete(delete_members))
+        .route("/api/v1/workspaces/{workspace_id}/member", get(get_member))
+        .route("/api/v1/workspaces/{workspace_id}/members/{member_id}/roles/{role_name}", post(add_member_role).delete(remove_member_role))
+        .route("/api/v1/codesources", post(create_code_source).get(list_code_sources))
+        .route("/api/v1/codesources/{code_source_id}", get(get_code_source).put(update_code_source).delete(delete_code_source))
+        .route("/api/v1/codesources/{code_source_id}/publish", put(publish_code_source))
+}
+
+/// Unknown paths answer in PAI's error format.
+pub async fn unknown_route() -> Response {
+    wire::error_response(http::StatusCode::NOT_FOUND, "InvalidAction.NotFound", "The requested API does not exist.".into())
+}
+
+/// A known path with the wrong method.
+pub async fn method_not_allowed() -> Response {
+    wire::error_response(http::StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", "The HTTP method is not allowed on this path.".into())
+}
+
+fn ok(body: serde_json::Value) -> Reply {
+    Ok(json_response(&body))
+}
+
+fn request_id() -> String {
+    crate::http::request_id::current()
+}
+
+fn text(body: &JsonBody, field: &str, max: usize, required: bool) -> Result<Option<Text>, Error> {
+    match body.str(field)? {
+        Some(s) => Text::parse(field, &s, max, required).map(Some),
+        None if required => Err(Error::missing(field)),
+        None => Ok(None),
+    }
+}
+
+// --- workspaces ----------------------------------------------------------------------
+
+async fn create_workspace(State(s): State<AppState>, req: Signed) -> Reply {
+    let b = JsonBody::parse(&req.body)?;
+    let name = WorkspaceName::parse(&b.str("WorkspaceName")?.ok_or_else(|| Error::missing("WorkspaceName"))?)?;
+    let description = text(&b, "Description", 80, false)?.ok_or_else(|| Error::missing("Description"))?;
+    let env_types = EnvTypes::parse(&b.str_list("EnvTypes")?.ok_or_else(|| Error::missing("EnvTypes"))?)?;
+    let display_name = text(&b, "DisplayName", 64, true).or_else(|e| if b.has("DisplayName") { Err(e) } else { Ok(None) })?;
+    let ws = s.create_workspace(&req.principal, CreateWorkspace { name, display_name, description, env_types }).await?;
+    ok(json!({"RequestId": request_id(), "WorkspaceId": ws.id}))
+}
+
+async fn get_workspace(State(s): State<AppState>, Path(id): Path<String>, req: Signed) -> Reply {
+    let verbose = Query::parse(&req.raw_query).bool("Verbose")?.unwrap_or(false);
+    let ws = s.get_workspace(&req.principal, &id).await?;
+    let admins = s.workspace_admin_names(&ws.id).await?;
+    let owner = if verbose { s.user(&ws.creator_id).await? } else { None };
+    ok(dto::workspace(&ws, admins, owner.as_ref(), true))
+}
+
+async fn get_default_workspace(State(s): State<AppState>, req: Signed) -> Reply {
+    let verbose = Query::parse(&req.raw_query).bool("Verbose")?.unwrap_or(false);
+    let ws = s.default_workspace(&req.principal).await?;
+    let owner = if verbose { s.user(&ws.creator_id).await? } else { None };
+    ok(dto::default_workspace(&ws, owner.as_ref()))
+}
+
+async fn list_workspaces(State(s): State<AppState>, req: Signed) -> Reply {
+    let q = Query::parse(&req.raw_query);
+    let sort = match q.str("SortBy").as_deref() {
+        None => WorkspaceSort::Created,
+        Some(v) if v.eq_ignore_ascii_case("GmtCreateTime") => WorkspaceSort::Created,
+        Some(v) if v.eq_ignore_ascii_case("GmtModifiedTime") => WorkspaceSort::Modified,
+        Some(v) if v.eq_ignore_ascii_case("WorkspaceName") => WorkspaceSort::Name,
+        Some(v) => return Err(Error::invalid("SortBy", format!("{v:?} is not GmtCreateTime, GmtModifiedTime or WorkspaceName")).into()),
+    };
+    let order = q.str("Order").map(|o| SortOrder::parse(&o)).transpose()?.unwrap_or_default();
+    let page = Page::parse(q.int("PageNumber")?, q.int("PageSize")?)?;
+    q.bool("Verbose")?;
+    if let Some(opt) = q.str("Option") {
+        if opt.eq_ignore_ascii_case("GetResourceLimits") {
+            return ok(json!({"RequestId": request_id(), "ResourceLimits": {}, "TotalCount": 0}));
+        }
+        if !opt.eq_ignore_ascii_case("GetWorkspaces") {
+            return Err(Error::invalid("Option", format!("{opt:?} is not GetWorkspaces or GetResourceLimits")).into());
+        }
+    }
+    let cmd = ListWorkspaces { name_contains: q.str("WorkspaceName"), ids: q.list("WorkspaceIds"), status: q.str("Status"), user_id: q.str("UserId"), sort, order, page };
+    let (items, total) = s.list_workspaces(&req.principal, cmd).await?;
+    let mut out = Vec::with_capacity(items.len());
+    for ws in &items {
+        let admins = s.workspace_admin_names(&ws.id).await?;
+        out.push(dto::workspace(ws, admins, None, false));
+    }
+    ok(json!({"RequestId": request_id(), "TotalCount": total, "Workspaces": out}))
+}
+
+async fn update_workspace(State(s): State<AppState>, Path(id): Path<String>, req: Signed) -> Reply {
+    let b = JsonBody::parse(&req.body)?;
+    let display_name = text(&b, "DisplayName", 64, false)?;
+    if display_name.as_ref().is_some_and(|d| d.as_str().trim().is_empty()) {
+        return Err(Error::invalid("DisplayName", "it must not be empty").into());
+    }
+    let description = text(&b, "Description", 80, false)?;
+    s.update_workspace(&req.principal, &id, display_name, description).await?;
+    ok(json!({"RequestId": request_id()}))
+}
+
+async fn delete_workspace(State(s): State<AppState>, Path(id): Path<String>, req: Signed) -> Reply {
+    s.delete_workspace(&req.principal, &id).await?;
+    ok(json!({"RequestId": request_id()}))
+}
+
+// --- members -------------------------------------------------------------------------
+
+async fn create_member(State(s): State<AppState>, Path(ws): Path<String>, req: Signed) -> Reply {
+    let b = JsonBody::parse(&req.body)?;
+    let items = b.object_list("Members")?.ok_or_else(|| Error::missing("Members"))?;
+    let mut members = Vec::with_capacity(items.len());
+    for (i, m) in items.iter().enumerate() {
+        let user_field = format!("Members.{}.UserId", i + 1);
+        let roles_field = format!("Members.{}.Roles", i + 1);
+        let user = m.str("UserId").map_err(|_| Error::invalid(&user_field, "it must be a string"))?.filter(|u| !u.is_empty()).ok_or_else(|| Error::missing(&user_field))?;
+        let roles = m.str_list("Roles").map_err(|_| Error::invalid(&roles_field, "it must be an array of role names"))?.ok_or_else(|| Error::missing(&roles_field))?;
+        members.push((user, RoleSet::parse(&roles_field, &roles)?));
+    }
+    let views = s.create_members(&req.principal, &ws, members).await?;
+    let out: Vec<_> = views.iter().map(dto::created_member).collect();
+    ok(json!({"RequestId": request_id(), "Members": out}))
+}
+
+async fn list_members(State(s): State<AppState>, Path(ws): Path<String>, req: Signed) -> Reply {
+    let q = Query::parse(&req.raw_query);
+    let roles = q.list("Roles").unwrap_or_default().iter().map(|r| WorkspaceRole::parse("Roles", r)).collect::<Result<Vec<_>, _>>()?;
+    let page = Page::parse(q.int("PageNumber")?, q.int("PageSize")?)?;
+    let cmd = ListMembers { name_contains: q.str("MemberName"), roles, user_id: q.str("UserId"), page };
+    let (items, total) = s.list_members(&req.principal, &ws, cmd).await?;
+    let org = req.principal.organization_id().to_string();
+    let mut out = Vec::with_capacity(items.len());
+    for m in &items {
+        out.push(dto::member(m, &s.account_type(&org, &m.member.user_id).await?));
+    }
+    ok(json!({"RequestId": request_id(), "TotalCount": total, "Members": out}))
+}
+
+async fn get_member(State(s): State<AppState>, Path(ws): Path<String>, req: Signed) -> Reply {
+    let q = Query::parse(&req.raw_query);
+    let m = s.get_member(&req.principal, &ws, q.str("UserId"), q.str("MemberId")).await?;
+    let mut body = dto::member(&m, &s.account_type(req.principal.organization_id(), &m.member.user_id).await?);
+    body["RequestId"] = json!(request_id());
+    if let Some(o) = body.as_object_mut() {
+        o.remove("AccountName");
+    }
+    ok(body)
+}
+
+async fn delete_members(State(s): State<AppState>, Path(ws): Path<String>, req: Signed) -> Reply {
+    let ids = Query::parse(&req.raw_query).list("MemberIds").ok_or_else(|| Error::missing("MemberIds"))?;
+    s.delete_members(&req.principal, &ws, ids).await?;
+    ok(json!({"RequestId": request_id()}))
+}
+
+async fn add_member_role(State(s): State<AppState>, Path((ws, member, role)): Path<(String, String, String)>, req: Signed) -> Reply {
+    let role = WorkspaceRole::parse("RoleName", &role)?;
+    s.change_member_role(&req.principal, &ws, &member, role, true).await?;
+    ok(json!({"RequestId": request_id()}))
+}
+
+async fn remove_member_role(State(s): State<AppState>, Path((ws, member, role)): Path<(String, String, String)>, req: Signed) -> Reply {
+    let role = WorkspaceRole::parse("RoleName", &role)?;
+    s.change_member_role(&req.principal, &ws, &member, role, false).await?;
+    ok(json!({"RequestId": request_id()}))
+}
+
+// --- code sources --------------------------------------------------------------------
+
+/// An optional field where an empty string means "clear".
+fn clearable<T>(b: &JsonBody, field: &str, parse: impl Fn(&str) -> Result<T, Error>) -> Result<Option<Option<T>>, Error> {
+    match b.str(field)? {
+        None => Ok(None),
+        Some(s) if s.is_empty() => Ok(Some(None)),
+        Some(s) => parse(&s).map(|v| Some(Some(v))),
+    }
+}
+
+fn flatten<T>(v: Option<Option<T>>) -> Option<T> {
+    v.flatten()
+}
+
+async fn create_code_source(State(s): State<AppState>, req: Signed) -> Reply {
+    let b = JsonBody::parse(&req.body)?;
+    let workspace_id = b.str("WorkspaceId")?.filter(|w| !w.is_empty()).ok_or_else(|| Error::missing("WorkspaceId"))?;
+    let cmd = CreateCodeSource {
+        workspace_id,
+        display_name: text(&b, "DisplayName", 128, true)?.ok_or_else(|| Error::missing("DisplayName"))?,
+        description: text(&b, "Description", 1024, false)?,
+        code_repo: flatten(clearable(&b, "CodeRepo", GitUrl::parse)?),
+        code_branch: flatten(clearable(&b, "CodeBranch", |v| GitRefName::parse("CodeBranch", v))?),
+        code_commit: flatten(clearable(&b, "CodeCommit", CommitId::parse)?),
+        code_repo_user_name: text(&b, "CodeRepoUserName", 256, false)?,
+        code_repo_access_token: b.str("CodeRepoAccessToken")?.map(Secret::new),
+        mount_path: flatten(clearable(&b, "MountPath", MountPath::parse)?),
+        accessibility: flatten(clearable(&b, "Accessibility", Accessibility::parse)?),
+        clone_type: b.int("CloneType")?.map(CloneType::parse).transpose()?,
+    };
+    if cmd.code_repo_access_token.as_ref().is_some_and(|t| t.expose().len() > 4096) {
+        return Err(Error::invalid("CodeRepoAccessToken", "it must be at most 4096 characters").into());
+    }
+    let id = s.create_code_source(&req.principal, cmd).await?;
+    ok(json!({"RequestId": request_id(), "CodeSourceId": id}))
+}
+
+async fn get_code_source(State(s): State<AppState>, Path(id): Path<String>, req: Signed) -> Reply {
+    let view = s.get_code_source(&req.principal, &id).await?;
+    let mut body = dto::code_source(&view.source, view.access_token.as_ref());
+    body["RequestId"] = json!(request_id());
+    ok(body)
+}
+
+async fn list_code_sources(State(s): State<AppState>, req: Signed) -> Reply {
+    let q = Query::parse(&req.raw_query);
+    let workspace_id = q.str("WorkspaceId").ok_or_else(|| Error::missing("WorkspaceId"))?;
+    let sort = match q.str("SortBy").as_deref() {
+        None => CodeSourceSort::Created,
+        Some(v) if v.eq_ignore_ascii_case("GmtCreateTime") => CodeSourceSort::Created,
+        Some(v) if v.eq_ignore_ascii_case("GmtModifyTime") => CodeSourceSort::Modified,
+        Some(v) if v.eq_ignore_ascii_case("DisplayName") => CodeSourceSort::DisplayName,
+        Some(v) if v.eq_ignore_ascii_case("CodeSourceId") => CodeSourceSort::Id,
+        Some(v) => return Err(Error::invalid("SortBy", format!("{v:?} is not GmtCreateTime, GmtModifyTime, DisplayName or CodeSourceId")).into()),
+    };
+    let order = q.str("Order").map(|o| SortOrder::parse(&o)).transpose()?.unwrap_or_default();
+    let page = Page::parse(q.int("PageNumber")?, q.int("PageSize")?)?;
+    let cmd = ListCodeSources { workspace_id, display_name_contains: q.str("DisplayName"), sort, order, page };
+    let (items, total) = s.list_code_sources(&req.principal, cmd).await?;
+    let out: Vec<_> = items.iter().map(|c| dto::code_source(c, None)).collect();
+    ok(json!({"RequestId": request_id(), "TotalCount": total, "CodeSources": out}))
+}
+
+async fn update_code_source(State(s): State<AppState>, Path(id): Path<String>, req: Signed) -> Reply {
+    let b = JsonBody::parse(&req.body)?;
+    for forbidden in ["Accessibility", "WorkspaceId"] {
+        if b.has(forbidden) {
+            return Err(Error::invalid(forbidden, "it cannot be changed by UpdateCodeSource (use PublishCodeSource to make a code source PUBLIC)").into());
+        }
+    }
+    let cmd = UpdateCodeSource {
+        display_name: text(&b, "DisplayName", 128, true).or_else(|e| if b.has("DisplayName") { Err(e) } else { Ok(None) })?,
+        description: text(&b, "Description", 1024, false)?,
+        code_repo: clearable(&b, "CodeRepo", GitUrl::parse)?,
+        code_branch: clearable(&b, "CodeBranch", |v| GitRefName::parse("CodeBranch", v))?,
+        code_commit: clearable(&b, "CodeCommit", CommitId::parse)?,
+        code_repo_user_name: text(&b, "CodeRepoUserName", 256, false)?,
+        code_repo_access_token: b.str("CodeRepoAccessToken")?.map(|t| if t.is_empty() { None } else { Some(Secret::new(t)) }),
+        mount_path: flatten(clearable(&b, "MountPath", MountPath::parse)?),
+        clone_type: b.int("CloneType")?.map(CloneType::parse).transpose()?,
+    };
+    s.update_code_source(&req.principal, &id, cmd).await?;
+    ok(json!({"RequestId": request_id(), "CodeSourceId": id}))
+}
+
+async fn delete_code_source(State(s): State<AppState>, Path(id): Path<String>, req: Signed) -> Reply {
+    s.delete_code_source(&req.principal, &id).await?;
+    ok(json!({"RequestId": request_id(), "CodeSourceId": id}))
+}
+
+async fn publish_code_source(State(s): State<AppState>, Path(id): Path<String>, req: Signed) -> Reply {
+    s.publish_code_source(&req.principal, &id).await?;
+    ok(json!({"RequestId": request_id(), "CodeSourceId": id}))
+}

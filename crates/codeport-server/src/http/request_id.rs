@@ -1,0 +1,38 @@
+//! Request ids: made once per request, kept in a task-local so that every response body and
+//! error can carry it, returned in `x-acs-request-id`, and recorded in the request's log line.
+
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::Response;
+use codeport_core::ids;
+use http::HeaderValue;
+use std::time::Instant;
+
+tokio::task_local! {
+    static REQUEST_ID: String;
+}
+
+/// The current request's id ("" outside a request).
+pub fn current() -> String {
+    REQUEST_ID.try_with(Clone::clone).unwrap_or_default()
+}
+
+/// Assigns the id, runs the request inside its scope, sets the header and logs one line.
+pub async fn middleware(req: Request, next: Next) -> Response {
+    let id = ids::new_request_id();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let started = Instant::now();
+    let mut resp = REQUEST_ID.scope(id.clone(), next.run(req)).await;
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert("x-acs-request-id", v);
+    }
+    let status = resp.status().as_u16();
+    let latency_us = started.elapsed().as_micros() as u64;
+    if status >= 500 {
+        tracing::warn!(request_id = %id, %method, %path, status, latency_us, "request");
+    } else {
+        tracing::info!(request_id = %id, %method, %path, status, latency_us, "request");
+    }
+    resp
+}

@@ -1,0 +1,230 @@
+//! PAI code sources: a git repository (URL, branch, commit, credentials) registered in a
+//! workspace and checked out into a mount path. PRIVATE sources are visible to their
+//! creator and the workspace's managers, PUBLIC ones to every member; guests see only
+//! PUBLIC ones. The repository token is sealed at rest and shown to the creator only.
+
+use super::workspaces::WorkspaceAccess;
+use super::{store_err, Principal};
+use crate::state::AppState;
+use codeport_core::secret::Secret;
+use codeport_core::timefmt::now_millis;
+use codeport_core::values::{Accessibility, CloneType, CommitId, GitRefName, GitUrl, MountPath, Page, SortOrder, Text};
+use codeport_core::{ids, Error, NotFoundKind, Result};
+use codeport_store::{CodeSource, CodeSourceQuery, CodeSourceSort, Visibility};
+
+/// The fields of CreateCodeSource, validated.
+pub struct CreateCodeSource {
+    /// Workspace.
+    pub workspace_id: String,
+    /// Required shown name.
+    pub display_name: Text,
+    /// Description.
+    pub description: Option<Text>,
+    /// Repository URL.
+    pub code_repo: Option<GitUrl>,
+    /// Branch.
+    pub code_branch: Option<GitRefName>,
+    /// Commit.
+    pub code_commit: Option<CommitId>,
+    /// Repository user name.
+    pub code_repo_user_name: Option<Text>,
+    /// Repository token.
+    pub code_repo_access_token: Option<Secret>,
+    /// Mount path (default /root/code/).
+    pub mount_path: Option<MountPath>,
+    /// PRIVATE (default) or PUBLIC.
+    pub accessibility: Option<Accessibility>,
+    /// 0 (default) or 1.
+    pub clone_type: Option<CloneType>,
+}
+
+/// The fields of UpdateCodeSource: each `Some` replaces the stored value; an empty
+/// string clears an optional field (URL, branch, commit, user name, token, description).
+#[derive(Default)]
+pub struct UpdateCodeSource {
+    /// Shown name.
+    pub display_name: Option<Text>,
+    /// Description.
+    pub description: Option<Text>,
+    /// Repository URL (`None` inside = clear).
+    pub code_repo: Option<Option<GitUrl>>,
+    /// Branch (`None` inside = clear).
+    pub code_branch: Option<Option<GitRefName>>,
+    /// Commit (`None` inside = clear).
+    pub code_commit: Option<Option<CommitId>>,
+    /// Repository user name.
+    pub code_repo_user_name: Option<Text>,
+    /// Repository token (`None` inside = clear).
+    pub code_repo_access_token: Option<Option<Secret>>,
+    /// Mount path.
+    pub mount_path: Option<MountPath>,
+    /// Clone type.
+    pub clone_type: Option<CloneType>,
+}
+
+/// Filters of ListCodeSources.
+pub struct ListCodeSources {
+    /// Workspace (required).
+    pub workspace_id: String,
+    /// Case-insensitive substring of the display name.
+    pub display_name_contains: Option<String>,
+    /// Sort key.
+    pub sort: CodeSourceSort,
+    /// Direction.
+    pub order: SortOrder,
+    /// Page.
+    pub page: Page,
+}
+
+/// A code source as a caller may see it: the token only for its creator.
+pub struct CodeSourceView {
+    /// The stored row (sealed token included; never rendered).
+    pub source: CodeSource,
+    /// The plain token, present only when the caller is the creator.
+    pub access_token: Option<Secret>,
+}
+
+fn can_read(access: &WorkspaceAccess, p: &Principal, cs: &CodeSource) -> bool {
+    access.manages() || cs.creator_id == p.user.id || (cs.accessibility == Accessibility::Public.as_str() && !access.roles.is_empty())
+}
+
+fn can_write(access: &WorkspaceAccess, p: &Principal, cs: &CodeSource) -> bool {
+    access.manages() || cs.creator_id == p.user.id
+}
+
+impl AppState {
+    /// Loads a code source the principal may read, with their workspace access; not found otherwise.
+    async fn readable_code_source(&self, p: &Principal, id: &str) -> Result<(CodeSource, WorkspaceAccess)> {
+        let not_found = || Error::not_found(NotFoundKind::CodeSource, id);
+        let cs = self.store.code_source(id).await.map_err(store_err)?.ok_or_else(not_found)?;
+        let access = self.workspace_access(p, &cs.workspace_id).await.map_err(|_| not_found())?;
+        if !can_read(&access, p, &cs) {
+            return Err(not_found());
+        }
+        Ok((cs, access))
+    }
+
+    async fn writable_code_source(&self, p: &Principal, id: &str, action: &str) -> Result<CodeSource> {
+        let (cs, access) = self.readable_code_source(p, id).await?;
+        if !can_write(&access, p, &cs) {
+            return Err(Error::Forbidden { action: format!("{action} code source {id}; only its creator and the workspace's owner and admins may") });
+        }
+        Ok(cs)
+    }
+
+    /// CreateCodeSource.
+    pub async fn create_code_source(&self, p: &Principal, cmd: CreateCodeSource) -> Result<String> {
+        let access = self.workspace_access(p, &cmd.workspace_id).await?;
+        if !access.develops() {
+            return Err(Error::Forbidden { action: "create code sources in this workspace; guests may only read public ones".into() });
+        }
+        let now = now_millis();
+        let cs = CodeSource {
+            id: ids::new_code_source_id(),
+            workspace_id: cmd.workspace_id,
+            display_name: cmd.display_name.into_string(),
+            description: cmd.description.map(Text::into_string).unwrap_or_default(),
+            code_repo: cmd.code_repo.map(|v| v.as_str().to_string()).unwrap_or_default(),
+            code_branch: cmd.code_branch.map(|v| v.as_str().to_string()).unwrap_or_default(),
+            code_commit: cmd.code_commit.map(|v| v.as_str().to_string()).unwrap_or_default(),
+            code_repo_user_name: cmd.code_repo_user_name.map(Text::into_string).unwrap_or_default(),
+            sealed_repo_token: cmd.code_repo_access_token.filter(|t| !t.expose().is_empty()).map(|t| self.master_key.seal(t.expose())),
+            mount_path: cmd.mount_path.map(|m| m.as_str().to_string()).unwrap_or_else(|| MountPath::DEFAULT.to_string()),
+            accessibility: cmd.accessibility.unwrap_or(Accessibility::Private).as_str().to_string(),
+            clone_type: cmd.clone_type.map(CloneType::get).unwrap_or(0),
+            creator_id: p.user.id.clone(),
+            created_at: now,
+            modified_at: now,
+        };
+        self.store.create_code_source(&cs).await.map_err(store_err)?;
+        Ok(cs.id)
+    }
+
+    /// GetCodeSource: the token is revealed to the creator only.
+    pub async fn get_code_source(&self, p: &Principal, id: &str) -> Result<CodeSourceView> {
+        let (cs, _) = self.readable_code_source(p, id).await?;
+        let access_token = match (&cs.sealed_repo_token, cs.creator_id == p.user.id) {
+            (Some(sealed), true) => Some(self.master_key.open(sealed).map_err(|e| Error::internal(format!("code source {id}: {e}")))?),
+            _ => None,
+        };
+        Ok(CodeSourceView { source: cs, access_token })
+    }
+
+    /// ListCodeSources: only what the caller may read, with a matching total. Tokens never appear.
+    pub async fn list_code_sources(&self, p: &Principal, cmd: ListCodeSources) -> Result<(Vec<CodeSource>, u64)> {
+        let access = self.workspace_access(p, &cmd.workspace_id).await?;
+        let visibility = if access.manages() {
+            Visibility::All
+        } else if access.roles.develops() {
+            Visibility::User(p.user.id.clone())
+        } else {
+            Visibility::PublicOnly
+        };
+        let q = CodeSourceQuery {
+            workspace_id: cmd.workspace_id,
+            visibility,
+            display_name_contains: cmd.display_name_contains,
+            sort: cmd.sort,
+            order: cmd.order,
+            page: cmd.page,
+        };
+        self.store.list_code_sources(&q).await.map_err(store_err)
+    }
+
+    /// UpdateCodeSource: creator or workspace managers.
+    pub async fn update_code_source(&self, p: &Principal, id: &str, cmd: UpdateCodeSource) -> Result<()> {
+        let mut cs = self.writable_code_source(p, id, "update").await?;
+        if let Some(v) = cmd.display_name {
+            cs.display_name = v.into_string();
+        }
+        if let Some(v) = cmd.description {
+            cs.description = v.into_string();
+        }
+        if let Some(v) = cmd.code_repo {
+            cs.code_repo = v.map(|u| u.as_str().to_string()).unwrap_or_default();
+        }
+        if let Some(v) = cmd.code_branch {
+            cs.code_branch = v.map(|b| b.as_str().to_string()).unwrap_or_default();
+        }
+        if let Some(v) = cmd.code_commit {
+            cs.code_commit = v.map(|c| c.as_str().to_string()).unwrap_or_default();
+        }
+        if let Some(v) = cmd.code_repo_user_name {
+            cs.code_repo_user_name = v.into_string();
+        }
+        if let Some(v) = cmd.code_repo_access_token {
+            cs.sealed_repo_token = v.filter(|t| !t.expose().is_empty()).map(|t| self.master_key.seal(t.expose()));
+        }
+        if let Some(v) = cmd.mount_path {
+            cs.mount_path = v.as_str().to_string();
+        }
+        if let Some(v) = cmd.clone_type {
+            cs.clone_type = v.get();
+        }
+        cs.modified_at = now_millis().max(cs.modified_at);
+        if !self.store.update_code_source(&cs).await.map_err(store_err)? {
+            return Err(Error::not_found(NotFoundKind::CodeSource, id));
+        }
+        Ok(())
+    }
+
+    /// DeleteCodeSource: creator or workspace managers.
+    pub async fn delete_code_source(&self, p: &Principal, id: &str) -> Result<()> {
+        self.writable_code_source(p, id, "delete").await?;
+        if !self.store.delete_code_source(id).await.map_err(store_err)? {
+            return Err(Error::not_found(NotFoundKind::CodeSource, id));
+        }
+        Ok(())
+    }
+
+    /// PublishCodeSource: PRIVATE becomes PUBLIC (idempotent).
+    pub async fn publish_code_source(&self, p: &Principal, id: &str) -> Result<()> {
+        let mut cs = self.writable_code_source(p, id, "publish").await?;
+        if cs.accessibility != Accessibility::Public.as_str() {
+            cs.accessibility = Accessibility::Public.as_str().to_string();
+            cs.modified_at = now_millis().max(cs.modified_at);
+            self.store.update_code_source(&cs).await.map_err(store_err)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,214 @@
+//! Identity: users, AccessKeys and personal access tokens, and the first-start bootstrap.
+//! Used by the admin CLI (directly on the database) and by the request authenticators.
+
+use super::{store_err, Principal};
+use crate::state::AppState;
+use codeport_core::error::AuthFailure;
+use codeport_core::secret::{token_hash, Secret};
+use codeport_core::timefmt::{now_millis, Millis};
+use codeport_core::values::UserName;
+use codeport_core::{ids, Error, NotFoundKind, Result};
+use codeport_store::{AccessKey, OrgRole, Organization, PersonalAccessToken, StoreError, User};
+use serde::Serialize;
+
+/// The name of the organization created on first start.
+pub const DEFAULT_ORGANIZATION: &str = "default";
+/// The name of the user created on first start.
+pub const BOOTSTRAP_USER: &str = "admin";
+
+/// What the first start created, written once to DIR/bootstrap.json (mode 0600).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BootstrapInfo {
+    /// The default organization.
+    pub organization_id: String,
+    /// The admin user.
+    pub user_id: String,
+    /// "admin".
+    pub user_name: String,
+    /// The admin's AccessKey id.
+    pub access_key_id: String,
+    /// The admin's AccessKey secret (shown once, here).
+    pub access_key_secret: String,
+    /// The admin's personal access token (shown once, here).
+    pub personal_access_token: String,
+}
+
+/// A freshly created AccessKey; the secret is shown once.
+pub struct NewAccessKey {
+    /// Id.
+    pub id: String,
+    /// Secret.
+    pub secret: Secret,
+}
+
+/// A freshly created token; shown once.
+pub struct NewToken {
+    /// Public id.
+    pub id: String,
+    /// The token.
+    pub token: Secret,
+    /// Expiry.
+    pub expires_at: Option<Millis>,
+}
+
+impl AppState {
+    /// On an empty database, creates organization "default", user "admin" (its owner), an
+    /// AccessKey and a token, in one transaction. Returns what was created, or None when the
+    /// database was already initialized.
+    pub async fn bootstrap_if_empty(&self) -> Result<Option<BootstrapInfo>> {
+        if !self.store.is_empty().await.map_err(store_err)? {
+            return Ok(None);
+        }
+        let now = now_millis();
+        let org = Organization { id: ids::new_organization_id(), name: DEFAULT_ORGANIZATION.into(), created_at: now };
+        let user = User {
+            id: ids::new_user_id(),
+            name: BOOTSTRAP_USER.into(),
+            display_name: BOOTSTRAP_USER.into(),
+            email: String::new(),
+            default_organization_id: org.id.clone(),
+            created_at: now,
+        };
+        let secret = ids::new_access_key_secret();
+        let key = AccessKey { id: ids::new_access_key_id(), user_id: user.id.clone(), sealed_secret: self.master_key.seal(&secret), enabled: true, created_at: now };
+        let token = ids::new_personal_access_token();
+        let tok = PersonalAccessToken { id: ids::new_token_id(), user_id: user.id.clone(), token_hash: token_hash(&token), scopes: String::new(), expires_at: None, revoked: false, created_at: now };
+        match self.store.bootstrap(&org, &user, &key, &tok).await {
+            Ok(()) => {}
+            // Another process bootstrapped at the same moment: theirs stands.
+            Err(StoreError::Unique(_)) => return Ok(None),
+            Err(e) => return Err(store_err(e)),
+        }
+        Ok(Some(BootstrapInfo {
+            organization_id: org.id,
+            user_id: user.id,
+            user_name: user.name,
+            access_key_id: key.id,
+            access_key_secret: secret,
+            personal_access_token: token,
+        }))
+    }
+
+    /// The default organization (created by bootstrap).
+    pub async fn default_organization(&self) -> Result<Organization> {
+        self.store
+            .organization_by_name(DEFAULT_ORGANIZATION)
+            .await
+            .map_err(store_err)?
+            .ok_or_else(|| Error::not_found(NotFoundKind::Organization, DEFAULT_ORGANIZATION))
+    }
+
+    /// Creates a user in the default organization as a member.
+    pub async fn create_user(&self, name: &str, email: Option<&str>) -> Result<User> {
+        let name = UserName::parse(name)?;
+        let org = self.default_organization().await?;
+        let user = User {
+            id: ids::new_user_id(),
+            name: name.as_str().to_string(),
+            display_name: name.as_str().to_string(),
+            email: email.unwrap_or_default().to_string(),
+            default_organization_id: org.id,
+            created_at: now_millis(),
+        };
+        self.store.create_user(&user, OrgRole::Member).await.map_err(|e| match e {
+            StoreError::Unique(_) => Error::AlreadyExists { code: "UserAlreadyExists", what: format!("A user named {}", user.name) },
+            other => store_err(other),
+        })?;
+        Ok(user)
+    }
+
+    /// A user by login name, or a not-found error naming it.
+    pub async fn user_named(&self, name: &str) -> Result<User> {
+        self.store.user_by_name(name).await.map_err(store_err)?.ok_or_else(|| Error::not_found(NotFoundKind::User, name))
+    }
+
+    /// Creates an AccessKey for a user; the secret is returned once and stored sealed.
+    pub async fn create_access_key(&self, user_name: &str) -> Result<NewAccessKey> {
+        let user = self.user_named(user_name).await?;
+        let secret = ids::new_access_key_secret();
+        let key = AccessKey { id: ids::new_access_key_id(), user_id: user.id, sealed_secret: self.master_key.seal(&secret), enabled: true, created_at: now_millis() };
+        self.store.create_access_key(&key).await.map_err(store_err)?;
+        Ok(NewAccessKey { id: key.id, secret: Secret::new(secret) })
+    }
+
+    /// A user's AccessKeys (no secrets).
+    pub async fn list_access_keys(&self, user_name: &str) -> Result<Vec<AccessKey>> {
+        let user = self.user_named(user_name).await?;
+        self.store.list_access_keys(&user.id).await.map_err(store_err)
+    }
+
+    /// Enables or disables an AccessKey.
+    pub async fn set_access_key_enabled(&self, id: &str, enabled: bool) -> Result<()> {
+        if !self.store.set_access_key_enabled(id, enabled).await.map_err(store_err)? {
+            return Err(Error::not_found(NotFoundKind::AccessKey, id));
+        }
+        Ok(())
+    }
+
+    /// Deletes an AccessKey.
+    pub async fn delete_access_key(&self, id: &str) -> Result<()> {
+        if !self.store.delete_access_key(id).await.map_err(store_err)? {
+            return Err(Error::not_found(NotFoundKind::AccessKey, id));
+        }
+        Ok(())
+    }
+
+    /// Creates a personal access token; only its hash is stored.
+    pub async fn create_token(&self, user_name: &str, expires_in: Option<Millis>) -> Result<NewToken> {
+        let user = self.user_named(user_name).await?;
+        let token = ids::new_personal_access_token();
+        let now = now_millis();
+        let row = PersonalAccessToken {
+            id: ids::new_token_id(),
+            user_id: user.id,
+            token_hash: token_hash(&token),
+            scopes: String::new(),
+            expires_at: expires_in.map(|d| now + d),
+            revoked: false,
+            created_at: now,
+        };
+        self.store.create_token(&row).await.map_err(store_err)?;
+        Ok(NewToken { id: row.id, token: Secret::new(token), expires_at: row.expires_at })
+    }
+
+    /// A user's tokens (hashes only).
+    pub async fn list_tokens(&self, user_name: &str) -> Result<Vec<PersonalAccessToken>> {
+        let user = self.user_named(user_name).await?;
+        self.store.list_tokens(&user.id).await.map_err(store_err)
+    }
+
+    /// Revokes a token by its id.
+    pub async fn revoke_token(&self, id: &str) -> Result<()> {
+        if !self.store.revoke_token(id).await.map_err(store_err)? {
+            return Err(Error::not_found(NotFoundKind::Token, id));
+        }
+        Ok(())
+    }
+
+    /// Looks up an enabled AccessKey and its secret, for signature verification.
+    pub async fn access_key_secret(&self, id: &str) -> Result<(AccessKey, Secret)> {
+        let key = self.store.access_key(id).await.map_err(store_err)?.ok_or(Error::Auth(AuthFailure::AccessKeyNotFound))?;
+        if !key.enabled {
+            return Err(Error::Auth(AuthFailure::AccessKeyDisabled));
+        }
+        let secret = self.master_key.open(&key.sealed_secret).map_err(|e| Error::internal(format!("AccessKey {id}: {e}")))?;
+        Ok((key, secret))
+    }
+
+    /// Records a signature nonce; a replay within the window is refused.
+    pub async fn check_nonce(&self, access_key_id: &str, nonce: &str, now: Millis, expires_at: Millis) -> Result<()> {
+        if self.store.remember_nonce(access_key_id, nonce, now, expires_at).await.map_err(store_err)? {
+            Ok(())
+        } else {
+            Err(Error::Auth(AuthFailure::NonceUsed))
+        }
+    }
+
+    /// The principal of an authenticated user, acting in their default organization.
+    pub async fn principal(&self, user_id: &str, access_key_id: Option<String>) -> Result<Principal> {
+        let user = self.store.user(user_id).await.map_err(store_err)?.ok_or(Error::Auth(AuthFailure::AccessKeyNotFound))?;
+        let org_role = self.store.org_role(&user.default_organization_id, &user.id).await.map_err(store_err)?.unwrap_or(OrgRole::Member);
+        Ok(Principal { user, org_role, access_key_id })
+    }
+}

@@ -1,0 +1,17 @@
+//! The state every request and admin command shares: the store, the master key, the configuration.
+
+use crate::config::Config;
+use codeport_core::secret::MasterKey;
+use codeport_store::Store;
+use std::sync::Arc;
+
+/// Shared application state; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Arc<dyn Store>,
+    /// Seals and opens secrets at rest.
+    pub master_key: MasterKey,
+    /// Effective configuration.
+    pub config: Arc<Config>,
+}

@@ -1,0 +1,931 @@
+//! One behavioural suite for every `Store` backend.
+//!
+//! Each check is an `async fn check_xxx(store: &dyn Store)` written once against the trait;
+//! `on_both_backends!` turns it into `sqlite_xxx` (always run, on a fresh database file in a
+//! temporary directory) and `postgres_xxx` (run only when `CODEPORT_TEST_POSTGRES_URL` names
+//! a server, e.g. `postgres://postgres@127.0.0.1:5432/postgres`; each test creates its own
+//! `codeport_t_<hex>` database there and drops it afterwards, pass or fail).
+//!
+//! Name orders asserted here are chosen to be the same under byte order (SQLite, PostgreSQL
+//! with the C collation) and under linguistic collations, so the suite does not depend on the
+//! PostgreSQL server's default collation.
+
+use codeport_core::timefmt::Millis;
+use codeport_core::values::{Page, SortOrder};
+use codeport_store::*;
+use std::future::Future;
+use std::sync::Arc;
+
+const PG_ENV: &str = "CODEPORT_TEST_POSTGRES_URL";
+
+// --- harness ---------------------------------------------------------------------------
+
+/// Runs `check` on a store opened on a fresh SQLite file; `url` is what opened it.
+async fn run_sqlite<F, Fut>(check: F)
+where
+    F: FnOnce(Arc<dyn Store>, String) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let url = dir.path().join("codeport.db").to_str().expect("utf-8 temp path").to_string();
+    let store = codeport_store::open(&url).await.expect("open sqlite store");
+    assert_eq!(store.backend(), "sqlite");
+    check(store, url).await;
+}
+
+/// `url` with its database name replaced by `db` (query string kept).
+fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.find('?') {
+        Some(i) => (&url[..i], &url[i..]),
+        None => (url, ""),
+    };
+    let authority = base.find("://").map_or(0, |i| i + 3);
+    let path = base[authority..].find('/').map_or(base.len(), |i| authority + i);
+    format!("{}/{db}{query}", &base[..path])
+}
+
+async fn pg_admin(url: &str) -> tokio_postgres::Client {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap_or_else(|e| panic!("cannot connect to {url}: {e}"));
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    client
+}
+
+/// Runs `check` on a store opened on a new database of the server `CODEPORT_TEST_POSTGRES_URL`
+/// names, then drops that database (also when the check panics). Skips without the variable.
+async fn run_postgres<F, Fut>(test: &str, check: F)
+where
+    F: FnOnce(Arc<dyn Store>, String) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let Ok(server) = std::env::var(PG_ENV) else {
+        eprintln!("note: {PG_ENV} is not set; skipping {test}");
+        return;
+    };
+    let admin = pg_admin(&server).await;
+    let db = format!("codeport_t_{:016x}", rand::random::<u64>());
+    admin.batch_execute(&format!("CREATE DATABASE {db}")).await.unwrap_or_else(|e| panic!("CREATE DATABASE {db}: {e}"));
+    let url = with_database(&server, &db);
+    // In a task, so a failed assertion still reaches the cleanup below.
+    let outcome = tokio::spawn(async move {
+        let store = codeport_store::open(&url).await.expect("open postgres store");
+        assert_eq!(store.backend(), "postgres");
+        check(store, url).await;
+    })
+    .await;
+    if let Err(e) = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")).await {
+        eprintln!("note: could not drop {db}: {e}");
+    }
+    if let Err(e) = outcome {
+        match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(e) => panic!("{test}: {e}"),
+        }
+    }
+}
+
+/// `check_xxx: sqlite_xxx, postgres_xxx;` generates both tests for `check_xxx(&dyn Store)`;
+/// `check_xxx(url): ...` passes the URL the store was opened on too.
+macro_rules! on_both_backends {
+    () => {};
+    ($check:ident(url): $sqlite:ident, $postgres:ident; $($rest:tt)*) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $sqlite() {
+            run_sqlite(|store, url| async move { $check(&*store, &url).await }).await
+        }
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $postgres() {
+            run_postgres(stringify!($postgres), |store, url| async move { $check(&*store, &url).await }).await
+        }
+        on_both_backends!($($rest)*);
+    };
+    ($check:ident: $sqlite:ident, $postgres:ident; $($rest:tt)*) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $sqlite() {
+            run_sqlite(|store, _url| async move { $check(&*store).await }).await
+        }
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $postgres() {
+            run_postgres(stringify!($postgres), |store, _url| async move { $check(&*store).await }).await
+        }
+        on_both_backends!($($rest)*);
+    };
+}
+
+on_both_backends! {
+    check_migrations_are_idempotent(url): sqlite_migrations_are_idempotent, postgres_migrations_are_idempotent;
+    check_bootstrap_and_identity: sqlite_bootstrap_and_identity, postgres_bootstrap_and_identity;
+    check_create_user_unique_and_atomic: sqlite_create_user_unique_and_atomic, postgres_create_user_unique_and_atomic;
+    check_access_keys: sqlite_access_keys, postgres_access_keys;
+    check_tokens: sqlite_tokens, postgres_tokens;
+    check_nonces: sqlite_nonces, postgres_nonces;
+    check_workspace_default_and_update: sqlite_workspace_default_and_update, postgres_workspace_default_and_update;
+    check_workspace_listing: sqlite_workspace_listing, postgres_workspace_listing;
+    check_workspace_delete_cascades: sqlite_workspace_delete_cascades, postgres_workspace_delete_cascades;
+    check_workspace_admin_names: sqlite_workspace_admin_names, postgres_workspace_admin_names;
+    check_members: sqlite_members, postgres_members;
+    check_code_source_crud: sqlite_code_source_crud, postgres_code_source_crud;
+    check_code_source_listing: sqlite_code_source_listing, postgres_code_source_listing;
+}
+
+#[test]
+fn database_name_is_swapped_in_urls() {
+    assert_eq!(with_database("postgres://postgres@127.0.0.1:5432/postgres", "x"), "postgres://postgres@127.0.0.1:5432/x");
+    assert_eq!(with_database("postgresql://u:p@h/db?sslmode=disable", "x"), "postgresql://u:p@h/x?sslmode=disable");
+    assert_eq!(with_database("postgres://h:5432", "x"), "postgres://h:5432/x");
+}
+
+// --- fixtures --------------------------------------------------------------------------
+
+const T0: Millis = 1_700_000_000_000;
+const ORG_ID: &str = "0123456789abcdef01234567";
+const OWNER_ROLES: &str = ",PAI.WorkspaceOwner,";
+const DEV_ROLES: &str = ",PAI.AlgoDeveloper,";
+const ADMIN_ROLES: &str = ",PAI.AlgoDeveloper,PAI.WorkspaceAdmin,";
+
+fn page(number: i64, size: i64) -> Page {
+    Page::parse(Some(number), Some(size)).unwrap()
+}
+
+fn s(v: &str) -> String {
+    v.to_string()
+}
+
+fn user(id: &str, name: &str, display_name: &str, org: &str) -> User {
+    User {
+        id: s(id),
+        name: s(name),
+        display_name: s(display_name),
+        email: format!("{}@example.com", name.to_lowercase()),
+        default_organization_id: s(org),
+        created_at: T0 + 1,
+    }
+}
+
+fn access_key(id: &str, user_id: &str, secret: &[u8], enabled: bool, created_at: Millis) -> AccessKey {
+    AccessKey { id: s(id), user_id: s(user_id), sealed_secret: secret.to_vec(), enabled, created_at }
+}
+
+fn token(id: &str, user_id: &str, hash: &str, expires_at: Option<Millis>, created_at: Millis) -> PersonalAccessToken {
+    PersonalAccessToken { id: s(id), user_id: s(user_id), token_hash: s(hash), scopes: s("codesource:read"), expires_at, revoked: false, created_at }
+}
+
+/// What `bootstrap` created.
+struct Base {
+    org: Organization,
+    owner: User,
+    key: AccessKey,
+    token: PersonalAccessToken,
+}
+
+fn base_records(org_id: &str, org_name: &str, owner_id: &str, owner_name: &str) -> Base {
+    let org = Organization { id: s(org_id), name: s(org_name), created_at: T0 };
+    let owner = user(owner_id, owner_name, &format!("{owner_name} (owner)"), org_id);
+    let key = access_key(&format!("LTAI{owner_id}"), owner_id, &[0, 1, 2, 0x7f, 0x80, 0xff], true, T0);
+    let token = token(&format!("tok-{owner_id}"), owner_id, &format!("{owner_id:0>64}"), None, T0);
+    Base { org, owner, key, token }
+}
+
+/// Bootstraps organization "default" owned by "alice".
+async fn bootstrap(store: &dyn Store) -> Base {
+    let b = base_records(ORG_ID, "default", "1000000000000001", "alice");
+    store.bootstrap(&b.org, &b.owner, &b.key, &b.token).await.expect("bootstrap");
+    b
+}
+
+/// Creates users in the base organization with the member role.
+async fn users(store: &dyn Store, list: &[(&str, &str, &str)]) -> Vec<User> {
+    let mut out = Vec::new();
+    for (id, name, display) in list {
+        let u = user(id, name, display, ORG_ID);
+        store.create_user(&u, OrgRole::Member).await.expect("create user");
+        out.push(u);
+    }
+    out
+}
+
+fn workspace(id: &str, org: &str, name: &str, creator: &str, created_at: Millis, modified_at: Millis) -> Workspace {
+    Workspace {
+        id: s(id),
+        organization_id: s(org),
+        name: s(name),
+        display_name: format!("{name} shown"),
+        description: format!("about {name}"),
+        env_types: s("dev,prod"),
+        creator_id: s(creator),
+        is_default: false,
+        status: s("ENABLED"),
+        created_at,
+        modified_at,
+    }
+}
+
+fn membership(ws: &str, user: &str, roles: &str, created_at: Millis) -> WorkspaceMember {
+    WorkspaceMember { workspace_id: s(ws), user_id: s(user), roles: s(roles), created_at }
+}
+
+/// Creates a workspace owned by its creator; returns the stored record.
+async fn create_ws(store: &dyn Store, ws: &Workspace) -> Workspace {
+    let owner = membership(&ws.id, &ws.creator_id, OWNER_ROLES, ws.created_at);
+    store.create_workspace(ws, &owner).await.expect("create workspace")
+}
+
+fn code_source(id: &str, ws: &str, display_name: &str, creator: &str, accessibility: &str, created_at: Millis, modified_at: Millis) -> CodeSource {
+    CodeSource {
+        id: s(id),
+        workspace_id: s(ws),
+        display_name: s(display_name),
+        description: format!("{display_name} description"),
+        code_repo: format!("https://git.example.com/team/{id}.git"),
+        code_branch: s("main"),
+        code_commit: s("0123456789abcdef0123456789abcdef01234567"),
+        code_repo_user_name: s("git-user"),
+        sealed_repo_token: None,
+        mount_path: format!("/mnt/data/{id}"),
+        accessibility: s(accessibility),
+        clone_type: 1,
+        creator_id: s(creator),
+        created_at,
+        modified_at,
+    }
+}
+
+fn ws_query(org: &str) -> WorkspaceQuery {
+    WorkspaceQuery {
+        organization_id: s(org),
+        visibility: Visibility::All,
+        name_contains: None,
+        ids: None,
+        status: None,
+        sort: WorkspaceSort::Created,
+        order: SortOrder::Asc,
+        page: page(1, 100),
+    }
+}
+
+fn member_query(ws: &str) -> MemberQuery {
+    MemberQuery { workspace_id: s(ws), name_contains: None, any_role: vec![], user_id: None, page: page(1, 100) }
+}
+
+fn cs_query(ws: &str) -> CodeSourceQuery {
+    CodeSourceQuery { workspace_id: s(ws), visibility: Visibility::All, display_name_contains: None, sort: CodeSourceSort::Created, order: SortOrder::Asc, page: page(1, 100) }
+}
+
+async fn ws_ids(store: &dyn Store, q: &WorkspaceQuery) -> (Vec<String>, u64) {
+    let (rows, total) = store.list_workspaces(q).await.expect("list workspaces");
+    (rows.into_iter().map(|w| w.id).collect(), total)
+}
+
+async fn member_ids(store: &dyn Store, q: &MemberQuery) -> (Vec<String>, u64) {
+    let (rows, total) = store.list_members(q).await.expect("list members");
+    (rows.into_iter().map(|m| m.member.user_id).collect(), total)
+}
+
+async fn cs_ids(store: &dyn Store, q: &CodeSourceQuery) -> (Vec<String>, u64) {
+    let (rows, total) = store.list_code_sources(q).await.expect("list code sources");
+    (rows.into_iter().map(|c| c.id).collect(), total)
+}
+
+fn strs(v: &[&str]) -> Vec<String> {
+    v.iter().map(|x| x.to_string()).collect()
+}
+
+fn reversed(v: &[&str]) -> Vec<String> {
+    v.iter().rev().map(|x| x.to_string()).collect()
+}
+
+fn assert_unique<T: std::fmt::Debug>(r: StoreResult<T>, what: &str) {
+    match r {
+        Err(StoreError::Unique(_)) => {}
+        other => panic!("{what}: expected StoreError::Unique, got {other:?}"),
+    }
+}
+
+// --- identity --------------------------------------------------------------------------
+
+async fn check_migrations_are_idempotent(store: &dyn Store, url: &str) {
+    assert!(store.is_empty().await.unwrap());
+    let base = bootstrap(store).await;
+
+    // Opening again runs the migrations again on a migrated database: a no-op that keeps data.
+    let second = codeport_store::open(url).await.expect("second open of the same database");
+    assert_eq!(second.backend(), store.backend());
+    assert!(!second.is_empty().await.unwrap());
+    assert_eq!(second.organization_by_name("default").await.unwrap(), Some(base.org.clone()));
+    assert_eq!(second.access_key(&base.key.id).await.unwrap(), Some(base.key.clone()));
+
+    // Both handles work on the same data.
+    let bob = user("2001", "bob", "Bob", ORG_ID);
+    second.create_user(&bob, OrgRole::Member).await.unwrap();
+    assert_eq!(store.user_by_name("bob").await.unwrap(), Some(bob.clone()));
+    drop(second);
+
+    let third = codeport_store::open(url).await.expect("third open of the same database");
+    assert_eq!(third.user(&bob.id).await.unwrap(), Some(bob));
+    assert_eq!(third.org_role(ORG_ID, &base.owner.id).await.unwrap(), Some(OrgRole::Owner));
+}
+
+async fn check_bootstrap_and_identity(store: &dyn Store) {
+    assert!(store.is_empty().await.unwrap());
+    assert_eq!(store.organization_by_name("default").await.unwrap(), None);
+
+    // A bootstrap failing on its last statement (token of an unknown user) leaves nothing.
+    let mut bad = base_records(ORG_ID, "default", "1000000000000001", "alice");
+    bad.token.user_id = s("no-such-user");
+    assert!(store.bootstrap(&bad.org, &bad.owner, &bad.key, &bad.token).await.is_err());
+    assert!(store.is_empty().await.unwrap(), "a failed bootstrap must not leave an organization");
+    assert_eq!(store.organization(ORG_ID).await.unwrap(), None);
+    assert_eq!(store.user(&bad.owner.id).await.unwrap(), None);
+    assert_eq!(store.user_by_name("alice").await.unwrap(), None);
+    assert_eq!(store.org_role(ORG_ID, &bad.owner.id).await.unwrap(), None);
+    assert_eq!(store.access_key(&bad.key.id).await.unwrap(), None);
+    assert_eq!(store.token_by_hash(&bad.token.token_hash).await.unwrap(), None);
+
+    let base = bootstrap(store).await;
+    assert!(!store.is_empty().await.unwrap());
+    assert_eq!(store.organization_by_name("default").await.unwrap(), Some(base.org.clone()));
+    assert_eq!(store.organization(ORG_ID).await.unwrap(), Some(base.org.clone()));
+    assert_eq!(store.organization_by_name("nope").await.unwrap(), None);
+    assert_eq!(store.organization("fedcba9876543210fedcba98").await.unwrap(), None);
+    assert_eq!(store.user(&base.owner.id).await.unwrap(), Some(base.owner.clone()));
+    assert_eq!(store.user("999").await.unwrap(), None);
+    for name in ["alice", "ALICE", "Alice"] {
+        assert_eq!(store.user_by_name(name).await.unwrap(), Some(base.owner.clone()), "{name}");
+    }
+    assert_eq!(store.user_by_name("alic").await.unwrap(), None);
+    assert_eq!(store.org_role(ORG_ID, &base.owner.id).await.unwrap(), Some(OrgRole::Owner));
+    assert_eq!(store.access_key(&base.key.id).await.unwrap(), Some(base.key.clone()));
+    assert_eq!(store.token_by_hash(&base.token.token_hash).await.unwrap(), Some(base.token.clone()));
+
+    let bob = user("2001", "Bob", "Bob Builder", ORG_ID);
+    let carol = user("2002", "carol", "Carol", ORG_ID);
+    store.create_user(&bob, OrgRole::Member).await.unwrap();
+    store.create_user(&carol, OrgRole::Admin).await.unwrap();
+    assert_eq!(store.user_by_name("bob").await.unwrap(), Some(bob.clone()));
+    assert_eq!(store.user(&carol.id).await.unwrap(), Some(carol.clone()));
+    assert_eq!(store.org_role(ORG_ID, &bob.id).await.unwrap(), Some(OrgRole::Member));
+    assert_eq!(store.org_role(ORG_ID, &carol.id).await.unwrap(), Some(OrgRole::Admin));
+    assert_eq!(store.org_role(ORG_ID, "999").await.unwrap(), None);
+    assert_eq!(store.org_role("fedcba9876543210fedcba98", &bob.id).await.unwrap(), None);
+
+    // A second organization can be bootstrapped next to the first; names stay unique.
+    let other = base_records("fedcba9876543210fedcba98", "other", "1000000000000002", "zed");
+    store.bootstrap(&other.org, &other.owner, &other.key, &other.token).await.unwrap();
+    assert_eq!(store.org_role(&other.org.id, &other.owner.id).await.unwrap(), Some(OrgRole::Owner));
+    assert_eq!(store.org_role(ORG_ID, &other.owner.id).await.unwrap(), None);
+    let clash = base_records("aaaaaaaaaaaaaaaaaaaaaaaa", "third", "1000000000000003", "ALICE");
+    assert_unique(store.bootstrap(&clash.org, &clash.owner, &clash.key, &clash.token).await, "bootstrap with a taken owner name");
+    assert_eq!(store.organization_by_name("third").await.unwrap(), None);
+    assert_eq!(store.organization(&clash.org.id).await.unwrap(), None);
+}
+
+async fn check_create_user_unique_and_atomic(store: &dyn Store) {
+    let base = bootstrap(store).await;
+    let bob = user("2001", "bob", "Bob", ORG_ID);
+    store.create_user(&bob, OrgRole::Member).await.unwrap();
+
+    // Same name in another case: Unique, and neither the user nor its membership exists.
+    let dup = user("2002", "BoB", "Other Bob", ORG_ID);
+    assert_unique(store.create_user(&dup, OrgRole::Admin).await, "duplicate name in another case");
+    assert_eq!(store.user(&dup.id).await.unwrap(), None);
+    assert_eq!(store.org_role(ORG_ID, &dup.id).await.unwrap(), None);
+    assert_eq!(store.user_by_name("BOB").await.unwrap(), Some(bob.clone()));
+
+    // Clash with the bootstrap owner as well.
+    let dup_owner = user("2003", "Alice", "Alice 2", ORG_ID);
+    assert_unique(store.create_user(&dup_owner, OrgRole::Member).await, "owner name in another case");
+    assert_eq!(store.org_role(ORG_ID, &dup_owner.id).await.unwrap(), None);
+
+    // Same id under a new name: Unique, and the existing membership is untouched.
+    let same_id = User { name: s("robert"), ..bob.clone() };
+    assert_unique(store.create_user(&same_id, OrgRole::Admin).await, "duplicate id");
+    assert_eq!(store.user_by_name("robert").await.unwrap(), None);
+    assert_eq!(store.user(&bob.id).await.unwrap(), Some(bob.clone()));
+    assert_eq!(store.org_role(ORG_ID, &bob.id).await.unwrap(), Some(OrgRole::Member));
+    assert_eq!(store.org_role(ORG_ID, &base.owner.id).await.unwrap(), Some(OrgRole::Owner));
+
+    // The store still accepts the next valid user.
+    let carol = user("2004", "carol", "Carol", ORG_ID);
+    store.create_user(&carol, OrgRole::Member).await.unwrap();
+    assert_eq!(store.user_by_name("Carol").await.unwrap(), Some(carol));
+}
+
+async fn check_access_keys(store: &dyn Store) {
+    let base = bootstrap(store).await;
+    let owner = &base.owner.id;
+    let bob = &users(store, &[("2001", "bob", "Bob")]).await[0];
+
+    // Listing is by creation time, not insertion order.
+    let late = access_key("LTAIlate000000000000000", owner, b"late secret", true, T0 + 20);
+    let early = access_key("LTAIearly00000000000000", owner, &[0xff, 0, 0xfe], false, T0 + 10);
+    let bobs = access_key("LTAIbob0000000000000000", &bob.id, b"bob", true, T0 + 5);
+    for k in [&late, &early, &bobs] {
+        store.create_access_key(k).await.unwrap();
+    }
+    assert_eq!(store.list_access_keys(owner).await.unwrap(), vec![base.key.clone(), early.clone(), late.clone()]);
+    assert_eq!(store.list_access_keys(&bob.id).await.unwrap(), vec![bobs.clone()]);
+    assert_eq!(store.list_access_keys("999").await.unwrap(), vec![]);
+    assert_eq!(store.access_key(&early.id).await.unwrap(), Some(early.clone()));
+    assert_eq!(store.access_key("LTAInope").await.unwrap(), None);
+    assert_unique(store.create_access_key(&access_key(&late.id, &bob.id, b"x", true, T0)).await, "duplicate AccessKey id");
+    assert_eq!(store.access_key(&late.id).await.unwrap(), Some(late.clone()));
+
+    // Enable / disable.
+    assert!(store.set_access_key_enabled(&early.id, true).await.unwrap());
+    assert!(store.access_key(&early.id).await.unwrap().unwrap().enabled);
+    assert!(store.set_access_key_enabled(&late.id, false).await.unwrap());
+    assert_eq!(store.access_key(&late.id).await.unwrap(), Some(AccessKey { enabled: false, ..late.clone() }));
+    assert!(store.set_access_key_enabled(&late.id, true).await.unwrap());
+    assert!(store.access_key(&late.id).await.unwrap().unwrap().enabled);
+    assert!(!store.set_access_key_enabled("LTAInope", true).await.unwrap());
+
+    // Delete.
+    assert!(store.delete_access_key(&late.id).await.unwrap());
+    assert!(!store.delete_access_key(&late.id).await.unwrap());
+    assert_eq!(store.access_key(&late.id).await.unwrap(), None);
+    assert_eq!(store.list_access_keys(owner).await.unwrap(), vec![base.key.clone(), AccessKey { enabled: true, ..early }]);
+    assert_eq!(store.list_access_keys(&bob.id).await.unwrap(), vec![bobs]);
+}
+
+async fn check_tokens(store: &dyn Store) {
+    let base = bootstrap(store).await;
+    let owner = &base.owner.id;
+    let bob = &users(store, &[("2001", "bob", "Bob")]).await[0];
+
+    let expiring = token("tok-expiring", owner, &"b".repeat(64), Some(T0 + 86_400_000), T0 + 20);
+    let forever = token("tok-forever", owner, &"c".repeat(64), None, T0 + 10);
+    let bobs = token("tok-bob", &bob.id, &"d".repeat(64), Some(T0 + 1), T0 + 30);
+    for t in [&expiring, &forever, &bobs] {
+        store.create_token(t).await.unwrap();
+    }
+    assert_eq!(store.token_by_hash(&expiring.token_hash).await.unwrap(), Some(expiring.clone()));
+    assert_eq!(store.token_by_hash(&forever.token_hash).await.unwrap(), Some(forever.clone()));
+    assert_eq!(store.token_by_hash(&"e".repeat(64)).await.unwrap(), None);
+    assert_eq!(store.list_tokens(owner).await.unwrap(), vec![base.token.clone(), forever.clone(), expiring.clone()]);
+    assert_eq!(store.list_tokens(&bob.id).await.unwrap(), vec![bobs.clone()]);
+    assert_eq!(store.list_tokens("999").await.unwrap(), vec![]);
+    assert_unique(store.create_token(&token("tok-other", owner, &forever.token_hash, None, T0)).await, "duplicate token hash");
+    assert_unique(store.create_token(&token("tok-forever", owner, &"f".repeat(64), None, T0)).await, "duplicate token id");
+
+    assert!(store.revoke_token(&expiring.id).await.unwrap());
+    let revoked = PersonalAccessToken { revoked: true, ..expiring.clone() };
+    assert_eq!(store.token_by_hash(&expiring.token_hash).await.unwrap(), Some(revoked.clone()));
+    assert!(store.revoke_token(&expiring.id).await.unwrap(), "revoking again still finds the token");
+    assert!(!store.revoke_token("tok-nope").await.unwrap());
+    assert_eq!(store.list_tokens(owner).await.unwrap(), vec![base.token, forever, revoked]);
+    assert_eq!(store.token_by_hash(&bobs.token_hash).await.unwrap(), Some(bobs));
+}
+
+async fn check_nonces(store: &dyn Store) {
+    assert!(store.remember_nonce("LTAIk1", "n1", 1_000, 2_000).await.unwrap(), "first use");
+    assert!(!store.remember_nonce("LTAIk1", "n1", 1_500, 2_500).await.unwrap(), "replay");
+    assert!(!store.remember_nonce("LTAIk1", "n1", 1_999, 2_999).await.unwrap(), "replay just before expiry");
+    assert!(store.remember_nonce("LTAIk2", "n1", 1_500, 2_500).await.unwrap(), "same nonce, other key");
+    assert!(store.remember_nonce("LTAIk1", "n2", 1_500, 2_500).await.unwrap(), "other nonce, same key");
+    // The replay attempts did not extend the first record: it expires at 2000.
+    assert!(store.remember_nonce("LTAIk1", "n1", 2_000, 3_000).await.unwrap(), "reuse once expired");
+    assert!(!store.remember_nonce("LTAIk1", "n1", 2_500, 3_500).await.unwrap(), "replay of the renewed record");
+    assert!(!store.remember_nonce("LTAIk2", "n1", 2_499, 3_499).await.unwrap());
+    assert!(store.remember_nonce("LTAIk2", "n1", 10_000, 11_000).await.unwrap(), "long after expiry");
+}
+
+// --- workspaces ------------------------------------------------------------------------
+
+async fn check_workspace_default_and_update(store: &dyn Store) {
+    let base = bootstrap(store).await;
+    let alice = &base.owner.id;
+    assert_eq!(store.default_workspace(ORG_ID).await.unwrap(), None);
+
+    // The first workspace of an organization becomes its default, whatever the caller passed.
+    let first = create_ws(store, &workspace("100001", ORG_ID, "alpha", alice, T0 + 10, T0 + 10)).await;
+    assert!(first.is_default);
+    let second = create_ws(store, &Workspace { is_default: true, ..workspace("100002", ORG_ID, "beta", alice, T0 + 20, T0 + 20) }).await;
+    assert!(!second.is_default);
+    assert_eq!(store.workspace(&first.id).await.unwrap(), Some(first.clone()));
+    assert_eq!(store.workspace(&second.id).await.unwrap(), Some(second.clone()));
+    assert_eq!(store.workspace("999").await.unwrap(), None);
+    assert_eq!(store.default_workspace(ORG_ID).await.unwrap(), Some(first.clone()));
+    let owner_view = store.member(&first.id, alice).await.unwrap().expect("creator is a member");
+    assert_eq!(owner_view.member, membership(&first.id, alice, OWNER_ROLES, T0 + 10));
+
+    // Defaults are per organization.
+    let other = base_records("fedcba9876543210fedcba98", "other", "1000000000000002", "zed");
+    store.bootstrap(&other.org, &other.owner, &other.key, &other.token).await.unwrap();
+    assert_eq!(store.default_workspace(&other.org.id).await.unwrap(), None);
+    let theirs = create_ws(store, &workspace("200001", &other.org.id, "alpha", &other.owner.id, T0 + 30, T0 + 30)).await;
+    assert!(theirs.is_default, "same name in another organization is fine, and it is that organization's first");
+    assert_eq!(store.default_workspace(&other.org.id).await.unwrap(), Some(theirs));
+    assert_eq!(store.default_workspace(ORG_ID).await.unwrap(), Some(first.clone()));
+
+    // Names are unique per organization ignoring case; a failed create leaves no member.
+    let clash = workspace("100003", ORG_ID, "ALPHA", alice, T0 + 40, T0 + 40);
+    assert_unique(store.create_workspace(&clash, &membership(&clash.id, alice, OWNER_ROLES, T0 + 40)).await, "duplicate workspace name");
+    assert_eq!(store.workspace(&clash.id).await.unwrap(), None);
+    assert_eq!(store.member(&clash.id, alice).await.unwrap(), None);
+    let same_id = workspace(&first.id, ORG_ID, "gamma", alice, T0 + 40, T0 + 40);
+    assert_unique(store.create_workspace(&same_id, &membership(&first.id, alice, OWNER_ROLES, T0 + 40)).await, "duplicate workspace id");
+    assert_eq!(store.workspace(&first.id).await.unwrap(), Some(first.clone()));
+
+    // Update changes display name, description and modification time only.
+    assert!(store.update_workspace(&second.id, "Beta Renamed", "new words", T0 + 500).await.unwrap());
+    let updated = Workspace { display_name: s("Beta Renamed"), description: s("new words"), modified_at: T0 + 500, ..second.clone() };
+    assert_eq!(store.workspace(&second.id).await.unwrap(), Some(updated));
+    assert_eq!(store.workspace(&first.id).await.unwrap(), Some(first));
+    assert!(!store.update_workspace("999", "x", "y", T0).await.unwrap());
+}
+
+async fn check_workspace_listing(store: &dyn Store) {
+    let base = bootstrap(store).await;
+    let alice = &base.owner.id;
+    let us = users(store, &[("2001", "bob", "Bob"), ("2002", "carol", "Carol")]).await;
+    let (bob, carol) = (&us[0].id, &us[1].id);
+
+    // (id, name, creator, created, modified, status)
+    let rows: [(&str, &str, &str, i64, i64, &str); 9] = [
+        ("101", "alpha", alice, 10, 60, "ENABLED"),
+        ("102", "delta", alice, 20, 30, "ENABLED"),
+        ("103", "charlie", alice, 30, 50, "ENABLED"),
+        ("104", "bravo", alice, 40, 10, "ENABLED"),
+        ("105", "echo", alice, 50, 40, "DISABLED"),
+        ("106", "team_a", alice, 60, 60, "ENABLED"),
+        ("107", "teamxa", alice, 70, 70, "ENABLED"),
+        ("108", "Pct%Team", alice, 80, 80, "ENABLED"),
+        ("109", "pctxteam", carol, 90, 90, "ENABLED"),
+    ];
+    for (id, name, creator, created, modified, status) in rows {
+        let w = Workspace { status: s(status), ..workspace(id, ORG_ID, name, creator, T0 + created, T0 + modified) };
+        create_ws(store, &w).await;
+    }
+    for ws in ["102", "104", "106"] {
+        store.add_members(&[membership(ws, bob, DEV_ROLES, T0 + 100)]).await.unwrap();
+    }
+    let all = ["101", "102", "103", "104", "105", "106", "107", "108", "109"];
+    let q = ws_query(ORG_ID);
+
+    // Full records come back.
+    let (listed, total) = store.list_workspaces(&WorkspaceQuery { ids: Some(strs(&["101"])), ..q.clone() }).await.unwrap();
+    assert_eq!(total, 1);
+    assert_eq!(listed, vec![store.workspace("101").await.unwrap().unwrap()]);
+
+    // Visibility.
+    assert_eq!(ws_ids(store, &q).await, (strs(&all), 9));
+    assert_eq!(ws_ids(store, &WorkspaceQuery { visibility: Visibility::User(bob.clone()), ..q.clone() }).await, (strs(&["102", "104", "106"]), 3));
+    assert_eq!(ws_ids(store, &WorkspaceQuery { visibility: Visibility::User(alice.clone()), ..q.clone() }).await, (strs(&all[..8]), 8));
+    assert_eq!(ws_ids(store, &WorkspaceQuery { visibility: Visibility::User(carol.clone()), ..q.clone() }).await, (strs(&["109"]), 1));
+    assert_eq!(ws_ids(store, &WorkspaceQuery { visibility: Visibility::User(s("999")), ..q.clone() }).await, (vec![], 0));
+    assert_eq!(ws_ids(store, &WorkspaceQuery { visibility: Visibility::PublicOnly, ..q.clone() }).await, (vec![], 0));
+    assert_eq!(ws_ids(store, &ws_query("fedcba9876543210fedcba98")).await, (vec![], 0));
+
+    // Name filter: case-insensitive substring; `_` and `%` are literal characters.
+    let named = |n: &str| WorkspaceQuery { name_contains: Some(s(n)), ..q.clone() };
+    assert_eq!(ws_ids(store, &named("TEAM")).await, (strs(&["106", "107", "108", "109"]), 4));
+    assert_eq!(ws_ids(store, &named("TEAM_A")).await, (strs(&["106"]), 1));
+    assert_eq!(ws_ids(store, &named("_")).await, (strs(&["106"]), 1));
+    assert_eq!(ws_ids(store, &named("%")).await, (strs(&["108"]), 1));
+    assert_eq!(ws_ids(store, &named("pct%")).await, (strs(&["108"]), 1));
+    assert_eq!(ws_ids(store, &named("\\")).await, (vec![], 0));
+    assert_eq!(ws_ids(store, &named("zulu")).await, (vec![], 0));
+    let bob_team = WorkspaceQuery { visibility: Visibility::User(bob.clone()), ..named("team") };
+    assert_eq!(ws_ids(store, &bob_team).await, (strs(&["106"]), 1));
+
+    // Id and status filters.
+    let ids = |v: &[&str]| WorkspaceQuery { ids: Some(strs(v)), ..q.clone() };
+    assert_eq!(ws_ids(store, &ids(&["103", "101", "999"])).await, (strs(&["101", "103"]), 2));
+    assert_eq!(ws_ids(store, &ids(&[])).await, (vec![], 0));
+    assert_eq!(ws_ids(store, &WorkspaceQuery { status: Some(s("DISABLED")), ..q.clone() }).await, (strs(&["105"]), 1));
+    assert_eq!(ws_ids(store, &WorkspaceQuery { status: Some(s("ENABLED")), ..q.clone() }).await.1, 8);
+
+    // Sorting (on the first five, whose names sort the same under any collation).
+    let five = ids(&all[..5]);
+    let sorted = |sort, order| WorkspaceQuery { sort, order, ..five.clone() };
+    let cases: [(WorkspaceSort, [&str; 5]); 3] = [
+        (WorkspaceSort::Created, ["101", "102", "103", "104", "105"]),
+        (WorkspaceSort::Name, ["101", "104", "103", "102", "105"]),
+        (WorkspaceSort::Modified, ["104", "102", "105", "103", "101"]),
+    ];
+    for (sort, asc) in cases {
+        assert_eq!(ws_ids(store, &sorted(sort, SortOrder::Asc)).await, (strs(&asc), 5), "{sort:?} asc");
+        assert_eq!(ws_ids(store, &sorted(sort, SortOrder::Desc)).await, (reversed(&asc), 5), "{sort:?} desc");
+    }
+
+    // Paging keeps the total of all matches.
+    let paged = |n, size, order| WorkspaceQuery { page: page(n, size), order, ..q.clone() };
+    assert_eq!(ws_ids(store, &paged(1, 4, SortOrder::Asc)).await, (strs(&all[0..4]), 9));
+    assert_eq!(ws_ids(store, &paged(2, 4, SortOrder::Asc)).await, (strs(&all[4..8]), 9));
+    assert_eq!(ws_ids(store, &paged(3, 4, SortOrder::Asc)).await, (strs(&all[8..]), 9));
+    assert_eq!(ws_ids(store, &paged(4, 4, SortOrder::Asc)).await, (vec![], 9));
+    assert_eq!(ws_ids(store, &paged(1, 2, SortOrder::Desc)).await, (strs(&["109", "108"]), 9));
+    let bob_page2 = WorkspaceQuery { visibility: Visibility::User(bob.clone()), page: page(2, 2), ..q.clone() };
+    assert_eq!(ws_ids(store, &bob_page2).await, (strs(&["106"]), 3));
+}
+
+async fn check_workspace_delete_cascades(store: &dyn Store) {
+    let base = bootstrap(store).await;
+    let alice = &base.owner.id;
+    let bob = users(store, &[("2001", "bob", "Bob")]).await.remove(0);
+    let doomed = create_ws(store, &workspace("101", ORG_ID, "doomed", alice, T0 + 1, T0 + 1)).await;
+    let kept = create_ws(store, &workspace("102", ORG_ID, "kept", alice, T0 + 2, T0 + 2)).await;
+    store.add_members(&[membership(&doomed.id, &bob.id, DEV_ROLES, T0 + 3), membership(&kept.id, &bob.id, DEV_ROLES, T0 + 3)]).await.unwrap();
+    for (id, ws) in [("code-d1", &doomed.id), ("code-d2", &doomed.id), ("code-k1", &kept.id)] {
+        store.create_code_source(&code_source(id, ws, id, &bob.id, "PUBLIC", T0 + 4, T0 + 4)).await.unwrap();
+    }
+
+    assert!(store.delete_workspace(&doomed.id).await.unwrap());
+    assert_eq!(store.workspace(&doomed.id).await.unwrap(), None);
+    assert_eq!(store.member(&doomed.id, alice).await.unwrap(), None);
+    assert_eq!(store.member(&doomed.id, &bob.id).await.unwrap(), None);
+    assert_eq!(member_ids(store, &member_query(&doomed.id)).await, (vec![], 0));
+    assert_eq!(store.code_source("code-d1").await.unwrap(), None);
+    assert_eq!(store.code_source("code-d2").await.unwrap(), None);
+    assert_eq!(cs_ids(store, &cs_query(&doomed.id)).await, (vec![], 0));
+    assert_eq!(store.workspace_admin_names(&doomed.id).await.unwrap(), Vec::<String>::new());
+    assert!(!store.delete_workspace(&doomed.id).await.unwrap());
+    assert!(!store.delete_workspace("999").await.unwrap());
+
+    // Everything else stays.
+    assert_eq!(store.workspace(&kept.id).await.unwrap(), Some(kept.clone()));
+    assert!(store.member(&kept.id, &bob.id).await.unwrap().is_some());
+    assert!(store.code_source("code-k1").await.unwrap().is_some());
+    assert_eq!(store.user(&bob.id).await.unwrap(), Some(bob.clone()));
+    assert_eq!(ws_ids(store, &ws_query(ORG_ID)).await, (strs(&["102"]), 1));
+
+    // The name and id are free again.
+    let again = create_ws(store, &workspace("101", ORG_ID, "DOOMED", alice, T0 + 5, T0 + 5)).await;
+    assert_eq!(store.member(&again.id, &bob.id).await.unwrap(), None);
+    assert_eq!(member_ids(store, &member_query(&again.id)).await, (vec![alice.clone()], 1));
+}
+
+async fn check_workspace_admin_names(store: &dyn Store) {
+    let base = bootstrap(store).await;
+    let alice = &base.owner.id;
+    let us = users(store, &[("2001", "bob", "Bob"), ("2002", "carol", "Carol"), ("2003", "dave", "Dave")]).await;
+    let ws = create_ws(store, &workspace("101", ORG_ID, "main", alice, T0, T0)).await;
+    let other = create_ws(store, &workspace("102", ORG_ID, "other", &us[2].id, T0, T0)).await;
+    store
+        .add_members(&[
+            membership(&ws.id, &us[0].id, DEV_ROLES, T0 + 1),
+            membership(&ws.id, &us[1].id, ADMIN_ROLES, T0 + 2),
+            membership(&ws.id, &us[2].id, ",PAI.WorkspaceGuest,", T0 + 3),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(store.workspace_admin_names(&ws.id).await.unwrap(), strs(&["alice", "carol"]));
+    assert!(store.set_member_roles(&ws.id, &us[0].id, ",PAI.WorkspaceAdmin,").await.unwrap());
+    assert_eq!(store.workspace_admin_names(&ws.id).await.unwrap(), strs(&["alice", "bob", "carol"]));
+    assert_eq!(store.workspace_admin_names(&other.id).await.unwrap(), strs(&["dave"]));
+    assert_eq!(store.workspace_admin_names("999").await.unwrap(), Vec::<String>::new());
+}
+
+// --- members ---------------------------------------------------------------------------
+
+async fn check_members(store: &dyn Store) {
+    let base = bootstrap(store).await;
+    let alice = &base.owner.id;
+    let us = users(
+        store,
+        &[
+            ("2001", "bob", "Bob Builder"),
+            ("2002", "carol", "Carol Danvers"),
+            ("2003", "dave", "Dave Grohl"),
+            ("2004", "erin", "Erin_Brock"),
+            ("2005", "frank", "ErinxBrock"),
+        ],
+    )
+    .await;
+    let [bob, carol, dave, erin, frank] = [0, 1, 2, 3, 4].map(|i| us[i].id.clone());
+    let ws = create_ws(store, &workspace("101", ORG_ID, "main", alice, T0 + 100, T0 + 100)).await.id;
+    let other = create_ws(store, &workspace("102", ORG_ID, "other", alice, T0, T0)).await.id;
+
+    let bob_m = membership(&ws, &bob, DEV_ROLES, T0 + 101);
+    store.add_members(&[bob_m.clone(), membership(&ws, &carol, ADMIN_ROLES, T0 + 102)]).await.unwrap();
+    store.add_members(&[membership(&other, &bob, DEV_ROLES, T0 + 1)]).await.unwrap();
+
+    // All or none: a batch containing an existing member, or the same user twice, adds nothing.
+    assert_unique(store.add_members(&[membership(&ws, &dave, DEV_ROLES, T0 + 103), membership(&ws, &bob, ADMIN_ROLES, T0 + 103)]).await, "batch with an existing member");
+    assert_eq!(store.member(&ws, &dave).await.unwrap(), None);
+    assert_eq!(store.member(&ws, &bob).await.unwrap().unwrap().member, bob_m, "the existing member is unchanged");
+    assert_unique(store.add_members(&[membership(&ws, &erin, DEV_ROLES, T0 + 103), membership(&ws, &erin, DEV_ROLES, T0 + 103)]).await, "batch with a duplicate");
+    assert_eq!(store.member(&ws, &erin).await.unwrap(), None);
+    store.add_members(&[]).await.unwrap();
+    store
+        .add_members(&[
+            membership(&ws, &dave, ",PAI.WorkspaceGuest,", T0 + 104),
+            membership(&ws, &erin, ",PAI.AlgoOperator,", T0 + 105),
+            membership(&ws, &frank, ",PAI.LabelManager,", T0 + 106),
+        ])
+        .await
+        .unwrap();
+
+    // One member.
+    let view = store.member(&ws, &bob).await.unwrap();
+    assert_eq!(view, Some(MemberView { member: bob_m.clone(), user_name: s("bob"), display_name: s("Bob Builder") }));
+    assert_eq!(store.member(&ws, "999").await.unwrap(), None);
+    assert_eq!(store.member("999", &bob).await.unwrap(), None);
+    assert_eq!(store.member(&other, &carol).await.unwrap(), None);
+
+    // Listing, in joining order.
+    let q = member_query(&ws);
+    let everyone = [alice.as_str(), &bob, &carol, &dave, &erin, &frank];
+    assert_eq!(member_ids(store, &q).await, (strs(&everyone), 6));
+    let (rows, _) = store.list_members(&MemberQuery { user_id: Some(bob.clone()), ..q.clone() }).await.unwrap();
+    assert_eq!(rows, vec![view.unwrap()]);
+    assert_eq!(member_ids(store, &member_query(&other)).await, (strs(&[alice.as_str(), &bob]), 2));
+    assert_eq!(member_ids(store, &member_query("999")).await, (vec![], 0));
+
+    // Name filter: user name or display name, case-insensitive, `_`/`%` literal.
+    let named = |n: &str| MemberQuery { name_contains: Some(s(n)), ..q.clone() };
+    assert_eq!(member_ids(store, &named("BUILD")).await, (vec![bob.clone()], 1));
+    assert_eq!(member_ids(store, &named("CAR")).await, (vec![carol.clone()], 1));
+    assert_eq!(member_ids(store, &named("erin")).await, (vec![erin.clone(), frank.clone()], 2));
+    assert_eq!(member_ids(store, &named("N_B")).await, (vec![erin.clone()], 1));
+    assert_eq!(member_ids(store, &named("%")).await, (vec![], 0));
+    // Non-ASCII display names are found as spelled (ASCII letters still ignore case).
+    store.create_user(&user("2006", "gina", "Gina Ärger", ORG_ID), OrgRole::Member).await.unwrap();
+    store.add_members(&[membership(&other, "2006", DEV_ROLES, T0 + 2)]).await.unwrap();
+    for needle in ["Ärger", "ÄRGER", "a Är"] {
+        let q = MemberQuery { name_contains: Some(s(needle)), ..member_query(&other) };
+        assert_eq!(member_ids(store, &q).await, (strs(&["2006"]), 1), "{needle}");
+    }
+
+    // Role filter: any of the given roles.
+    let roles = |r: &[&str]| MemberQuery { any_role: strs(r), ..q.clone() };
+    assert_eq!(member_ids(store, &roles(&["PAI.WorkspaceAdmin"])).await, (vec![carol.clone()], 1));
+    assert_eq!(member_ids(store, &roles(&["PAI.WorkspaceAdmin", "PAI.WorkspaceOwner"])).await, (vec![alice.clone(), carol.clone()], 2));
+    assert_eq!(member_ids(store, &roles(&["PAI.AlgoDeveloper"])).await, (vec![bob.clone(), carol.clone()], 2));
+    assert_eq!(member_ids(store, &roles(&["PAI.WorkspaceGuest"])).await, (vec![dave.clone()], 1));
+    assert_eq!(member_ids(store, &roles(&["PAI.MaxComputeDeveloper"])).await, (vec![], 0));
+
+    // User filter, alone and combined.
+    assert_eq!(member_ids(store, &MemberQuery { user_id: Some(dave.clone()), ..q.clone() }).await, (vec![dave.clone()], 1));
+    assert_eq!(member_ids(store, &MemberQuery { user_id: Some(dave.clone()), ..roles(&["PAI.WorkspaceAdmin"]) }).await, (vec![], 0));
+    assert_eq!(member_ids(store, &MemberQuery { user_id: Some(s("999")), ..q.clone() }).await, (vec![], 0));
+
+    // Paging.
+    let paged = |n, size| MemberQuery { page: page(n, size), ..q.clone() };
+    assert_eq!(member_ids(store, &paged(1, 4)).await, (strs(&everyone[..4]), 6));
+    assert_eq!(member_ids(store, &paged(2, 4)).await, (strs(&everyone[4..]), 6));
+    assert_eq!(member_ids(store, &paged(3, 4)).await, (vec![], 6));
+    assert_eq!(member_ids(store, &MemberQuery { page: page(2, 1), ..roles(&["PAI.AlgoDeveloper"]) }).await, (vec![carol.clone()], 2));
+
+    // Roles.
+    assert!(store.set_member_roles(&ws, &bob, ",PAI.WorkspaceAdmin,").await.unwrap());
+    assert_eq!(store.member(&ws, &bob).await.unwrap().unwrap().member, WorkspaceMember { roles: s(",PAI.WorkspaceAdmin,"), ..bob_m.clone() });
+    assert_eq!(store.member(&other, &bob).await.unwrap().unwrap().member.roles, DEV_ROLES, "other workspaces keep their roles");
+    assert_eq!(member_ids(store, &roles(&["PAI.WorkspaceAdmin"])).await, (vec![bob.clone(), carol.clone()], 2));
+    assert!(!store.set_member_roles(&other, &carol, ADMIN_ROLES).await.unwrap());
+    assert!(!store.set_member_roles("999", &bob, ADMIN_ROLES).await.unwrap());
+
+    // Removal counts what was removed and touches only this workspace.
+    assert_eq!(store.delete_members(&ws, &[bob.clone(), carol.clone(), s("999")]).await.unwrap(), 2);
+    assert_eq!(store.member(&ws, &bob).await.unwrap(), None);
+    assert_eq!(store.member(&ws, &carol).await.unwrap(), None);
+    assert!(store.member(&other, &bob).await.unwrap().is_some());
+    assert_eq!(store.delete_members(&ws, &[bob.clone()]).await.unwrap(), 0);
+    assert_eq!(store.delete_members(&ws, &[]).await.unwrap(), 0);
+    assert_eq!(member_ids(store, &q).await, (strs(&[alice.as_str(), &dave, &erin, &frank]), 4));
+}
+
+// --- code sources ----------------------------------------------------------------------
+
+async fn check_code_source_crud(store: &dyn Store) {
+    let base = bootstrap(store).await;
+    let alice = &base.owner.id;
+    let ws = create_ws(store, &workspace("101", ORG_ID, "main", alice, T0, T0)).await.id;
+
+    let plain = code_source("code-plain", &ws, "Plain", alice, "PRIVATE", T0 + 1, T0 + 1);
+    let secret: Vec<u8> = vec![0, 1, 2, 0x7f, 0x80, 0xfe, 0xff, 0];
+    let sealed = CodeSource { sealed_repo_token: Some(secret.clone()), clone_type: 0, ..code_source("code-sealed", &ws, "Sealed", alice, "PUBLIC", T0 + 2, T0 + 3) };
+    let empty = CodeSource { sealed_repo_token: Some(vec![]), code_repo: s(""), code_branch: s(""), code_commit: s(""), ..code_source("code-empty", &ws, "Empty", alice, "PUBLIC", T0 + 4, T0 + 4) };
+    for c in [&plain, &sealed, &empty] {
+        store.create_code_source(c).await.unwrap();
+    }
+    assert_eq!(store.code_source(&plain.id).await.unwrap(), Some(plain.clone()));
+    assert_eq!(store.code_source(&sealed.id).await.unwrap(), Some(sealed.clone()));
+    assert_eq!(store.code_source(&empty.id).await.unwrap(), Some(empty.clone()));
+    assert_eq!(store.code_source("code-nope").await.unwrap(), None);
+    assert_unique(store.create_code_source(&code_source(&plain.id, &ws, "Again", alice, "PUBLIC", T0, T0)).await, "duplicate code source id");
+    assert_eq!(store.code_source(&plain.id).await.unwrap(), Some(plain.clone()));
+    assert!(store.create_code_source(&code_source("code-orphan", "999", "Orphan", alice, "PUBLIC", T0, T0)).await.is_err(), "unknown workspace");
+    assert_eq!(store.code_source("code-orphan").await.unwrap(), None);
+
+    // Update overwrites the mutable fields; id, workspace, creator and creation time stay.
+    let token = b"sealed-token-\x00\xff".to_vec();
+    let changes = CodeSource {
+        id: plain.id.clone(),
+        workspace_id: s("999"),
+        display_name: s("Plain v2"),
+        description: s("changed"),
+        code_repo: s("git@git.example.com:team/v2.git"),
+        code_branch: s("dev"),
+        code_commit: s("fedcba9876543210fedcba9876543210fedcba98"),
+        code_repo_user_name: s("someone"),
+        sealed_repo_token: Some(token.clone()),
+        mount_path: s("/mnt/v2"),
+        accessibility: s("PUBLIC"),
+        clone_type: 0,
+        creator_id: s("999"),
+        created_at: T0 + 999,
+        modified_at: T0 + 50,
+    };
+    assert!(store.update_code_source(&changes).await.unwrap());
+    let expected = CodeSource { workspace_id: plain.workspace_id.clone(), creator_id: plain.creator_id.clone(), created_at: plain.created_at, ..changes.clone() };
+    assert_eq!(store.code_source(&plain.id).await.unwrap(), Some(expected));
+
+    // Tokens can be removed again.
+    assert!(store.update_code_source(&CodeSource { sealed_repo_token: None, modified_at: T0 + 60, ..sealed.clone() }).await.unwrap());
+    assert_eq!(store.code_source(&sealed.id).await.unwrap(), Some(CodeSource { sealed_repo_token: None, modified_at: T0 + 60, ..sealed.clone() }));
+    assert!(!store.update_code_source(&code_source("code-nope", &ws, "x", alice, "PUBLIC", T0, T0)).await.unwrap());
+    assert_eq!(store.code_source("code-nope").await.unwrap(), None);
+
+    assert!(store.delete_code_source(&plain.id).await.unwrap());
+    assert!(!store.delete_code_source(&plain.id).await.unwrap());
+    assert_eq!(store.code_source(&plain.id).await.unwrap(), None);
+    assert_eq!(cs_ids(store, &cs_query(&ws)).await, (strs(&["code-sealed", "code-empty"]), 2));
+}
+
+async fn check_code_source_listing(store: &dyn Store) {
+    let base = bootstrap(store).await;
+    let alice = base.owner.id.clone();
+    let us = users(store, &[("2001", "bob", "Bob"), ("2002", "carol", "Carol")]).await;
+    let (bob, carol) = (us[0].id.clone(), us[1].id.clone());
+    let ws = create_ws(store, &workspace("101", ORG_ID, "main", &alice, T0, T0)).await.id;
+    let other = create_ws(store, &workspace("102", ORG_ID, "other", &alice, T0, T0)).await.id;
+
+    // Every sort key gives a different order. Display names sort the same under any collation.
+    // (id, display name, creator, accessibility, created, modified)
+    let rows = [
+        ("code-a", "gamma", &alice, "PUBLIC", 3, 50),
+        ("code-b", "Alpha_One", &bob, "PRIVATE", 5, 10),
+        ("code-c", "beta", &alice, "PRIVATE", 1, 40),
+        ("code-d", "delta", &bob, "PUBLIC", 4, 20),
+        ("code-e", "alphaxone", &carol, "PRIVATE", 2, 30),
+    ];
+    for (id, name, creator, access, created, modified) in rows {
+        store.create_code_source(&code_source(id, &ws, name, creator, access, T0 + created, T0 + modified)).await.unwrap();
+    }
+    store.create_code_source(&code_source("code-z", &other, "alpha elsewhere", &bob, "PUBLIC", T0, T0)).await.unwrap();
+    let q = CodeSourceQuery { sort: CodeSourceSort::Id, ..cs_query(&ws) };
+
+    // Full records come back.
+    let (listed, _) = store.list_code_sources(&q).await.unwrap();
+    let mut expected = Vec::new();
+    for id in ["code-a", "code-b", "code-c", "code-d", "code-e"] {
+        expected.push(store.code_source(id).await.unwrap().unwrap());
+    }
+    assert_eq!(listed, expected);
+
+    // Visibility: everything; public plus one's own; public only.
+    let vis = |v: Visibility| CodeSourceQuery { visibility: v, ..q.clone() };
+    assert_eq!(cs_ids(store, &q).await, (strs(&["code-a", "code-b", "code-c", "code-d", "code-e"]), 5));
+    assert_eq!(cs_ids(store, &vis(Visibility::User(bob.clone()))).await, (strs(&["code-a", "code-b", "code-d"]), 3));
+    assert_eq!(cs_ids(store, &vis(Visibility::User(alice.clone()))).await, (strs(&["code-a", "code-c", "code-d"]), 3));
+    assert_eq!(cs_ids(store, &vis(Visibility::User(carol.clone()))).await, (strs(&["code-a", "code-d", "code-e"]), 3));
+    assert_eq!(cs_ids(store, &vis(Visibility::User(s("999")))).await, (strs(&["code-a", "code-d"]), 2));
+    assert_eq!(cs_ids(store, &vis(Visibility::PublicOnly)).await, (strs(&["code-a", "code-d"]), 2));
+    assert_eq!(cs_ids(store, &cs_query("999")).await, (vec![], 0));
+
+    // Display name filter: case-insensitive substring, `_`/`%` literal.
+    let named = |n: &str| CodeSourceQuery { display_name_contains: Some(s(n)), ..q.clone() };
+    assert_eq!(cs_ids(store, &named("ALPHA")).await, (strs(&["code-b", "code-e"]), 2));
+    assert_eq!(cs_ids(store, &named("a_O")).await, (strs(&["code-b"]), 1));
+    assert_eq!(cs_ids(store, &named("_")).await, (strs(&["code-b"]), 1));
+    assert_eq!(cs_ids(store, &named("%")).await, (vec![], 0));
+    assert_eq!(cs_ids(store, &named("elsewhere")).await, (vec![], 0));
+    assert_eq!(cs_ids(store, &CodeSourceQuery { visibility: Visibility::User(bob.clone()), ..named("alpha") }).await, (strs(&["code-b"]), 1));
+
+    // Non-ASCII display names are found as spelled, and ASCII letters in them ignore case.
+    // (Case folding of non-ASCII letters is left to the database: SQLite's lower() is
+    // ASCII-only, so it is not asserted here.)
+    let intl = create_ws(store, &workspace("103", ORG_ID, "intl", &alice, T0, T0)).await.id;
+    store.create_code_source(&code_source("code-u", &intl, "Проект Ärger", &alice, "PUBLIC", T0, T0)).await.unwrap();
+    let intl_named = |n: &str| CodeSourceQuery { display_name_contains: Some(s(n)), ..cs_query(&intl) };
+    for needle in ["Проект", "Ärger", "ÄRGER", "Проект Ä", "t Är"] {
+        assert_eq!(cs_ids(store, &intl_named(needle)).await, (strs(&["code-u"]), 1), "{needle}");
+    }
+    assert_eq!(cs_ids(store, &intl_named("Проектт")).await, (vec![], 0));
+
+    // Every sort key, both directions.
+    let cases: [(CodeSourceSort, [&str; 5]); 4] = [
+        (CodeSourceSort::Created, ["code-c", "code-e", "code-a", "code-d", "code-b"]),
+        (CodeSourceSort::Modified, ["code-b", "code-d", "code-e", "code-c", "code-a"]),
+        (CodeSourceSort::DisplayName, ["code-b", "code-e", "code-c", "code-d", "code-a"]),
+        (CodeSourceSort::Id, ["code-a", "code-b", "code-c", "code-d", "code-e"]),
+    ];
+    for (sort, asc) in cases {
+        let sorted = |order| CodeSourceQuery { sort, order, ..q.clone() };
+        assert_eq!(cs_ids(store, &sorted(SortOrder::Asc)).await, (strs(&asc), 5), "{sort:?} asc");
+        assert_eq!(cs_ids(store, &sorted(SortOrder::Desc)).await, (reversed(&asc), 5), "{sort:?} desc");
+    }
+
+    // Paging keeps the total of all matches.
+    let paged = |n, size| CodeSourceQuery { page: page(n, size), ..q.clone() };
+    assert_eq!(cs_ids(store, &paged(1, 2)).await, (strs(&["code-a", "code-b"]), 5));
+    assert_eq!(cs_ids(store, &paged(2, 2)).await, (strs(&["code-c", "code-d"]), 5));
+    assert_eq!(cs_ids(store, &paged(3, 2)).await, (strs(&["code-e"]), 5));
+    assert_eq!(cs_ids(store, &paged(4, 2)).await, (vec![], 5));
+    let bob_page = CodeSourceQuery { visibility: Visibility::User(bob.clone()), page: page(2, 2), order: SortOrder::Desc, ..q.clone() };
+    assert_eq!(cs_ids(store, &bob_page).await, (strs(&["code-a"]), 3));
+    let modified_page = CodeSourceQuery { sort: CodeSourceSort::Modified, page: page(2, 3), ..q.clone() };
+    assert_eq!(cs_ids(store, &modified_page).await, (strs(&["code-c", "code-a"]), 5));
+}
