@@ -65,10 +65,13 @@ fn stmt(sql: &str, params: Vec<P>) -> Stmt {
     Stmt { sql: sql.to_string(), params }
 }
 
-/// Escapes `%`, `_` and `\` for a LIKE pattern and wraps it for a substring match.
+/// Escapes `%`, `_` and `\` for a LIKE pattern and wraps it for a substring match. The
+/// pattern keeps its case: the SQL compares `lower(column) LIKE lower(pattern)`, so both sides
+/// are folded by the same function. (Folding here with Rust's Unicode `to_lowercase` broke
+/// SQLite, whose `lower()` folds ASCII only: "Ärger" became "ärger" and never matched.)
 fn contains_pattern(s: &str) -> String {
     let mut out = String::from("%");
-    for c in s.to_lowercase().chars() {
+    for c in s.chars() {
         if matches!(c, '%' | '_' | '\\') {
             out.push('\\');
         }
@@ -274,7 +277,7 @@ pub fn list_ws(q: &WorkspaceQuery) -> (Stmt, Stmt) {
             }
         }
         if let Some(n) = &q.name_contains {
-            b.push(" AND lower(w.name) LIKE ").bind(P::T(contains_pattern(n))).push(" ESCAPE '\\'");
+            b.push(" AND lower(w.name) LIKE lower(").bind(P::T(contains_pattern(n))).push(") ESCAPE '\\'");
         }
         if let Some(ids) = &q.ids {
             b.push(" AND w.id IN (");
@@ -349,7 +352,7 @@ pub fn list_members(q: &MemberQuery) -> (Stmt, Stmt) {
         b.push(" FROM workspace_members m JOIN users u ON u.id = m.user_id WHERE m.workspace_id = ").bind(t(&q.workspace_id));
         if let Some(n) = &q.name_contains {
             let p = contains_pattern(n);
-            b.push(" AND (lower(u.name) LIKE ").bind(P::T(p.clone())).push(" ESCAPE '\\' OR lower(u.display_name) LIKE ").bind(P::T(p)).push(" ESCAPE '\\')");
+            b.push(" AND (lower(u.name) LIKE lower(").bind(P::T(p.clone())).push(") ESCAPE '\\' OR lower(u.display_name) LIKE lower(").bind(P::T(p)).push(") ESCAPE '\\')");
         }
         if !q.any_role.is_empty() {
             b.push(" AND (");
@@ -458,7 +461,7 @@ pub fn list_cs(q: &CodeSourceQuery) -> (Stmt, Stmt) {
             }
         }
         if let Some(n) = &q.display_name_contains {
-            b.push(" AND lower(display_name) LIKE ").bind(P::T(contains_pattern(n))).push(" ESCAPE '\\'");
+            b.push(" AND lower(display_name) LIKE lower(").bind(P::T(contains_pattern(n))).push(") ESCAPE '\\'");
         }
         if paged {
             let key = match q.sort {
