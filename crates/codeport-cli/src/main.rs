@@ -54,6 +54,9 @@ async fn serve(config: codeport_server::Config) -> Result<(), String> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("CODEPORT_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")))
         .with_target(false)
+        // Colour only on a terminal: logs redirected to a file, journald or a container log
+        // must not be littered with escape sequences.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
     tracing::info!(
         listen = %config.listen,
