@@ -7,6 +7,13 @@ use serde_json::json;
 async fn workspace_lifecycle_and_shapes(s: TestServer) {
     let a = s.admin();
     let ws = a.create_workspace("first_ws").await;
+    let rg = a.post("/api/v1/workspaces", &json!({"WorkspaceName": "grouped", "Description": "d", "EnvTypes": ["dev", "prod"], "ResourceGroupId": "rg-acfm"})).await;
+    let rg_ws = rg.json["WorkspaceId"].as_str().unwrap().to_string();
+    assert_eq!(a.get(&format!("/api/v1/workspaces/{rg_ws}"), &[]).await.json["ResourceGroupId"], "rg-acfm");
+    let listed = a.get("/api/v1/workspaces", &[("ResourceGroupId", "rg-acfm")]).await;
+    assert_eq!(listed.json["TotalCount"], 1);
+    assert_eq!(listed.json["Workspaces"][0]["resourceGroupId"], "rg-acfm", "ListWorkspaces items use a lowercase key");
+    assert_eq!(listed.json["Workspaces"][0]["EnvTypes"], json!(["dev", "prod"]));
     let r = a.get(&format!("/api/v1/workspaces/{ws}"), &[]).await;
     assert_eq!(r.status, 200);
     let w = &r.json;

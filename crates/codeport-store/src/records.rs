@@ -114,6 +114,8 @@ pub struct Workspace {
     pub description: String,
     /// Stored env types (`prod` or `dev,prod`).
     pub env_types: String,
+    /// Resource group, as given at creation (may be empty).
+    pub resource_group_id: String,
     /// Creator's user id.
     pub creator_id: String,
     /// Whether this is the organization's default workspace.
@@ -221,6 +223,8 @@ pub struct WorkspaceQuery {
     pub ids: Option<Vec<String>>,
     /// Only this status.
     pub status: Option<String>,
+    /// Only this resource group.
+    pub resource_group_id: Option<String>,
     /// Sort key.
     pub sort: WorkspaceSort,
     /// Direction.

@@ -5,6 +5,7 @@
 
 use crate::records::*;
 use codeport_core::timefmt::Millis;
+use codeport_core::values::{Page, SortOrder};
 
 /// A bound parameter.
 #[derive(Debug, Clone)]
@@ -55,6 +56,11 @@ impl Builder {
         self.params.push(p);
         self.sql.push_str(&format!("${}", self.params.len()));
         self
+    }
+    /// Appends `ORDER BY key dir, tiebreak dir LIMIT size OFFSET offset`.
+    fn order_and_page(&mut self, key: &str, tiebreak: &str, order: SortOrder, page: Page) -> &mut Self {
+        let dir = order.sql();
+        self.push(&format!(" ORDER BY {key} {dir}, {tiebreak} {dir} LIMIT ")).bind(P::I(page.size as i64)).push(" OFFSET ").bind(P::I(page.offset()))
     }
     fn build(self) -> Stmt {
         Stmt { sql: self.sql, params: self.params }
@@ -195,7 +201,7 @@ pub fn revoke_token(id: &str) -> Stmt {
 
 // --- workspaces ----------------------------------------------------------------------
 
-pub const WS_COLS: &str = "id, organization_id, name, display_name, description, env_types, creator_id, is_default, status, created_at, modified_at";
+pub const WS_COLS: &str = "id, organization_id, name, display_name, description, env_types, creator_id, is_default, status, created_at, modified_at, resource_group_id";
 pub fn ws_row(r: &dyn RowLike) -> Workspace {
     Workspace {
         id: r.text(0),
@@ -209,6 +215,7 @@ pub fn ws_row(r: &dyn RowLike) -> Workspace {
         status: r.text(8),
         created_at: r.int(9),
         modified_at: r.int(10),
+        resource_group_id: r.text(11),
     }
 }
 pub fn count_default_ws(org: &str) -> Stmt {
@@ -216,8 +223,7 @@ pub fn count_default_ws(org: &str) -> Stmt {
 }
 pub fn insert_ws(w: &Workspace) -> Stmt {
     stmt(
-        "INSERT INTO workspaces (id, organization_id, name, display_name, description, env_types, creator_id, is_default, status, created_at, modified_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        &format!("INSERT INTO workspaces ({WS_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"),
         vec![
             t(&w.id),
             t(&w.organization_id),
@@ -230,6 +236,7 @@ pub fn insert_ws(w: &Workspace) -> Stmt {
             t(&w.status),
             P::I(w.created_at),
             P::I(w.modified_at),
+            t(&w.resource_group_id),
         ],
     )
 }
@@ -295,17 +302,16 @@ pub fn list_ws(q: &WorkspaceQuery) -> (Stmt, Stmt) {
         if let Some(s) = &q.status {
             b.push(" AND w.status = ").bind(t(s));
         }
+        if let Some(g) = &q.resource_group_id {
+            b.push(" AND w.resource_group_id = ").bind(t(g));
+        }
         if paged {
             let key = match q.sort {
                 WorkspaceSort::Created => "w.created_at",
                 WorkspaceSort::Modified => "w.modified_at",
                 WorkspaceSort::Name => "w.name",
             };
-            let dir = q.order.sql();
-            b.push(&format!(" ORDER BY {key} {dir}, w.id {dir} LIMIT "))
-                .bind(P::I(q.page.size as i64))
-                .push(" OFFSET ")
-                .bind(P::I(q.page.offset()));
+            b.order_and_page(key, "w.id", q.order, q.page);
         }
         b.build()
     };
@@ -368,7 +374,7 @@ pub fn list_members(q: &MemberQuery) -> (Stmt, Stmt) {
             b.push(" AND m.user_id = ").bind(t(u));
         }
         if paged {
-            b.push(" ORDER BY m.created_at ASC, m.user_id ASC LIMIT ").bind(P::I(q.page.size as i64)).push(" OFFSET ").bind(P::I(q.page.offset()));
+            b.order_and_page("m.created_at", "m.user_id", SortOrder::Asc, q.page);
         }
         b.build()
     };
@@ -470,8 +476,7 @@ pub fn list_cs(q: &CodeSourceQuery) -> (Stmt, Stmt) {
                 CodeSourceSort::DisplayName => "display_name",
                 CodeSourceSort::Id => "id",
             };
-            let dir = q.order.sql();
-            b.push(&format!(" ORDER BY {key} {dir}, id {dir} LIMIT ")).bind(P::I(q.page.size as i64)).push(" OFFSET ").bind(P::I(q.page.offset()));
+            b.order_and_page(key, "id", q.order, q.page);
         }
         b.build()
     };

@@ -208,6 +208,7 @@ async fn users(store: &dyn Store, list: &[(&str, &str, &str)]) -> Vec<User> {
 
 fn workspace(id: &str, org: &str, name: &str, creator: &str, created_at: Millis, modified_at: Millis) -> Workspace {
     Workspace {
+        resource_group_id: String::new(),
         id: s(id),
         organization_id: s(org),
         name: s(name),
@@ -254,6 +255,7 @@ fn code_source(id: &str, ws: &str, display_name: &str, creator: &str, accessibil
 
 fn ws_query(org: &str) -> WorkspaceQuery {
     WorkspaceQuery {
+        resource_group_id: None,
         organization_id: s(org),
         visibility: Visibility::All,
         name_contains: None,

@@ -3,7 +3,7 @@
 
 use axum::extract::Request;
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use codeport_core::ids;
 use http::HeaderValue;
 use std::time::Instant;
@@ -23,7 +23,15 @@ pub async fn middleware(req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let started = Instant::now();
-    let mut resp = REQUEST_ID.scope(id.clone(), next.run(req)).await;
+    // A panic is a bug; the caller still gets a well-formed 500 (the SDK cannot parse a dropped connection).
+    let run = std::panic::AssertUnwindSafe(REQUEST_ID.scope(id.clone(), next.run(req)));
+    let mut resp = match futures_util::FutureExt::catch_unwind(run).await {
+        Ok(resp) => resp,
+        Err(_) => {
+            tracing::error!(request_id = %id, %method, %path, "handler panicked");
+            REQUEST_ID.scope(id.clone(), async { crate::http::pai::wire::PaiError(codeport_core::Error::internal("handler panicked")).into_response() }).await
+        }
+    };
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert("x-acs-request-id", v);
     }

@@ -41,6 +41,8 @@ pub struct CreateWorkspace {
     pub description: Text,
     /// Environment types.
     pub env_types: EnvTypes,
+    /// Resource group (kept and returned; codeport has no resource groups of its own).
+    pub resource_group_id: Option<Text>,
 }
 
 /// Filters of ListWorkspaces.
@@ -51,6 +53,8 @@ pub struct ListWorkspaces {
     pub ids: Option<Vec<String>>,
     /// Only this status.
     pub status: Option<String>,
+    /// Only this resource group.
+    pub resource_group_id: Option<String>,
     /// Only workspaces this user belongs to.
     pub user_id: Option<String>,
     /// Sort key.
@@ -120,6 +124,7 @@ impl AppState {
             display_name: cmd.display_name.map(Text::into_string).unwrap_or_else(|| cmd.name.as_str().to_string()),
             description: cmd.description.into_string(),
             env_types: cmd.env_types.to_stored(),
+            resource_group_id: cmd.resource_group_id.map(Text::into_string).unwrap_or_default(),
             creator_id: p.user.id.clone(),
             is_default: false,
             status: "ENABLED".into(),
@@ -164,6 +169,7 @@ impl AppState {
             name_contains: cmd.name_contains,
             ids: cmd.ids,
             status: cmd.status,
+            resource_group_id: cmd.resource_group_id,
             sort: cmd.sort,
             order: cmd.order,
             page: cmd.page,

@@ -50,6 +50,7 @@ CREATE TABLE workspaces (
     display_name     TEXT NOT NULL,
     description      TEXT NOT NULL,
     env_types        TEXT NOT NULL,
+    resource_group_id TEXT NOT NULL DEFAULT '',
     creator_id       TEXT NOT NULL,
     is_default       BOOLEAN NOT NULL,
     status           TEXT NOT NULL,

@@ -12,24 +12,33 @@ fn request_id() -> String {
     crate::http::request_id::current()
 }
 
-/// GetWorkspace (with RequestId) or a ListWorkspaces item (without).
-pub fn workspace(ws: &Workspace, admin_names: Vec<String>, owner: Option<&User>, single: bool) -> Value {
-    let mut v = json!({
+/// The fields every workspace rendering shares.
+fn workspace_core(ws: &Workspace) -> Value {
+    json!({
         "WorkspaceId": ws.id,
         "WorkspaceName": ws.name,
         "DisplayName": ws.display_name,
         "Description": ws.description,
         "EnvTypes": EnvTypes::from_stored(&ws.env_types),
         "Creator": ws.creator_id,
-        "AdminNames": admin_names,
-        "IsDefault": ws.is_default,
         "Status": ws.status,
         "GmtCreateTime": pai(ws.created_at),
         "GmtModifiedTime": pai(ws.modified_at),
-        "ExtraInfos": {"TenantId": ws.organization_id},
-    });
+    })
+}
+
+/// GetWorkspace (with RequestId) or a ListWorkspaces item (without).
+pub fn workspace(ws: &Workspace, admin_names: Vec<String>, owner: Option<&User>, single: bool) -> Value {
+    let mut v = workspace_core(ws);
+    v["AdminNames"] = json!(admin_names);
+    v["IsDefault"] = json!(ws.is_default);
+    v["ExtraInfos"] = json!({"TenantId": ws.organization_id});
+    // GetWorkspace says ResourceGroupId; ListWorkspaces items say resourceGroupId (as the SDK reads them).
     if single {
         v["RequestId"] = json!(request_id());
+        v["ResourceGroupId"] = json!(ws.resource_group_id);
+    } else {
+        v["resourceGroupId"] = json!(ws.resource_group_id);
     }
     if let Some(u) = owner {
         v["Owner"] = json!({"UserId": u.id, "UserKp": u.id, "UserName": u.name, "DisplayName": u.display_name});
@@ -39,19 +48,9 @@ pub fn workspace(ws: &Workspace, admin_names: Vec<String>, owner: Option<&User>,
 
 /// GetDefaultWorkspace.
 pub fn default_workspace(ws: &Workspace, owner: Option<&User>) -> Value {
-    let mut v = json!({
-        "RequestId": request_id(),
-        "WorkspaceId": ws.id,
-        "WorkspaceName": ws.name,
-        "DisplayName": ws.display_name,
-        "Description": ws.description,
-        "EnvTypes": EnvTypes::from_stored(&ws.env_types),
-        "Creator": ws.creator_id,
-        "Status": ws.status,
-        "GmtCreateTime": pai(ws.created_at),
-        "GmtModifiedTime": pai(ws.modified_at),
-        "Conditions": [],
-    });
+    let mut v = workspace_core(ws);
+    v["RequestId"] = json!(request_id());
+    v["Conditions"] = json!([]);
     if let Some(u) = owner {
         v["Owner"] = json!({"UserId": u.id, "UserKp": u.id, "UserName": u.name});
     }

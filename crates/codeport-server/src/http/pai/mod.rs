@@ -58,6 +58,18 @@ fn request_id() -> String {
     crate::http::request_id::current()
 }
 
+/// Parses SortBy (case-insensitively, among `keys`), Order and the page of a list request.
+fn list_params<T: Copy>(q: &Query, keys: &[(&str, T)]) -> Result<(T, SortOrder, Page), Error> {
+    let sort = match q.str("SortBy") {
+        None => keys[0].1,
+        Some(v) => keys.iter().find(|(k, _)| k.eq_ignore_ascii_case(&v)).map(|(_, s)| *s).ok_or_else(|| {
+            Error::invalid("SortBy", format!("{v:?} is not one of {}", keys.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")))
+        })?,
+    };
+    let order = q.str("Order").map(|o| SortOrder::parse(&o)).transpose()?.unwrap_or_default();
+    Ok((sort, order, Page::parse(q.int("PageNumber")?, q.int("PageSize")?)?))
+}
+
 fn text(body: &JsonBody, field: &str, max: usize, required: bool) -> Result<Option<Text>, Error> {
     match body.str(field)? {
         Some(s) => Text::parse(field, &s, max, required).map(Some),
@@ -74,7 +86,8 @@ async fn create_workspace(State(s): State<AppState>, req: Signed) -> Reply {
     let description = text(&b, "Description", 80, false)?.ok_or_else(|| Error::missing("Description"))?;
     let env_types = EnvTypes::parse(&b.str_list("EnvTypes")?.ok_or_else(|| Error::missing("EnvTypes"))?)?;
     let display_name = text(&b, "DisplayName", 64, true).or_else(|e| if b.has("DisplayName") { Err(e) } else { Ok(None) })?;
-    let ws = s.create_workspace(&req.principal, CreateWorkspace { name, display_name, description, env_types }).await?;
+    let resource_group_id = text(&b, "ResourceGroupId", 128, false)?;
+    let ws = s.create_workspace(&req.principal, CreateWorkspace { name, display_name, description, env_types, resource_group_id }).await?;
     ok(json!({"RequestId": request_id(), "WorkspaceId": ws.id}))
 }
 
@@ -95,15 +108,7 @@ async fn get_default_workspace(State(s): State<AppState>, req: Signed) -> Reply 
 
 async fn list_workspaces(State(s): State<AppState>, req: Signed) -> Reply {
     let q = Query::parse(&req.raw_query);
-    let sort = match q.str("SortBy").as_deref() {
-        None => WorkspaceSort::Created,
-        Some(v) if v.eq_ignore_ascii_case("GmtCreateTime") => WorkspaceSort::Created,
-        Some(v) if v.eq_ignore_ascii_case("GmtModifiedTime") => WorkspaceSort::Modified,
-        Some(v) if v.eq_ignore_ascii_case("WorkspaceName") => WorkspaceSort::Name,
-        Some(v) => return Err(Error::invalid("SortBy", format!("{v:?} is not GmtCreateTime, GmtModifiedTime or WorkspaceName")).into()),
-    };
-    let order = q.str("Order").map(|o| SortOrder::parse(&o)).transpose()?.unwrap_or_default();
-    let page = Page::parse(q.int("PageNumber")?, q.int("PageSize")?)?;
+    let (sort, order, page) = list_params(&q, &[("GmtCreateTime", WorkspaceSort::Created), ("GmtModifiedTime", WorkspaceSort::Modified), ("WorkspaceName", WorkspaceSort::Name)])?;
     q.bool("Verbose")?;
     if let Some(opt) = q.str("Option") {
         if opt.eq_ignore_ascii_case("GetResourceLimits") {
@@ -113,7 +118,7 @@ async fn list_workspaces(State(s): State<AppState>, req: Signed) -> Reply {
             return Err(Error::invalid("Option", format!("{opt:?} is not GetWorkspaces or GetResourceLimits")).into());
         }
     }
-    let cmd = ListWorkspaces { name_contains: q.str("WorkspaceName"), ids: q.list("WorkspaceIds"), status: q.str("Status"), user_id: q.str("UserId"), sort, order, page };
+    let cmd = ListWorkspaces { name_contains: q.str("WorkspaceName"), ids: q.list("WorkspaceIds"), status: q.str("Status"), resource_group_id: q.str("ResourceGroupId"), user_id: q.str("UserId"), sort, order, page };
     let (items, total) = s.list_workspaces(&req.principal, cmd).await?;
     let mut out = Vec::with_capacity(items.len());
     for ws in &items {
@@ -248,16 +253,10 @@ async fn get_code_source(State(s): State<AppState>, Path(id): Path<String>, req:
 async fn list_code_sources(State(s): State<AppState>, req: Signed) -> Reply {
     let q = Query::parse(&req.raw_query);
     let workspace_id = q.str("WorkspaceId").ok_or_else(|| Error::missing("WorkspaceId"))?;
-    let sort = match q.str("SortBy").as_deref() {
-        None => CodeSourceSort::Created,
-        Some(v) if v.eq_ignore_ascii_case("GmtCreateTime") => CodeSourceSort::Created,
-        Some(v) if v.eq_ignore_ascii_case("GmtModifyTime") => CodeSourceSort::Modified,
-        Some(v) if v.eq_ignore_ascii_case("DisplayName") => CodeSourceSort::DisplayName,
-        Some(v) if v.eq_ignore_ascii_case("CodeSourceId") => CodeSourceSort::Id,
-        Some(v) => return Err(Error::invalid("SortBy", format!("{v:?} is not GmtCreateTime, GmtModifyTime, DisplayName or CodeSourceId")).into()),
-    };
-    let order = q.str("Order").map(|o| SortOrder::parse(&o)).transpose()?.unwrap_or_default();
-    let page = Page::parse(q.int("PageNumber")?, q.int("PageSize")?)?;
+    let (sort, order, page) = list_params(
+        &q,
+        &[("GmtCreateTime", CodeSourceSort::Created), ("GmtModifyTime", CodeSourceSort::Modified), ("DisplayName", CodeSourceSort::DisplayName), ("CodeSourceId", CodeSourceSort::Id)],
+    )?;
     let cmd = ListCodeSources { workspace_id, display_name_contains: q.str("DisplayName"), sort, order, page };
     let (items, total) = s.list_code_sources(&req.principal, cmd).await?;
     let out: Vec<_> = items.iter().map(|c| dto::code_source(c, None)).collect();
