@@ -5,6 +5,7 @@
 pub mod config;
 pub mod fsutil;
 pub mod http;
+pub mod identity_cache;
 pub mod services;
 pub mod state;
 
@@ -22,7 +23,9 @@ pub async fn open_state(config: Config, create_key: bool) -> Result<AppState, St
     }
     let master_key = config.load_master_key(create_key)?;
     let store = codeport_store::open(&config.effective_database_url()).await.map_err(|e| format!("cannot open the database {}: {e}", config.redacted_database_url()))?;
-    Ok(AppState { store, master_key, config: Arc::new(config) })
+    let identity = Arc::new(identity_cache::IdentityCache::default());
+    identity.observe_generation(store.identity_generation().await.map_err(|e| format!("cannot read the database: {e}"))?);
+    Ok(AppState { store, master_key, config: Arc::new(config), identity })
 }
 
 /// Bootstraps an empty database: writes DATA_DIR/bootstrap.json (mode 0600) and logs its path.
@@ -39,6 +42,28 @@ pub async fn bootstrap(state: &AppState) -> Result<(), String> {
 /// Serves until `shutdown` completes, then drains in-flight requests and returns.
 /// `ready` is called with the bound address once the listener accepts connections.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    spawn_identity_poller(&state);
     let app = http::router(state);
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+/// Polls the identity generation so changes by other processes reach the cache. The task
+/// holds only weak references and ends when the state is gone.
+fn spawn_identity_poller(state: &AppState) {
+    let store = Arc::downgrade(&state.store);
+    let cache = Arc::downgrade(&state.identity);
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(identity_cache::POLL_INTERVAL).await;
+            let (Some(store), Some(cache)) = (store.upgrade(), cache.upgrade()) else { return };
+            match store.identity_generation().await {
+                Ok(g) => cache.observe_generation(g),
+                // Fail closed: without a fresh generation, forget what we know.
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot poll the identity generation");
+                    cache.invalidate();
+                }
+            }
+        }
+    });
 }

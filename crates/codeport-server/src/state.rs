@@ -14,4 +14,6 @@ pub struct AppState {
     pub master_key: MasterKey,
     /// Effective configuration.
     pub config: Arc<Config>,
+    /// Who signs: AccessKeys with their secrets and owners, invalidated across processes.
+    pub identity: Arc<crate::identity_cache::IdentityCache>,
 }

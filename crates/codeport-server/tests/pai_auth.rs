@@ -115,7 +115,36 @@ async fn oversized_bodies_get_413_in_json(s: TestServer) {
     assert!(r.json["RequestId"].is_string());
 }
 
+async fn key_changes_by_another_process_take_effect_within_a_poll_interval(s: TestServer) {
+    let c = s.admin();
+    assert_eq!(c.get("/api/v1/workspaces", &[]).await.status, 200, "the key is now cached");
+    // A second process on the same database, as the admin CLI is.
+    let other = codeport_server::open_state((*s.state.config).clone(), false).await.unwrap();
+    let wait_for = |want: &'static str| {
+        let c = c.clone();
+        async move {
+            let started = std::time::Instant::now();
+            loop {
+                let r = c.get("/api/v1/workspaces", &[]).await;
+                let got = if r.status == 200 { "ok" } else { r.json["Code"].as_str().unwrap_or("?") };
+                if got == want {
+                    return started.elapsed();
+                }
+                assert!(started.elapsed() < std::time::Duration::from_secs(3), "still {got} after 3 s, want {want}");
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        }
+    };
+    other.set_access_key_enabled(&c.access_key_id, false).await.unwrap();
+    wait_for("InvalidAccessKeyId.Inactive").await;
+    other.set_access_key_enabled(&c.access_key_id, true).await.unwrap();
+    wait_for("ok").await;
+    other.delete_access_key(&c.access_key_id).await.unwrap();
+    wait_for("InvalidAccessKeyId.NotFound").await;
+}
+
 both_backends!(
+    key_changes_by_another_process_take_effect_within_a_poll_interval,
     signed_requests_are_accepted_and_carry_request_ids,
     unsigned_and_malformed_requests_are_refused,
     unknown_disabled_and_wrong_keys_are_refused,

@@ -195,6 +195,8 @@ async fn lists_filter_sort_page_and_count(s: TestServer) {
     let mut ids = Vec::new();
     for name in ["Bravo", "alpha", "Charlie model", "delta model"] {
         ids.push(t.dev.create_code_source(&json!({"WorkspaceId": t.ws, "DisplayName": name})).await);
+        // Times have millisecond resolution; keep creation times distinct so their order is defined.
+        tokio::time::sleep(std::time::Duration::from_millis(3)).await;
     }
     let list = |q: Vec<(&'static str, String)>| {
         let c = t.dev.clone();
@@ -220,6 +222,7 @@ async fn lists_filter_sort_page_and_count(s: TestServer) {
     sorted.sort();
     let got: Vec<_> = r["CodeSources"].as_array().unwrap().iter().map(|c| c["CodeSourceId"].as_str().unwrap().to_string()).collect();
     assert_eq!(got, sorted);
+    tokio::time::sleep(std::time::Duration::from_millis(3)).await;
     t.dev.put(&format!("/api/v1/codesources/{}", ids[0]), &json!({"Description": "touched"})).await;
     let r = list(vec![("SortBy", "GmtModifyTime".into()), ("Order", "Desc".into())]).await;
     assert_eq!(names(&r)[0], "Bravo");

@@ -114,6 +114,8 @@ async fn workspace_lists_filter_sort_and_page(s: TestServer) {
     let mut ids = Vec::new();
     for n in ["list_c", "list_a", "list_b", "other_x"] {
         ids.push(a.create_workspace(n).await);
+        // Times have millisecond resolution; keep creation times distinct so their order is defined.
+        tokio::time::sleep(std::time::Duration::from_millis(3)).await;
     }
     let r = a.get("/api/v1/workspaces", &[("WorkspaceName", "LIST_"), ("SortBy", "WorkspaceName"), ("Order", "desc")]).await;
     assert_eq!(r.json["TotalCount"], 3);

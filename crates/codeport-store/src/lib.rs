@@ -86,6 +86,8 @@ pub trait Store: Send + Sync + 'static {
     async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<PersonalAccessToken>>;
     /// Revokes a token by id; false if it does not exist.
     async fn revoke_token(&self, id: &str) -> StoreResult<bool>;
+    /// The identity generation: it changes whenever users, memberships, AccessKeys or tokens change.
+    async fn identity_generation(&self) -> StoreResult<i64>;
     /// Records a signature nonce for an AccessKey until `expires_at`; false if it was already
     /// recorded and has not expired (a replay).
     async fn remember_nonce(&self, access_key_id: &str, nonce: &str, now: Millis, expires_at: Millis) -> StoreResult<bool>;
@@ -122,8 +124,10 @@ pub trait Store: Send + Sync + 'static {
     // --- code sources ----------------------------------------------------------------
     /// Inserts a code source.
     async fn create_code_source(&self, cs: &CodeSource) -> StoreResult<()>;
-    /// The code source with this id (hot path).
+    /// The code source with this id.
     async fn code_source(&self, id: &str) -> StoreResult<Option<CodeSource>>;
+    /// The code source, its workspace's organization and `user_id`'s roles there, in one read (hot path).
+    async fn code_source_access(&self, id: &str, user_id: &str) -> StoreResult<Option<CodeSourceAccess>>;
     /// One page of code sources and the total.
     async fn list_code_sources(&self, q: &CodeSourceQuery) -> StoreResult<(Vec<CodeSource>, u64)>;
     /// Overwrites the mutable fields of a code source; false if it does not exist.

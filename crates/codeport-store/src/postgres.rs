@@ -12,7 +12,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::NoTls;
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/postgres/0001_init.sql")),
+    (2, include_str!("../migrations/postgres/0002_identity_generation.sql")),
+];
 /// Arbitrary constant: the advisory lock that serializes migrations across replicas.
 const MIGRATION_LOCK: i64 = 0x636f_6465_706f_7274;
 
@@ -65,6 +68,9 @@ impl RowLike for tokio_postgres::Row {
         self.try_get(i).unwrap_or_default()
     }
     fn opt_bytes(&self, i: usize) -> Option<Vec<u8>> {
+        self.try_get(i).unwrap_or_default()
+    }
+    fn opt_text(&self, i: usize) -> Option<String> {
         self.try_get(i).unwrap_or_default()
     }
 }
@@ -146,6 +152,11 @@ impl PostgresStore {
         Ok(out)
     }
 
+    /// Runs an identity-changing statement and bumps the identity generation, in one transaction.
+    async fn run_identity(&self, s: Stmt) -> StoreResult<u64> {
+        Ok(self.in_tx(vec![s, sql::bump_identity_generation()]).await?[0])
+    }
+
     /// A page and its total, read in one REPEATABLE READ snapshot so they agree.
     async fn page<T>(&self, cnt: Stmt, page: Stmt, map: fn(&dyn RowLike) -> T) -> StoreResult<(Vec<T>, u64)> {
         let mut c = self.pool.get().await.map_err(pool_err)?;
@@ -169,7 +180,7 @@ impl Store for PostgresStore {
     }
 
     async fn bootstrap(&self, org: &Organization, owner: &User, key: &AccessKey, token: &PersonalAccessToken) -> StoreResult<()> {
-        self.in_tx(vec![sql::insert_org(org), sql::insert_user(owner), sql::insert_membership(&org.id, &owner.id, OrgRole::Owner, org.created_at), sql::insert_key(key), sql::insert_token(token)])
+        self.in_tx(vec![sql::insert_org(org), sql::insert_user(owner), sql::insert_membership(&org.id, &owner.id, OrgRole::Owner, org.created_at), sql::insert_key(key), sql::insert_token(token), sql::bump_identity_generation()])
             .await
             .map(drop)
     }
@@ -183,7 +194,7 @@ impl Store for PostgresStore {
     }
 
     async fn create_user(&self, user: &User, role: OrgRole) -> StoreResult<()> {
-        self.in_tx(vec![sql::insert_user(user), sql::insert_membership(&user.default_organization_id, &user.id, role, user.created_at)]).await.map(drop)
+        self.in_tx(vec![sql::insert_user(user), sql::insert_membership(&user.default_organization_id, &user.id, role, user.created_at), sql::bump_identity_generation()]).await.map(drop)
     }
 
     async fn user(&self, id: &str) -> StoreResult<Option<User>> {
@@ -199,7 +210,7 @@ impl Store for PostgresStore {
     }
 
     async fn create_access_key(&self, key: &AccessKey) -> StoreResult<()> {
-        self.run(sql::insert_key(key)).await.map(drop)
+        self.run_identity(sql::insert_key(key)).await.map(drop)
     }
 
     async fn access_key(&self, id: &str) -> StoreResult<Option<AccessKey>> {
@@ -211,15 +222,15 @@ impl Store for PostgresStore {
     }
 
     async fn set_access_key_enabled(&self, id: &str, enabled: bool) -> StoreResult<bool> {
-        Ok(self.run(sql::set_key_enabled(id, enabled)).await? > 0)
+        Ok(self.run_identity(sql::set_key_enabled(id, enabled)).await? > 0)
     }
 
     async fn delete_access_key(&self, id: &str) -> StoreResult<bool> {
-        Ok(self.run(sql::delete_key(id)).await? > 0)
+        Ok(self.run_identity(sql::delete_key(id)).await? > 0)
     }
 
     async fn create_token(&self, token: &PersonalAccessToken) -> StoreResult<()> {
-        self.run(sql::insert_token(token)).await.map(drop)
+        self.run_identity(sql::insert_token(token)).await.map(drop)
     }
 
     async fn list_tokens(&self, user_id: &str) -> StoreResult<Vec<PersonalAccessToken>> {
@@ -231,7 +242,11 @@ impl Store for PostgresStore {
     }
 
     async fn revoke_token(&self, id: &str) -> StoreResult<bool> {
-        Ok(self.run(sql::revoke_token(id)).await? > 0)
+        Ok(self.run_identity(sql::revoke_token(id)).await? > 0)
+    }
+
+    async fn identity_generation(&self) -> StoreResult<i64> {
+        Ok(self.one(sql::identity_generation(), |r| r.int(0)).await?.unwrap_or(0))
     }
 
     async fn remember_nonce(&self, access_key_id: &str, nonce: &str, now: Millis, expires_at: Millis) -> StoreResult<bool> {
@@ -318,6 +333,10 @@ impl Store for PostgresStore {
 
     async fn code_source(&self, id: &str) -> StoreResult<Option<CodeSource>> {
         self.one(sql::cs_by_id(id), sql::cs_row).await
+    }
+
+    async fn code_source_access(&self, id: &str, user_id: &str) -> StoreResult<Option<CodeSourceAccess>> {
+        self.one(sql::cs_with_access(id, user_id), sql::cs_with_access_row).await
     }
 
     async fn list_code_sources(&self, q: &CodeSourceQuery) -> StoreResult<(Vec<CodeSource>, u64)> {

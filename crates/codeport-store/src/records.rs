@@ -278,3 +278,14 @@ pub struct CodeSourceQuery {
     /// Page.
     pub page: Page,
 }
+
+/// A code source with what one user holds in its workspace: the hot path of GetCodeSource in one read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeSourceAccess {
+    /// The code source.
+    pub source: CodeSource,
+    /// The workspace's organization.
+    pub organization_id: String,
+    /// The user's stored roles in the workspace, if a member.
+    pub roles: Option<String>,
+}

@@ -1,6 +1,6 @@
-//! The SQL codeport runs, written once for both dialects. Placeholders are `$1, $2, ...`
-//! in order of first appearance: PostgreSQL binds them by number and SQLite numbers
-//! `$NNN` parameters in order of appearance, so one text serves both. Rows are read
+//! The SQL codeport runs, written once for both dialects. Placeholders are `$1, $2, ...`:
+//! PostgreSQL binds them by number, and the SQLite backend rewrites them to `?1, ?2, ...`,
+//! which SQLite also binds by number, so one text serves both. Rows are read
 //! through [`RowLike`], which each backend implements, so row mapping is written once too.
 
 use crate::records::*;
@@ -99,6 +99,8 @@ pub trait RowLike {
     fn boolean(&self, i: usize) -> bool;
     /// A nullable bytes column.
     fn opt_bytes(&self, i: usize) -> Option<Vec<u8>>;
+    /// A nullable TEXT column.
+    fn opt_text(&self, i: usize) -> Option<String>;
 }
 
 // --- organizations and users ---------------------------------------------------------
@@ -144,6 +146,29 @@ pub fn user_by_name(name: &str) -> Stmt {
 }
 pub fn org_role(org: &str, user: &str) -> Stmt {
     stmt("SELECT role FROM memberships WHERE organization_id = $1 AND user_id = $2", vec![t(org), t(user)])
+}
+
+/// Bumps the identity generation (inside every identity-changing transaction).
+pub fn bump_identity_generation() -> Stmt {
+    stmt("UPDATE identity_generation SET value = value + 1 WHERE id = 1", vec![])
+}
+pub fn identity_generation() -> Stmt {
+    stmt("SELECT value FROM identity_generation WHERE id = 1", vec![])
+}
+
+/// A code source with its workspace's organization and the roles `user` holds there, in one read.
+pub fn cs_with_access(id: &str, user: &str) -> Stmt {
+    stmt(
+        &format!(
+            "SELECT {}, w.organization_id, m.roles FROM code_sources c JOIN workspaces w ON w.id = c.workspace_id \
+             LEFT JOIN workspace_members m ON m.workspace_id = c.workspace_id AND m.user_id = $2 WHERE c.id = $1",
+            prefixed(CS_COLS, "c")
+        ),
+        vec![t(id), t(user)],
+    )
+}
+pub fn cs_with_access_row(r: &dyn RowLike) -> CodeSourceAccess {
+    CodeSourceAccess { source: cs_row(r), organization_id: r.text(15), roles: r.opt_text(16) }
 }
 
 // --- access keys and tokens ----------------------------------------------------------

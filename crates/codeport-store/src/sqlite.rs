@@ -16,7 +16,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/sqlite/0001_init.sql")),
+    (2, include_str!("../migrations/sqlite/0002_identity_generation.sql")),
+];
 const BUSY_TIMEOUT_MS: u64 = 10_000;
 
 static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
@@ -82,22 +85,38 @@ impl RowLike for rusqlite::Row<'_> {
     fn opt_bytes(&self, i: usize) -> Option<Vec<u8>> {
         self.get(i).unwrap_or_default()
     }
+    fn opt_text(&self, i: usize) -> Option<String> {
+        self.get(i).unwrap_or_default()
+    }
+}
+
+/// SQLite numbers `$NNN` parameters by order of appearance but `?NNN` by their number, so
+/// the shared `$n` text is bound as `?n`: order in the text never matters.
+fn sqlite_text(sql: &str) -> String {
+    sql.replace('$', "?")
 }
 
 fn query_all<T>(c: &Connection, s: Stmt, map: fn(&dyn RowLike) -> T) -> rusqlite::Result<Vec<T>> {
-    let mut st = c.prepare_cached(&s.sql)?;
+    let mut st = c.prepare_cached(&sqlite_text(&s.sql))?;
     let rows = st.query_map(params_from_iter(to_values(s.params)), |r| Ok(map(r)))?;
     rows.collect()
 }
 
 fn query_one<T>(c: &Connection, s: Stmt, map: fn(&dyn RowLike) -> T) -> rusqlite::Result<Option<T>> {
-    let mut st = c.prepare_cached(&s.sql)?;
+    let mut st = c.prepare_cached(&sqlite_text(&s.sql))?;
     st.query_row(params_from_iter(to_values(s.params)), |r| Ok(map(r))).optional()
 }
 
 fn exec(c: &Connection, s: Stmt) -> rusqlite::Result<usize> {
-    let mut st = c.prepare_cached(&s.sql)?;
+    let mut st = c.prepare_cached(&sqlite_text(&s.sql))?;
     st.execute(params_from_iter(to_values(s.params)))
+}
+
+/// Runs an identity-changing statement and bumps the identity generation (same transaction).
+fn exec_identity(c: &Connection, s: Stmt) -> rusqlite::Result<usize> {
+    let n = exec(c, s)?;
+    exec(c, sql::bump_identity_generation())?;
+    Ok(n)
 }
 
 fn count(c: &Connection, s: Stmt) -> rusqlite::Result<u64> {
@@ -196,7 +215,14 @@ impl Store for SqliteStore {
     }
 
     async fn bootstrap(&self, org: &Organization, owner: &User, key: &AccessKey, token: &PersonalAccessToken) -> StoreResult<()> {
-        let stmts = vec![sql::insert_org(org), sql::insert_user(owner), sql::insert_membership(&org.id, &owner.id, OrgRole::Owner, org.created_at), sql::insert_key(key), sql::insert_token(token)];
+        let stmts = vec![
+            sql::insert_org(org),
+            sql::insert_user(owner),
+            sql::insert_membership(&org.id, &owner.id, OrgRole::Owner, org.created_at),
+            sql::insert_key(key),
+            sql::insert_token(token),
+            sql::bump_identity_generation(),
+        ];
         self.write(move |c| stmts.into_iter().try_for_each(|s| exec(c, s).map(drop))).await
     }
 
@@ -209,7 +235,7 @@ impl Store for SqliteStore {
     }
 
     async fn create_user(&self, user: &User, role: OrgRole) -> StoreResult<()> {
-        let stmts = vec![sql::insert_user(user), sql::insert_membership(&user.default_organization_id, &user.id, role, user.created_at)];
+        let stmts = vec![sql::insert_user(user), sql::insert_membership(&user.default_organization_id, &user.id, role, user.created_at), sql::bump_identity_generation()];
         self.write(move |c| stmts.into_iter().try_for_each(|s| exec(c, s).map(drop))).await
     }
 
@@ -227,7 +253,7 @@ impl Store for SqliteStore {
 
     async fn create_access_key(&self, key: &AccessKey) -> StoreResult<()> {
         let s = sql::insert_key(key);
-        self.write(move |c| exec(c, s).map(drop)).await
+        self.write(move |c| exec_identity(c, s).map(drop)).await
     }
 
     async fn access_key(&self, id: &str) -> StoreResult<Option<AccessKey>> {
@@ -240,17 +266,17 @@ impl Store for SqliteStore {
 
     async fn set_access_key_enabled(&self, id: &str, enabled: bool) -> StoreResult<bool> {
         let s = sql::set_key_enabled(id, enabled);
-        self.write(move |c| exec(c, s).map(|n| n > 0)).await
+        self.write(move |c| exec_identity(c, s).map(|n| n > 0)).await
     }
 
     async fn delete_access_key(&self, id: &str) -> StoreResult<bool> {
         let s = sql::delete_key(id);
-        self.write(move |c| exec(c, s).map(|n| n > 0)).await
+        self.write(move |c| exec_identity(c, s).map(|n| n > 0)).await
     }
 
     async fn create_token(&self, token: &PersonalAccessToken) -> StoreResult<()> {
         let s = sql::insert_token(token);
-        self.write(move |c| exec(c, s).map(drop)).await
+        self.write(move |c| exec_identity(c, s).map(drop)).await
     }
 
     async fn list_tokens(&self, user_id: &str) -> StoreResult<Vec<PersonalAccessToken>> {
@@ -263,7 +289,11 @@ impl Store for SqliteStore {
 
     async fn revoke_token(&self, id: &str) -> StoreResult<bool> {
         let s = sql::revoke_token(id);
-        self.write(move |c| exec(c, s).map(|n| n > 0)).await
+        self.write(move |c| exec_identity(c, s).map(|n| n > 0)).await
+    }
+
+    async fn identity_generation(&self) -> StoreResult<i64> {
+        self.read(|c| Ok(query_one(c, sql::identity_generation(), |r| r.int(0))?.unwrap_or(0)))
     }
 
     async fn remember_nonce(&self, access_key_id: &str, nonce: &str, now: Millis, expires_at: Millis) -> StoreResult<bool> {
@@ -348,6 +378,10 @@ impl Store for SqliteStore {
 
     async fn code_source(&self, id: &str) -> StoreResult<Option<CodeSource>> {
         self.read(|c| query_one(c, sql::cs_by_id(id), sql::cs_row))
+    }
+
+    async fn code_source_access(&self, id: &str, user_id: &str) -> StoreResult<Option<CodeSourceAccess>> {
+        self.read(|c| query_one(c, sql::cs_with_access(id, user_id), sql::cs_with_access_row))
     }
 
     async fn list_code_sources(&self, q: &CodeSourceQuery) -> StoreResult<(Vec<CodeSource>, u64)> {

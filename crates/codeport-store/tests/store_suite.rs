@@ -128,6 +128,56 @@ on_both_backends! {
     check_code_source_crud: sqlite_code_source_crud, postgres_code_source_crud;
     check_code_source_listing: sqlite_code_source_listing, postgres_code_source_listing;
     check_concurrent_writes: sqlite_concurrent_writes, postgres_concurrent_writes;
+    check_identity_generation: sqlite_identity_generation, postgres_identity_generation;
+    check_code_source_access: sqlite_code_source_access, postgres_code_source_access;
+}
+
+/// Every identity-changing write bumps the generation other processes poll; other writes do not.
+async fn check_identity_generation(store: &dyn Store) {
+    let g0 = store.identity_generation().await.unwrap();
+    let base = bootstrap(store).await;
+    let mut last = store.identity_generation().await.unwrap();
+    assert!(last > g0, "bootstrap bumps");
+    let owner = base.owner.id.clone();
+    let key = access_key("LTAIgen0000000000000000", &owner, b"s", true, T0);
+    let tok = token("tok-gen", &owner, &format!("{:0>64}", "9"), None, T0);
+    let steps: Vec<(&str, std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>>)> = vec![
+        ("create user", Box::pin(async { store.create_user(&user("3001", "gen_user", "G", ORG_ID), OrgRole::Member).await.unwrap() })),
+        ("create key", Box::pin(async { store.create_access_key(&key).await.unwrap() })),
+        ("disable key", Box::pin(async { assert!(store.set_access_key_enabled(&key.id, false).await.unwrap()) })),
+        ("delete key", Box::pin(async { assert!(store.delete_access_key(&key.id).await.unwrap()) })),
+        ("create token", Box::pin(async { store.create_token(&tok).await.unwrap() })),
+        ("revoke token", Box::pin(async { assert!(store.revoke_token(&tok.id).await.unwrap()) })),
+    ];
+    for (what, step) in steps {
+        step.await;
+        let now = store.identity_generation().await.unwrap();
+        assert!(now > last, "{what} bumps the identity generation");
+        last = now;
+    }
+    create_ws(store, &workspace("101", ORG_ID, "gen_ws", &owner, T0, T0)).await;
+    assert_eq!(store.identity_generation().await.unwrap(), last, "workspace writes do not invalidate identities");
+    assert_unique(store.create_user(&user("3001", "gen_user", "G", ORG_ID), OrgRole::Member).await, "duplicate user");
+    assert_eq!(store.identity_generation().await.unwrap(), last, "a failed write bumps nothing");
+}
+
+/// The hot-path read returns the code source, its organization and exactly the caller's roles.
+async fn check_code_source_access(store: &dyn Store) {
+    let base = bootstrap(store).await;
+    let alice = base.owner.id.clone();
+    let bob = users(store, &[("2001", "bob", "Bob")]).await.remove(0);
+    let ws = create_ws(store, &workspace("101", ORG_ID, "main", &alice, T0, T0)).await.id;
+    let cs = code_source("code-hot", &ws, "Hot", &alice, "PRIVATE", T0, T0);
+    store.create_code_source(&cs).await.unwrap();
+    let got = store.code_source_access("code-hot", &alice).await.unwrap().expect("found");
+    assert_eq!(got.source, cs);
+    assert_eq!(got.organization_id, ORG_ID);
+    assert!(got.roles.as_deref().is_some_and(|r| r.contains("PAI.WorkspaceOwner")), "{:?}", got.roles);
+    let for_bob = store.code_source_access("code-hot", &bob.id).await.unwrap().expect("found");
+    assert_eq!(for_bob.roles, None, "bob is not a member");
+    store.add_members(&[membership(&ws, &bob.id, ",PAI.AlgoDeveloper,", T0)]).await.unwrap();
+    assert_eq!(store.code_source_access("code-hot", &bob.id).await.unwrap().unwrap().roles.as_deref(), Some(",PAI.AlgoDeveloper,"));
+    assert_eq!(store.code_source_access("code-none", &alice).await.unwrap(), None);
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! creator and the workspace's managers, PUBLIC ones to every member; guests see only
 //! PUBLIC ones. The repository token is sealed at rest and shown to the creator only.
 
-use super::workspaces::WorkspaceAccess;
+use super::workspaces::Holding;
 use super::{store_err, Principal};
 use crate::state::AppState;
 use codeport_core::secret::Secret;
@@ -84,24 +84,25 @@ pub struct CodeSourceView {
     pub access_token: Option<Secret>,
 }
 
-fn can_read(access: &WorkspaceAccess, p: &Principal, cs: &CodeSource) -> bool {
+fn can_read(access: &Holding, p: &Principal, cs: &CodeSource) -> bool {
     access.manages() || cs.creator_id == p.user.id || (cs.accessibility == Accessibility::Public.as_str() && !access.roles.is_empty())
 }
 
-fn can_write(access: &WorkspaceAccess, p: &Principal, cs: &CodeSource) -> bool {
+fn can_write(access: &Holding, p: &Principal, cs: &CodeSource) -> bool {
     access.manages() || cs.creator_id == p.user.id
 }
 
 impl AppState {
     /// Loads a code source the principal may read, with their workspace access; not found otherwise.
-    async fn readable_code_source(&self, p: &Principal, id: &str) -> Result<(CodeSource, WorkspaceAccess)> {
+    /// One read: the code source, its workspace's organization and the caller's roles there.
+    async fn readable_code_source(&self, p: &Principal, id: &str) -> Result<(CodeSource, Holding)> {
         let not_found = || Error::not_found(NotFoundKind::CodeSource, id);
-        let cs = self.store.code_source(id).await.map_err(store_err)?.ok_or_else(not_found)?;
-        let access = self.workspace_access(p, &cs.workspace_id).await.map_err(|_| not_found())?;
-        if !can_read(&access, p, &cs) {
+        let found = self.store.code_source_access(id, &p.user.id).await.map_err(store_err)?.ok_or_else(not_found)?;
+        let holding = Holding::of(p, &found.organization_id, found.roles.as_deref()).ok_or_else(not_found)?;
+        if !can_read(&holding, p, &found.source) {
             return Err(not_found());
         }
-        Ok((cs, access))
+        Ok((found.source, holding))
     }
 
     async fn writable_code_source(&self, p: &Principal, id: &str, action: &str) -> Result<CodeSource> {
@@ -114,7 +115,7 @@ impl AppState {
 
     /// CreateCodeSource.
     pub async fn create_code_source(&self, p: &Principal, cmd: CreateCodeSource) -> Result<String> {
-        let access = self.workspace_access(p, &cmd.workspace_id).await?;
+        let access = self.workspace_access(p, &cmd.workspace_id).await?.holding;
         if !access.develops() {
             return Err(Error::Forbidden { action: "create code sources in this workspace; guests may only read public ones".into() });
         }
@@ -152,7 +153,7 @@ impl AppState {
 
     /// ListCodeSources: only what the caller may read, with a matching total. Tokens never appear.
     pub async fn list_code_sources(&self, p: &Principal, cmd: ListCodeSources) -> Result<(Vec<CodeSource>, u64)> {
-        let access = self.workspace_access(p, &cmd.workspace_id).await?;
+        let access = self.workspace_access(p, &cmd.workspace_id).await?.holding;
         let visibility = if access.manages() {
             Visibility::All
         } else if access.roles.develops() {

@@ -8,7 +8,9 @@ use codeport_core::secret::{token_hash, Secret};
 use codeport_core::timefmt::{now_millis, Millis};
 use codeport_core::values::UserName;
 use codeport_core::{ids, Error, NotFoundKind, Result};
+use crate::identity_cache::CachedKey;
 use codeport_store::{AccessKey, OrgRole, Organization, PersonalAccessToken, StoreError, User};
+use std::sync::Arc;
 use serde::Serialize;
 
 /// The name of the organization created on first start.
@@ -111,7 +113,7 @@ impl AppState {
             default_organization_id: org.id,
             created_at: now_millis(),
         };
-        self.store.create_user(&user, OrgRole::Member).await.map_err(|e| match e {
+        self.invalidating(self.store.create_user(&user, OrgRole::Member).await).map_err(|e| match e {
             StoreError::Unique(_) => Error::AlreadyExists { code: "UserAlreadyExists", what: format!("A user named {}", user.name) },
             other => store_err(other),
         })?;
@@ -128,7 +130,7 @@ impl AppState {
         let user = self.user_named(user_name).await?;
         let secret = ids::new_access_key_secret();
         let key = AccessKey { id: ids::new_access_key_id(), user_id: user.id, sealed_secret: self.master_key.seal(&secret), enabled: true, created_at: now_millis() };
-        self.store.create_access_key(&key).await.map_err(store_err)?;
+        self.invalidating(self.store.create_access_key(&key).await).map_err(store_err)?;
         Ok(NewAccessKey { id: key.id, secret: Secret::new(secret) })
     }
 
@@ -140,7 +142,7 @@ impl AppState {
 
     /// Enables or disables an AccessKey.
     pub async fn set_access_key_enabled(&self, id: &str, enabled: bool) -> Result<()> {
-        if !self.store.set_access_key_enabled(id, enabled).await.map_err(store_err)? {
+        if !self.invalidating(self.store.set_access_key_enabled(id, enabled).await).map_err(store_err)? {
             return Err(Error::not_found(NotFoundKind::AccessKey, id));
         }
         Ok(())
@@ -148,7 +150,7 @@ impl AppState {
 
     /// Deletes an AccessKey.
     pub async fn delete_access_key(&self, id: &str) -> Result<()> {
-        if !self.store.delete_access_key(id).await.map_err(store_err)? {
+        if !self.invalidating(self.store.delete_access_key(id).await).map_err(store_err)? {
             return Err(Error::not_found(NotFoundKind::AccessKey, id));
         }
         Ok(())
@@ -168,7 +170,7 @@ impl AppState {
             revoked: false,
             created_at: now,
         };
-        self.store.create_token(&row).await.map_err(store_err)?;
+        self.invalidating(self.store.create_token(&row).await).map_err(store_err)?;
         Ok(NewToken { id: row.id, token: Secret::new(token), expires_at: row.expires_at })
     }
 
@@ -180,20 +182,35 @@ impl AppState {
 
     /// Revokes a token by its id.
     pub async fn revoke_token(&self, id: &str) -> Result<()> {
-        if !self.store.revoke_token(id).await.map_err(store_err)? {
+        if !self.invalidating(self.store.revoke_token(id).await).map_err(store_err)? {
             return Err(Error::not_found(NotFoundKind::Token, id));
         }
         Ok(())
     }
 
-    /// Looks up an enabled AccessKey and its secret, for signature verification.
-    pub async fn access_key_secret(&self, id: &str) -> Result<(AccessKey, Secret)> {
-        let key = self.store.access_key(id).await.map_err(store_err)?.ok_or(Error::Auth(AuthFailure::AccessKeyNotFound))?;
-        if !key.enabled {
-            return Err(Error::Auth(AuthFailure::AccessKeyDisabled));
+    /// An enabled AccessKey with its opened secret and owner, for signature verification;
+    /// served from the identity cache when possible.
+    pub async fn signing_key(&self, id: &str) -> Result<Arc<CachedKey>> {
+        if let Some(hit) = self.identity.get(id) {
+            return if hit.key.enabled { Ok(hit) } else { Err(Error::Auth(AuthFailure::AccessKeyDisabled)) };
         }
+        let epoch = self.identity.epoch();
+        let key = self.store.access_key(id).await.map_err(store_err)?.ok_or(Error::Auth(AuthFailure::AccessKeyNotFound))?;
         let secret = self.master_key.open(&key.sealed_secret).map_err(|e| Error::internal(format!("AccessKey {id}: {e}")))?;
-        Ok((key, secret))
+        let principal = self.principal(&key.user_id, Some(key.id.clone())).await?;
+        let entry = Arc::new(CachedKey { key, secret, principal: Arc::new(principal) });
+        self.identity.insert(epoch, entry.clone());
+        if entry.key.enabled {
+            Ok(entry)
+        } else {
+            Err(Error::Auth(AuthFailure::AccessKeyDisabled))
+        }
+    }
+
+    /// Passes a write's result through, dropping cached identities first (this process saw the change).
+    fn invalidating<T>(&self, r: T) -> T {
+        self.identity.invalidate();
+        r
     }
 
     /// Records a signature nonce; a replay within the window is refused.

@@ -14,13 +14,33 @@ use codeport_store::{MemberQuery, MemberView, User, Visibility, Workspace, Works
 pub struct WorkspaceAccess {
     /// The workspace.
     pub workspace: Workspace,
+    /// The principal's standing in it.
+    pub holding: Holding,
+}
+
+/// A principal's standing in a workspace: their roles and whether they administer the organization.
+#[derive(Debug, Clone)]
+pub struct Holding {
     /// The principal's roles (empty for an organization admin who is not a member).
     pub roles: RoleSet,
     /// Whether the principal is an owner/admin of the organization.
     pub org_admin: bool,
 }
 
-impl WorkspaceAccess {
+impl Holding {
+    /// The standing of `p` given the roles stored for them in a workspace of `organization_id`;
+    /// None when they may not see the workspace at all.
+    pub fn of(p: &Principal, organization_id: &str, stored_roles: Option<&str>) -> Option<Holding> {
+        if organization_id != p.organization_id() {
+            return None;
+        }
+        let roles = stored_roles.map(RoleSet::from_stored).unwrap_or_default();
+        if roles.is_empty() && !p.is_org_admin() {
+            return None;
+        }
+        Some(Holding { roles, org_admin: p.is_org_admin() })
+    }
+
     /// Owners, admins and organization admins manage the workspace, its members and all its code sources.
     pub fn manages(&self) -> bool {
         self.org_admin || self.roles.manages_workspace()
@@ -99,16 +119,13 @@ impl AppState {
             return Err(not_found());
         }
         let member = self.store.member(workspace_id, &p.user.id).await.map_err(store_err)?;
-        let roles = member.map(|m| RoleSet::from_stored(&m.member.roles)).unwrap_or_default();
-        if roles.is_empty() && !p.is_org_admin() {
-            return Err(not_found());
-        }
-        Ok(WorkspaceAccess { workspace: ws, roles, org_admin: p.is_org_admin() })
+        let holding = Holding::of(p, &ws.organization_id, member.as_ref().map(|m| m.member.roles.as_str())).ok_or_else(not_found)?;
+        Ok(WorkspaceAccess { workspace: ws, holding })
     }
 
     async fn managed_workspace(&self, p: &Principal, workspace_id: &str, action: &str) -> Result<WorkspaceAccess> {
         let access = self.workspace_access(p, workspace_id).await?;
-        if !access.manages() {
+        if !access.holding.manages() {
             return Err(Error::Forbidden { action: action.to_string() });
         }
         Ok(access)
@@ -189,7 +206,7 @@ impl AppState {
     /// DeleteWorkspace: owners and organization admins; the default workspace stays.
     pub async fn delete_workspace(&self, p: &Principal, workspace_id: &str) -> Result<()> {
         let access = self.workspace_access(p, workspace_id).await?;
-        if !(access.org_admin || access.roles.contains(WorkspaceRole::Owner)) {
+        if !(access.holding.org_admin || access.holding.roles.contains(WorkspaceRole::Owner)) {
             return Err(Error::Forbidden { action: "delete this workspace".into() });
         }
         if access.workspace.is_default {

@@ -16,11 +16,12 @@ use codeport_core::error::AuthFailure;
 use codeport_core::timefmt::{now_millis, parse_acs_date};
 use codeport_core::Error;
 use http::HeaderMap;
+use std::sync::Arc;
 
 /// A request whose ACS3 signature was verified: the caller and the exact body bytes.
 pub struct Signed {
     /// Who signed.
-    pub principal: Principal,
+    pub principal: Arc<Principal>,
     /// The body as received (its SHA-256 matched x-acs-content-sha256).
     pub body: Bytes,
     /// The raw query string.
@@ -73,7 +74,7 @@ impl FromRequest<AppState> for Signed {
             return Err(fail(AuthFailure::ContentHashMismatch));
         }
 
-        let (key, secret) = state.access_key_secret(&auth.access_key_id).await?;
+        let signer = state.signing_key(&auth.access_key_id).await?;
         let raw_query = parts.uri.query().unwrap_or("");
         let creq = acs3::canonical_request(
             parts.method.as_str(),
@@ -83,11 +84,10 @@ impl FromRequest<AppState> for Signed {
             |name| h.get_all(name).iter().filter_map(|v| v.to_str().ok()),
             claimed_hash,
         );
-        if !acs3::signature_matches(secret.expose(), &acs3::string_to_sign(&creq), &auth.signature) {
+        if !acs3::signature_matches(signer.secret.expose(), &acs3::string_to_sign(&creq), &auth.signature) {
             return Err(fail(AuthFailure::SignatureMismatch));
         }
-        state.check_nonce(&key.id, nonce, now, date.max(now) + SIGNATURE_WINDOW_MS + 1_000).await?;
-        let principal = state.principal(&key.user_id, Some(key.id.clone())).await?;
-        Ok(Signed { principal, body, raw_query: raw_query.to_string() })
+        state.check_nonce(&signer.key.id, nonce, now, date.max(now) + SIGNATURE_WINDOW_MS + 1_000).await?;
+        Ok(Signed { principal: signer.principal.clone(), body, raw_query: raw_query.to_string() })
     }
 }

@@ -6,6 +6,7 @@ use codeport_core::secret::Secret;
 use codeport_core::timefmt::pai;
 use codeport_core::values::{EnvTypes, RoleSet};
 use codeport_store::{CodeSource, MemberView, User, Workspace};
+use serde::Serialize;
 use serde_json::{json, Value};
 
 fn request_id() -> String {
@@ -81,23 +82,48 @@ pub fn member(m: &MemberView, account_type: &str) -> Value {
     })
 }
 
+/// A code source as PAI renders it (GetCodeSource with RequestId, ListCodeSources items without).
+/// A typed struct rather than a JSON tree: it is the hot path of every keyed read.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CodeSourceDto<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_id: Option<String>,
+    code_source_id: &'a str,
+    workspace_id: &'a str,
+    display_name: &'a str,
+    description: &'a str,
+    code_repo: &'a str,
+    code_branch: &'a str,
+    code_commit: &'a str,
+    code_repo_user_name: &'a str,
+    code_repo_access_token: &'a str,
+    mount_path: &'a str,
+    accessibility: &'a str,
+    clone_type: i64,
+    user_id: &'a str,
+    gmt_create_time: String,
+    gmt_modify_time: String,
+}
+
 /// A code source; the token only when given (the creator's GetCodeSource), else "".
-pub fn code_source(c: &CodeSource, token: Option<&Secret>) -> Value {
-    json!({
-        "CodeSourceId": c.id,
-        "WorkspaceId": c.workspace_id,
-        "DisplayName": c.display_name,
-        "Description": c.description,
-        "CodeRepo": c.code_repo,
-        "CodeBranch": c.code_branch,
-        "CodeCommit": c.code_commit,
-        "CodeRepoUserName": c.code_repo_user_name,
-        "CodeRepoAccessToken": token.map(Secret::expose).unwrap_or(""),
-        "MountPath": c.mount_path,
-        "Accessibility": c.accessibility,
-        "CloneType": c.clone_type,
-        "UserId": c.creator_id,
-        "GmtCreateTime": pai(c.created_at),
-        "GmtModifyTime": pai(c.modified_at),
-    })
+pub fn code_source<'a>(c: &'a CodeSource, token: Option<&'a Secret>, with_request_id: bool) -> CodeSourceDto<'a> {
+    CodeSourceDto {
+        request_id: with_request_id.then(request_id),
+        code_source_id: &c.id,
+        workspace_id: &c.workspace_id,
+        display_name: &c.display_name,
+        description: &c.description,
+        code_repo: &c.code_repo,
+        code_branch: &c.code_branch,
+        code_commit: &c.code_commit,
+        code_repo_user_name: &c.code_repo_user_name,
+        code_repo_access_token: token.map(Secret::expose).unwrap_or(""),
+        mount_path: &c.mount_path,
+        accessibility: &c.accessibility,
+        clone_type: c.clone_type,
+        user_id: &c.creator_id,
+        gmt_create_time: pai(c.created_at),
+        gmt_modify_time: pai(c.modified_at),
+    }
 }

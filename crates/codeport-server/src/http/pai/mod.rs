@@ -245,9 +245,7 @@ async fn create_code_source(State(s): State<AppState>, req: Signed) -> Reply {
 
 async fn get_code_source(State(s): State<AppState>, Path(id): Path<String>, req: Signed) -> Reply {
     let view = s.get_code_source(&req.principal, &id).await?;
-    let mut body = dto::code_source(&view.source, view.access_token.as_ref());
-    body["RequestId"] = json!(request_id());
-    ok(body)
+    Ok(json_response(&dto::code_source(&view.source, view.access_token.as_ref(), true)))
 }
 
 async fn list_code_sources(State(s): State<AppState>, req: Signed) -> Reply {
@@ -259,7 +257,7 @@ async fn list_code_sources(State(s): State<AppState>, req: Signed) -> Reply {
     )?;
     let cmd = ListCodeSources { workspace_id, display_name_contains: q.str("DisplayName"), sort, order, page };
     let (items, total) = s.list_code_sources(&req.principal, cmd).await?;
-    let out: Vec<_> = items.iter().map(|c| dto::code_source(c, None)).collect();
+    let out: Vec<_> = items.iter().map(|c| dto::code_source(c, None, false)).collect();
     ok(json!({"RequestId": request_id(), "TotalCount": total, "CodeSources": out}))
 }
 

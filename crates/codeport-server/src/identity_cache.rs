@@ -1,0 +1,70 @@
+//! In-memory cache of who signs: AccessKey → (secret, principal). Every signed request
+//! needs this, and reading it from the database costs three reads and a decryption.
+//!
+//! Invalidation works across processes: every identity-changing write bumps a generation
+//! row in the same transaction, and a poller (see [`crate::serve`]) compares it every
+//! [`POLL_INTERVAL`]; a change made by the admin CLI or another replica therefore takes
+//! effect within that interval. Writes made through this process invalidate at once.
+
+use crate::services::Principal;
+use codeport_core::secret::Secret;
+use codeport_store::AccessKey;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+/// How often the identity generation is polled.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
+
+/// A verified-usable AccessKey with its opened secret and its owner.
+pub struct CachedKey {
+    /// The key row.
+    pub key: AccessKey,
+    /// The opened secret.
+    pub secret: Secret,
+    /// The owner, acting in their default organization (shared, not copied, per request).
+    pub principal: Arc<Principal>,
+}
+
+/// The cache. Entries are dropped wholesale whenever identities change.
+#[derive(Default)]
+pub struct IdentityCache {
+    generation: AtomicI64,
+    epoch: AtomicU64,
+    keys: RwLock<HashMap<String, Arc<CachedKey>>>,
+}
+
+impl IdentityCache {
+    /// A cached key, if present.
+    pub fn get(&self, id: &str) -> Option<Arc<CachedKey>> {
+        self.keys.read().unwrap_or_else(|p| p.into_inner()).get(id).cloned()
+    }
+
+    /// The epoch to pass to [`insert`](Self::insert): read it before loading from the database.
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    /// Caches a loaded key unless the cache was invalidated since `epoch` (the load may be stale).
+    pub fn insert(&self, epoch: u64, entry: Arc<CachedKey>) {
+        let mut map = self.keys.write().unwrap_or_else(|p| p.into_inner());
+        if self.epoch.load(Ordering::Acquire) == epoch {
+            map.insert(entry.key.id.clone(), entry);
+        }
+    }
+
+    /// Drops every entry (a write through this process changed identities).
+    pub fn invalidate(&self) {
+        let mut map = self.keys.write().unwrap_or_else(|p| p.into_inner());
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        map.clear();
+    }
+
+    /// Records the database's identity generation; a change drops every entry.
+    pub fn observe_generation(&self, generation: i64) {
+        if self.generation.swap(generation, Ordering::AcqRel) != generation {
+            self.invalidate();
+        }
+    }
+}
