@@ -7,7 +7,11 @@
 //! pre-signed with unique nonces so signing costs the client nothing during the run) and
 //! prints requests per second, the ratio codeport / bare, and each server's peak RSS.
 //!
-//! Usage: codeport-bench [--codeport target/release/codeport] [--seconds 10] [--connections 64] [--database-url URL]
+//! The two are measured in alternating rounds (bare, codeport, bare, codeport, ...) and the
+//! median of the per-round ratios is reported, so that a noisy neighbour on a shared
+//! machine skews both sides of a round alike.
+//!
+//! Usage: codeport-bench [--codeport target/release/codeport] [--rounds 3] [--seconds 5] [--connections 64] [--database-url URL]
 //!        codeport-bench bare ADDR   (internal: the baseline server)
 
 use codeport_testkit::PaiClient;
@@ -20,18 +24,20 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 struct Args {
     codeport: String,
+    rounds: usize,
     seconds: u64,
     connections: usize,
     database_url: Option<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut a = Args { codeport: "target/release/codeport".into(), seconds: 10, connections: 64, database_url: None };
+    let mut a = Args { codeport: "target/release/codeport".into(), rounds: 3, seconds: 5, connections: 64, database_url: None };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut val = || it.next().ok_or(format!("{flag} needs a value"));
         match flag.as_str() {
             "--codeport" => a.codeport = val()?,
+            "--rounds" => a.rounds = val()?.parse().map_err(|_| "--rounds: a number")?,
             "--seconds" => a.seconds = val()?.parse().map_err(|_| "--seconds: a number")?,
             "--connections" => a.connections = val()?.parse().map_err(|_| "--connections: a number")?,
             "--database-url" => a.database_url = Some(val()?),
@@ -212,8 +218,8 @@ fn main() {
     });
     let path = format!("/api/v1/codesources/{code_source}");
     // Enough pre-signed requests (unique nonces) for a generous throughput ceiling.
-    let budget = (args.seconds as usize * 60_000).max(args.connections * 4);
-    let signed: Vec<Vec<u8>> = (0..budget)
+    let budget = (args.rounds * args.seconds as usize * 60_000).max(args.connections * 4);
+    let mut signed: Vec<Vec<u8>> = (0..budget)
         .map(|_| {
             let r = client.sign(Method::GET, &path, &[], None, "GetCodeSource");
             raw_request(&path, &r.headers.into_iter().collect::<Vec<_>>())
@@ -221,16 +227,28 @@ fn main() {
         .collect();
     let bare_req = vec![raw_request(&path, &[("host".into(), bare_addr.clone())])];
 
-    // Warm up both, then measure baseline and codeport back to back in this one run.
     load(&bare_addr, bare_req.clone(), args.connections, 1);
-    let (bare_ok, bare_bad, bare_t) = load(&bare_addr, bare_req, args.connections, args.seconds);
-    let (cp_ok, cp_bad, cp_t) = load(&cp_addr, signed, args.connections, args.seconds);
-    let bare_rps = bare_ok as f64 / bare_t.as_secs_f64();
-    let cp_rps = cp_ok as f64 / cp_t.as_secs_f64();
-    println!("connections {}, {} s each, backend {}", args.connections, args.seconds, if args.database_url.is_some() { "postgres" } else { "sqlite" });
-    println!("bare axum handler          {:>10.0} req/s  ({} non-200)  peak RSS {} KiB", bare_rps, bare_bad, peak_rss_kib(bare_srv.0.id()));
-    println!("codeport GetCodeSource     {:>10.0} req/s  ({} non-200)  peak RSS {} KiB", cp_rps, cp_bad, peak_rss_kib(codeport.0.id()));
-    println!("ratio codeport / bare      {:>10.2}", cp_rps / bare_rps);
+    println!("connections {}, {} rounds of {} s each, backend {}", args.connections, args.rounds, args.seconds, if args.database_url.is_some() { "postgres" } else { "sqlite" });
+    println!("round   bare req/s   codeport req/s   ratio");
+    let mut ratios = Vec::new();
+    let (mut cp_total, mut bad_total) = (0u64, 0u64);
+    for round in 1..=args.rounds {
+        let (bare_ok, bare_bad, bare_t) = load(&bare_addr, bare_req.clone(), args.connections, args.seconds);
+        // Each round uses fresh pre-signed requests: a nonce is good once.
+        let batch: Vec<Vec<u8>> = signed.drain(..signed.len().min(budget / args.rounds)).collect();
+        let (cp_ok, cp_bad, cp_t) = load(&cp_addr, batch, args.connections, args.seconds);
+        let bare_rps = bare_ok as f64 / bare_t.as_secs_f64();
+        let cp_rps = cp_ok as f64 / cp_t.as_secs_f64();
+        cp_total += cp_ok;
+        bad_total += cp_bad + bare_bad;
+        ratios.push(cp_rps / bare_rps);
+        println!("{round:>5}   {bare_rps:>10.0}   {cp_rps:>14.0}   {:>5.2}", cp_rps / bare_rps);
+    }
+    ratios.sort_by(f64::total_cmp);
+    println!("median ratio codeport / bare: {:.2}   (non-200 responses: {bad_total})", ratios[ratios.len() / 2]);
+    println!("peak RSS: bare {} KiB, codeport {} KiB", peak_rss_kib(bare_srv.0.id()), peak_rss_kib(codeport.0.id()));
+    let cp_ok = cp_total;
+    let budget = budget / args.rounds * args.rounds;
     if cp_ok as usize >= budget {
         println!("note: every pre-signed request was used; raise the budget for a faster machine");
     }

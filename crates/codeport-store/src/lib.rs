@@ -88,8 +88,8 @@ pub trait Store: Send + Sync + 'static {
     async fn revoke_token(&self, id: &str) -> StoreResult<bool>;
     /// The identity generation: it changes whenever users, memberships, AccessKeys or tokens change.
     async fn identity_generation(&self) -> StoreResult<i64>;
-    /// Records a signature nonce for an AccessKey until `expires_at`; false if it was already
-    /// recorded and has not expired (a replay).
+    /// Records a signature nonce for an AccessKey until at least `expires_at`; false if it was
+    /// already recorded and has not expired (a replay). A backend may remember it longer.
     async fn remember_nonce(&self, access_key_id: &str, nonce: &str, now: Millis, expires_at: Millis) -> StoreResult<bool>;
 
     // --- workspaces ------------------------------------------------------------------

@@ -1,38 +1,68 @@
 //! In-process replay cache for signature nonces, used where one process serves the
 //! database (SQLite). PostgreSQL deployments share nonces through a table instead.
+//!
+//! Memory stays bounded and predictable: each (AccessKey, nonce) pair is kept as a 128-bit
+//! keyed hash (SipHash under per-process random keys, so collisions cannot be aimed at) in one
+//! of two generations. New pairs go into the current generation; when it is older than the
+//! window it becomes the previous one and the old previous is dropped in O(1). A pair is
+//! therefore remembered for at least one window and at most two. About 20 bytes per signed
+//! request over that span, and no sweep that pauses requests.
 
 use codeport_core::timefmt::Millis;
-use std::collections::HashMap;
+use std::collections::hash_map::RandomState;
+use std::collections::HashSet;
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::Mutex;
 
-/// Remembers (AccessKey, nonce) pairs until they expire.
-#[derive(Default)]
+/// Remembers (AccessKey, nonce) pairs for at least `window` milliseconds.
 pub struct NonceCache {
-    inner: Mutex<Inner>,
+    window: Millis,
+    hashers: (RandomState, RandomState),
+    inner: Mutex<Generations>,
 }
 
 #[derive(Default)]
-struct Inner {
-    seen: HashMap<(String, String), Millis>,
-    next_sweep: Millis,
+struct Generations {
+    started: Millis,
+    current: HashSet<u128>,
+    previous: HashSet<u128>,
+}
+
+impl Default for NonceCache {
+    /// A cache for ACS3's window: a signature's date may be 15 minutes off either way, so a
+    /// nonce must be remembered for 30 minutes after it is first seen.
+    fn default() -> Self {
+        NonceCache::new(30 * 60 * 1000)
+    }
 }
 
 impl NonceCache {
-    /// Records the nonce; false if it is already recorded and unexpired.
-    pub fn remember(&self, access_key_id: &str, nonce: &str, now: Millis, expires_at: Millis) -> bool {
+    /// A cache that remembers each pair for at least `window` milliseconds.
+    pub fn new(window: Millis) -> Self {
+        NonceCache { window, hashers: (RandomState::new(), RandomState::new()), inner: Mutex::new(Generations::default()) }
+    }
+
+    fn fingerprint(&self, access_key_id: &str, nonce: &str) -> u128 {
+        let half = |rs: &RandomState| {
+            let mut h = rs.build_hasher();
+            (access_key_id, nonce).hash(&mut h);
+            h.finish()
+        };
+        (half(&self.hashers.0) as u128) << 64 | half(&self.hashers.1) as u128
+    }
+
+    /// Records the pair; false if it was seen within the window (a replay).
+    pub fn remember(&self, access_key_id: &str, nonce: &str, now: Millis) -> bool {
+        let fp = self.fingerprint(access_key_id, nonce);
         let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        if now >= g.next_sweep {
-            g.seen.retain(|_, exp| *exp > now);
-            g.next_sweep = now + 10_000;
+        if now - g.started >= self.window {
+            g.previous = std::mem::take(&mut g.current);
+            g.started = now;
         }
-        let key = (access_key_id.to_string(), nonce.to_string());
-        match g.seen.get(&key) {
-            Some(exp) if *exp > now => false,
-            _ => {
-                g.seen.insert(key, expires_at);
-                true
-            }
+        if g.previous.contains(&fp) {
+            return false;
         }
+        g.current.insert(fp)
     }
 }
 
@@ -41,11 +71,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn refuses_a_replay_until_expiry_and_scopes_by_key() {
-        let c = NonceCache::default();
-        assert!(c.remember("k", "n", 0, 100));
-        assert!(!c.remember("k", "n", 50, 150));
-        assert!(c.remember("other", "n", 50, 150));
-        assert!(c.remember("k", "n", 100, 200));
+    fn refuses_a_replay_for_at_least_the_window_and_scopes_by_key() {
+        let c = NonceCache::new(100);
+        assert!(c.remember("k", "n", 0));
+        assert!(!c.remember("k", "n", 50));
+        assert!(c.remember("other", "n", 50));
+        assert!(c.remember("k", "n2", 60));
+        // Rotated once at 100: still remembered (previous generation).
+        assert!(!c.remember("k", "n", 150));
+        assert!(!c.remember("k", "n2", 199));
+        // Rotated again at 200: forgotten after between one and two windows.
+        assert!(c.remember("k", "n", 250));
     }
 }
