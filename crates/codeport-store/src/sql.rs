@@ -158,14 +158,15 @@ pub fn identity_generation() -> Stmt {
 
 /// A code source with its workspace's organization and the roles `user` holds there, in one read.
 pub fn cs_with_access(id: &str, user: &str) -> Stmt {
-    stmt(
-        &format!(
+    // Built once: this runs on every GetCodeSource.
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
             "SELECT {}, w.organization_id, m.roles FROM code_sources c JOIN workspaces w ON w.id = c.workspace_id \
              LEFT JOIN workspace_members m ON m.workspace_id = c.workspace_id AND m.user_id = $2 WHERE c.id = $1",
             prefixed(CS_COLS, "c")
-        ),
-        vec![t(id), t(user)],
-    )
+        )
+    });
+    stmt(&SQL, vec![t(id), t(user)])
 }
 pub fn cs_with_access_row(r: &dyn RowLike) -> CodeSourceAccess {
     CodeSourceAccess { source: cs_row(r), organization_id: r.text(15), roles: r.opt_text(16) }

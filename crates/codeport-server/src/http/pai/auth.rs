@@ -15,7 +15,7 @@ use codeport_core::acs3;
 use codeport_core::error::AuthFailure;
 use codeport_core::timefmt::{now_millis, parse_acs_date};
 use codeport_core::Error;
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName};
 use std::sync::Arc;
 
 /// A request whose ACS3 signature was verified: the caller and the exact body bytes.
@@ -28,7 +28,18 @@ pub struct Signed {
     pub raw_query: String,
 }
 
-fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
+// Pre-parsed names: looking a header up by &str parses the name every time.
+const AUTHORIZATION: HeaderName = HeaderName::from_static("authorization");
+const SECURITY_TOKEN: HeaderName = HeaderName::from_static("x-acs-security-token");
+const BEARER_TOKEN: HeaderName = HeaderName::from_static("x-acs-bearer-token");
+const DATE: HeaderName = HeaderName::from_static("x-acs-date");
+const NONCE: HeaderName = HeaderName::from_static("x-acs-signature-nonce");
+const CONTENT_SHA256: HeaderName = HeaderName::from_static("x-acs-content-sha256");
+const CONTENT_LENGTH: HeaderName = HeaderName::from_static("content-length");
+/// Headers every accepted signature must cover.
+const REQUIRED_SIGNED: [&str; 4] = ["host", "x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256"];
+
+fn header<'a>(h: &'a HeaderMap, name: &HeaderName) -> Option<&'a str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -42,29 +53,33 @@ impl FromRequest<AppState> for Signed {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let (parts, body) = req.into_parts();
         let h = &parts.headers;
-        if h.contains_key("x-acs-security-token") || h.contains_key("x-acs-bearer-token") {
+        if h.contains_key(SECURITY_TOKEN) || h.contains_key(BEARER_TOKEN) {
             return Err(fail(AuthFailure::UnsupportedCredential));
         }
-        let auth = header(h, "authorization").ok_or(fail(AuthFailure::MissingAuthorization))?;
+        let auth = header(h, &AUTHORIZATION).ok_or(fail(AuthFailure::MissingAuthorization))?;
         let auth = acs3::parse_authorization(auth).map_err(fail)?;
-        for required in ["host", "x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256"] {
-            if !auth.signed_headers.iter().any(|s| s == required) || !h.contains_key(required) {
-                return Err(fail(AuthFailure::MissingSignatureHeader));
-            }
-        }
-        if auth.signed_headers.iter().any(|s| !h.contains_key(s.as_str())) {
+        if REQUIRED_SIGNED.iter().any(|r| !auth.signed_headers.iter().any(|s| s == r)) {
             return Err(fail(AuthFailure::MissingSignatureHeader));
         }
+        // Every signed header must be present; gather each one's values once.
+        let mut signed_values: Vec<(&str, Vec<&str>)> = Vec::with_capacity(auth.signed_headers.len());
+        for name in &auth.signed_headers {
+            let values: Vec<&str> = h.get_all(name.as_str()).iter().filter_map(|v| v.to_str().ok()).collect();
+            if values.is_empty() {
+                return Err(fail(AuthFailure::MissingSignatureHeader));
+            }
+            signed_values.push((name.as_str(), values));
+        }
         let now = now_millis();
-        let date = header(h, "x-acs-date").and_then(parse_acs_date).ok_or(fail(AuthFailure::IllegalTimestamp))?;
+        let date = header(h, &DATE).and_then(parse_acs_date).ok_or(fail(AuthFailure::IllegalTimestamp))?;
         if (date - now).abs() > SIGNATURE_WINDOW_MS {
             return Err(fail(AuthFailure::IllegalTimestamp));
         }
-        let nonce = header(h, "x-acs-signature-nonce").filter(|n| !n.is_empty() && n.len() <= 128).ok_or(fail(AuthFailure::MissingSignatureHeader))?;
-        let claimed_hash = header(h, "x-acs-content-sha256").ok_or(fail(AuthFailure::MissingSignatureHeader))?;
+        let nonce = header(h, &NONCE).filter(|n| !n.is_empty() && n.len() <= 128).ok_or(fail(AuthFailure::MissingSignatureHeader))?;
+        let claimed_hash = header(h, &CONTENT_SHA256).ok_or(fail(AuthFailure::MissingSignatureHeader))?;
 
         let limit = state.config.max_body_bytes;
-        if let Some(len) = header(h, "content-length").and_then(|v| v.parse::<u64>().ok()) {
+        if let Some(len) = header(h, &CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok()) {
             if len > limit as u64 {
                 return Err(PaiError(Error::PayloadTooLarge { limit }));
             }
@@ -81,7 +96,7 @@ impl FromRequest<AppState> for Signed {
             parts.uri.path(),
             raw_query,
             &auth.signed_headers,
-            |name| h.get_all(name).iter().filter_map(|v| v.to_str().ok()),
+            |name| signed_values.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_slice()).unwrap_or_default().iter().copied(),
             claimed_hash,
         );
         if !acs3::signature_matches(signer.secret.expose(), &acs3::string_to_sign(&creq), &auth.signature) {
