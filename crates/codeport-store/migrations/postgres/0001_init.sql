@@ -90,7 +90,9 @@ CREATE INDEX code_sources_ws_created ON code_sources (workspace_id, created_at);
 CREATE INDEX code_sources_ws_modified ON code_sources (workspace_id, modified_at);
 
 -- Replay protection shared by every replica: one row per (AccessKey, nonce) until it expires.
-CREATE TABLE signature_nonces (
+-- UNLOGGED: an insert per signed request must not wait for a WAL flush; after a crash the
+-- table is emptied, which forgets at most one signature window of nonces.
+CREATE UNLOGGED TABLE signature_nonces (
     access_key_id  TEXT NOT NULL,
     nonce          TEXT NOT NULL,
     expires_at     BIGINT NOT NULL,
