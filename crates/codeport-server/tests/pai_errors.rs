@@ -54,7 +54,33 @@ async fn every_success_carries_the_request_id_and_health_is_open(s: TestServer) 
     assert!(!r.text.is_empty(), "2xx bodies are never empty (the SDK cannot parse an empty body)");
 }
 
+async fn shutdown_drains_a_request_in_flight(mut s: TestServer) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let c = s.admin();
+    let ws = c.create_workspace("drain_ws").await;
+    let req = c.sign(Method::POST, "/api/v1/codesources", &[], Some(&json!({"WorkspaceId": ws, "DisplayName": "in flight"})), "CreateCodeSource");
+    let mut head = format!("POST {} HTTP/1.1\r\ncontent-length: {}\r\nconnection: close\r\n", req.path, req.body.len());
+    for (k, v) in &req.headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    let mut conn = tokio::net::TcpStream::connect(&s.endpoint).await.unwrap();
+    let (first, rest) = req.body.split_at(req.body.len() / 2);
+    conn.write_all(head.as_bytes()).await.unwrap();
+    conn.write_all(first).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    s.begin_shutdown();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    conn.write_all(rest).await.unwrap();
+    let mut resp = String::new();
+    conn.read_to_string(&mut resp).await.unwrap();
+    assert!(resp.starts_with("HTTP/1.1 200"), "the request in flight completed: {resp}");
+    assert!(resp.contains("CodeSourceId"));
+    assert!(s.stopped_within(std::time::Duration::from_secs(5)).await, "the server stops once drained");
+}
+
 both_backends!(
+    shutdown_drains_a_request_in_flight,
     malformed_bodies_are_refused_with_the_reason,
     unknown_routes_and_methods_answer_in_json,
     every_success_carries_the_request_id_and_health_is_open,

@@ -57,6 +57,7 @@ pub struct TestServer {
     pub bootstrap: Value,
     dir: tempfile::TempDir,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    stopped: Option<tokio::sync::oneshot::Receiver<()>>,
     pg_database: Option<(String, String)>,
 }
 
@@ -102,14 +103,31 @@ impl TestServer {
         codeport_server::bootstrap(&state).await.expect("bootstrap");
         let bootstrap: Value = serde_json::from_slice(&std::fs::read(dir.path().join("bootstrap.json")).expect("bootstrap.json")).expect("json");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
         let st = state.clone();
         tokio::spawn(async move {
             let _ = codeport_server::serve(st, listener, async {
                 let _ = rx.await;
             })
             .await;
+            let _ = done_tx.send(());
         });
-        Some(TestServer { base_url: format!("http://{addr}"), endpoint: addr.to_string(), state, bootstrap, dir, shutdown: Some(tx), pg_database })
+        Some(TestServer { base_url: format!("http://{addr}"), endpoint: addr.to_string(), state, bootstrap, dir, shutdown: Some(tx), stopped: Some(done_rx), pg_database })
+    }
+
+    /// Starts a graceful shutdown, as SIGTERM does: no new connections, in-flight requests finish.
+    pub fn begin_shutdown(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+
+    /// Waits until the server has stopped (after [`begin_shutdown`](Self::begin_shutdown)); false on timeout.
+    pub async fn stopped_within(&mut self, limit: std::time::Duration) -> bool {
+        match self.stopped.take() {
+            Some(rx) => tokio::time::timeout(limit, rx).await.is_ok(),
+            None => true,
+        }
     }
 
     /// The data directory.
