@@ -56,9 +56,17 @@ pub fn new_token_id() -> String {
 
 /// A request id in the form Alibaba Cloud uses (uppercase UUID).
 pub fn new_request_id() -> String {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
     let b: [u8; 16] = rand::thread_rng().gen();
-    let h = hex::encode_upper(b);
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    let mut out = String::with_capacity(36);
+    for (i, byte) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        out.push(DIGITS[(byte >> 4) as usize] as char);
+        out.push(DIGITS[(byte & 0xf) as usize] as char);
+    }
+    out
 }
 
 /// True when `s` is a well-formed organization id.
@@ -85,6 +93,9 @@ mod tests {
         assert!(c.starts_with("code-") && c[5..].bytes().all(|b| LOWER_ALNUM.contains(&b)));
         assert_eq!(new_access_key_id().len(), 24);
         assert!(new_personal_access_token().starts_with("pt-"));
-        assert_eq!(new_request_id().len(), 36);
+        let rid = new_request_id();
+        assert_eq!(rid.len(), 36);
+        assert_eq!(rid.split('-').map(str::len).collect::<Vec<_>>(), [8, 4, 4, 4, 12]);
+        assert!(rid.bytes().all(|b| b == b'-' || b.is_ascii_digit() || (b'A'..=b'F').contains(&b)));
     }
 }

@@ -21,14 +21,15 @@ pub fn current() -> String {
 pub async fn middleware(req: Request, next: Next) -> Response {
     let id = ids::new_request_id();
     let method = req.method().clone();
-    let path = req.uri().path().to_string();
+    // A Uri clone shares its bytes: no allocation on the hot path.
+    let uri = req.uri().clone();
     let started = Instant::now();
     // A panic is a bug; the caller still gets a well-formed 500 (the SDK cannot parse a dropped connection).
     let run = std::panic::AssertUnwindSafe(REQUEST_ID.scope(id.clone(), next.run(req)));
     let mut resp = match futures_util::FutureExt::catch_unwind(run).await {
         Ok(resp) => resp,
         Err(_) => {
-            tracing::error!(request_id = %id, %method, %path, "handler panicked");
+            tracing::error!(request_id = %id, %method, path = uri.path(), "handler panicked");
             REQUEST_ID.scope(id.clone(), async { crate::http::pai::wire::PaiError(codeport_core::Error::internal("handler panicked")).into_response() }).await
         }
     };
@@ -38,9 +39,9 @@ pub async fn middleware(req: Request, next: Next) -> Response {
     let status = resp.status().as_u16();
     let latency_us = started.elapsed().as_micros() as u64;
     if status >= 500 {
-        tracing::warn!(request_id = %id, %method, %path, status, latency_us, "request");
+        tracing::warn!(request_id = %id, %method, path = uri.path(), status, latency_us, "request");
     } else {
-        tracing::info!(request_id = %id, %method, %path, status, latency_us, "request");
+        tracing::info!(request_id = %id, %method, path = uri.path(), status, latency_us, "request");
     }
     resp
 }
