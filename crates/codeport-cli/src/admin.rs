@@ -94,6 +94,10 @@ enum TokenCommand {
         /// Lifetime such as 30d, 12h, 15m or 2s [default: no expiry].
         #[arg(long)]
         expires_in: Option<String>,
+        /// Scopes, comma-separated RESOURCE:read|write with RESOURCE one of group, repository,
+        /// member, user, organization, organization-member [default: everything the user may do].
+        #[arg(long, default_value = "")]
+        scope: String,
         /// Print {"token"}.
         #[arg(long)]
         json: bool,
@@ -177,15 +181,21 @@ async fn access_keys(s: &AppState, cmd: AccessKeyCommand) -> Result<(), codeport
     Ok(())
 }
 
+fn scope_text(scopes: &codeport_core::values::TokenScopes) -> String {
+    let s = scopes.to_stored();
+    if s.is_empty() { "all".into() } else { s }
+}
+
 async fn tokens(s: &AppState, cmd: TokenCommand) -> Result<(), codeport_core::Error> {
     match cmd {
-        TokenCommand::Create { user, expires_in, json } => {
+        TokenCommand::Create { user, expires_in, scope, json } => {
+            let scopes = codeport_core::values::TokenScopes::parse(&scope)?;
             let ttl = expires_in
                 .map(|d| parse_duration(&d).ok_or_else(|| codeport_core::Error::invalid("--expires-in", format!("{d:?} is not a duration such as 30d, 12h, 15m or 2s"))))
                 .transpose()?;
-            let t = s.create_token(&user, ttl).await?;
+            let t = s.create_token(&user, ttl, &scopes).await?;
             if json {
-                print_json(json!({"token": t.token.expose(), "tokenId": t.id, "expiresAt": t.expires_at.map(rfc3339)}));
+                print_json(json!({"token": t.token.expose(), "tokenId": t.id, "expiresAt": t.expires_at.map(rfc3339), "scopes": scope_text(&scopes)}));
             } else {
                 println!("Token:    {}\nToken id: {}\nExpires:  {}\nThe token is shown only now; store it safely.", t.token.expose(), t.id, t.expires_at.map(rfc3339).unwrap_or_else(|| "never".into()));
             }
@@ -203,7 +213,10 @@ async fn tokens(s: &AppState, cmd: TokenCommand) -> Result<(), codeport_core::Er
                 }
             };
             if json {
-                let items: Vec<_> = list.iter().map(|t| json!({"tokenId": t.id, "status": state(t), "createdAt": rfc3339(t.created_at), "expiresAt": t.expires_at.map(rfc3339)})).collect();
+                let items: Vec<_> = list
+                    .iter()
+                    .map(|t| json!({"tokenId": t.id, "status": state(t), "scopes": if t.scopes.is_empty() { "all" } else { t.scopes.as_str() }, "createdAt": rfc3339(t.created_at), "expiresAt": t.expires_at.map(rfc3339)}))
+                    .collect();
                 print_json(json!(items));
             } else if list.is_empty() {
                 println!("{user} has no tokens.");

@@ -25,6 +25,9 @@ pub struct ServeArgs {
     /// Largest accepted request body in bytes [default: 1048576].
     #[arg(long, env = "CODEPORT_MAX_BODY_BYTES")]
     pub max_body_bytes: Option<usize>,
+    /// Organization (id or name) served by the Codeup region edition [default: the one named "default"].
+    #[arg(long, env = "CODEPORT_REGION_ORGANIZATION")]
+    pub region_organization: Option<String>,
 }
 
 /// The TOML file's keys.
@@ -36,6 +39,7 @@ pub struct FileSettings {
     database_url: Option<String>,
     external_url: Option<String>,
     max_body_bytes: Option<usize>,
+    region_organization: Option<String>,
 }
 
 /// Reads the TOML file, if one was named.
@@ -70,6 +74,7 @@ pub fn resolve_serve(args: ServeArgs, file: Option<&Path>) -> Result<Config, Str
         external_url: external_url.trim_end_matches('/').to_string(),
         master_key: master_key_from_env(),
         max_body_bytes: args.max_body_bytes.or(f.max_body_bytes).unwrap_or(DEFAULT_MAX_BODY_BYTES),
+        region_organization: args.region_organization.or(f.region_organization),
     })
 }
 

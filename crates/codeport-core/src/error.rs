@@ -70,6 +70,18 @@ pub enum AuthFailure {
     ContentHashMismatch,
     /// STS tokens, bearer tokens or another algorithm: not supported yet.
     UnsupportedCredential,
+    /// No personal access token (`x-yunxiao-token`) was sent.
+    MissingToken,
+    /// The token is unknown or revoked.
+    InvalidToken,
+    /// The token has expired.
+    ExpiredToken,
+    /// The token's user is not a member of the organization the request names.
+    NotOrganizationMember,
+    /// The token's user is not a member of the deployment's organization (region edition).
+    NotDeploymentOrganizationMember,
+    /// The token's scopes do not allow this operation.
+    TokenScope,
 }
 
 impl AuthFailure {
@@ -86,6 +98,12 @@ impl AuthFailure {
             AuthFailure::NonceUsed => "SignatureNonceUsed",
             AuthFailure::ContentHashMismatch => "ContentSha256Mismatch",
             AuthFailure::UnsupportedCredential => "UnsupportedCredentialType",
+            AuthFailure::MissingToken => "Unauthorized",
+            AuthFailure::InvalidToken => "InvalidTokenError",
+            AuthFailure::ExpiredToken => "ExpiredTokenError",
+            AuthFailure::NotOrganizationMember => "Forbidden.InvalidUser.UserNotInCurrentOrganization",
+            AuthFailure::NotDeploymentOrganizationMember => "Forbidden.InvalidOrganizationMember",
+            AuthFailure::TokenScope => "Forbidden",
         }
     }
 
@@ -102,6 +120,12 @@ impl AuthFailure {
             AuthFailure::NonceUsed => "The x-acs-signature-nonce has already been used.",
             AuthFailure::ContentHashMismatch => "x-acs-content-sha256 does not match the SHA-256 of the request body.",
             AuthFailure::UnsupportedCredential => "Only AccessKey credentials signed with ACS3-HMAC-SHA256 are supported (no STS or bearer tokens yet).",
+            AuthFailure::MissingToken => "A personal access token is required in the x-yunxiao-token header.",
+            AuthFailure::InvalidToken => "Token is invalid.",
+            AuthFailure::ExpiredToken => "Token has expired.",
+            AuthFailure::NotOrganizationMember => "The current user is not in the organization and has no right to operate.",
+            AuthFailure::NotDeploymentOrganizationMember => "The current user can not be used in the organization and has no right to operate.",
+            AuthFailure::TokenScope => "The personal access token's scopes do not allow this operation.",
         }
     }
 }

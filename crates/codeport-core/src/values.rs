@@ -506,3 +506,106 @@ mod tests {
         assert_eq!(Page::parse(Some(3), Some(10)).unwrap().offset(), 20);
     }
 }
+
+/// What a personal access token scope covers, after the Yunxiao token page's resource list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeResource {
+    /// Code groups (namespaces).
+    Group,
+    /// Repositories and their content.
+    Repository,
+    /// Group and repository members.
+    Member,
+    /// The token's own user.
+    User,
+    /// Organizations.
+    Organization,
+    /// Organization members.
+    OrganizationMember,
+}
+
+impl ScopeResource {
+    /// Every resource, for the default (full) scope set.
+    pub const ALL: [ScopeResource; 6] =
+        [ScopeResource::Group, ScopeResource::Repository, ScopeResource::Member, ScopeResource::User, ScopeResource::Organization, ScopeResource::OrganizationMember];
+
+    /// The name used in `--scope` and storage.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScopeResource::Group => "group",
+            ScopeResource::Repository => "repository",
+            ScopeResource::Member => "member",
+            ScopeResource::User => "user",
+            ScopeResource::Organization => "organization",
+            ScopeResource::OrganizationMember => "organization-member",
+        }
+    }
+}
+
+/// Read-only or read-write; write implies read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ScopeAccess {
+    /// Read operations.
+    Read,
+    /// Read and write operations.
+    Write,
+}
+
+/// A token's scopes: per resource, read or write. Empty means everything the user may do.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TokenScopes(Vec<(ScopeResource, ScopeAccess)>);
+
+impl TokenScopes {
+    /// Parses `group:read,repository:write,...` (`ro`/`rw` also accepted); empty means all.
+    pub fn parse(s: &str) -> Result<Self> {
+        let mut out: Vec<(ScopeResource, ScopeAccess)> = Vec::new();
+        for item in s.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            let (res, acc) = item.split_once(':').ok_or_else(|| Error::invalid("scope", format!("{item:?} must look like group:read or repository:write")))?;
+            let res = ScopeResource::ALL
+                .into_iter()
+                .find(|r| r.as_str().eq_ignore_ascii_case(res.trim()))
+                .ok_or_else(|| Error::invalid("scope", format!("unknown resource {res:?}; expected one of {}", ScopeResource::ALL.map(ScopeResource::as_str).join(", "))))?;
+            let acc = match acc.trim().to_ascii_lowercase().as_str() {
+                "read" | "ro" | "read-only" => ScopeAccess::Read,
+                "write" | "rw" | "read-write" => ScopeAccess::Write,
+                other => return Err(Error::invalid("scope", format!("unknown access {other:?}; expected read or write"))),
+            };
+            match out.iter_mut().find(|(r, _)| *r == res) {
+                Some(slot) => slot.1 = slot.1.max(acc),
+                None => out.push((res, acc)),
+            }
+        }
+        Ok(TokenScopes(out))
+    }
+
+    /// The stored form (empty for all).
+    pub fn to_stored(&self) -> String {
+        self.0.iter().map(|(r, a)| format!("{}:{}", r.as_str(), if *a == ScopeAccess::Write { "write" } else { "read" })).collect::<Vec<_>>().join(",")
+    }
+
+    /// Whether the scopes allow `access` to `resource`.
+    pub fn allows(&self, resource: ScopeResource, access: ScopeAccess) -> bool {
+        self.0.is_empty() || self.0.iter().any(|(r, a)| *r == resource && *a >= access)
+    }
+}
+
+#[cfg(test)]
+mod scope_tests {
+    use super::*;
+
+    #[test]
+    fn scopes_parse_store_and_allow() {
+        let all = TokenScopes::parse("").unwrap();
+        assert!(all.allows(ScopeResource::Group, ScopeAccess::Write));
+        let s = TokenScopes::parse("group:read, repository:rw, group:write").unwrap();
+        assert_eq!(s.to_stored(), "group:write,repository:write");
+        let ro = TokenScopes::parse("user:read").unwrap();
+        assert!(ro.allows(ScopeResource::User, ScopeAccess::Read));
+        assert!(!ro.allows(ScopeResource::User, ScopeAccess::Write));
+        assert!(!ro.allows(ScopeResource::Group, ScopeAccess::Read));
+        assert_eq!(TokenScopes::parse(&ro.to_stored()).unwrap(), ro);
+        assert!(TokenScopes::parse("groups:read").is_err());
+        assert!(TokenScopes::parse("group:admin").is_err());
+        assert!(TokenScopes::parse("group").is_err());
+    }
+}

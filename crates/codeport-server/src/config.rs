@@ -25,6 +25,9 @@ pub struct Config {
     pub master_key: Option<Secret>,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
+    /// The organization (id or name) that the Codeup region edition (`/oapi/v1/codeup/...`
+    /// without an organization segment) serves; None means the one named "default".
+    pub region_organization: Option<String>,
 }
 
 impl Config {
@@ -37,6 +40,7 @@ impl Config {
             external_url: "http://127.0.0.1:8080".into(),
             master_key: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            region_organization: None,
         }
     }
 

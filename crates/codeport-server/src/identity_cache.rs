@@ -1,5 +1,5 @@
-//! In-memory cache of who signs: AccessKey → (secret, principal). Every signed request
-//! needs this, and reading it from the database costs three reads and a decryption.
+//! In-memory cache of who calls: AccessKey → (secret, principal) and token hash → (token,
+//! principal). Every request needs this, and reading it from the database costs several reads.
 //!
 //! Invalidation works across processes: every identity-changing write bumps a generation
 //! row in the same transaction, and a poller (see [`crate::serve`]) compares it every
@@ -8,7 +8,7 @@
 
 use crate::services::Principal;
 use codeport_core::secret::Secret;
-use codeport_store::AccessKey;
+use codeport_store::{AccessKey, PersonalAccessToken};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -27,12 +27,21 @@ pub struct CachedKey {
     pub principal: Arc<Principal>,
 }
 
+/// A personal access token's row and owner.
+pub struct CachedToken {
+    /// The token row (hash, scopes, expiry, revoked).
+    pub token: PersonalAccessToken,
+    /// The owner, acting in their default organization.
+    pub principal: Arc<Principal>,
+}
+
 /// The cache. Entries are dropped wholesale whenever identities change.
 #[derive(Default)]
 pub struct IdentityCache {
     generation: AtomicI64,
     epoch: AtomicU64,
     keys: RwLock<HashMap<String, Arc<CachedKey>>>,
+    tokens: RwLock<HashMap<String, Arc<CachedToken>>>,
 }
 
 impl IdentityCache {
@@ -54,11 +63,28 @@ impl IdentityCache {
         }
     }
 
+    /// A cached token by its hash, if present.
+    pub fn token(&self, hash: &str) -> Option<Arc<CachedToken>> {
+        self.tokens.read().unwrap_or_else(|p| p.into_inner()).get(hash).cloned()
+    }
+
+    /// Caches a loaded token unless the cache was invalidated since `epoch`.
+    pub fn insert_token(&self, epoch: u64, entry: Arc<CachedToken>) {
+        let _keys = self.keys.write().unwrap_or_else(|p| p.into_inner());
+        let mut map = self.tokens.write().unwrap_or_else(|p| p.into_inner());
+        if self.epoch.load(Ordering::Acquire) == epoch {
+            map.insert(entry.token.token_hash.clone(), entry);
+        }
+    }
+
     /// Drops every entry (a write through this process changed identities).
     pub fn invalidate(&self) {
-        let mut map = self.keys.write().unwrap_or_else(|p| p.into_inner());
+        // Lock order: keys, then tokens (as in insert_token); the epoch moves under both.
+        let mut keys = self.keys.write().unwrap_or_else(|p| p.into_inner());
+        let mut tokens = self.tokens.write().unwrap_or_else(|p| p.into_inner());
         self.epoch.fetch_add(1, Ordering::AcqRel);
-        map.clear();
+        keys.clear();
+        tokens.clear();
     }
 
     /// Records the database's identity generation; a change drops every entry.

@@ -66,6 +66,12 @@ pub trait Store: Send + Sync + 'static {
     async fn user(&self, id: &str) -> StoreResult<Option<User>>;
     /// The user with this login name (case-insensitive).
     async fn user_by_name(&self, name: &str) -> StoreResult<Option<User>>;
+    /// The organizations a user belongs to, with their role in each.
+    async fn organizations_of_user(&self, user_id: &str) -> StoreResult<Vec<(Organization, OrgRole)>>;
+    /// One organization member.
+    async fn org_member(&self, organization_id: &str, user_id: &str) -> StoreResult<Option<OrgMember>>;
+    /// One page of organization members and the total.
+    async fn list_org_members(&self, q: &OrgMemberQuery) -> StoreResult<(Vec<OrgMember>, u64)>;
     /// The user's role in an organization, if a member.
     async fn org_role(&self, organization_id: &str, user_id: &str) -> StoreResult<Option<OrgRole>>;
     /// Adds an AccessKey.

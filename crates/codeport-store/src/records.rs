@@ -289,3 +289,29 @@ pub struct CodeSourceAccess {
     /// The user's stored roles in the workspace, if a member.
     pub roles: Option<String>,
 }
+
+/// An organization membership with the user it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgMember {
+    /// The organization.
+    pub organization_id: String,
+    /// The user.
+    pub user: User,
+    /// Their role.
+    pub role: OrgRole,
+    /// When they joined.
+    pub joined_at: Millis,
+}
+
+/// An organization member listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgMemberQuery {
+    /// Organization.
+    pub organization_id: String,
+    /// Case-insensitive substring of the login name, display name or email.
+    pub text: Option<String>,
+    /// Members holding any of these roles (empty: any).
+    pub roles: Vec<OrgRole>,
+    /// Page.
+    pub page: Page,
+}

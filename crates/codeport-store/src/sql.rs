@@ -172,6 +172,58 @@ pub fn cs_with_access_row(r: &dyn RowLike) -> CodeSourceAccess {
     CodeSourceAccess { source: cs_row(r), organization_id: r.text(15), roles: r.opt_text(16) }
 }
 
+/// Organizations a user belongs to, with their role, by name.
+pub fn orgs_of_user(user: &str) -> Stmt {
+    stmt(
+        "SELECT o.id, o.name, o.created_at, m.role FROM memberships m JOIN organizations o ON o.id = m.organization_id WHERE m.user_id = $1 ORDER BY o.created_at, o.id",
+        vec![t(user)],
+    )
+}
+pub fn org_with_role_row(r: &dyn RowLike) -> (Organization, OrgRole) {
+    (org_row(r), OrgRole::from_stored(&r.text(3)))
+}
+
+const ORG_MEMBER_SELECT: &str = "SELECT m.organization_id, m.role, m.created_at, u.id, u.name, u.display_name, u.email, u.default_organization_id, u.created_at";
+pub fn org_member_row(r: &dyn RowLike) -> OrgMember {
+    OrgMember {
+        organization_id: r.text(0),
+        role: OrgRole::from_stored(&r.text(1)),
+        joined_at: r.int(2),
+        user: User { id: r.text(3), name: r.text(4), display_name: r.text(5), email: r.text(6), default_organization_id: r.text(7), created_at: r.int(8) },
+    }
+}
+pub fn org_member(org: &str, user: &str) -> Stmt {
+    stmt(&format!("{ORG_MEMBER_SELECT} FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.organization_id = $1 AND m.user_id = $2"), vec![t(org), t(user)])
+}
+
+/// The count and page statements of an organization member listing (by join time).
+pub fn list_org_members(q: &OrgMemberQuery) -> (Stmt, Stmt) {
+    let build = |select: &str, paged: bool| {
+        let mut b = Builder::new(select);
+        b.push(" FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.organization_id = ").bind(t(&q.organization_id));
+        if let Some(text) = &q.text {
+            let p = contains_pattern(text);
+            b.push(" AND (lower(u.name) LIKE lower(").bind(P::T(p.clone())).push(") ESCAPE '\\' OR lower(u.display_name) LIKE lower(").bind(P::T(p.clone()));
+            b.push(") ESCAPE '\\' OR lower(u.email) LIKE lower(").bind(P::T(p)).push(") ESCAPE '\\')");
+        }
+        if !q.roles.is_empty() {
+            b.push(" AND m.role IN (");
+            for (i, r) in q.roles.iter().enumerate() {
+                if i > 0 {
+                    b.push(", ");
+                }
+                b.bind(t(r.as_str()));
+            }
+            b.push(")");
+        }
+        if paged {
+            b.order_and_page("m.created_at", "m.user_id", SortOrder::Asc, q.page);
+        }
+        b.build()
+    };
+    (build("SELECT COUNT(*)", false), build(ORG_MEMBER_SELECT, true))
+}
+
 // --- access keys and tokens ----------------------------------------------------------
 
 pub const KEY_COLS: &str = "id, user_id, sealed_secret, enabled, created_at";

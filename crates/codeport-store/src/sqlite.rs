@@ -249,6 +249,19 @@ impl Store for SqliteStore {
         self.read(|c| query_one(c, sql::user_by_name(name), sql::user_row))
     }
 
+    async fn organizations_of_user(&self, user_id: &str) -> StoreResult<Vec<(Organization, OrgRole)>> {
+        self.read(|c| query_all(c, sql::orgs_of_user(user_id), sql::org_with_role_row))
+    }
+
+    async fn org_member(&self, organization_id: &str, user_id: &str) -> StoreResult<Option<OrgMember>> {
+        self.read(|c| query_one(c, sql::org_member(organization_id, user_id), sql::org_member_row))
+    }
+
+    async fn list_org_members(&self, q: &OrgMemberQuery) -> StoreResult<(Vec<OrgMember>, u64)> {
+        let (cnt, page) = sql::list_org_members(q);
+        self.page(cnt, page, sql::org_member_row)
+    }
+
     async fn org_role(&self, organization_id: &str, user_id: &str) -> StoreResult<Option<OrgRole>> {
         self.read(|c| query_one(c, sql::org_role(organization_id, user_id), |r| OrgRole::from_stored(&r.text(0))))
     }

@@ -327,3 +327,86 @@ impl PaiClient {
         r.json["CodeSourceId"].as_str().unwrap().to_string()
     }
 }
+
+/// A Codeup / Yunxiao client: `x-yunxiao-token` on every request, like the official MCP server.
+#[derive(Clone)]
+pub struct CodeupClient {
+    http: reqwest::Client,
+    base_url: String,
+    /// The token sent, if any.
+    pub token: Option<String>,
+}
+
+impl CodeupClient {
+    /// A client for a base URL with a token (or none, for anonymous calls).
+    pub fn new(base_url: &str, token: Option<&str>) -> CodeupClient {
+        CodeupClient { http: reqwest::Client::new(), base_url: base_url.to_string(), token: token.map(str::to_string) }
+    }
+
+    /// Sends a request; `path` may carry a query string already.
+    pub async fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Reply {
+        let mut rb = self.http.request(method, format!("{}{}", self.base_url, path)).header("accept", "application/json").header("content-type", "application/json");
+        if let Some(t) = &self.token {
+            rb = rb.header("x-yunxiao-token", t);
+        }
+        if let Some(b) = body {
+            rb = rb.body(serde_json::to_vec(b).unwrap());
+        }
+        let resp = rb.send().await.expect("request sent");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.unwrap_or_default();
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply { status, headers, json, text }
+    }
+
+    /// GET.
+    pub async fn get(&self, path: &str) -> Reply {
+        self.call(Method::GET, path, None).await
+    }
+    /// POST with a JSON body.
+    pub async fn post(&self, path: &str, body: &Value) -> Reply {
+        self.call(Method::POST, path, Some(body)).await
+    }
+}
+
+impl Reply {
+    /// The `errorCode` of a Codeup error body.
+    pub fn error_code(&self) -> &str {
+        self.json["errorCode"].as_str().unwrap_or("")
+    }
+    /// A response header as text ("" when absent).
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+}
+
+/// Asserts that no value anywhere in `v` is JSON null (the official MCP client rejects nulls).
+pub fn assert_no_nulls(v: &Value, at: &str) {
+    match v {
+        Value::Null => panic!("null at {at}"),
+        Value::Array(items) => items.iter().enumerate().for_each(|(i, x)| assert_no_nulls(x, &format!("{at}[{i}]"))),
+        Value::Object(m) => m.iter().for_each(|(k, x)| assert_no_nulls(x, &format!("{at}.{k}"))),
+        _ => {}
+    }
+}
+
+impl TestServer {
+    /// A Codeup client with the bootstrap admin's token.
+    pub fn admin_token(&self) -> CodeupClient {
+        CodeupClient::new(&self.base_url, self.bootstrap["personalAccessToken"].as_str())
+    }
+
+    /// The bootstrap organization's id.
+    pub fn organization_id(&self) -> String {
+        self.bootstrap["organizationId"].as_str().unwrap().to_string()
+    }
+
+    /// Creates a user (organization member) with a token of the given scopes ("" = all).
+    pub async fn token_user(&self, name: &str, scopes: &str) -> (String, CodeupClient) {
+        let u = self.state.create_user(name, None).await.expect("create user");
+        let scopes = codeport_core::values::TokenScopes::parse(scopes).expect("scopes");
+        let t = self.state.create_token(name, None, &scopes).await.expect("create token");
+        (u.id, CodeupClient::new(&self.base_url, Some(t.token.expose())))
+    }
+}

@@ -1,6 +1,7 @@
 //! The HTTP edge: one module per wire family, plus health and request ids. Handlers are
 //! thin: parse the wire request into a domain command, call a service, render the result.
 
+pub mod codeup;
 pub mod pai;
 pub mod request_id;
 
@@ -13,10 +14,20 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health))
         .merge(pai::routes())
-        .fallback(pai::unknown_route)
+        .merge(codeup::routes())
+        .fallback(unknown_route)
         .method_not_allowed_fallback(pai::method_not_allowed)
         .layer(axum::middleware::from_fn(request_id::middleware))
         .with_state(state)
+}
+
+/// Unknown paths answer in the error format of the family their prefix belongs to.
+async fn unknown_route(uri: http::Uri) -> axum::response::Response {
+    if uri.path().starts_with("/oapi/") {
+        codeup::unknown_route().await
+    } else {
+        pai::unknown_route().await
+    }
 }
 
 /// Readiness: answered only once the store is open and migrated (the router exists only then).

@@ -6,7 +6,7 @@ use crate::state::AppState;
 use codeport_core::error::AuthFailure;
 use codeport_core::secret::{token_hash, Secret};
 use codeport_core::timefmt::{now_millis, Millis};
-use codeport_core::values::UserName;
+use codeport_core::values::{TokenScopes, UserName};
 use codeport_core::{ids, Error, NotFoundKind, Result};
 use crate::identity_cache::CachedKey;
 use codeport_store::{AccessKey, OrgRole, Organization, PersonalAccessToken, StoreError, User};
@@ -156,8 +156,9 @@ impl AppState {
         Ok(())
     }
 
-    /// Creates a personal access token; only its hash is stored.
-    pub async fn create_token(&self, user_name: &str, expires_in: Option<Millis>) -> Result<NewToken> {
+    /// Creates a personal access token with the given scopes (empty: everything the user may
+    /// do); only its hash is stored.
+    pub async fn create_token(&self, user_name: &str, expires_in: Option<Millis>, scopes: &TokenScopes) -> Result<NewToken> {
         let user = self.user_named(user_name).await?;
         let token = ids::new_personal_access_token();
         let now = now_millis();
@@ -165,7 +166,7 @@ impl AppState {
             id: ids::new_token_id(),
             user_id: user.id,
             token_hash: token_hash(&token),
-            scopes: String::new(),
+            scopes: scopes.to_stored(),
             expires_at: expires_in.map(|d| now + d),
             revoked: false,
             created_at: now,

@@ -34,6 +34,9 @@ pub fn status_of(e: &Error) -> StatusCode {
         Error::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         Error::Auth(f) => match f {
             AuthFailure::MissingAuthorization | AuthFailure::MalformedAuthorization => StatusCode::UNAUTHORIZED,
+            // Token failures belong to the Codeup family; PAI never produces them.
+            AuthFailure::MissingToken | AuthFailure::InvalidToken | AuthFailure::ExpiredToken => StatusCode::UNAUTHORIZED,
+            AuthFailure::NotOrganizationMember | AuthFailure::NotDeploymentOrganizationMember | AuthFailure::TokenScope => StatusCode::FORBIDDEN,
             AuthFailure::AccessKeyNotFound => StatusCode::NOT_FOUND,
             AuthFailure::AccessKeyDisabled => StatusCode::FORBIDDEN,
             AuthFailure::MissingSignatureHeader

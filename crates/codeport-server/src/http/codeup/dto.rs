@@ -1,0 +1,48 @@
+//! The only place Codeup / Yunxiao response objects are built. Fields without a value are
+//! left out, never `null`: the official MCP client's schemas reject nulls.
+
+use crate::services::platform::org_member_id;
+use codeport_core::timefmt::rfc3339;
+use codeport_store::{OrgMember, OrgRole, Organization, User};
+use serde_json::{json, Value};
+
+/// GetUserByToken: the token's user. `lastOrganization` is the user's default organization.
+pub fn user(u: &User) -> Value {
+    json!({
+        "id": u.id,
+        "name": u.display_name,
+        "username": u.name,
+        "nickName": u.display_name,
+        "email": u.email,
+        "lastOrganization": u.default_organization_id,
+        "sysDeptIds": [],
+        "createdAt": rfc3339(u.created_at),
+    })
+}
+
+/// A ListOrganizations item (note the official spelling `updateAt`).
+pub fn organization(o: &Organization, role: OrgRole) -> Value {
+    json!({
+        "id": o.id,
+        "name": o.name,
+        "createdAt": rfc3339(o.created_at),
+        "updateAt": rfc3339(o.created_at),
+        "defaultRole": role.as_str(),
+    })
+}
+
+/// An organization member (MemberInfo).
+pub fn member(m: &OrgMember) -> Value {
+    json!({
+        "id": org_member_id(&m.organization_id, &m.user.id),
+        "userId": m.user.id,
+        "organizationId": m.organization_id,
+        "name": m.user.display_name,
+        "email": m.user.email,
+        "deptIds": [],
+        "roleIds": [m.role.as_str()],
+        "status": "ENABLED",
+        "joined": rfc3339(m.joined_at),
+        "lastUpdated": rfc3339(m.joined_at),
+    })
+}

@@ -1,0 +1,145 @@
+//! The Codeup / Yunxiao OpenAPI family (`/oapi/v1/...`), in both editions: central, with
+//! `organizations/{organizationId}` in the path, and region, where the organization is the
+//! deployment's. Every operation needs a personal access token in `x-yunxiao-token`.
+
+mod dto;
+pub mod wire;
+
+use crate::services::platform::{user_of_org_member_id, Edition};
+use crate::state::AppState;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use bytes::Bytes;
+use codeport_core::values::{ScopeAccess, ScopeResource};
+use codeport_core::{Error, NotFoundKind};
+use codeport_store::{OrgRole, Organization};
+use serde::Deserialize;
+use std::collections::HashMap;
+use wire::{json, page_of, paged, Caller, CodeupError, PathParams};
+
+type Reply = Result<Response, CodeupError>;
+
+/// The Codeup routes.
+pub fn routes() -> Router<AppState> {
+    let members = |r: Router<AppState>, base: &str| {
+        r.route(&format!("{base}/members"), get(list_members))
+            .route(&format!("{base}/members/{{member_id}}"), get(get_member))
+            .route(&format!("{base}/members:readByUser"), get(read_member_by_user))
+            .route(&format!("{base}/members%3AreadByUser"), get(read_member_by_user))
+            .route(&format!("{base}/members:search"), post(search_members))
+            .route(&format!("{base}/members%3Asearch"), post(search_members))
+    };
+    let r = Router::new().route("/oapi/v1/platform/user", get(current_user)).route("/oapi/v1/platform/organizations", get(user_organizations));
+    let r = members(r, "/oapi/v1/platform");
+    members(r, "/oapi/v1/platform/organizations/{organization_id}")
+}
+
+/// Unknown `/oapi/` paths answer 404 in the Codeup error format.
+pub async fn unknown_route() -> Response {
+    let body = serde_json::json!({"errorCode": "NotFound", "errorMessage": "The requested API does not exist.", "requestId": crate::http::request_id::current()});
+    let mut resp = json(&body);
+    *resp.status_mut() = http::StatusCode::NOT_FOUND;
+    resp
+}
+
+fn edition(params: &HashMap<String, String>) -> Edition {
+    match params.get("organization_id") {
+        Some(org) => Edition::Central(org.clone()),
+        None => Edition::Region,
+    }
+}
+
+/// Checks the token's scope and resolves the organization the request acts in.
+async fn acting(s: &AppState, caller: &Caller, params: &HashMap<String, String>, resource: ScopeResource, access: ScopeAccess) -> Result<(Organization, OrgRole), Error> {
+    caller.0.require(resource, access)?;
+    s.acting_organization(caller.0.principal(), &edition(params)).await
+}
+
+// --- platform ------------------------------------------------------------------------
+
+async fn current_user(caller: Caller) -> Reply {
+    caller.0.require(ScopeResource::User, ScopeAccess::Read)?;
+    let p = caller.0.principal();
+    Ok(json(&dto::user(&p.user)))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PageQuery {
+    page: Option<String>,
+    per_page: Option<String>,
+}
+
+fn int_param(field: &str, v: Option<&String>) -> Result<Option<i64>, Error> {
+    match v.map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => s.parse().map(Some).map_err(|_| Error::invalid(field, format!("{s:?} is not an integer"))),
+    }
+}
+
+async fn user_organizations(State(s): State<AppState>, caller: Caller, Query(q): Query<PageQuery>) -> Reply {
+    caller.0.require(ScopeResource::Organization, ScopeAccess::Read)?;
+    let page = page_of(int_param("page", q.page.as_ref())?, int_param("perPage", q.per_page.as_ref())?, 100)?;
+    let all = s.user_organizations(caller.0.principal()).await?;
+    let total = all.len() as u64;
+    let items: Vec<_> = all.iter().skip(page.offset() as usize).take(page.size as usize).map(|(o, r)| dto::organization(o, *r)).collect();
+    Ok(paged(&items, total, page))
+}
+
+async fn list_members(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, Query(q): Query<PageQuery>) -> Reply {
+    let (org, _) = acting(&s, &caller, &params, ScopeResource::OrganizationMember, ScopeAccess::Read).await?;
+    let page = page_of(int_param("page", q.page.as_ref())?, int_param("perPage", q.per_page.as_ref())?, 100)?;
+    let (items, total) = s.organization_members(&org.id, None, Vec::new(), page).await?;
+    let out: Vec<_> = items.iter().map(dto::member).collect();
+    Ok(paged(&out, total, page))
+}
+
+async fn get_member(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams) -> Reply {
+    let (org, _) = acting(&s, &caller, &params, ScopeResource::OrganizationMember, ScopeAccess::Read).await?;
+    let member_id = params.get("member_id").cloned().unwrap_or_default();
+    let user = user_of_org_member_id(&org.id, &member_id).ok_or_else(|| Error::not_found(NotFoundKind::Member, member_id.clone()))?;
+    let m = s.organization_member(&org.id, user).await.map_err(|_| Error::not_found(NotFoundKind::Member, member_id.clone()))?;
+    Ok(json(&dto::member(&m)))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ByUser {
+    user_id: Option<String>,
+}
+
+async fn read_member_by_user(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, Query(q): Query<ByUser>) -> Reply {
+    let (org, _) = acting(&s, &caller, &params, ScopeResource::OrganizationMember, ScopeAccess::Read).await?;
+    let user = q.user_id.filter(|u| !u.is_empty()).ok_or_else(|| Error::missing("userId"))?;
+    let m = s.organization_member(&org.id, &user).await?;
+    Ok(json(&dto::member(&m)))
+}
+
+async fn search_members(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, body: Bytes) -> Reply {
+    let (org, _) = acting(&s, &caller, &params, ScopeResource::OrganizationMember, ScopeAccess::Read).await?;
+    let b = crate::http::pai::wire::JsonBody::parse(&body)?;
+    let page = page_of(b.int("page")?, b.int("perPage")?, 100)?;
+    let query = b.str("query")?.filter(|q| !q.trim().is_empty());
+    let roles: Vec<OrgRole> = b
+        .str_list("roleIds")?
+        .unwrap_or_default()
+        .iter()
+        .map(|r| match r.as_str() {
+            "owner" | "admin" | "member" => Ok(OrgRole::from_stored(r)),
+            other => Err(Error::invalid("roleIds", format!("unknown role {other:?}; roles are owner, admin, member"))),
+        })
+        .collect::<Result<_, _>>()?;
+    // Everyone is an enabled member without a department: a status filter without an
+    // enabled state, or any department filter, matches nobody.
+    let statuses = b.str_list("statuses")?.unwrap_or_default();
+    let enabled_wanted = statuses.is_empty() || statuses.iter().any(|s| matches!(s.as_str(), "ENABLED" | "NORMAL_USING" | "UNDELETED"));
+    let no_departments = b.str_list("deptIds")?.unwrap_or_default().is_empty();
+    if !(enabled_wanted && no_departments) {
+        return Ok(paged::<serde_json::Value>(&[], 0, page));
+    }
+    let (items, total) = s.organization_members(&org.id, query, roles, page).await?;
+    let out: Vec<_> = items.iter().map(dto::member).collect();
+    Ok(paged(&out, total, page))
+}

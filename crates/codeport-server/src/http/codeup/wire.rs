@@ -1,0 +1,137 @@
+//! Codeup / Yunxiao wire conventions: error bodies `{"errorCode","errorMessage","requestId"}`
+//! with `Content-Type: application/json` (the official MCP client only parses JSON bodies with
+//! that type), bare JSON arrays for lists with the `x-total`... paging headers, and a token
+//! extractor so a handler's signature says it needs a caller.
+
+use crate::http::request_id;
+use crate::services::platform::TokenCaller;
+use crate::state::AppState;
+use axum::extract::FromRequestParts;
+use axum::response::{IntoResponse, Response};
+use codeport_core::error::AuthFailure;
+use codeport_core::values::Page;
+use codeport_core::Error;
+use http::request::Parts;
+use http::{HeaderValue, StatusCode};
+use serde::Serialize;
+
+/// A domain error on the Codeup wire.
+#[derive(Debug)]
+pub struct CodeupError(pub Error);
+
+impl From<Error> for CodeupError {
+    fn from(e: Error) -> Self {
+        CodeupError(e)
+    }
+}
+
+/// Status and errorCode of each error, in one place for the Codeup family (codes from the
+/// official error-code table where one fits).
+pub fn status_and_code(e: &Error) -> (StatusCode, &'static str) {
+    match e {
+        Error::MissingParameter { .. } | Error::InvalidParameter { .. } => (StatusCode::BAD_REQUEST, "BadRequest"),
+        Error::OperationDenied { code, .. } => (StatusCode::BAD_REQUEST, code),
+        Error::NotFound { .. } => (StatusCode::NOT_FOUND, "NotFound"),
+        Error::AlreadyExists { .. } => (StatusCode::CONFLICT, "Conflict"),
+        Error::Forbidden { .. } => (StatusCode::FORBIDDEN, "Forbidden"),
+        Error::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLarge"),
+        Error::Internal { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError"),
+        Error::Auth(f) => {
+            let status = match f {
+                AuthFailure::NotOrganizationMember | AuthFailure::NotDeploymentOrganizationMember | AuthFailure::TokenScope | AuthFailure::AccessKeyDisabled => {
+                    StatusCode::FORBIDDEN
+                }
+                _ => StatusCode::UNAUTHORIZED,
+            };
+            (status, f.code())
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ErrorBody<'a> {
+    error_code: &'a str,
+    error_message: String,
+    request_id: String,
+}
+
+impl IntoResponse for CodeupError {
+    fn into_response(self) -> Response {
+        if let Error::Internal { detail } = &self.0 {
+            tracing::error!(request_id = %request_id::current(), %detail, "internal error");
+        }
+        let (status, code) = status_and_code(&self.0);
+        let body = ErrorBody { error_code: code, error_message: self.0.to_string(), request_id: request_id::current() };
+        (status, json(&body)).into_response()
+    }
+}
+
+/// A JSON response with `Content-Type: application/json`.
+pub fn json<T: Serialize>(body: &T) -> Response {
+    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
+    let mut resp = Response::new(axum::body::Body::from(bytes));
+    resp.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp
+}
+
+/// A page of a list: the bare JSON array plus `x-total`, `x-total-pages`, `x-page`,
+/// `x-per-page`, `x-next-page` and `x-prev-page` (the last two empty at the ends).
+pub fn paged<T: Serialize>(items: &[T], total: u64, page: Page) -> Response {
+    let mut resp = json(&items);
+    let pages = total.div_ceil(page.size as u64).max(1);
+    let next = if (page.number as u64) < pages { (page.number + 1).to_string() } else { String::new() };
+    let prev = if page.number > 1 { (page.number - 1).to_string() } else { String::new() };
+    for (name, value) in [
+        ("x-total", total.to_string()),
+        ("x-total-pages", pages.to_string()),
+        ("x-page", page.number.to_string()),
+        ("x-per-page", page.size.to_string()),
+        ("x-next-page", next),
+        ("x-prev-page", prev),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            resp.headers_mut().insert(name, v);
+        }
+    }
+    resp
+}
+
+/// Parses `page` and `perPage` (1–100) with the given default page size.
+pub fn page_of(page: Option<i64>, per_page: Option<i64>, default_size: i64) -> Result<Page, Error> {
+    Page::parse(page, Some(per_page.unwrap_or(default_size))).map_err(|e| match e {
+        Error::InvalidParameter { field, reason } => Error::InvalidParameter { field: if field == "PageSize" { "perPage".into() } else { "page".into() }, reason },
+        other => other,
+    })
+}
+
+/// The caller of a Codeup request, authenticated by `x-yunxiao-token`.
+pub struct Caller(pub TokenCaller);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = CodeupError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = parts.headers.get("x-yunxiao-token").and_then(|v| v.to_str().ok());
+        Ok(Caller(state.authenticate_token(token).await?))
+    }
+}
+
+/// The route's path parameters by name (none in the region edition), percent-decoded by axum
+/// (so `ORG%2Fgroup` arrives as one `ORG/group` value).
+pub struct PathParams(pub std::collections::HashMap<String, String>);
+
+impl FromRequestParts<AppState> for PathParams {
+    type Rejection = CodeupError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let raw = axum::extract::RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| CodeupError(Error::invalid("path", "a path parameter is not valid UTF-8")))?;
+        let mut out = std::collections::HashMap::new();
+        for (k, v) in &raw {
+            out.insert(k.to_string(), v.to_string());
+        }
+        Ok(PathParams(out))
+    }
+}
