@@ -21,6 +21,14 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// A JSON response with the given content type (each wire family names its own).
+pub fn json_with_type<T: serde::Serialize>(body: &T, content_type: &'static str) -> axum::response::Response {
+    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
+    let mut resp = axum::response::Response::new(axum::body::Body::from(bytes));
+    resp.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static(content_type));
+    resp
+}
+
 /// Unknown paths answer in the error format of the family their prefix belongs to.
 async fn unknown_route(uri: http::Uri) -> axum::response::Response {
     if uri.path().starts_with("/oapi/") {

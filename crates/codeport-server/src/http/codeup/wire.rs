@@ -69,10 +69,7 @@ impl IntoResponse for CodeupError {
 
 /// A JSON response with `Content-Type: application/json`.
 pub fn json<T: Serialize>(body: &T) -> Response {
-    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
-    let mut resp = Response::new(axum::body::Body::from(bytes));
-    resp.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    resp
+    crate::http::json_with_type(body, "application/json")
 }
 
 /// A page of a list: the bare JSON array plus `x-total`, `x-total-pages`, `x-page`,

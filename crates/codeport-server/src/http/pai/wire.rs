@@ -6,7 +6,7 @@ use crate::http::request_id;
 use axum::response::{IntoResponse, Response};
 use codeport_core::error::AuthFailure;
 use codeport_core::Error;
-use http::{HeaderValue, StatusCode};
+use http::StatusCode;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -76,10 +76,7 @@ pub fn error_response(status: StatusCode, code: &str, message: String) -> Respon
 
 /// A JSON response with PAI's content type.
 pub fn json_response<T: Serialize>(body: &T) -> Response {
-    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
-    let mut resp = Response::new(axum::body::Body::from(bytes));
-    resp.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json;charset=utf-8"));
-    resp
+    crate::http::json_with_type(body, "application/json;charset=utf-8")
 }
 
 /// The query string, decoded (form encoding: `+` is a space). Later duplicates win.
