@@ -119,7 +119,11 @@ enum TokenCommand {
 pub async fn run(args: AdminArgs, config_file: Option<&Path>) -> Result<(), String> {
     let config = settings::resolve_admin(args.data_dir, args.database_url, config_file)?;
     let state = codeport_server::open_state(config, false).await?;
-    dispatch(&state, args.command).await.map_err(|e| e.to_string())
+    // The operator is the audience here: an internal error shows its detail (never a secret).
+    dispatch(&state, args.command).await.map_err(|e| match e {
+        codeport_core::Error::Internal { detail } => detail,
+        other => other.to_string(),
+    })
 }
 
 fn print_json(v: serde_json::Value) {

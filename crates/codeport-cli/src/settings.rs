@@ -28,6 +28,9 @@ pub struct ServeArgs {
     /// Organization (id or name) served by the Codeup region edition [default: the one named "default"].
     #[arg(long, env = "CODEPORT_REGION_ORGANIZATION")]
     pub region_organization: Option<String>,
+    /// Levels of subgroups allowed below a top-level group [default: 4, as Codeup].
+    #[arg(long, env = "CODEPORT_MAX_SUBGROUP_LEVELS")]
+    pub max_subgroup_levels: Option<u32>,
 }
 
 /// The TOML file's keys.
@@ -40,6 +43,7 @@ pub struct FileSettings {
     external_url: Option<String>,
     max_body_bytes: Option<usize>,
     region_organization: Option<String>,
+    max_subgroup_levels: Option<u32>,
 }
 
 /// Reads the TOML file, if one was named.
@@ -75,6 +79,7 @@ pub fn resolve_serve(args: ServeArgs, file: Option<&Path>) -> Result<Config, Str
         master_key: master_key_from_env(),
         max_body_bytes: args.max_body_bytes.or(f.max_body_bytes).unwrap_or(DEFAULT_MAX_BODY_BYTES),
         region_organization: args.region_organization.or(f.region_organization),
+        max_subgroup_levels: args.max_subgroup_levels.or(f.max_subgroup_levels).unwrap_or(4),
     })
 }
 

@@ -14,6 +14,7 @@ pub enum NotFoundKind {
     Token,
     Organization,
     Role,
+    Namespace,
 }
 
 impl NotFoundKind {
@@ -28,6 +29,7 @@ impl NotFoundKind {
             NotFoundKind::Token => "TokenNotFound",
             NotFoundKind::Organization => "OrganizationNotFound",
             NotFoundKind::Role => "RoleNotFound",
+            NotFoundKind::Namespace => "NamespaceNotFound",
         }
     }
 
@@ -42,6 +44,7 @@ impl NotFoundKind {
             NotFoundKind::Token => "token",
             NotFoundKind::Organization => "organization",
             NotFoundKind::Role => "role",
+            NotFoundKind::Namespace => "namespace",
         }
     }
 }

@@ -609,3 +609,89 @@ mod scope_tests {
         assert!(TokenScopes::parse("group").is_err());
     }
 }
+
+/// A Codeup group path segment: letters, digits, `_`, `-`, `.`; starts with a letter, digit or
+/// `_`; does not end in `.git` or `.atom`; 1–255 characters; not a reserved name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupPath(String);
+
+/// Names that would collide with codeport's own routes or git's conventions.
+const RESERVED_PATHS: &[&str] = &["api", "oapi", "healthz", "groups", "namespaces", "repositories", "members", "users", "admin", "assets", "static", "-", "info", "git"];
+
+impl GroupPath {
+    /// Parses a path for the given field.
+    pub fn parse(field: &str, s: &str) -> Result<Self> {
+        let bad = |why: &str| Error::invalid(field, format!("{s:?} {why}"));
+        if s.is_empty() || s.len() > 255 {
+            return Err(bad("must be 1 to 255 characters"));
+        }
+        if !s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')) {
+            return Err(bad("may contain only letters, digits, '_', '-' and '.'"));
+        }
+        if !s.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(bad("must start with a letter, a digit or '_'"));
+        }
+        let lower = s.to_ascii_lowercase();
+        if lower.ends_with(".git") || lower.ends_with(".atom") {
+            return Err(bad("must not end in .git or .atom"));
+        }
+        if RESERVED_PATHS.contains(&lower.as_str()) {
+            return Err(bad("is a reserved name"));
+        }
+        Ok(GroupPath(s.to_string()))
+    }
+    /// The path.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Codeup visibility, ordered from least to most visible.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum CodeVisibility {
+    /// Members of the group or an ancestor, and organization owners/admins.
+    Private,
+    /// Every member of the organization.
+    Internal,
+    /// Also anonymous readers where the product allows them.
+    Public,
+}
+
+impl CodeVisibility {
+    /// Parses `private`, `internal` or `public` (case-insensitive).
+    pub fn parse(field: &str, s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "private" => Ok(CodeVisibility::Private),
+            "internal" => Ok(CodeVisibility::Internal),
+            "public" => Ok(CodeVisibility::Public),
+            _ => Err(Error::invalid(field, format!("{s:?} is not private, internal or public"))),
+        }
+    }
+    /// The wire and stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CodeVisibility::Private => "private",
+            CodeVisibility::Internal => "internal",
+            CodeVisibility::Public => "public",
+        }
+    }
+}
+
+#[cfg(test)]
+mod group_tests {
+    use super::*;
+
+    #[test]
+    fn group_paths_and_visibility() {
+        for ok in ["team", "_x", "a.b-c_d", "9lives"] {
+            assert!(GroupPath::parse("path", ok).is_ok(), "{ok}");
+        }
+        for bad in ["", ".hidden", "-x", "a/b", "a b", "repo.git", "feed.ATOM", "API", "é"] {
+            assert!(GroupPath::parse("path", bad).is_err(), "{bad}");
+        }
+        assert!(GroupPath::parse("path", &"a".repeat(256)).is_err());
+        assert!(CodeVisibility::Private < CodeVisibility::Internal && CodeVisibility::Internal < CodeVisibility::Public);
+        assert_eq!(CodeVisibility::parse("visibility", "Internal").unwrap(), CodeVisibility::Internal);
+        assert!(CodeVisibility::parse("visibility", "secret").is_err());
+    }
+}

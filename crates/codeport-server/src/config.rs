@@ -28,6 +28,8 @@ pub struct Config {
     /// The organization (id or name) that the Codeup region edition (`/oapi/v1/codeup/...`
     /// without an organization segment) serves; None means the one named "default".
     pub region_organization: Option<String>,
+    /// How many levels of subgroups may nest below a top-level group (Codeup allows four).
+    pub max_subgroup_levels: u32,
 }
 
 impl Config {
@@ -41,6 +43,7 @@ impl Config {
             master_key: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             region_organization: None,
+            max_subgroup_levels: 4,
         }
     }
 

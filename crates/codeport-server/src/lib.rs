@@ -30,7 +30,11 @@ pub async fn open_state(config: Config, create_key: bool) -> Result<AppState, St
 
 /// Bootstraps an empty database: writes DATA_DIR/bootstrap.json (mode 0600) and logs its path.
 pub async fn bootstrap(state: &AppState) -> Result<(), String> {
-    if let Some(info) = state.bootstrap_if_empty().await.map_err(|e| format!("bootstrap failed: {e}"))? {
+    let detailed = |e: codeport_core::Error| match e {
+        codeport_core::Error::Internal { detail } => format!("bootstrap failed: {detail}"),
+        other => format!("bootstrap failed: {other}"),
+    };
+    if let Some(info) = state.bootstrap_if_empty().await.map_err(detailed)? {
         let path = state.config.data_dir.join("bootstrap.json");
         let json = serde_json::to_vec_pretty(&info).map_err(|e| e.to_string())?;
         fsutil::write_private_atomically(&path, &json).map_err(|e| format!("cannot write {}: {e}", path.display()))?;

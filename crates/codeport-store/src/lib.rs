@@ -98,6 +98,18 @@ pub trait Store: Send + Sync + 'static {
     /// already recorded and has not expired (a replay). A backend may remember it longer.
     async fn remember_nonce(&self, access_key_id: &str, nonce: &str, now: Millis, expires_at: Millis) -> StoreResult<bool>;
 
+    // --- namespaces ------------------------------------------------------------------
+    /// The namespace with this id.
+    async fn namespace(&self, id: i64) -> StoreResult<Option<Namespace>>;
+    /// The namespace at this full path (case-insensitive) in an organization.
+    async fn namespace_by_path(&self, organization_id: &str, full_path: &str) -> StoreResult<Option<Namespace>>;
+    /// Creates a group and makes `creator` its member at `creator_level`, atomically; returns it with its id.
+    async fn create_namespace(&self, ns: &Namespace, creator: &str, creator_level: i64) -> StoreResult<Namespace>;
+    /// The highest access level a user holds on the namespace at `full_path` or an ancestor.
+    async fn namespace_access_level(&self, organization_id: &str, full_path: &str, user_id: &str, now: Millis) -> StoreResult<Option<i64>>;
+    /// One page of groups and the total.
+    async fn list_namespaces(&self, q: &NamespaceQuery, now: Millis) -> StoreResult<(Vec<Namespace>, u64)>;
+
     // --- workspaces ------------------------------------------------------------------
     /// Creates a workspace and its first member (the creator, as owner), atomically. The
     /// workspace becomes the organization's default when it has none.

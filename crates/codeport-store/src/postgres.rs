@@ -15,6 +15,7 @@ use tokio_postgres::NoTls;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
     (2, include_str!("../migrations/postgres/0002_identity_generation.sql")),
+    (3, include_str!("../migrations/postgres/0003_namespaces.sql")),
 ];
 /// Arbitrary constant: the advisory lock that serializes migrations across replicas.
 const MIGRATION_LOCK: i64 = 0x636f_6465_706f_7274;
@@ -180,7 +181,7 @@ impl Store for PostgresStore {
     }
 
     async fn bootstrap(&self, org: &Organization, owner: &User, key: &AccessKey, token: &PersonalAccessToken) -> StoreResult<()> {
-        self.in_tx(vec![sql::insert_org(org), sql::insert_user(owner), sql::insert_membership(&org.id, &owner.id, OrgRole::Owner, org.created_at), sql::insert_key(key), sql::insert_token(token), sql::bump_identity_generation()])
+        self.in_tx(vec![sql::insert_org(org), sql::insert_user(owner), sql::insert_membership(&org.id, &owner.id, OrgRole::Owner, org.created_at), sql::insert_key(key), sql::insert_token(token), sql::insert_root_ns(org), sql::bump_identity_generation()])
             .await
             .map(drop)
     }
@@ -278,6 +279,33 @@ impl Store for PostgresStore {
             .await
             .map_err(backend)?;
         Ok(n == 1)
+    }
+
+    async fn namespace(&self, id: i64) -> StoreResult<Option<Namespace>> {
+        self.one(sql::ns_by_id(id), sql::ns_row).await
+    }
+
+    async fn namespace_by_path(&self, organization_id: &str, full_path: &str) -> StoreResult<Option<Namespace>> {
+        self.one(sql::ns_by_path(organization_id, full_path), sql::ns_row).await
+    }
+
+    async fn create_namespace(&self, ns: &Namespace, creator: &str, creator_level: i64) -> StoreResult<Namespace> {
+        let mut c = self.pool.get().await.map_err(pool_err)?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let mut ns = ns.clone();
+        ns.id = query_one(&tx, sql::insert_ns(&ns), |r| r.int(0)).await?.unwrap_or_default();
+        exec(&tx, sql::insert_ns_member(ns.id, creator, creator_level, None, ns.created_at)).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(ns)
+    }
+
+    async fn namespace_access_level(&self, organization_id: &str, full_path: &str, user_id: &str, now: Millis) -> StoreResult<Option<i64>> {
+        Ok(self.one(sql::ns_access_level(organization_id, full_path, user_id, now), |r| r.opt_int(0)).await?.flatten())
+    }
+
+    async fn list_namespaces(&self, q: &NamespaceQuery, now: Millis) -> StoreResult<(Vec<Namespace>, u64)> {
+        let (cnt, page) = sql::list_ns(q, now);
+        self.page(cnt, page, sql::ns_row).await
     }
 
     async fn create_workspace(&self, ws: &Workspace, owner: &WorkspaceMember) -> StoreResult<Workspace> {

@@ -315,3 +315,75 @@ pub struct OrgMemberQuery {
     /// Page.
     pub page: Page,
 }
+
+/// A Codeup namespace: an organization's root or a code group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Namespace {
+    /// Numeric id.
+    pub id: i64,
+    /// Organization.
+    pub organization_id: String,
+    /// Parent (None for the root).
+    pub parent_id: Option<i64>,
+    /// `organization` (the root) or `group`.
+    pub kind: String,
+    /// Shown name.
+    pub name: String,
+    /// Path segment.
+    pub path: String,
+    /// `ORG/parent/child`.
+    pub full_path: String,
+    /// `ORG / Parent / Child`.
+    pub full_name: String,
+    /// Description.
+    pub description: String,
+    /// `private`, `internal` or `public`.
+    pub visibility: String,
+    /// Avatar URL ("" when unset).
+    pub avatar_url: String,
+    /// Creator's user id ("" for roots).
+    pub owner_id: String,
+    /// 0 for the root, 1 for top-level groups.
+    pub depth: i64,
+    /// Creation time.
+    pub created_at: Millis,
+    /// Last update.
+    pub updated_at: Millis,
+}
+
+/// Whose view a namespace listing takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NamespaceViewer {
+    /// Everything in the organization (organization owners and admins).
+    All,
+    /// Internal and public groups, plus private ones where this user is a member of the group or an ancestor.
+    Member(String),
+}
+
+/// Sort key for namespaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NamespaceSort {
+    /// created_at.
+    Created,
+    /// updated_at (the default).
+    Updated,
+}
+
+/// A namespace listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamespaceQuery {
+    /// Organization.
+    pub organization_id: String,
+    /// Direct children of this namespace; None: every group of the organization.
+    pub parent_id: Option<i64>,
+    /// Whose view.
+    pub viewer: NamespaceViewer,
+    /// Case-insensitive substring of the name or path.
+    pub search: Option<String>,
+    /// Sort key.
+    pub sort: NamespaceSort,
+    /// Direction.
+    pub order: SortOrder,
+    /// Page.
+    pub page: Page,
+}

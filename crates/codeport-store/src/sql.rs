@@ -224,6 +224,130 @@ pub fn list_org_members(q: &OrgMemberQuery) -> (Stmt, Stmt) {
     (build("SELECT COUNT(*)", false), build(ORG_MEMBER_SELECT, true))
 }
 
+// --- namespaces ----------------------------------------------------------------------
+
+pub const NS_COLS: &str = "id, organization_id, parent_id, kind, name, path, full_path, full_name, description, visibility, avatar_url, owner_id, depth, created_at, updated_at";
+pub fn ns_row(r: &dyn RowLike) -> Namespace {
+    Namespace {
+        id: r.int(0),
+        organization_id: r.text(1),
+        parent_id: r.opt_int(2),
+        kind: r.text(3),
+        name: r.text(4),
+        path: r.text(5),
+        full_path: r.text(6),
+        full_name: r.text(7),
+        description: r.text(8),
+        visibility: r.text(9),
+        avatar_url: r.text(10),
+        owner_id: r.text(11),
+        depth: r.int(12),
+        created_at: r.int(13),
+        updated_at: r.int(14),
+    }
+}
+/// Inserts a namespace (its id is ignored) and returns the new id.
+pub fn insert_ns(n: &Namespace) -> Stmt {
+    let mut s = insert_ns_no_id(n);
+    s.sql.push_str(" RETURNING id");
+    s
+}
+/// Inserts a namespace without returning its id (for statement batches).
+fn insert_ns_no_id(n: &Namespace) -> Stmt {
+    stmt(
+        "INSERT INTO namespaces (organization_id, parent_id, kind, name, path, full_path, full_name, description, visibility, avatar_url, owner_id, depth, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        vec![
+            t(&n.organization_id),
+            P::OI(n.parent_id),
+            t(&n.kind),
+            t(&n.name),
+            t(&n.path),
+            t(&n.full_path),
+            t(&n.full_name),
+            t(&n.description),
+            t(&n.visibility),
+            t(&n.avatar_url),
+            t(&n.owner_id),
+            P::I(n.depth),
+            P::I(n.created_at),
+            P::I(n.updated_at),
+        ],
+    )
+}
+/// The root namespace of a new organization.
+pub fn insert_root_ns(org: &Organization) -> Stmt {
+    insert_ns_no_id(&Namespace {
+        id: 0,
+        organization_id: org.id.clone(),
+        parent_id: None,
+        kind: "organization".into(),
+        name: org.id.clone(),
+        path: org.id.clone(),
+        full_path: org.id.clone(),
+        full_name: org.id.clone(),
+        description: String::new(),
+        visibility: "public".into(),
+        avatar_url: String::new(),
+        owner_id: String::new(),
+        depth: 0,
+        created_at: org.created_at,
+        updated_at: org.created_at,
+    })
+}
+pub fn ns_by_id(id: i64) -> Stmt {
+    stmt(&format!("SELECT {NS_COLS} FROM namespaces WHERE id = $1"), vec![P::I(id)])
+}
+pub fn ns_by_path(org: &str, full_path: &str) -> Stmt {
+    stmt(&format!("SELECT {NS_COLS} FROM namespaces WHERE organization_id = $1 AND lower(full_path) = lower($2)"), vec![t(org), t(full_path)])
+}
+pub fn insert_ns_member(ns: i64, user: &str, level: i64, expires_at: Option<Millis>, now: Millis) -> Stmt {
+    stmt(
+        "INSERT INTO namespace_members (namespace_id, user_id, access_level, expires_at, created_at) VALUES ($1, $2, $3, $4, $5)",
+        vec![P::I(ns), t(user), P::I(level), P::OI(expires_at), P::I(now)],
+    )
+}
+/// The highest access level `user` holds on the namespace at `full_path` or any ancestor.
+pub fn ns_access_level(org: &str, full_path: &str, user: &str, now: Millis) -> Stmt {
+    stmt(
+        "SELECT MAX(nm.access_level) FROM namespace_members nm JOIN namespaces a ON a.id = nm.namespace_id \
+         WHERE a.organization_id = $1 AND nm.user_id = $3 AND (nm.expires_at IS NULL OR nm.expires_at > $4) \
+         AND (lower(a.full_path) = lower($2) OR lower($2) LIKE lower(a.full_path) || '/%')",
+        vec![t(org), t(full_path), t(user), P::I(now)],
+    )
+}
+
+/// The count and page statements of a namespace listing (groups only, never roots).
+pub fn list_ns(q: &NamespaceQuery, now: Millis) -> (Stmt, Stmt) {
+    let build = |select: &str, paged: bool| {
+        let mut b = Builder::new(select);
+        b.push(" FROM namespaces n WHERE n.kind = 'group' AND n.organization_id = ").bind(t(&q.organization_id));
+        if let Some(p) = q.parent_id {
+            b.push(" AND n.parent_id = ").bind(P::I(p));
+        }
+        if let NamespaceViewer::Member(u) = &q.viewer {
+            b.push(" AND (n.visibility <> 'private' OR EXISTS (SELECT 1 FROM namespace_members nm JOIN namespaces a ON a.id = nm.namespace_id WHERE nm.user_id = ")
+                .bind(t(u))
+                .push(" AND (nm.expires_at IS NULL OR nm.expires_at > ")
+                .bind(P::I(now))
+                .push(") AND a.organization_id = n.organization_id AND (lower(a.full_path) = lower(n.full_path) OR lower(n.full_path) LIKE lower(a.full_path) || '/%')))");
+        }
+        if let Some(text) = &q.search {
+            let p = contains_pattern(text);
+            b.push(" AND (lower(n.name) LIKE lower(").bind(P::T(p.clone())).push(") ESCAPE '\\' OR lower(n.path) LIKE lower(").bind(P::T(p)).push(") ESCAPE '\\')");
+        }
+        if paged {
+            let key = match q.sort {
+                NamespaceSort::Created => "n.created_at",
+                NamespaceSort::Updated => "n.updated_at",
+            };
+            b.order_and_page(key, "n.id", q.order, q.page);
+        }
+        b.build()
+    };
+    (build("SELECT COUNT(*)", false), build(&format!("SELECT {}", prefixed(NS_COLS, "n")), true))
+}
+
 // --- access keys and tokens ----------------------------------------------------------
 
 pub const KEY_COLS: &str = "id, user_id, sealed_secret, enabled, created_at";

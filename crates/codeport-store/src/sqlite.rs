@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_identity_generation.sql")),
+    (3, include_str!("../migrations/sqlite/0003_namespaces.sql")),
 ];
 const BUSY_TIMEOUT_MS: u64 = 10_000;
 
@@ -223,6 +224,7 @@ impl Store for SqliteStore {
             sql::insert_membership(&org.id, &owner.id, OrgRole::Owner, org.created_at),
             sql::insert_key(key),
             sql::insert_token(token),
+            sql::insert_root_ns(org),
             sql::bump_identity_generation(),
         ];
         self.write(move |c| stmts.into_iter().try_for_each(|s| exec(c, s).map(drop))).await
@@ -315,6 +317,33 @@ impl Store for SqliteStore {
         // One server process owns a SQLite database, so an in-memory cache is complete.
         let _ = expires_at;
         Ok(self.nonces.remember(access_key_id, nonce, now))
+    }
+
+    async fn namespace(&self, id: i64) -> StoreResult<Option<Namespace>> {
+        self.read(|c| query_one(c, sql::ns_by_id(id), sql::ns_row))
+    }
+
+    async fn namespace_by_path(&self, organization_id: &str, full_path: &str) -> StoreResult<Option<Namespace>> {
+        self.read(|c| query_one(c, sql::ns_by_path(organization_id, full_path), sql::ns_row))
+    }
+
+    async fn create_namespace(&self, ns: &Namespace, creator: &str, creator_level: i64) -> StoreResult<Namespace> {
+        let (mut ns, creator) = (ns.clone(), creator.to_string());
+        self.write(move |c| {
+            ns.id = query_one(c, sql::insert_ns(&ns), |r| r.int(0))?.unwrap_or_default();
+            exec(c, sql::insert_ns_member(ns.id, &creator, creator_level, None, ns.created_at))?;
+            Ok(ns)
+        })
+        .await
+    }
+
+    async fn namespace_access_level(&self, organization_id: &str, full_path: &str, user_id: &str, now: Millis) -> StoreResult<Option<i64>> {
+        self.read(|c| Ok(query_one(c, sql::ns_access_level(organization_id, full_path, user_id, now), |r| r.opt_int(0))?.flatten()))
+    }
+
+    async fn list_namespaces(&self, q: &NamespaceQuery, now: Millis) -> StoreResult<(Vec<Namespace>, u64)> {
+        let (cnt, page) = sql::list_ns(q, now);
+        self.page(cnt, page, sql::ns_row)
     }
 
     async fn create_workspace(&self, ws: &Workspace, owner: &WorkspaceMember) -> StoreResult<Workspace> {

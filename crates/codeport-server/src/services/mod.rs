@@ -4,6 +4,7 @@
 
 pub mod code_sources;
 pub mod identity;
+pub mod namespaces;
 pub mod platform;
 pub mod workspaces;
 

@@ -3,7 +3,7 @@
 
 use crate::services::platform::org_member_id;
 use codeport_core::timefmt::rfc3339;
-use codeport_store::{OrgMember, OrgRole, Organization, User};
+use codeport_store::{Namespace, OrgMember, OrgRole, Organization, User};
 use serde_json::{json, Value};
 
 /// GetUserByToken: the token's user. `lastOrganization` is the user's default organization.
@@ -45,4 +45,50 @@ pub fn member(m: &OrgMember) -> Value {
         "joined": rfc3339(m.joined_at),
         "lastUpdated": rfc3339(m.joined_at),
     })
+}
+
+/// GetNamespace / ListNamespaces item. `avatarUrl` only when set; `webUrl` absolute.
+pub fn namespace(n: &Namespace, external_url: &str) -> Value {
+    let mut v = json!({
+        "id": n.id,
+        "name": n.name,
+        "path": n.path,
+        "fullPath": n.full_path,
+        "pathWithNamespace": n.full_path,
+        "nameWithNamespace": n.full_name,
+        "kind": n.kind,
+        "visibility": n.visibility,
+        "webUrl": format!("{external_url}/{}", n.full_path),
+    });
+    if let Some(p) = n.parent_id {
+        v["parentId"] = json!(p);
+    }
+    if !n.avatar_url.is_empty() {
+        v["avatarUrl"] = json!(n.avatar_url);
+    }
+    v
+}
+
+/// CreateGroup's answer: the official shape has description and ownerId, and no kind or fullPath.
+pub fn created_group(n: &Namespace, external_url: &str) -> Value {
+    let mut v = json!({
+        "id": n.id,
+        "name": n.name,
+        "path": n.path,
+        "pathWithNamespace": n.full_path,
+        "nameWithNamespace": n.full_name,
+        "description": n.description,
+        "visibility": n.visibility,
+        "webUrl": format!("{external_url}/{}", n.full_path),
+    });
+    if let Some(p) = n.parent_id {
+        v["parentId"] = json!(p);
+    }
+    if let Ok(owner) = n.owner_id.parse::<i64>() {
+        v["ownerId"] = json!(owner);
+    }
+    if !n.avatar_url.is_empty() {
+        v["avatarUrl"] = json!(n.avatar_url);
+    }
+    v
 }

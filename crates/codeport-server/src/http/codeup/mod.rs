@@ -12,7 +12,9 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use bytes::Bytes;
-use codeport_core::values::{ScopeAccess, ScopeResource};
+use crate::services::namespaces::{CreateGroup, ListNamespaces};
+use codeport_core::values::{CodeVisibility, GroupPath, ScopeAccess, ScopeResource, SortOrder, Text};
+use codeport_store::NamespaceSort;
 use codeport_core::{Error, NotFoundKind};
 use codeport_store::{OrgRole, Organization};
 use serde::Deserialize;
@@ -31,9 +33,16 @@ pub fn routes() -> Router<AppState> {
             .route(&format!("{base}/members:search"), post(search_members))
             .route(&format!("{base}/members%3Asearch"), post(search_members))
     };
+    let codeup = |r: Router<AppState>, base: &str| {
+        r.route(&format!("{base}/groups"), post(create_group))
+            .route(&format!("{base}/namespaces"), get(list_namespaces))
+            .route(&format!("{base}/namespaces/{{namespace_id}}"), get(get_namespace))
+    };
     let r = Router::new().route("/oapi/v1/platform/user", get(current_user)).route("/oapi/v1/platform/organizations", get(user_organizations));
     let r = members(r, "/oapi/v1/platform");
-    members(r, "/oapi/v1/platform/organizations/{organization_id}")
+    let r = members(r, "/oapi/v1/platform/organizations/{organization_id}");
+    let r = codeup(r, "/oapi/v1/codeup");
+    codeup(r, "/oapi/v1/codeup/organizations/{organization_id}")
 }
 
 /// Unknown `/oapi/` paths answer 404 in the Codeup error format.
@@ -141,5 +150,63 @@ async fn search_members(State(s): State<AppState>, caller: Caller, PathParams(pa
     }
     let (items, total) = s.organization_members(&org.id, query, roles, page).await?;
     let out: Vec<_> = items.iter().map(dto::member).collect();
+    Ok(paged(&out, total, page))
+}
+
+// --- code groups ---------------------------------------------------------------------
+
+async fn create_group(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, body: Bytes) -> Reply {
+    let b = crate::http::pai::wire::JsonBody::parse(&body)?;
+    let text = |field: &str, max: usize, required: bool| -> Result<Option<Text>, Error> {
+        match b.str(field)? {
+            Some(v) => Text::parse(field, &v, max, required).map(Some),
+            None if required => Err(Error::missing(field)),
+            None => Ok(None),
+        }
+    };
+    let path = b.str("path")?.ok_or_else(|| Error::missing("path"))?;
+    let cmd = CreateGroup {
+        name: text("name", 255, true)?.ok_or_else(|| Error::missing("name"))?,
+        path: GroupPath::parse("path", &path)?,
+        parent_id: b.int("parentId")?,
+        visibility: b.str("visibility")?.filter(|v| !v.is_empty()).map(|v| CodeVisibility::parse("visibility", &v)).transpose()?,
+        description: text("description", 65_535, false)?,
+        avatar: text("avatar", 2048, false)?,
+    };
+    let ns = s.create_group(&caller.0, &edition(&params), cmd).await?;
+    Ok(json(&dto::created_group(&ns, &s.config.external_url)))
+}
+
+async fn get_namespace(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams) -> Reply {
+    let key = params.get("namespace_id").cloned().unwrap_or_default();
+    let ns = s.get_namespace(&caller.0, &edition(&params), &key).await?;
+    Ok(json(&dto::namespace(&ns, &s.config.external_url)))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NamespaceListQuery {
+    parent_id: Option<String>,
+    page: Option<String>,
+    per_page: Option<String>,
+    search: Option<String>,
+    order_by: Option<String>,
+    sort: Option<String>,
+}
+
+async fn list_namespaces(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, Query(q): Query<NamespaceListQuery>) -> Reply {
+    let page = page_of(int_param("page", q.page.as_ref())?, int_param("perPage", q.per_page.as_ref())?, 20)?;
+    let sort = match q.order_by.as_deref().filter(|v| !v.is_empty()) {
+        None | Some("updated_at") => NamespaceSort::Updated,
+        Some("created_at") => NamespaceSort::Created,
+        Some(other) => return Err(Error::invalid("orderBy", format!("{other:?} is not created_at or updated_at")).into()),
+    };
+    let order = match q.sort.as_deref().filter(|v| !v.is_empty()) {
+        None => SortOrder::Desc,
+        Some(v) => SortOrder::parse(v).map_err(|_| Error::invalid("sort", format!("{v:?} is not asc or desc")))?,
+    };
+    let cmd = ListNamespaces { parent_id: int_param("parentId", q.parent_id.as_ref())?, search: q.search.filter(|v| !v.trim().is_empty()), sort, order, page };
+    let (items, total) = s.list_namespaces(&caller.0, &edition(&params), cmd).await?;
+    let out: Vec<_> = items.iter().map(|n| dto::namespace(n, &s.config.external_url)).collect();
     Ok(paged(&out, total, page))
 }

@@ -1,0 +1,160 @@
+//! Codeup code groups (namespaces). Every organization has a root namespace whose path is
+//! the organization id; groups nest below it. Visibility: private groups are seen by members
+//! of the group or an ancestor and by organization owners/admins; internal and public groups
+//! by every organization member. What a caller may not see is not found.
+
+use super::platform::{Edition, TokenCaller};
+use super::store_err;
+use crate::state::AppState;
+use codeport_core::timefmt::now_millis;
+use codeport_core::values::{CodeVisibility, GroupPath, Page, ScopeAccess, ScopeResource, SortOrder, Text};
+use codeport_core::{Error, NotFoundKind, Result};
+use codeport_store::{Namespace, NamespaceQuery, NamespaceSort, NamespaceViewer, OrgRole, Organization};
+
+/// Codeup access levels.
+pub mod access {
+    /// Reads the group.
+    pub const VIEWER: i64 = 20;
+    /// Works in the group's repositories.
+    pub const DEVELOPER: i64 = 30;
+    /// Manages the group, its subgroups and members.
+    pub const ADMIN: i64 = 40;
+}
+
+/// CreateGroup's fields, validated.
+pub struct CreateGroup {
+    /// Shown name.
+    pub name: Text,
+    /// Path segment.
+    pub path: GroupPath,
+    /// Parent namespace id; None or 0: the organization root.
+    pub parent_id: Option<i64>,
+    /// Visibility (default private).
+    pub visibility: Option<CodeVisibility>,
+    /// Description.
+    pub description: Option<Text>,
+    /// Avatar URL.
+    pub avatar: Option<Text>,
+}
+
+/// ListNamespaces' filters.
+pub struct ListNamespaces {
+    /// Direct children of this namespace; None: every group the caller may see.
+    pub parent_id: Option<i64>,
+    /// Substring of name or path.
+    pub search: Option<String>,
+    /// Sort key (default updated_at).
+    pub sort: NamespaceSort,
+    /// Direction (default desc).
+    pub order: SortOrder,
+    /// Page.
+    pub page: Page,
+}
+
+/// The caller's standing in one organization.
+struct Standing {
+    org: Organization,
+    role: OrgRole,
+    user_id: String,
+}
+
+impl AppState {
+    async fn standing(&self, caller: &TokenCaller, edition: &Edition, access: ScopeAccess) -> Result<Standing> {
+        caller.require(ScopeResource::Group, access)?;
+        let (org, role) = self.acting_organization(caller.principal(), edition).await?;
+        Ok(Standing { org, role, user_id: caller.principal().user.id.clone() })
+    }
+
+    /// The caller's effective access level on a namespace: organization owners/admins are admins
+    /// everywhere; otherwise the highest level held on the namespace or an ancestor.
+    async fn level_on(&self, st: &Standing, ns: &Namespace) -> Result<Option<i64>> {
+        if st.role.is_admin() {
+            return Ok(Some(access::ADMIN));
+        }
+        self.store.namespace_access_level(&st.org.id, &ns.full_path, &st.user_id, now_millis()).await.map_err(store_err)
+    }
+
+    async fn visible_namespace(&self, st: &Standing, ns: Option<Namespace>, key: &str) -> Result<(Namespace, Option<i64>)> {
+        let not_found = || Error::not_found(NotFoundKind::Namespace, key);
+        let ns = ns.filter(|n| n.organization_id == st.org.id).ok_or_else(not_found)?;
+        let level = self.level_on(st, &ns).await?;
+        if ns.visibility == CodeVisibility::Private.as_str() && level.is_none() {
+            return Err(not_found());
+        }
+        Ok((ns, level))
+    }
+
+    /// Resolves a namespace by numeric id or full path (already URL-decoded).
+    async fn find_namespace(&self, st: &Standing, key: &str) -> Result<(Namespace, Option<i64>)> {
+        let ns = match key.parse::<i64>() {
+            Ok(id) => self.store.namespace(id).await.map_err(store_err)?,
+            Err(_) => self.store.namespace_by_path(&st.org.id, key.trim_matches('/')).await.map_err(store_err)?,
+        };
+        self.visible_namespace(st, ns, key).await
+    }
+
+    /// GetNamespace.
+    pub async fn get_namespace(&self, caller: &TokenCaller, edition: &Edition, key: &str) -> Result<Namespace> {
+        let st = self.standing(caller, edition, ScopeAccess::Read).await?;
+        Ok(self.find_namespace(&st, key).await?.0)
+    }
+
+    /// CreateGroup: top-level groups by any organization member; subgroups by admins of the
+    /// parent (or an ancestor). A child is never more visible than its parent, and nesting
+    /// stops at the configured number of subgroup levels.
+    pub async fn create_group(&self, caller: &TokenCaller, edition: &Edition, cmd: CreateGroup) -> Result<Namespace> {
+        let st = self.standing(caller, edition, ScopeAccess::Write).await?;
+        let parent = match cmd.parent_id.filter(|p| *p != 0) {
+            None => self.store.namespace_by_path(&st.org.id, &st.org.id).await.map_err(store_err)?.ok_or_else(|| Error::internal("organization without a root namespace"))?,
+            Some(id) => {
+                let (ns, level) = self.find_namespace(&st, &id.to_string()).await.map_err(|_| Error::invalid("parentId", format!("namespace {id} does not exist")))?;
+                if level.unwrap_or(0) < access::ADMIN {
+                    return Err(Error::Forbidden { action: format!("create subgroups in {}", ns.full_path) });
+                }
+                ns
+            }
+        };
+        let max_depth = 1 + self.config.max_subgroup_levels as i64;
+        if parent.depth + 1 > max_depth {
+            return Err(Error::invalid("parentId", format!("groups nest at most {} levels below a top-level group", self.config.max_subgroup_levels)));
+        }
+        let visibility = cmd.visibility.unwrap_or(CodeVisibility::Private);
+        let parent_visibility = CodeVisibility::parse("visibility", &parent.visibility)?;
+        if visibility > parent_visibility {
+            return Err(Error::invalid("visibility", format!("a group may not be more visible than its parent ({})", parent.visibility)));
+        }
+        let now = now_millis();
+        let ns = Namespace {
+            id: 0,
+            organization_id: st.org.id.clone(),
+            parent_id: Some(parent.id),
+            kind: "group".into(),
+            name: cmd.name.as_str().to_string(),
+            path: cmd.path.as_str().to_string(),
+            full_path: format!("{}/{}", parent.full_path, cmd.path.as_str()),
+            full_name: format!("{} / {}", parent.full_name, cmd.name.as_str()),
+            description: cmd.description.map(Text::into_string).unwrap_or_default(),
+            visibility: visibility.as_str().to_string(),
+            avatar_url: cmd.avatar.map(Text::into_string).unwrap_or_default(),
+            owner_id: st.user_id.clone(),
+            depth: parent.depth + 1,
+            created_at: now,
+            updated_at: now,
+        };
+        self.store.create_namespace(&ns, &st.user_id, access::ADMIN).await.map_err(|e| match e {
+            codeport_store::StoreError::Unique(_) => Error::AlreadyExists { code: "Conflict", what: format!("A group at path {}", ns.full_path) },
+            other => store_err(other),
+        })
+    }
+
+    /// ListNamespaces: what the caller may see, one page.
+    pub async fn list_namespaces(&self, caller: &TokenCaller, edition: &Edition, cmd: ListNamespaces) -> Result<(Vec<Namespace>, u64)> {
+        let st = self.standing(caller, edition, ScopeAccess::Read).await?;
+        if let Some(p) = cmd.parent_id {
+            self.find_namespace(&st, &p.to_string()).await.map_err(|_| Error::invalid("parentId", format!("namespace {p} does not exist")))?;
+        }
+        let viewer = if st.role.is_admin() { NamespaceViewer::All } else { NamespaceViewer::Member(st.user_id.clone()) };
+        let q = NamespaceQuery { organization_id: st.org.id.clone(), parent_id: cmd.parent_id, viewer, search: cmd.search, sort: cmd.sort, order: cmd.order, page: cmd.page };
+        self.store.list_namespaces(&q, now_millis()).await.map_err(store_err)
+    }
+}

@@ -1,0 +1,162 @@
+//! Codeup code groups over real HTTP, in both editions: CreateGroup, GetNamespace by id and
+//! by URL-encoded full path, ListNamespaces with paging headers, the naming model, path rules,
+//! nesting and visibility limits, and what another member may see.
+
+use codeport_testkit::{assert_no_nulls, both_backends, CodeupClient, TestServer};
+use serde_json::{json, Value};
+
+fn editions(s: &TestServer) -> [String; 2] {
+    [format!("/oapi/v1/codeup/organizations/{}", s.organization_id()), "/oapi/v1/codeup".to_string()]
+}
+
+async fn create(c: &CodeupClient, base: &str, body: Value) -> Value {
+    let r = c.post(&format!("{base}/groups"), &body).await;
+    assert_eq!(r.status, 200, "create {body}: {}", r.text);
+    assert!(r.header("content-type").starts_with("application/json"));
+    assert_no_nulls(&r.json, "group");
+    r.json
+}
+
+fn encoded(path: &str) -> String {
+    path.replace('/', "%2F")
+}
+
+async fn a_three_level_tree_reads_back_by_id_and_path_in_both_editions(s: TestServer) {
+    let org = s.organization_id();
+    let c = s.admin_token();
+    let [central, region] = editions(&s);
+    let top = create(&c, &central, json!({"name": "Platform", "path": "platform", "visibility": "internal", "description": "infra"})).await;
+    assert_eq!(top["pathWithNamespace"], format!("{org}/platform"));
+    assert_eq!(top["nameWithNamespace"], format!("{org} / Platform"));
+    assert_eq!(top["description"], "infra");
+    assert_eq!(top["ownerId"].as_i64().map(|v| v.to_string()), Some(s.admin_id()));
+    assert!(top.get("kind").is_none() && top.get("avatarUrl").is_none());
+    let mid = create(&c, &region, json!({"name": "Backend", "path": "backend", "parentId": top["id"], "visibility": "private"})).await;
+    let leaf = create(&c, &central, json!({"name": "Storage", "path": "storage", "parentId": mid["id"], "avatar": "https://img.example/a.png"})).await;
+    assert_eq!(leaf["pathWithNamespace"], format!("{org}/platform/backend/storage"));
+    assert_eq!(leaf["nameWithNamespace"], format!("{org} / Platform / Backend / Storage"));
+    assert_eq!(leaf["visibility"], "private", "the default visibility is private");
+
+    for base in [&central, &region] {
+        let by_id = c.get(&format!("{base}/namespaces/{}", leaf["id"])).await;
+        assert_eq!(by_id.status, 200, "{base}: {}", by_id.text);
+        assert_no_nulls(&by_id.json, "namespace");
+        let n = &by_id.json;
+        assert_eq!(n["fullPath"], format!("{org}/platform/backend/storage"));
+        assert_eq!(n["pathWithNamespace"], n["fullPath"]);
+        assert_eq!(n["kind"], "group");
+        assert_eq!(n["parentId"], mid["id"]);
+        assert_eq!(n["avatarUrl"], "https://img.example/a.png");
+        assert_eq!(n["webUrl"], format!("{}/{org}/platform/backend/storage", s.base_url));
+        let by_path = c.get(&format!("{base}/namespaces/{}", encoded(&format!("{org}/Platform/Backend/Storage")))).await;
+        assert_eq!(by_path.json, by_id.json, "a full path resolves case-insensitively to the same group");
+        let top_again = c.get(&format!("{base}/namespaces/{}", top["id"])).await;
+        let root = c.get(&format!("{base}/namespaces/{org}")).await;
+        assert_eq!(top_again.json["parentId"], root.json["id"], "a top-level group's parent is the root namespace");
+        assert!(top_again.json.get("avatarUrl").is_none(), "avatarUrl is left out when unset");
+        let missing = c.get(&format!("{base}/namespaces/{}", encoded(&format!("{org}/platform/nope")))).await;
+        assert_eq!((missing.status, missing.error_code()), (404, "NotFound"));
+    }
+}
+
+async fn paths_nesting_and_visibility_rules_are_enforced(s: TestServer) {
+    let c = s.admin_token();
+    let [central, _] = editions(&s);
+    for (body, field) in [
+        (json!({"path": "x"}), "name"),
+        (json!({"name": "x"}), "path"),
+        (json!({"name": "x", "path": ".dot"}), "path"),
+        (json!({"name": "x", "path": "a/b"}), "path"),
+        (json!({"name": "x", "path": "repo.git"}), "path"),
+        (json!({"name": "x", "path": "api"}), "path"),
+        (json!({"name": "x", "path": "ok", "visibility": "secret"}), "visibility"),
+        (json!({"name": "x", "path": "ok", "parentId": 999999}), "parentId"),
+        (json!({"name": "x", "path": "ok", "parentId": "abc"}), "parentId"),
+    ] {
+        let r = c.post(&format!("{central}/groups"), &body).await;
+        assert_eq!((r.status, r.error_code()), (400, "BadRequest"), "{body}: {}", r.text);
+        assert!(r.json["errorMessage"].as_str().unwrap().contains(field), "{body}: {}", r.text);
+    }
+    let top = create(&c, &central, json!({"name": "Team", "path": "team", "visibility": "private"})).await;
+    let clash = c.post(&format!("{central}/groups"), &json!({"name": "Other", "path": "TEAM"})).await;
+    assert_eq!((clash.status, clash.error_code()), (409, "Conflict"), "sibling paths are unique ignoring case");
+    let louder = c.post(&format!("{central}/groups"), &json!({"name": "Loud", "path": "loud", "parentId": top["id"], "visibility": "internal"})).await;
+    assert_eq!(louder.status, 400, "a child may not be more visible than its parent");
+    // Four levels of subgroups below a top-level group, and no more.
+    let mut parent = top["id"].clone();
+    for level in 1..=4 {
+        parent = create(&c, &central, json!({"name": format!("L{level}"), "path": format!("l{level}"), "parentId": parent})).await["id"].clone();
+    }
+    let too_deep = c.post(&format!("{central}/groups"), &json!({"name": "L5", "path": "l5", "parentId": parent})).await;
+    assert_eq!(too_deep.status, 400, "{}", too_deep.text);
+    assert!(too_deep.json["errorMessage"].as_str().unwrap().contains("4 levels"));
+    let r = c.get(&format!("{central}/namespaces?search=team&perPage=1")).await;
+    assert_eq!(r.header("x-total"), "1");
+}
+
+async fn another_member_sees_only_what_visibility_allows(s: TestServer) {
+    let admin = s.admin_token();
+    let [central, region] = editions(&s);
+    let private = create(&admin, &central, json!({"name": "Secret", "path": "secret", "visibility": "private"})).await;
+    let internal = create(&admin, &central, json!({"name": "Open", "path": "open", "visibility": "internal"})).await;
+    let public = create(&admin, &central, json!({"name": "World", "path": "world", "visibility": "public"})).await;
+    let (_, bob) = s.token_user("bob", "").await;
+    for base in [&central, &region] {
+        assert_eq!(bob.get(&format!("{base}/namespaces/{}", private["id"])).await.status, 404, "private is hidden");
+        assert_eq!(bob.get(&format!("{base}/namespaces/{}", internal["id"])).await.status, 200);
+        assert_eq!(bob.get(&format!("{base}/namespaces/{}", public["id"])).await.status, 200);
+        let listed = bob.get(&format!("{base}/namespaces")).await;
+        let ids: Vec<_> = listed.json.as_array().unwrap().iter().map(|n| n["id"].clone()).collect();
+        assert!(!ids.contains(&private["id"]) && ids.contains(&internal["id"]) && ids.contains(&public["id"]), "{ids:?}");
+        assert_eq!(listed.header("x-total"), "2");
+        assert_eq!(admin.get(&format!("{base}/namespaces")).await.header("x-total"), "3", "the organization owner sees everything");
+    }
+    // Bob's own private group is his; under the internal one he is not an admin.
+    let mine = create(&bob, &region, json!({"name": "Bob's", "path": "bobs"})).await;
+    assert_eq!(bob.get(&format!("{region}/namespaces/{}", mine["id"])).await.status, 200);
+    let sub = bob.post(&format!("{region}/groups"), &json!({"name": "Sub", "path": "sub", "parentId": internal["id"]})).await;
+    assert_eq!((sub.status, sub.error_code()), (403, "Forbidden"));
+    let mine_sub = create(&bob, &region, json!({"name": "Deeper", "path": "deeper", "parentId": mine["id"]})).await;
+    assert_eq!(bob.get(&format!("{region}/namespaces/{}", mine_sub["id"])).await.status, 200, "membership of an ancestor grants access");
+    // A read-only token cannot create groups.
+    let (_, reader) = s.token_user("reader", "group:read").await;
+    assert_eq!(reader.get(&format!("{region}/namespaces/{}", internal["id"])).await.status, 200);
+    let r = reader.post(&format!("{region}/groups"), &json!({"name": "No", "path": "no"})).await;
+    assert_eq!((r.status, r.error_code()), (403, "Forbidden"));
+}
+
+async fn lists_page_sort_and_filter_by_parent(s: TestServer) {
+    let c = s.admin_token();
+    let [central, region] = editions(&s);
+    let top = create(&c, &central, json!({"name": "Top", "path": "top", "visibility": "public"})).await;
+    for i in 0..5 {
+        create(&c, &central, json!({"name": format!("Child {i}"), "path": format!("child-{i}"), "parentId": top["id"], "visibility": "internal"})).await;
+        tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+    }
+    for base in [&central, &region] {
+        let r = c.get(&format!("{base}/namespaces?parentId={}&perPage=2&page=2&orderBy=created_at&sort=asc", top["id"])).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let names: Vec<_> = r.json.as_array().unwrap().iter().map(|n| n["name"].as_str().unwrap().to_string()).collect();
+        assert_eq!(names, ["Child 2", "Child 3"]);
+        assert_eq!(
+            (r.header("x-total"), r.header("x-total-pages"), r.header("x-page"), r.header("x-per-page"), r.header("x-next-page"), r.header("x-prev-page")),
+            ("5", "3", "2", "2", "3", "1")
+        );
+        let newest = c.get(&format!("{base}/namespaces?parentId={}", top["id"])).await;
+        assert_eq!(newest.json[0]["name"], "Child 4", "default order: updated_at desc");
+        assert_eq!(newest.header("x-per-page"), "20");
+        let all = c.get(&format!("{base}/namespaces")).await;
+        assert_eq!(all.header("x-total"), "6", "without parentId: every group, never the root");
+        for bad in ["perPage=101", "perPage=0", "page=0", "orderBy=name", "sort=up", "parentId=x"] {
+            let r = c.get(&format!("{base}/namespaces?{bad}")).await;
+            assert_eq!((r.status, r.error_code()), (400, "BadRequest"), "{bad}");
+        }
+    }
+}
+
+both_backends!(
+    a_three_level_tree_reads_back_by_id_and_path_in_both_editions,
+    paths_nesting_and_visibility_rules_are_enforced,
+    another_member_sees_only_what_visibility_allows,
+    lists_page_sort_and_filter_by_parent,
+);
