@@ -148,6 +148,9 @@ pub enum Error {
     /// A unique name or membership already exists.
     #[error("{what} already exists.")]
     AlreadyExists { code: &'static str, what: String },
+    /// The request conflicts with the resource's current state (e.g. deleting a non-empty group).
+    #[error("{message}")]
+    Conflict { message: String },
     /// The caller may see the resource but not do this to it.
     #[error("You are not authorized to {action}.")]
     Forbidden { action: String },
@@ -173,6 +176,7 @@ impl Error {
             Error::InvalidParameter { .. } => "InvalidParameter",
             Error::NotFound { kind, .. } => kind.code(),
             Error::AlreadyExists { code, .. } => code,
+            Error::Conflict { .. } => "Conflict",
             Error::Forbidden { .. } => "NoPermission",
             Error::OperationDenied { code, .. } => code,
             Error::Auth(f) => f.code(),

@@ -154,7 +154,74 @@ async fn lists_page_sort_and_filter_by_parent(s: TestServer) {
     }
 }
 
+async fn renaming_moves_descendants_and_deleting_never_orphans(s: TestServer) {
+    let org = s.organization_id();
+    let c = s.admin_token();
+    let [central, region] = editions(&s);
+    let top = create(&c, &central, json!({"name": "Data", "path": "data", "visibility": "public"})).await;
+    let mid = create(&c, &central, json!({"name": "Lake", "path": "lake", "parentId": top["id"], "visibility": "public"})).await;
+    let leaf = create(&c, &central, json!({"name": "Raw", "path": "raw", "parentId": mid["id"], "visibility": "internal"})).await;
+
+    let r = c.call(reqwest::Method::PUT, &format!("{region}/groups/{}", encoded(&format!("{org}/data"))), Some(&json!({"name": "Analytics", "path": "analytics", "description": "renamed"}))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json["fullPath"], format!("{org}/analytics"));
+    let moved = c.get(&format!("{central}/namespaces/{}", leaf["id"])).await;
+    assert_eq!(moved.json["fullPath"], format!("{org}/analytics/lake/raw"), "descendants move with their ancestor");
+    assert_eq!(moved.json["nameWithNamespace"], format!("{org} / Analytics / Lake / Raw"));
+    let old = c.get(&format!("{central}/namespaces/{}", encoded(&format!("{org}/data/lake/raw")))).await;
+    assert_eq!(old.status, 404, "the old path stops resolving");
+
+    // Lowering visibility lowers more visible descendants; raising above the parent is refused.
+    let r = c.call(reqwest::Method::PUT, &format!("{central}/groups/{}", top["id"]), Some(&json!({"visibility": "private"}))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    for id in [&mid["id"], &leaf["id"]] {
+        assert_eq!(c.get(&format!("{central}/namespaces/{id}")).await.json["visibility"], "private");
+    }
+    let r = c.call(reqwest::Method::PUT, &format!("{central}/groups/{}", mid["id"]), Some(&json!({"visibility": "internal"}))).await;
+    assert_eq!((r.status, r.error_code()), (400, "BadRequest"));
+    let sibling = create(&c, &central, json!({"name": "Other", "path": "other"})).await;
+    let r = c.call(reqwest::Method::PUT, &format!("{central}/groups/{}", sibling["id"]), Some(&json!({"path": "ANALYTICS"}))).await;
+    assert_eq!((r.status, r.error_code()), (409, "Conflict"), "a rename may not clash with a sibling");
+
+    // Only group admins change a group.
+    let (_, bob) = s.token_user("bob", "").await;
+    let open = create(&c, &central, json!({"name": "Open", "path": "open-group", "visibility": "internal"})).await;
+    let r = bob.call(reqwest::Method::PUT, &format!("{central}/groups/{}", open["id"]), Some(&json!({"name": "Mine now"}))).await;
+    assert_eq!((r.status, r.error_code()), (403, "Forbidden"));
+    assert_eq!(bob.call(reqwest::Method::DELETE, &format!("{central}/groups/{}", open["id"]), None).await.status, 403);
+
+    // Deleting a group with subgroups needs cascade; then the whole subtree goes.
+    let r = c.call(reqwest::Method::DELETE, &format!("{central}/groups/{}", top["id"]), None).await;
+    assert_eq!((r.status, r.error_code()), (409, "Conflict"), "{}", r.text);
+    assert_eq!(c.get(&format!("{central}/namespaces/{}", leaf["id"])).await.status, 200, "nothing was deleted");
+    let r = c.call(reqwest::Method::DELETE, &format!("{region}/groups/{}?cascade=true", top["id"]), None).await;
+    assert_eq!((r.status, &r.json), (200, &json!({"result": true})));
+    for id in [&top["id"], &mid["id"], &leaf["id"]] {
+        assert_eq!(c.get(&format!("{central}/namespaces/{id}")).await.status, 404);
+    }
+    assert_eq!(c.call(reqwest::Method::DELETE, &format!("{central}/groups/{}", sibling["id"]), None).await.status, 200, "an empty group deletes without cascade");
+    let root = c.get(&format!("{central}/namespaces/{org}")).await;
+    let r = c.call(reqwest::Method::DELETE, &format!("{central}/groups/{}", root.json["id"]), None).await;
+    assert_eq!(r.status, 400, "the root namespace stays");
+}
+
+async fn an_underscore_in_a_path_is_not_a_wildcard(s: TestServer) {
+    let org = s.organization_id();
+    let admin = s.admin_token();
+    let [central, _] = editions(&s);
+    let (_, bob) = s.token_user("bob", "").await;
+    create(&bob, &central, json!({"name": "A_B", "path": "a_b"})).await;
+    let axb = create(&admin, &central, json!({"name": "AXB", "path": "axb"})).await;
+    let child = create(&admin, &central, json!({"name": "C", "path": "c", "parentId": axb["id"]})).await;
+    let r = bob.get(&format!("{central}/namespaces/{}", child["id"])).await;
+    assert_eq!(r.status, 404, "membership of {org}/a_b grants nothing in {org}/axb");
+    let listed = bob.get(&format!("{central}/namespaces")).await;
+    assert_eq!(listed.header("x-total"), "1", "{}", listed.text);
+}
+
 both_backends!(
+    renaming_moves_descendants_and_deleting_never_orphans,
+    an_underscore_in_a_path_is_not_a_wildcard,
     a_three_level_tree_reads_back_by_id_and_path_in_both_editions,
     paths_nesting_and_visibility_rules_are_enforced,
     another_member_sees_only_what_visibility_allows,

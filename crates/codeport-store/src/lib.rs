@@ -107,6 +107,14 @@ pub trait Store: Send + Sync + 'static {
     async fn create_namespace(&self, ns: &Namespace, creator: &str, creator_level: i64) -> StoreResult<Namespace>;
     /// The highest access level a user holds on the namespace at `full_path` or an ancestor.
     async fn namespace_access_level(&self, organization_id: &str, full_path: &str, user_id: &str, now: Millis) -> StoreResult<Option<i64>>;
+    /// Rewrites a group; when its full path changed, every descendant moves with it, and
+    /// descendants whose visibility is one of `more_visible` are lowered to the group's
+    /// visibility, all in one transaction.
+    async fn update_namespace(&self, old: &Namespace, new: &Namespace, more_visible: &[&str]) -> StoreResult<()>;
+    /// How many groups sit below this one.
+    async fn count_descendants(&self, ns: &Namespace) -> StoreResult<u64>;
+    /// Deletes a group and everything below it; returns how many groups went.
+    async fn delete_namespace_tree(&self, ns: &Namespace) -> StoreResult<u64>;
     /// One page of groups and the total.
     async fn list_namespaces(&self, q: &NamespaceQuery, now: Millis) -> StoreResult<(Vec<Namespace>, u64)>;
 

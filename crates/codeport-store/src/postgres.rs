@@ -303,6 +303,24 @@ impl Store for PostgresStore {
         Ok(self.one(sql::ns_access_level(organization_id, full_path, user_id, now), |r| r.opt_int(0)).await?.flatten())
     }
 
+    async fn update_namespace(&self, old: &Namespace, new: &Namespace, more_visible: &[&str]) -> StoreResult<()> {
+        let mut stmts = vec![sql::update_ns(new)];
+        if old.full_path != new.full_path || old.full_name != new.full_name {
+            stmts.push(sql::rebase_descendants(old, new));
+        }
+        stmts.push(sql::cap_descendant_visibility(&new.organization_id, &new.full_path, &new.visibility, more_visible));
+        self.in_tx(stmts).await.map(drop)
+    }
+
+    async fn count_descendants(&self, ns: &Namespace) -> StoreResult<u64> {
+        let c = self.pool.get().await.map_err(pool_err)?;
+        count(&c, sql::count_descendants(&ns.organization_id, &ns.full_path)).await
+    }
+
+    async fn delete_namespace_tree(&self, ns: &Namespace) -> StoreResult<u64> {
+        self.run(sql::delete_ns_tree(&ns.organization_id, &ns.full_path)).await
+    }
+
     async fn list_namespaces(&self, q: &NamespaceQuery, now: Millis) -> StoreResult<(Vec<Namespace>, u64)> {
         let (cnt, page) = sql::list_ns(q, now);
         self.page(cnt, page, sql::ns_row).await

@@ -308,12 +308,57 @@ pub fn insert_ns_member(ns: i64, user: &str, level: i64, expires_at: Option<Mill
     )
 }
 /// The highest access level `user` holds on the namespace at `full_path` or any ancestor.
+/// Ancestry is a prefix test with substr, never LIKE: paths may contain `_`, a LIKE wildcard.
 pub fn ns_access_level(org: &str, full_path: &str, user: &str, now: Millis) -> Stmt {
     stmt(
         "SELECT MAX(nm.access_level) FROM namespace_members nm JOIN namespaces a ON a.id = nm.namespace_id \
          WHERE a.organization_id = $1 AND nm.user_id = $3 AND (nm.expires_at IS NULL OR nm.expires_at > $4) \
-         AND (lower(a.full_path) = lower($2) OR lower($2) LIKE lower(a.full_path) || '/%')",
+         AND (lower(a.full_path) = lower($2) OR substr(lower($2), 1, length(a.full_path) + 1) = lower(a.full_path) || '/')",
         vec![t(org), t(full_path), t(user), P::I(now)],
+    )
+}
+
+/// Rewrites a group's own row (name, path, full path and name, description, visibility, avatar).
+pub fn update_ns(n: &Namespace) -> Stmt {
+    stmt(
+        "UPDATE namespaces SET name = $1, path = $2, full_path = $3, full_name = $4, description = $5, visibility = $6, avatar_url = $7, updated_at = $8 WHERE id = $9",
+        vec![t(&n.name), t(&n.path), t(&n.full_path), t(&n.full_name), t(&n.description), t(&n.visibility), t(&n.avatar_url), P::I(n.updated_at), P::I(n.id)],
+    )
+}
+/// Moves every descendant of `old` under the new full path and name prefixes.
+pub fn rebase_descendants(old: &Namespace, new: &Namespace) -> Stmt {
+    stmt(
+        "UPDATE namespaces SET full_path = $1 || substr(full_path, length($2) + 1), full_name = $3 || substr(full_name, length($4) + 1) \
+         WHERE organization_id = $5 AND substr(lower(full_path), 1, length($2) + 1) = lower($2) || '/'",
+        vec![t(&new.full_path), t(&old.full_path), t(&new.full_name), t(&old.full_name), t(&old.organization_id)],
+    )
+}
+/// Lowers descendants of the group at `full_path` that are more visible than `allowed` to it.
+pub fn cap_descendant_visibility(org: &str, full_path: &str, allowed: &str, more_visible: &[&str]) -> Stmt {
+    let mut b = Builder::new("UPDATE namespaces SET visibility = ");
+    b.bind(t(allowed)).push(" WHERE organization_id = ").bind(t(org));
+    b.push(" AND substr(lower(full_path), 1, length(").bind(t(full_path)).push(") + 1) = lower(").bind(t(full_path)).push(") || '/' AND visibility IN (");
+    if more_visible.is_empty() {
+        b.push("NULL");
+    }
+    for (i, v) in more_visible.iter().enumerate() {
+        if i > 0 {
+            b.push(", ");
+        }
+        b.bind(t(v));
+    }
+    b.push(")");
+    b.build()
+}
+/// How many groups sit below the one at `full_path`.
+pub fn count_descendants(org: &str, full_path: &str) -> Stmt {
+    stmt("SELECT COUNT(*) FROM namespaces WHERE organization_id = $1 AND substr(lower(full_path), 1, length($2) + 1) = lower($2) || '/'", vec![t(org), t(full_path)])
+}
+/// Deletes the group at `full_path` and everything below it (members go by cascade).
+pub fn delete_ns_tree(org: &str, full_path: &str) -> Stmt {
+    stmt(
+        "DELETE FROM namespaces WHERE organization_id = $1 AND kind = 'group' AND (lower(full_path) = lower($2) OR substr(lower(full_path), 1, length($2) + 1) = lower($2) || '/')",
+        vec![t(org), t(full_path)],
     )
 }
 
@@ -330,7 +375,7 @@ pub fn list_ns(q: &NamespaceQuery, now: Millis) -> (Stmt, Stmt) {
                 .bind(t(u))
                 .push(" AND (nm.expires_at IS NULL OR nm.expires_at > ")
                 .bind(P::I(now))
-                .push(") AND a.organization_id = n.organization_id AND (lower(a.full_path) = lower(n.full_path) OR lower(n.full_path) LIKE lower(a.full_path) || '/%')))");
+                .push(") AND a.organization_id = n.organization_id AND (lower(a.full_path) = lower(n.full_path) OR substr(lower(n.full_path), 1, length(a.full_path) + 1) = lower(a.full_path) || '/')))");
         }
         if let Some(text) = &q.search {
             let p = contains_pattern(text);

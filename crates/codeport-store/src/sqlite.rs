@@ -341,6 +341,24 @@ impl Store for SqliteStore {
         self.read(|c| Ok(query_one(c, sql::ns_access_level(organization_id, full_path, user_id, now), |r| r.opt_int(0))?.flatten()))
     }
 
+    async fn update_namespace(&self, old: &Namespace, new: &Namespace, more_visible: &[&str]) -> StoreResult<()> {
+        let mut stmts = vec![sql::update_ns(new)];
+        if old.full_path != new.full_path || old.full_name != new.full_name {
+            stmts.push(sql::rebase_descendants(old, new));
+        }
+        stmts.push(sql::cap_descendant_visibility(&new.organization_id, &new.full_path, &new.visibility, more_visible));
+        self.write(move |c| stmts.into_iter().try_for_each(|s| exec(c, s).map(drop))).await
+    }
+
+    async fn count_descendants(&self, ns: &Namespace) -> StoreResult<u64> {
+        self.read(|c| count(c, sql::count_descendants(&ns.organization_id, &ns.full_path)))
+    }
+
+    async fn delete_namespace_tree(&self, ns: &Namespace) -> StoreResult<u64> {
+        let s = sql::delete_ns_tree(&ns.organization_id, &ns.full_path);
+        self.write(move |c| exec(c, s).map(|n| n as u64)).await
+    }
+
     async fn list_namespaces(&self, q: &NamespaceQuery, now: Millis) -> StoreResult<(Vec<Namespace>, u64)> {
         let (cnt, page) = sql::list_ns(q, now);
         self.page(cnt, page, sql::ns_row)

@@ -37,6 +37,21 @@ pub struct CreateGroup {
     pub avatar: Option<Text>,
 }
 
+/// UpdateGroup's fields: each `Some` replaces the stored value.
+#[derive(Default)]
+pub struct UpdateGroup {
+    /// Shown name.
+    pub name: Option<Text>,
+    /// Path segment (renames the group and moves every descendant's full path).
+    pub path: Option<GroupPath>,
+    /// Description.
+    pub description: Option<Text>,
+    /// Visibility (lowering it lowers more visible descendants).
+    pub visibility: Option<CodeVisibility>,
+    /// Avatar URL ("" clears it).
+    pub avatar: Option<Text>,
+}
+
 /// ListNamespaces' filters.
 pub struct ListNamespaces {
     /// Direct children of this namespace; None: every group the caller may see.
@@ -156,5 +171,71 @@ impl AppState {
         let viewer = if st.role.is_admin() { NamespaceViewer::All } else { NamespaceViewer::Member(st.user_id.clone()) };
         let q = NamespaceQuery { organization_id: st.org.id.clone(), parent_id: cmd.parent_id, viewer, search: cmd.search, sort: cmd.sort, order: cmd.order, page: cmd.page };
         self.store.list_namespaces(&q, now_millis()).await.map_err(store_err)
+    }
+}
+
+impl AppState {
+    /// A group (never a root) the caller administers.
+    async fn administered_group(&self, st: &Standing, key: &str, action: &str) -> Result<Namespace> {
+        let (ns, level) = self.find_namespace(st, key).await?;
+        if ns.kind != "group" {
+            return Err(Error::invalid("groupId", "the organization's root namespace cannot be changed"));
+        }
+        if level.unwrap_or(0) < access::ADMIN {
+            return Err(Error::Forbidden { action: format!("{action} group {}", ns.full_path) });
+        }
+        Ok(ns)
+    }
+
+    /// UpdateGroup: renaming or re-pathing moves every descendant in the same transaction (the
+    /// old path stops resolving); lowering visibility lowers more visible descendants; a group
+    /// may not become more visible than its parent.
+    pub async fn update_group(&self, caller: &TokenCaller, edition: &Edition, key: &str, cmd: UpdateGroup) -> Result<Namespace> {
+        let st = self.standing(caller, edition, ScopeAccess::Write).await?;
+        let old = self.administered_group(&st, key, "update").await?;
+        let parent = self.store.namespace(old.parent_id.unwrap_or_default()).await.map_err(store_err)?.ok_or_else(|| Error::internal("group without a parent"))?;
+        let mut new = old.clone();
+        if let Some(name) = cmd.name {
+            new.name = name.into_string();
+        }
+        if let Some(path) = cmd.path {
+            new.path = path.as_str().to_string();
+        }
+        new.full_path = format!("{}/{}", parent.full_path, new.path);
+        new.full_name = format!("{} / {}", parent.full_name, new.name);
+        if let Some(d) = cmd.description {
+            new.description = d.into_string();
+        }
+        if let Some(a) = cmd.avatar {
+            new.avatar_url = a.into_string();
+        }
+        let visibility = match cmd.visibility {
+            Some(v) => v,
+            None => CodeVisibility::parse("visibility", &old.visibility)?,
+        };
+        if visibility > CodeVisibility::parse("visibility", &parent.visibility)? {
+            return Err(Error::invalid("visibility", format!("a group may not be more visible than its parent ({})", parent.visibility)));
+        }
+        new.visibility = visibility.as_str().to_string();
+        new.updated_at = now_millis().max(old.updated_at);
+        let more_visible: Vec<&str> = [CodeVisibility::Internal, CodeVisibility::Public].into_iter().filter(|v| *v > visibility).map(CodeVisibility::as_str).collect();
+        self.store.update_namespace(&old, &new, &more_visible).await.map_err(|e| match e {
+            codeport_store::StoreError::Unique(_) => Error::AlreadyExists { code: "Conflict", what: format!("A group at path {}", new.full_path) },
+            other => store_err(other),
+        })?;
+        Ok(new)
+    }
+
+    /// DeleteGroup: refused with a conflict while subgroups remain, unless `cascade` is set;
+    /// nothing is ever orphaned.
+    pub async fn delete_group(&self, caller: &TokenCaller, edition: &Edition, key: &str, cascade: bool) -> Result<()> {
+        let st = self.standing(caller, edition, ScopeAccess::Write).await?;
+        let ns = self.administered_group(&st, key, "delete").await?;
+        let below = self.store.count_descendants(&ns).await.map_err(store_err)?;
+        if below > 0 && !cascade {
+            return Err(Error::Conflict { message: format!("Group {} still has {below} subgroup(s); delete them first or pass cascade=true.", ns.full_path) });
+        }
+        self.store.delete_namespace_tree(&ns).await.map_err(store_err)?;
+        Ok(())
     }
 }

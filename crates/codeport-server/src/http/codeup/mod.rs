@@ -12,7 +12,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use bytes::Bytes;
-use crate::services::namespaces::{CreateGroup, ListNamespaces};
+use crate::services::namespaces::{CreateGroup, ListNamespaces, UpdateGroup};
 use codeport_core::values::{CodeVisibility, GroupPath, ScopeAccess, ScopeResource, SortOrder, Text};
 use codeport_store::NamespaceSort;
 use codeport_core::{Error, NotFoundKind};
@@ -35,6 +35,7 @@ pub fn routes() -> Router<AppState> {
     };
     let codeup = |r: Router<AppState>, base: &str| {
         r.route(&format!("{base}/groups"), post(create_group))
+            .route(&format!("{base}/groups/{{group_id}}"), axum::routing::put(update_group).delete(delete_group))
             .route(&format!("{base}/namespaces"), get(list_namespaces))
             .route(&format!("{base}/namespaces/{{namespace_id}}"), get(get_namespace))
     };
@@ -209,4 +210,35 @@ async fn list_namespaces(State(s): State<AppState>, caller: Caller, PathParams(p
     let (items, total) = s.list_namespaces(&caller.0, &edition(&params), cmd).await?;
     let out: Vec<_> = items.iter().map(|n| dto::namespace(n, &s.config.external_url)).collect();
     Ok(paged(&out, total, page))
+}
+
+async fn update_group(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, body: Bytes) -> Reply {
+    let b = crate::http::pai::wire::JsonBody::parse(&body)?;
+    let opt_text = |field: &str, max: usize, required: bool| -> Result<Option<Text>, Error> { b.str(field)?.map(|v| Text::parse(field, &v, max, required)).transpose() };
+    let cmd = UpdateGroup {
+        name: opt_text("name", 255, true)?,
+        path: b.str("path")?.map(|p| GroupPath::parse("path", &p)).transpose()?,
+        description: opt_text("description", 65_535, false)?,
+        visibility: b.str("visibility")?.map(|v| CodeVisibility::parse("visibility", &v)).transpose()?,
+        avatar: opt_text("avatar", 2048, false)?,
+    };
+    let key = params.get("group_id").cloned().unwrap_or_default();
+    let ns = s.update_group(&caller.0, &edition(&params), &key, cmd).await?;
+    Ok(json(&dto::namespace(&ns, &s.config.external_url)))
+}
+
+#[derive(Deserialize)]
+struct DeleteQuery {
+    cascade: Option<String>,
+}
+
+async fn delete_group(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, Query(q): Query<DeleteQuery>) -> Reply {
+    let cascade = match q.cascade.as_deref() {
+        None | Some("") | Some("false") => false,
+        Some("true") => true,
+        Some(other) => return Err(Error::invalid("cascade", format!("{other:?} is not true or false")).into()),
+    };
+    let key = params.get("group_id").cloned().unwrap_or_default();
+    s.delete_group(&caller.0, &edition(&params), &key, cascade).await?;
+    Ok(json(&serde_json::json!({"result": true})))
 }

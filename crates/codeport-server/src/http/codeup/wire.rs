@@ -32,7 +32,7 @@ pub fn status_and_code(e: &Error) -> (StatusCode, &'static str) {
         Error::MissingParameter { .. } | Error::InvalidParameter { .. } => (StatusCode::BAD_REQUEST, "BadRequest"),
         Error::OperationDenied { code, .. } => (StatusCode::BAD_REQUEST, code),
         Error::NotFound { .. } => (StatusCode::NOT_FOUND, "NotFound"),
-        Error::AlreadyExists { .. } => (StatusCode::CONFLICT, "Conflict"),
+        Error::AlreadyExists { .. } | Error::Conflict { .. } => (StatusCode::CONFLICT, "Conflict"),
         Error::Forbidden { .. } => (StatusCode::FORBIDDEN, "Forbidden"),
         Error::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLarge"),
         Error::Internal { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError"),

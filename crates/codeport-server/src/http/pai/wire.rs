@@ -28,7 +28,7 @@ pub fn status_of(e: &Error) -> StatusCode {
     match e {
         Error::MissingParameter { .. } | Error::InvalidParameter { .. } | Error::OperationDenied { .. } => StatusCode::BAD_REQUEST,
         Error::NotFound { .. } => StatusCode::NOT_FOUND,
-        Error::AlreadyExists { .. } => StatusCode::CONFLICT,
+        Error::AlreadyExists { .. } | Error::Conflict { .. } => StatusCode::CONFLICT,
         Error::Forbidden { .. } => StatusCode::FORBIDDEN,
         Error::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         Error::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
