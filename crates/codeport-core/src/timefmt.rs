@@ -34,6 +34,14 @@ pub fn parse_acs_date(s: &str) -> Option<Millis> {
     Some((dt.unix_timestamp_nanos() / 1_000_000) as i64)
 }
 
+/// Parses a `yyyy-MM-dd` date into the instant it ends (00:00 UTC of the next day), so that
+/// something "expiring at" that date is valid through it.
+pub fn parse_end_of_date(s: &str) -> Option<Millis> {
+    let d = time::Date::parse(s.trim(), format_description!("[year]-[month]-[day]")).ok()?;
+    let next = d.next_day()?;
+    Some((next.midnight().assume_utc().unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
 /// Parses a duration such as `30d`, `12h`, `15m`, `2s` into milliseconds.
 pub fn parse_duration(s: &str) -> Option<Millis> {
     let s = s.trim();
@@ -74,5 +82,8 @@ mod tests {
         assert_eq!(parse_duration("0d"), None);
         assert_eq!(parse_duration("5w"), None);
         assert_eq!(parse_duration("d"), None);
+        assert_eq!(parse_end_of_date("2021-01-12"), Some(1_610_496_000_000)); // 2021-01-13T00:00:00Z
+        assert_eq!(parse_end_of_date("2021-13-01"), None);
+        assert_eq!(parse_end_of_date("12/01/2021"), None);
     }
 }

@@ -219,7 +219,61 @@ async fn an_underscore_in_a_path_is_not_a_wildcard(s: TestServer) {
     assert_eq!(listed.header("x-total"), "1", "{}", listed.text);
 }
 
+async fn group_members_grant_and_lose_access(s: TestServer) {
+    let admin = s.admin_token();
+    let [central, region] = editions(&s);
+    let secret = create(&admin, &central, json!({"name": "Secret", "path": "secret"})).await;
+    let child = create(&admin, &central, json!({"name": "Inner", "path": "inner", "parentId": secret["id"]})).await;
+    let (bob_id, bob) = s.token_user("bob", "").await;
+    let (carol_id, carol) = s.token_user("carol", "").await;
+    let members = format!("{region}/groups/{}/members", secret["id"]);
+    assert_eq!(bob.get(&format!("{central}/namespaces/{}", child["id"])).await.status, 404);
+
+    let r = admin.post(&format!("{members}?accessLevel=20&userId=[{bob_id}]&expiresAt=2999-12-31"), &json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_no_nulls(&r.json, "member");
+    assert_eq!((r.json["userId"].as_str(), r.json["accessLevel"].as_i64(), r.json["username"].as_str()), (Some(bob_id.as_str()), Some(20), Some("bob")));
+    assert_eq!(r.json["expiresAt"], "3000-01-01T00:00:00Z", "valid through the given day");
+    assert_eq!(bob.get(&format!("{central}/namespaces/{}", child["id"])).await.status, 200, "a member of an ancestor sees the subgroup");
+    let r = bob.post(&format!("{region}/groups"), &json!({"name": "Sub", "path": "sub", "parentId": secret["id"]})).await;
+    assert_eq!(r.status, 403, "a viewer may not create subgroups");
+
+    // All or none: carol is new, bob already a member.
+    let r = admin.post(&format!("{members}?accessLevel=30&userId={carol_id},{bob_id}"), &json!({})).await;
+    assert_eq!((r.status, r.error_code()), (409, "Conflict"));
+    assert_eq!(carol.get(&format!("{central}/namespaces/{}", secret["id"])).await.status, 404, "nothing was added");
+    for (query, code) in [
+        (format!("accessLevel=25&userId={carol_id}"), "BadRequest"),
+        (format!("userId={carol_id}"), "BadRequest"),
+        ("accessLevel=30&userId=999".to_string(), "BadRequest"),
+        (format!("accessLevel=30&userId={carol_id}&expiresAt=2001-01-01"), "BadRequest"),
+        (format!("accessLevel=30&userId={carol_id}&expiresAt=tomorrow"), "BadRequest"),
+    ] {
+        let r = admin.post(&format!("{members}?{query}"), &json!({})).await;
+        assert_eq!((r.status, r.error_code()), (400, code), "{query}: {}", r.text);
+    }
+    let r = bob.post(&format!("{members}?accessLevel=30&userId={carol_id}"), &json!({})).await;
+    assert_eq!((r.status, r.error_code()), (403, "Forbidden"), "viewers do not manage members");
+
+    let r = admin.post(&format!("{members}?accessLevel=30&userId={carol_id}"), &json!({})).await;
+    assert_eq!(r.status, 200);
+    let listed = admin.get(&members).await;
+    assert_eq!(listed.json.as_array().unwrap().len(), 3, "creator, bob and carol: {}", listed.text);
+    let devs = admin.get(&format!("{members}?accessLevel=30")).await;
+    let dev_ids: Vec<_> = devs.json.as_array().unwrap().iter().map(|m| m["userId"].as_str().unwrap().to_string()).collect();
+    assert!(dev_ids.contains(&carol_id) && !dev_ids.contains(&bob_id), "accessLevel is a minimum");
+
+    let r = admin.call(reqwest::Method::PUT, &format!("{members}/{bob_id}?accessLevel=40"), None).await;
+    assert_eq!((r.status, r.json["accessLevel"].as_i64()), (200, Some(40)));
+    assert_eq!(bob.post(&format!("{region}/groups"), &json!({"name": "Sub", "path": "sub", "parentId": secret["id"]})).await.status, 200, "an admin creates subgroups");
+    let r = admin.call(reqwest::Method::DELETE, &format!("{members}/{bob_id}"), None).await;
+    assert_eq!((r.status, &r.json), (200, &json!({"result": true})));
+    assert_eq!(bob.get(&format!("{central}/namespaces/{}", secret["id"])).await.status, 404, "a removed member loses access");
+    assert_eq!(admin.call(reqwest::Method::DELETE, &format!("{members}/{bob_id}"), None).await.status, 404);
+}
+
 both_backends!(
+    group_members_grant_and_lose_access,
     renaming_moves_descendants_and_deleting_never_orphans,
     an_underscore_in_a_path_is_not_a_wildcard,
     a_three_level_tree_reads_back_by_id_and_path_in_both_editions,

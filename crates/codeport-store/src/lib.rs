@@ -115,6 +115,16 @@ pub trait Store: Send + Sync + 'static {
     async fn count_descendants(&self, ns: &Namespace) -> StoreResult<u64>;
     /// Deletes a group and everything below it; returns how many groups went.
     async fn delete_namespace_tree(&self, ns: &Namespace) -> StoreResult<u64>;
+    /// A group's direct, unexpired members at `min_level` or above.
+    async fn namespace_members(&self, namespace_id: i64, min_level: i64, now: Millis) -> StoreResult<Vec<NamespaceMember>>;
+    /// One direct member of a group.
+    async fn namespace_member(&self, namespace_id: i64, user_id: &str) -> StoreResult<Option<NamespaceMember>>;
+    /// Adds members at one level, all or none (an existing member is `StoreError::Unique`).
+    async fn add_namespace_members(&self, namespace_id: i64, user_ids: &[String], level: i64, expires_at: Option<Millis>, now: Millis) -> StoreResult<()>;
+    /// Changes a member's level and expiry; false if not a member.
+    async fn set_namespace_member(&self, namespace_id: i64, user_id: &str, level: i64, expires_at: Option<Millis>) -> StoreResult<bool>;
+    /// Removes a member; false if not a member.
+    async fn remove_namespace_member(&self, namespace_id: i64, user_id: &str) -> StoreResult<bool>;
     /// One page of groups and the total.
     async fn list_namespaces(&self, q: &NamespaceQuery, now: Millis) -> StoreResult<(Vec<Namespace>, u64)>;
 

@@ -321,6 +321,26 @@ impl Store for PostgresStore {
         self.run(sql::delete_ns_tree(&ns.organization_id, &ns.full_path)).await
     }
 
+    async fn namespace_members(&self, namespace_id: i64, min_level: i64, now: Millis) -> StoreResult<Vec<NamespaceMember>> {
+        self.all(sql::ns_members(namespace_id, min_level, now), sql::ns_member_row).await
+    }
+
+    async fn namespace_member(&self, namespace_id: i64, user_id: &str) -> StoreResult<Option<NamespaceMember>> {
+        self.one(sql::ns_member(namespace_id, user_id), sql::ns_member_row).await
+    }
+
+    async fn add_namespace_members(&self, namespace_id: i64, user_ids: &[String], level: i64, expires_at: Option<Millis>, now: Millis) -> StoreResult<()> {
+        self.in_tx(user_ids.iter().map(|u| sql::insert_ns_member(namespace_id, u, level, expires_at, now)).collect()).await.map(drop)
+    }
+
+    async fn set_namespace_member(&self, namespace_id: i64, user_id: &str, level: i64, expires_at: Option<Millis>) -> StoreResult<bool> {
+        Ok(self.run(sql::set_ns_member_level(namespace_id, user_id, level, expires_at)).await? > 0)
+    }
+
+    async fn remove_namespace_member(&self, namespace_id: i64, user_id: &str) -> StoreResult<bool> {
+        Ok(self.run(sql::delete_ns_member(namespace_id, user_id)).await? > 0)
+    }
+
     async fn list_namespaces(&self, q: &NamespaceQuery, now: Millis) -> StoreResult<(Vec<Namespace>, u64)> {
         let (cnt, page) = sql::list_ns(q, now);
         self.page(cnt, page, sql::ns_row).await

@@ -387,3 +387,18 @@ pub struct NamespaceQuery {
     /// Page.
     pub page: Page,
 }
+
+/// A direct member of a group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamespaceMember {
+    /// The group.
+    pub namespace_id: i64,
+    /// The user.
+    pub user: User,
+    /// 20 viewer, 30 developer, 40 admin.
+    pub access_level: i64,
+    /// Expiry, if any.
+    pub expires_at: Option<Millis>,
+    /// When added.
+    pub created_at: Millis,
+}

@@ -362,6 +362,33 @@ pub fn delete_ns_tree(org: &str, full_path: &str) -> Stmt {
     )
 }
 
+const NS_MEMBER_SELECT: &str = "SELECT nm.namespace_id, nm.access_level, nm.expires_at, nm.created_at, u.id, u.name, u.display_name, u.email, u.default_organization_id, u.created_at \
+     FROM namespace_members nm JOIN users u ON u.id = nm.user_id";
+pub fn ns_member_row(r: &dyn RowLike) -> NamespaceMember {
+    NamespaceMember {
+        namespace_id: r.int(0),
+        access_level: r.int(1),
+        expires_at: r.opt_int(2),
+        created_at: r.int(3),
+        user: User { id: r.text(4), name: r.text(5), display_name: r.text(6), email: r.text(7), default_organization_id: r.text(8), created_at: r.int(9) },
+    }
+}
+pub fn ns_members(ns: i64, min_level: i64, now: Millis) -> Stmt {
+    stmt(
+        &format!("{NS_MEMBER_SELECT} WHERE nm.namespace_id = $1 AND nm.access_level >= $2 AND (nm.expires_at IS NULL OR nm.expires_at > $3) ORDER BY nm.created_at, u.id"),
+        vec![P::I(ns), P::I(min_level), P::I(now)],
+    )
+}
+pub fn ns_member(ns: i64, user: &str) -> Stmt {
+    stmt(&format!("{NS_MEMBER_SELECT} WHERE nm.namespace_id = $1 AND nm.user_id = $2"), vec![P::I(ns), t(user)])
+}
+pub fn set_ns_member_level(ns: i64, user: &str, level: i64, expires_at: Option<Millis>) -> Stmt {
+    stmt("UPDATE namespace_members SET access_level = $1, expires_at = $2 WHERE namespace_id = $3 AND user_id = $4", vec![P::I(level), P::OI(expires_at), P::I(ns), t(user)])
+}
+pub fn delete_ns_member(ns: i64, user: &str) -> Stmt {
+    stmt("DELETE FROM namespace_members WHERE namespace_id = $1 AND user_id = $2", vec![P::I(ns), t(user)])
+}
+
 /// The count and page statements of a namespace listing (groups only, never roots).
 pub fn list_ns(q: &NamespaceQuery, now: Millis) -> (Stmt, Stmt) {
     let build = |select: &str, paged: bool| {

@@ -359,6 +359,29 @@ impl Store for SqliteStore {
         self.write(move |c| exec(c, s).map(|n| n as u64)).await
     }
 
+    async fn namespace_members(&self, namespace_id: i64, min_level: i64, now: Millis) -> StoreResult<Vec<NamespaceMember>> {
+        self.read(|c| query_all(c, sql::ns_members(namespace_id, min_level, now), sql::ns_member_row))
+    }
+
+    async fn namespace_member(&self, namespace_id: i64, user_id: &str) -> StoreResult<Option<NamespaceMember>> {
+        self.read(|c| query_one(c, sql::ns_member(namespace_id, user_id), sql::ns_member_row))
+    }
+
+    async fn add_namespace_members(&self, namespace_id: i64, user_ids: &[String], level: i64, expires_at: Option<Millis>, now: Millis) -> StoreResult<()> {
+        let stmts: Vec<Stmt> = user_ids.iter().map(|u| sql::insert_ns_member(namespace_id, u, level, expires_at, now)).collect();
+        self.write(move |c| stmts.into_iter().try_for_each(|s| exec(c, s).map(drop))).await
+    }
+
+    async fn set_namespace_member(&self, namespace_id: i64, user_id: &str, level: i64, expires_at: Option<Millis>) -> StoreResult<bool> {
+        let s = sql::set_ns_member_level(namespace_id, user_id, level, expires_at);
+        self.write(move |c| exec(c, s).map(|n| n > 0)).await
+    }
+
+    async fn remove_namespace_member(&self, namespace_id: i64, user_id: &str) -> StoreResult<bool> {
+        let s = sql::delete_ns_member(namespace_id, user_id);
+        self.write(move |c| exec(c, s).map(|n| n > 0)).await
+    }
+
     async fn list_namespaces(&self, q: &NamespaceQuery, now: Millis) -> StoreResult<(Vec<Namespace>, u64)> {
         let (cnt, page) = sql::list_ns(q, now);
         self.page(cnt, page, sql::ns_row)

@@ -9,7 +9,7 @@ use crate::state::AppState;
 use codeport_core::timefmt::now_millis;
 use codeport_core::values::{CodeVisibility, GroupPath, Page, ScopeAccess, ScopeResource, SortOrder, Text};
 use codeport_core::{Error, NotFoundKind, Result};
-use codeport_store::{Namespace, NamespaceQuery, NamespaceSort, NamespaceViewer, OrgRole, Organization};
+use codeport_store::{Namespace, NamespaceMember, NamespaceQuery, NamespaceSort, NamespaceViewer, OrgRole, Organization};
 
 /// Codeup access levels.
 pub mod access {
@@ -236,6 +236,80 @@ impl AppState {
             return Err(Error::Conflict { message: format!("Group {} still has {below} subgroup(s); delete them first or pass cascade=true.", ns.full_path) });
         }
         self.store.delete_namespace_tree(&ns).await.map_err(store_err)?;
+        Ok(())
+    }
+}
+
+/// Parses a Codeup access level: 20 (viewer), 30 (developer) or 40 (admin).
+pub fn parse_access_level(v: i64) -> Result<i64> {
+    if matches!(v, access::VIEWER | access::DEVELOPER | access::ADMIN) {
+        Ok(v)
+    } else {
+        Err(Error::invalid("accessLevel", format!("{v} is not 20 (viewer), 30 (developer) or 40 (admin)")))
+    }
+}
+
+impl AppState {
+    /// ListGroupMembers: direct members at `min_level` or above (no paging, as Codeup).
+    pub async fn group_members(&self, caller: &TokenCaller, edition: &Edition, key: &str, min_level: i64) -> Result<(Namespace, Vec<NamespaceMember>)> {
+        caller.require(ScopeResource::Member, ScopeAccess::Read)?;
+        let st = self.standing(caller, edition, ScopeAccess::Read).await?;
+        let (ns, _) = self.find_namespace(&st, key).await?;
+        let members = self.store.namespace_members(ns.id, min_level, now_millis()).await.map_err(store_err)?;
+        Ok((ns, members))
+    }
+
+    async fn member_admin(&self, caller: &TokenCaller, edition: &Edition, key: &str) -> Result<(Standing, Namespace)> {
+        caller.require(ScopeResource::Member, ScopeAccess::Write)?;
+        let st = self.standing(caller, edition, ScopeAccess::Read).await?;
+        let ns = self.administered_group(&st, key, "manage the members of").await?;
+        Ok((st, ns))
+    }
+
+    /// CreateGroupMember: adds organization members at one level, all or none.
+    pub async fn add_group_members(&self, caller: &TokenCaller, edition: &Edition, key: &str, user_ids: Vec<String>, level: i64, expires_at: Option<i64>) -> Result<(Namespace, Vec<NamespaceMember>)> {
+        let (st, ns) = self.member_admin(caller, edition, key).await?;
+        if user_ids.is_empty() {
+            return Err(Error::missing("userId"));
+        }
+        if expires_at.is_some_and(|e| e <= now_millis()) {
+            return Err(Error::invalid("expiresAt", "it must be today or later"));
+        }
+        for u in &user_ids {
+            if self.store.org_role(&st.org.id, u).await.map_err(store_err)?.is_none() {
+                return Err(Error::invalid("userId", format!("user {u} is not a member of this organization")));
+            }
+        }
+        let now = now_millis();
+        self.store.add_namespace_members(ns.id, &user_ids, level, expires_at, now).await.map_err(|e| match e {
+            codeport_store::StoreError::Unique(_) => Error::Conflict { message: format!("A user in {user_ids:?} is already a member of {}; nothing was added.", ns.full_path) },
+            other => store_err(other),
+        })?;
+        let mut added = Vec::with_capacity(user_ids.len());
+        for u in &user_ids {
+            if let Some(m) = self.store.namespace_member(ns.id, u).await.map_err(store_err)? {
+                added.push(m);
+            }
+        }
+        Ok((ns, added))
+    }
+
+    /// UpdateGroupMember: a new access level (and optionally expiry) for a direct member.
+    pub async fn update_group_member(&self, caller: &TokenCaller, edition: &Edition, key: &str, user_id: &str, level: i64, expires_at: Option<i64>) -> Result<(Namespace, NamespaceMember)> {
+        let (_, ns) = self.member_admin(caller, edition, key).await?;
+        if !self.store.set_namespace_member(ns.id, user_id, level, expires_at).await.map_err(store_err)? {
+            return Err(Error::not_found(NotFoundKind::Member, user_id));
+        }
+        let m = self.store.namespace_member(ns.id, user_id).await.map_err(store_err)?.ok_or_else(|| Error::not_found(NotFoundKind::Member, user_id))?;
+        Ok((ns, m))
+    }
+
+    /// DeleteGroupMember.
+    pub async fn remove_group_member(&self, caller: &TokenCaller, edition: &Edition, key: &str, user_id: &str) -> Result<()> {
+        let (_, ns) = self.member_admin(caller, edition, key).await?;
+        if !self.store.remove_namespace_member(ns.id, user_id).await.map_err(store_err)? {
+            return Err(Error::not_found(NotFoundKind::Member, user_id));
+        }
         Ok(())
     }
 }

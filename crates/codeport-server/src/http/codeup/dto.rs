@@ -3,7 +3,7 @@
 
 use crate::services::platform::org_member_id;
 use codeport_core::timefmt::rfc3339;
-use codeport_store::{Namespace, OrgMember, OrgRole, Organization, User};
+use codeport_store::{Namespace, NamespaceMember, OrgMember, OrgRole, Organization, User};
 use serde_json::{json, Value};
 
 /// GetUserByToken: the token's user. `lastOrganization` is the user's default organization.
@@ -89,6 +89,22 @@ pub fn created_group(n: &Namespace, external_url: &str) -> Value {
     }
     if !n.avatar_url.is_empty() {
         v["avatarUrl"] = json!(n.avatar_url);
+    }
+    v
+}
+
+/// A group member. `expiresAt` only when set.
+pub fn group_member(m: &NamespaceMember, ns: &Namespace, external_url: &str) -> Value {
+    let mut v = json!({
+        "userId": m.user.id,
+        "username": m.user.name,
+        "name": m.user.display_name,
+        "accessLevel": m.access_level,
+        "state": "active",
+        "webUrl": format!("{external_url}/{}", ns.full_path),
+    });
+    if let Some(e) = m.expires_at {
+        v["expiresAt"] = json!(rfc3339(e));
     }
     v
 }

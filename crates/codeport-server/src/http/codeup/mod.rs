@@ -12,7 +12,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use bytes::Bytes;
-use crate::services::namespaces::{CreateGroup, ListNamespaces, UpdateGroup};
+use crate::services::namespaces::{parse_access_level, CreateGroup, ListNamespaces, UpdateGroup};
 use codeport_core::values::{CodeVisibility, GroupPath, ScopeAccess, ScopeResource, SortOrder, Text};
 use codeport_store::NamespaceSort;
 use codeport_core::{Error, NotFoundKind};
@@ -36,6 +36,8 @@ pub fn routes() -> Router<AppState> {
     let codeup = |r: Router<AppState>, base: &str| {
         r.route(&format!("{base}/groups"), post(create_group))
             .route(&format!("{base}/groups/{{group_id}}"), axum::routing::put(update_group).delete(delete_group))
+            .route(&format!("{base}/groups/{{group_id}}/members"), get(list_group_members).post(add_group_members))
+            .route(&format!("{base}/groups/{{group_id}}/members/{{user_id}}"), axum::routing::put(update_group_member).delete(remove_group_member))
             .route(&format!("{base}/namespaces"), get(list_namespaces))
             .route(&format!("{base}/namespaces/{{namespace_id}}"), get(get_namespace))
     };
@@ -240,5 +242,71 @@ async fn delete_group(State(s): State<AppState>, caller: Caller, PathParams(para
     };
     let key = params.get("group_id").cloned().unwrap_or_default();
     s.delete_group(&caller.0, &edition(&params), &key, cascade).await?;
+    Ok(json(&serde_json::json!({"result": true})))
+}
+
+// --- group members -------------------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MemberQuery {
+    access_level: Option<String>,
+    user_id: Option<String>,
+    expires_at: Option<String>,
+}
+
+fn expiry(q: &MemberQuery) -> Result<Option<i64>, Error> {
+    match q.expires_at.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => codeport_core::timefmt::parse_end_of_date(v).map(Some).ok_or_else(|| Error::invalid("expiresAt", format!("{v:?} is not a date such as 2026-12-31"))),
+    }
+}
+
+fn level(q: &MemberQuery, required: bool) -> Result<i64, Error> {
+    match int_param("accessLevel", q.access_level.as_ref())? {
+        Some(v) => parse_access_level(v),
+        None if required => Err(Error::missing("accessLevel")),
+        None => Ok(0),
+    }
+}
+
+async fn list_group_members(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, Query(q): Query<MemberQuery>) -> Reply {
+    let min = match int_param("accessLevel", q.access_level.as_ref())? {
+        None | Some(0) => 0,
+        Some(v) => parse_access_level(v)?,
+    };
+    let key = params.get("group_id").cloned().unwrap_or_default();
+    let (ns, members) = s.group_members(&caller.0, &edition(&params), &key, min).await?;
+    let out: Vec<_> = members.iter().map(|m| dto::group_member(m, &ns, &s.config.external_url)).collect();
+    Ok(json(&out))
+}
+
+async fn add_group_members(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, Query(q): Query<MemberQuery>) -> Reply {
+    let level = level(&q, true)?;
+    // Official examples send userId=[a,b]: brackets are tolerated.
+    let raw = q.user_id.clone().unwrap_or_default();
+    let users: Vec<String> = raw.trim().trim_start_matches('[').trim_end_matches(']').split(',').map(str::trim).filter(|u| !u.is_empty()).map(str::to_string).collect();
+    let key = params.get("group_id").cloned().unwrap_or_default();
+    let (ns, added) = s.add_group_members(&caller.0, &edition(&params), &key, users, level, expiry(&q)?).await?;
+    let out: Vec<_> = added.iter().map(|m| dto::group_member(m, &ns, &s.config.external_url)).collect();
+    // One user: the member object, as the official pages show; several: an array of them.
+    match out.as_slice() {
+        [one] => Ok(json(one)),
+        _ => Ok(json(&out)),
+    }
+}
+
+async fn update_group_member(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, Query(q): Query<MemberQuery>) -> Reply {
+    let level = level(&q, true)?;
+    let key = params.get("group_id").cloned().unwrap_or_default();
+    let user = params.get("user_id").cloned().unwrap_or_default();
+    let (ns, m) = s.update_group_member(&caller.0, &edition(&params), &key, &user, level, expiry(&q)?).await?;
+    Ok(json(&dto::group_member(&m, &ns, &s.config.external_url)))
+}
+
+async fn remove_group_member(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams) -> Reply {
+    let key = params.get("group_id").cloned().unwrap_or_default();
+    let user = params.get("user_id").cloned().unwrap_or_default();
+    s.remove_group_member(&caller.0, &edition(&params), &key, &user).await?;
     Ok(json(&serde_json::json!({"result": true})))
 }
