@@ -9,8 +9,6 @@ use serde_json::Value;
 
 /// The examples as the pages print them.
 const ORG_IN_DOCS: &str = "60d54f3daccf2bbd6659f3ad";
-#[allow(dead_code)]
-const TOKEN_IN_DOCS: &str = "pt-0fh3****0fbG_35af****0484";
 const CREATE_GROUP_BODY: &str = r#"
     {
         "avatar": "https://example/example/w/100/h/100",
@@ -49,7 +47,7 @@ fn run(s: &TestServer, e: &Example) -> (u16, String, Value) {
     let token = s.bootstrap["personalAccessToken"].as_str().unwrap();
     let mut cmd = std::process::Command::new("curl");
     cmd.args(["-sS", "-i", "-X", e.method, &url, "-H", "Content-Type: application/json", "-H"]);
-    // The pages' placeholder token, TOKEN_IN_DOCS, replaced by the bootstrap token.
+    // The pages' placeholder token (pt-0fh3****0fbG_35af****0484), replaced by the bootstrap token.
     cmd.arg(format!("x-yunxiao-token: {token}"));
     if let Some(b) = e.body {
         cmd.args(["--data", b]);
