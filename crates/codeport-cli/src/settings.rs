@@ -31,6 +31,9 @@ pub struct ServeArgs {
     /// Levels of subgroups allowed below a top-level group [default: 4, as Codeup].
     #[arg(long, env = "CODEPORT_MAX_SUBGROUP_LEVELS")]
     pub max_subgroup_levels: Option<u32>,
+    /// Requests per second per personal access token, bursts of twice that; 0 disables [default: 100].
+    #[arg(long, env = "CODEPORT_TOKEN_RATE_LIMIT")]
+    pub token_rate_limit: Option<u32>,
 }
 
 /// The TOML file's keys.
@@ -44,6 +47,7 @@ pub struct FileSettings {
     max_body_bytes: Option<usize>,
     region_organization: Option<String>,
     max_subgroup_levels: Option<u32>,
+    token_rate_limit: Option<u32>,
 }
 
 /// Reads the TOML file, if one was named.
@@ -80,6 +84,7 @@ pub fn resolve_serve(args: ServeArgs, file: Option<&Path>) -> Result<Config, Str
         max_body_bytes: args.max_body_bytes.or(f.max_body_bytes).unwrap_or(DEFAULT_MAX_BODY_BYTES),
         region_organization: args.region_organization.or(f.region_organization),
         max_subgroup_levels: args.max_subgroup_levels.or(f.max_subgroup_levels).unwrap_or(4),
+        token_rate_limit: args.token_rate_limit.or(f.token_rate_limit).unwrap_or(100),
     })
 }
 

@@ -160,6 +160,9 @@ pub enum Error {
     /// Signature or credential problems.
     #[error("{}", .0.message())]
     Auth(AuthFailure),
+    /// The caller exceeded its request rate; it may retry after the given time.
+    #[error("Too many requests; retry after {retry_after_ms} ms.")]
+    TooManyRequests { retry_after_ms: u64 },
     /// The body is larger than the configured limit.
     #[error("The request body exceeds the limit of {limit} bytes.")]
     PayloadTooLarge { limit: usize },
@@ -181,6 +184,7 @@ impl Error {
             Error::OperationDenied { code, .. } => code,
             Error::Auth(f) => f.code(),
             Error::PayloadTooLarge { .. } => "RequestEntityTooLarge",
+            Error::TooManyRequests { .. } => "TooManyRequests",
             Error::Internal { .. } => "InternalError",
         }
     }

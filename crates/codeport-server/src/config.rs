@@ -30,6 +30,8 @@ pub struct Config {
     pub region_organization: Option<String>,
     /// How many levels of subgroups may nest below a top-level group (Codeup allows four).
     pub max_subgroup_levels: u32,
+    /// Requests per second each personal access token may make (bursts of twice that); 0: no limit.
+    pub token_rate_limit: u32,
 }
 
 impl Config {
@@ -44,6 +46,7 @@ impl Config {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             region_organization: None,
             max_subgroup_levels: 4,
+            token_rate_limit: 100,
         }
     }
 

@@ -6,6 +6,7 @@ pub mod config;
 pub mod fsutil;
 pub mod http;
 pub mod identity_cache;
+pub mod rate_limit;
 pub mod services;
 pub mod state;
 
@@ -25,7 +26,8 @@ pub async fn open_state(config: Config, create_key: bool) -> Result<AppState, St
     let store = codeport_store::open(&config.effective_database_url()).await.map_err(|e| format!("cannot open the database {}: {e}", config.redacted_database_url()))?;
     let identity = Arc::new(identity_cache::IdentityCache::default());
     identity.observe_generation(store.identity_generation().await.map_err(|e| format!("cannot read the database: {e}"))?);
-    Ok(AppState { store, master_key, config: Arc::new(config), identity })
+    let token_limits = Arc::new(rate_limit::RateLimiter::new(config.token_rate_limit));
+    Ok(AppState { store, master_key, config: Arc::new(config), identity, token_limits })
 }
 
 /// Bootstraps an empty database: writes DATA_DIR/bootstrap.json (mode 0600) and logs its path.

@@ -16,4 +16,6 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Who signs: AccessKeys with their secrets and owners, invalidated across processes.
     pub identity: Arc<crate::identity_cache::IdentityCache>,
+    /// Request rate limits per personal access token.
+    pub token_limits: Arc<crate::rate_limit::RateLimiter>,
 }

@@ -122,3 +122,22 @@ both_backends!(
     organization_members_in_both_editions,
     token_scopes_limit_what_a_token_may_do,
 );
+
+/// The limiter lives in memory whatever the database, so one backend suffices.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_over_its_rate_gets_429_then_recovers() {
+    let s = TestServer::start_with(codeport_testkit::Backend::Sqlite, |c| c.token_rate_limit = 3).await.unwrap();
+    let c = s.admin_token();
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        statuses.push(c.get("/oapi/v1/platform/user").await);
+    }
+    assert!(statuses[..6].iter().all(|r| r.status == 200), "a burst of twice the rate passes");
+    let limited = statuses.iter().find(|r| r.status == 429).expect("some requests were limited");
+    assert_codeup_error(limited, 429, "TooManyRequests");
+    assert!(limited.header("retry-after").parse::<u64>().is_ok_and(|s| s >= 1));
+    let (_, other) = s.token_user("other", "").await;
+    assert_eq!(other.get("/oapi/v1/platform/user").await.status, 200, "limits are per token");
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    assert_eq!(c.get("/oapi/v1/platform/user").await.status, 200, "the bucket refills");
+}

@@ -67,6 +67,7 @@ impl AppState {
         if cached.token.expires_at.is_some_and(|e| e <= now_millis()) {
             return Err(Error::Auth(AuthFailure::ExpiredToken));
         }
+        self.token_limits.check(&cached.token.token_hash).map_err(|retry_after_ms| Error::TooManyRequests { retry_after_ms })?;
         let scopes = TokenScopes::parse(&cached.token.scopes).unwrap_or_else(|_| TokenScopes::parse("user:read").expect("valid"));
         Ok(TokenCaller { cached, scopes })
     }

@@ -35,6 +35,7 @@ pub fn status_and_code(e: &Error) -> (StatusCode, &'static str) {
         Error::AlreadyExists { .. } | Error::Conflict { .. } => (StatusCode::CONFLICT, "Conflict"),
         Error::Forbidden { .. } => (StatusCode::FORBIDDEN, "Forbidden"),
         Error::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLarge"),
+        Error::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "TooManyRequests"),
         Error::Internal { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError"),
         Error::Auth(f) => {
             let status = match f {
@@ -63,7 +64,13 @@ impl IntoResponse for CodeupError {
         }
         let (status, code) = status_and_code(&self.0);
         let body = ErrorBody { error_code: code, error_message: self.0.to_string(), request_id: request_id::current() };
-        (status, json(&body)).into_response()
+        let mut resp = (status, json(&body)).into_response();
+        if let Error::TooManyRequests { retry_after_ms } = self.0 {
+            if let Ok(v) = HeaderValue::from_str(&retry_after_ms.div_ceil(1000).max(1).to_string()) {
+                resp.headers_mut().insert(http::header::RETRY_AFTER, v);
+            }
+        }
+        resp
     }
 }
 

@@ -31,6 +31,7 @@ pub fn status_of(e: &Error) -> StatusCode {
         Error::AlreadyExists { .. } | Error::Conflict { .. } => StatusCode::CONFLICT,
         Error::Forbidden { .. } => StatusCode::FORBIDDEN,
         Error::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
         Error::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         Error::Auth(f) => match f {
             AuthFailure::MissingAuthorization | AuthFailure::MalformedAuthorization => StatusCode::UNAUTHORIZED,
