@@ -272,7 +272,47 @@ async fn group_members_grant_and_lose_access(s: TestServer) {
     assert_eq!(admin.call(reqwest::Method::DELETE, &format!("{members}/{bob_id}"), None).await.status, 404);
 }
 
+async fn moving_a_group_moves_its_subtree(s: TestServer) {
+    let org = s.organization_id();
+    let c = s.admin_token();
+    let [central, _] = editions(&s);
+    let put = |id: &Value, body: Value| {
+        let c = c.clone();
+        let url = format!("{central}/groups/{id}");
+        async move { c.call(reqwest::Method::PUT, &url, Some(&body)).await }
+    };
+    let a = create(&c, &central, json!({"name": "A", "path": "a", "visibility": "internal"})).await;
+    let b = create(&c, &central, json!({"name": "B", "path": "b", "visibility": "internal"})).await;
+    let b1 = create(&c, &central, json!({"name": "B1", "path": "b1", "parentId": b["id"], "visibility": "internal"})).await;
+    let r = put(&b["id"], json!({"parentId": a["id"]})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json["fullPath"], format!("{org}/a/b"));
+    let moved = c.get(&format!("{central}/namespaces/{}", b1["id"])).await;
+    assert_eq!((moved.json["fullPath"].as_str(), moved.json["nameWithNamespace"].as_str()), (Some(format!("{org}/a/b/b1").as_str()), Some(format!("{org} / A / B / B1").as_str())));
+    let r = put(&a["id"], json!({"parentId": b1["id"]})).await;
+    assert_eq!(r.status, 400, "not into its own subtree: {}", r.text);
+    // a/b/b1 is three levels; under a chain of three more it would exceed four subgroup levels.
+    let mut deep = create(&c, &central, json!({"name": "D1", "path": "d1", "visibility": "internal"})).await;
+    for i in 2..=3 {
+        deep = create(&c, &central, json!({"name": format!("D{i}"), "path": format!("d{i}"), "parentId": deep["id"], "visibility": "internal"})).await;
+    }
+    let r = put(&a["id"], json!({"parentId": deep["id"]})).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(c.get(&format!("{central}/namespaces/{}", b1["id"])).await.json["fullPath"], format!("{org}/a/b/b1"), "a refused move changes nothing");
+    let r = put(&b["id"], json!({"parentId": 0})).await;
+    assert_eq!((r.status, r.json["fullPath"].as_str()), (200, Some(format!("{org}/b").as_str())), "0 moves a group back to the root");
+    let r = put(&b1["id"], json!({"parentId": deep["id"]})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let b1_now = c.get(&format!("{central}/namespaces/{}", b1["id"])).await;
+    assert_eq!(b1_now.json["fullPath"], format!("{org}/d1/d2/d3/b1"));
+    let too_deep = c.post(&format!("{central}/groups"), &json!({"name": "X", "path": "x", "parentId": b1["id"]})).await;
+    assert_eq!(too_deep.status, 200, "b1 is at level 4, one more fits: {}", too_deep.text);
+    let no = c.post(&format!("{central}/groups"), &json!({"name": "Y", "path": "y", "parentId": too_deep.json["id"]})).await;
+    assert_eq!(no.status, 400, "depths moved with the subtree");
+}
+
 both_backends!(
+    moving_a_group_moves_its_subtree,
     group_members_grant_and_lose_access,
     renaming_moves_descendants_and_deleting_never_orphans,
     an_underscore_in_a_path_is_not_a_wildcard,

@@ -111,6 +111,8 @@ pub trait Store: Send + Sync + 'static {
     /// descendants whose visibility is one of `more_visible` are lowered to the group's
     /// visibility, all in one transaction.
     async fn update_namespace(&self, old: &Namespace, new: &Namespace, more_visible: &[&str]) -> StoreResult<()>;
+    /// The deepest depth in a group's subtree (its own depth when it has no descendants).
+    async fn max_subtree_depth(&self, ns: &Namespace) -> StoreResult<i64>;
     /// How many groups sit below this one.
     async fn count_descendants(&self, ns: &Namespace) -> StoreResult<u64>;
     /// Deletes a group and everything below it; returns how many groups went.

@@ -305,11 +305,15 @@ impl Store for PostgresStore {
 
     async fn update_namespace(&self, old: &Namespace, new: &Namespace, more_visible: &[&str]) -> StoreResult<()> {
         let mut stmts = vec![sql::update_ns(new)];
-        if old.full_path != new.full_path || old.full_name != new.full_name {
+        if old.full_path != new.full_path || old.full_name != new.full_name || old.depth != new.depth {
             stmts.push(sql::rebase_descendants(old, new));
         }
         stmts.push(sql::cap_descendant_visibility(&new.organization_id, &new.full_path, &new.visibility, more_visible));
         self.in_tx(stmts).await.map(drop)
+    }
+
+    async fn max_subtree_depth(&self, ns: &Namespace) -> StoreResult<i64> {
+        Ok(self.one(sql::max_descendant_depth(ns), |r| r.opt_int(0)).await?.flatten().unwrap_or(ns.depth))
     }
 
     async fn count_descendants(&self, ns: &Namespace) -> StoreResult<u64> {

@@ -321,16 +321,35 @@ pub fn ns_access_level(org: &str, full_path: &str, user: &str, now: Millis) -> S
 /// Rewrites a group's own row (name, path, full path and name, description, visibility, avatar).
 pub fn update_ns(n: &Namespace) -> Stmt {
     stmt(
-        "UPDATE namespaces SET name = $1, path = $2, full_path = $3, full_name = $4, description = $5, visibility = $6, avatar_url = $7, updated_at = $8 WHERE id = $9",
-        vec![t(&n.name), t(&n.path), t(&n.full_path), t(&n.full_name), t(&n.description), t(&n.visibility), t(&n.avatar_url), P::I(n.updated_at), P::I(n.id)],
+        "UPDATE namespaces SET name = $1, path = $2, full_path = $3, full_name = $4, description = $5, visibility = $6, avatar_url = $7, updated_at = $8, parent_id = $10, depth = $11 WHERE id = $9",
+        vec![
+            t(&n.name),
+            t(&n.path),
+            t(&n.full_path),
+            t(&n.full_name),
+            t(&n.description),
+            t(&n.visibility),
+            t(&n.avatar_url),
+            P::I(n.updated_at),
+            P::I(n.id),
+            P::OI(n.parent_id),
+            P::I(n.depth),
+        ],
     )
 }
 /// Moves every descendant of `old` under the new full path and name prefixes.
 pub fn rebase_descendants(old: &Namespace, new: &Namespace) -> Stmt {
     stmt(
-        "UPDATE namespaces SET full_path = $1 || substr(full_path, length($2) + 1), full_name = $3 || substr(full_name, length($4) + 1) \
+        "UPDATE namespaces SET full_path = $1 || substr(full_path, length($2) + 1), full_name = $3 || substr(full_name, length($4) + 1), depth = depth + $6 \
          WHERE organization_id = $5 AND substr(lower(full_path), 1, length($2) + 1) = lower($2) || '/'",
-        vec![t(&new.full_path), t(&old.full_path), t(&new.full_name), t(&old.full_name), t(&old.organization_id)],
+        vec![t(&new.full_path), t(&old.full_path), t(&new.full_name), t(&old.full_name), t(&old.organization_id), P::I(new.depth - old.depth)],
+    )
+}
+/// The deepest depth among a group's descendants (the group's own depth when it has none).
+pub fn max_descendant_depth(n: &Namespace) -> Stmt {
+    stmt(
+        "SELECT MAX(depth) FROM namespaces WHERE organization_id = $1 AND (id = $3 OR substr(lower(full_path), 1, length($2) + 1) = lower($2) || '/')",
+        vec![t(&n.organization_id), t(&n.full_path), P::I(n.id)],
     )
 }
 /// Lowers descendants of the group at `full_path` that are more visible than `allowed` to it.

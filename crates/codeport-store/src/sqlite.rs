@@ -343,11 +343,15 @@ impl Store for SqliteStore {
 
     async fn update_namespace(&self, old: &Namespace, new: &Namespace, more_visible: &[&str]) -> StoreResult<()> {
         let mut stmts = vec![sql::update_ns(new)];
-        if old.full_path != new.full_path || old.full_name != new.full_name {
+        if old.full_path != new.full_path || old.full_name != new.full_name || old.depth != new.depth {
             stmts.push(sql::rebase_descendants(old, new));
         }
         stmts.push(sql::cap_descendant_visibility(&new.organization_id, &new.full_path, &new.visibility, more_visible));
         self.write(move |c| stmts.into_iter().try_for_each(|s| exec(c, s).map(drop))).await
+    }
+
+    async fn max_subtree_depth(&self, ns: &Namespace) -> StoreResult<i64> {
+        self.read(|c| Ok(query_one(c, sql::max_descendant_depth(ns), |r| r.opt_int(0))?.flatten().unwrap_or(ns.depth)))
     }
 
     async fn count_descendants(&self, ns: &Namespace) -> StoreResult<u64> {

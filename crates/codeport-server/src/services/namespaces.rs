@@ -50,6 +50,8 @@ pub struct UpdateGroup {
     pub visibility: Option<CodeVisibility>,
     /// Avatar URL ("" clears it).
     pub avatar: Option<Text>,
+    /// A new parent (moves the group and its subtree; 0 means the organization root).
+    pub parent_id: Option<i64>,
 }
 
 /// ListNamespaces' filters.
@@ -193,8 +195,13 @@ impl AppState {
     pub async fn update_group(&self, caller: &TokenCaller, edition: &Edition, key: &str, cmd: UpdateGroup) -> Result<Namespace> {
         let st = self.standing(caller, edition, ScopeAccess::Write).await?;
         let old = self.administered_group(&st, key, "update").await?;
-        let parent = self.store.namespace(old.parent_id.unwrap_or_default()).await.map_err(store_err)?.ok_or_else(|| Error::internal("group without a parent"))?;
+        let parent = match cmd.parent_id {
+            Some(p) if Some(p) != old.parent_id => self.new_parent(&st, &old, p).await?,
+            _ => self.store.namespace(old.parent_id.unwrap_or_default()).await.map_err(store_err)?.ok_or_else(|| Error::internal("group without a parent"))?,
+        };
         let mut new = old.clone();
+        new.parent_id = Some(parent.id);
+        new.depth = parent.depth + 1;
         if let Some(name) = cmd.name {
             new.name = name.into_string();
         }
@@ -224,6 +231,31 @@ impl AppState {
             other => store_err(other),
         })?;
         Ok(new)
+    }
+
+    /// Checks a move of `group` under namespace `parent_id` (0: the root): the caller administers
+    /// the target, the target is not inside the group, and the moved subtree still fits the
+    /// nesting limit.
+    async fn new_parent(&self, st: &Standing, group: &Namespace, parent_id: i64) -> Result<Namespace> {
+        let parent = if parent_id == 0 {
+            self.store.namespace_by_path(&st.org.id, &st.org.id).await.map_err(store_err)?.ok_or_else(|| Error::internal("organization without a root namespace"))?
+        } else {
+            let (p, level) = self.find_namespace(st, &parent_id.to_string()).await.map_err(|_| Error::invalid("parentId", format!("namespace {parent_id} does not exist")))?;
+            if level.unwrap_or(0) < access::ADMIN {
+                return Err(Error::Forbidden { action: format!("move groups into {}", p.full_path) });
+            }
+            p
+        };
+        let inside = parent.id == group.id || parent.full_path.to_lowercase().starts_with(&format!("{}/", group.full_path.to_lowercase()));
+        if inside {
+            return Err(Error::invalid("parentId", "a group cannot move into itself or one of its subgroups"));
+        }
+        let deepest = self.store.max_subtree_depth(group).await.map_err(store_err)?;
+        let max_depth = 1 + self.config.max_subgroup_levels as i64;
+        if parent.depth + 1 + (deepest - group.depth) > max_depth {
+            return Err(Error::invalid("parentId", format!("the moved groups would nest more than {} levels below a top-level group", self.config.max_subgroup_levels)));
+        }
+        Ok(parent)
     }
 
     /// DeleteGroup: refused with a conflict while subgroups remain, unless `cascade` is set;

@@ -223,6 +223,7 @@ async fn update_group(State(s): State<AppState>, caller: Caller, PathParams(para
         description: opt_text("description", 65_535, false)?,
         visibility: b.str("visibility")?.map(|v| CodeVisibility::parse("visibility", &v)).transpose()?,
         avatar: opt_text("avatar", 2048, false)?,
+        parent_id: b.int("parentId")?,
     };
     let key = params.get("group_id").cloned().unwrap_or_default();
     let ns = s.update_group(&caller.0, &edition(&params), &key, cmd).await?;
