@@ -142,6 +142,7 @@ async fn lists_page_sort_and_filter_by_parent(s: TestServer) {
             (r.header("x-total"), r.header("x-total-pages"), r.header("x-page"), r.header("x-per-page"), r.header("x-next-page"), r.header("x-prev-page")),
             ("5", "3", "2", "2", "3", "1")
         );
+        assert_eq!(r.header("x-request-id"), r.header("x-acs-request-id"), "x-request-id as the ListNamespaces page documents");
         let newest = c.get(&format!("{base}/namespaces?parentId={}", top["id"])).await;
         assert_eq!(newest.json[0]["name"], "Child 4", "default order: updated_at desc");
         assert_eq!(newest.header("x-per-page"), "20");

@@ -34,6 +34,8 @@ pub async fn middleware(req: Request, next: Next) -> Response {
         }
     };
     if let Ok(v) = HeaderValue::from_str(&id) {
+        // PAI clients read x-acs-request-id; Codeup documents x-request-id.
+        resp.headers_mut().insert("x-request-id", v.clone());
         resp.headers_mut().insert("x-acs-request-id", v);
     }
     let status = resp.status().as_u16();
