@@ -264,6 +264,13 @@ async fn group_members_grant_and_lose_access(s: TestServer) {
     let dev_ids: Vec<_> = devs.json.as_array().unwrap().iter().map(|m| m["userId"].as_str().unwrap().to_string()).collect();
     assert!(dev_ids.contains(&carol_id) && !dev_ids.contains(&bob_id), "accessLevel is a minimum");
 
+    // The subgroup lists the members it inherits, naming where they come from.
+    let inner = admin.get(&format!("{central}/groups/{}/members", child["id"])).await;
+    assert_eq!(inner.status, 200, "{}", inner.text);
+    let bob_inner = inner.json.as_array().unwrap().iter().find(|m| m["userId"] == bob_id.as_str()).expect("bob is listed").clone();
+    assert_eq!((bob_inner["accessLevel"].as_i64(), bob_inner["inheritedGroup"]["id"].clone()), (Some(20), secret["id"].clone()));
+    let direct = admin.get(&members).await;
+    assert!(direct.json.as_array().unwrap().iter().all(|m| m.get("inheritedGroup").is_none()), "direct members carry no inheritedGroup");
     let r = admin.call(reqwest::Method::PUT, &format!("{members}/{bob_id}?accessLevel=40"), None).await;
     assert_eq!((r.status, r.json["accessLevel"].as_i64()), (200, Some(40)));
     assert_eq!(bob.post(&format!("{region}/groups"), &json!({"name": "Sub", "path": "sub", "parentId": secret["id"]})).await.status, 200, "an admin creates subgroups");

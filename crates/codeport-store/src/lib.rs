@@ -117,8 +117,9 @@ pub trait Store: Send + Sync + 'static {
     async fn count_descendants(&self, ns: &Namespace) -> StoreResult<u64>;
     /// Deletes a group and everything below it; returns how many groups went.
     async fn delete_namespace_tree(&self, ns: &Namespace) -> StoreResult<u64>;
-    /// A group's direct, unexpired members at `min_level` or above.
-    async fn namespace_members(&self, namespace_id: i64, min_level: i64, now: Millis) -> StoreResult<Vec<NamespaceMember>>;
+    /// Unexpired memberships at `min_level` or above on a group and on its ancestors (each
+    /// row's `namespace_id` says where the membership is held).
+    async fn namespace_members(&self, ns: &Namespace, min_level: i64, now: Millis) -> StoreResult<Vec<NamespaceMember>>;
     /// One direct member of a group.
     async fn namespace_member(&self, namespace_id: i64, user_id: &str) -> StoreResult<Option<NamespaceMember>>;
     /// Adds members at one level, all or none (an existing member is `StoreError::Unique`).

@@ -325,8 +325,8 @@ impl Store for PostgresStore {
         self.run(sql::delete_ns_tree(&ns.organization_id, &ns.full_path)).await
     }
 
-    async fn namespace_members(&self, namespace_id: i64, min_level: i64, now: Millis) -> StoreResult<Vec<NamespaceMember>> {
-        self.all(sql::ns_members(namespace_id, min_level, now), sql::ns_member_row).await
+    async fn namespace_members(&self, ns: &Namespace, min_level: i64, now: Millis) -> StoreResult<Vec<NamespaceMember>> {
+        self.all(sql::ns_members(&ns.organization_id, &ns.full_path, min_level, now), sql::ns_member_row).await
     }
 
     async fn namespace_member(&self, namespace_id: i64, user_id: &str) -> StoreResult<Option<NamespaceMember>> {

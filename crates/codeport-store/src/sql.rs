@@ -392,10 +392,15 @@ pub fn ns_member_row(r: &dyn RowLike) -> NamespaceMember {
         user: User { id: r.text(4), name: r.text(5), display_name: r.text(6), email: r.text(7), default_organization_id: r.text(8), created_at: r.int(9) },
     }
 }
-pub fn ns_members(ns: i64, min_level: i64, now: Millis) -> Stmt {
+/// Unexpired memberships at `min_level` or above on the group at `full_path` and its ancestors.
+pub fn ns_members(org: &str, full_path: &str, min_level: i64, now: Millis) -> Stmt {
     stmt(
-        &format!("{NS_MEMBER_SELECT} WHERE nm.namespace_id = $1 AND nm.access_level >= $2 AND (nm.expires_at IS NULL OR nm.expires_at > $3) ORDER BY nm.created_at, u.id"),
-        vec![P::I(ns), P::I(min_level), P::I(now)],
+        &format!(
+            "{NS_MEMBER_SELECT} JOIN namespaces a ON a.id = nm.namespace_id WHERE a.organization_id = $1 \
+             AND (lower(a.full_path) = lower($2) OR substr(lower($2), 1, length(a.full_path) + 1) = lower(a.full_path) || '/') \
+             AND nm.access_level >= $3 AND (nm.expires_at IS NULL OR nm.expires_at > $4) ORDER BY nm.created_at, u.id"
+        ),
+        vec![t(org), t(full_path), P::I(min_level), P::I(now)],
     )
 }
 pub fn ns_member(ns: i64, user: &str) -> Stmt {

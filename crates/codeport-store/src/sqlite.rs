@@ -363,8 +363,8 @@ impl Store for SqliteStore {
         self.write(move |c| exec(c, s).map(|n| n as u64)).await
     }
 
-    async fn namespace_members(&self, namespace_id: i64, min_level: i64, now: Millis) -> StoreResult<Vec<NamespaceMember>> {
-        self.read(|c| query_all(c, sql::ns_members(namespace_id, min_level, now), sql::ns_member_row))
+    async fn namespace_members(&self, ns: &Namespace, min_level: i64, now: Millis) -> StoreResult<Vec<NamespaceMember>> {
+        self.read(|c| query_all(c, sql::ns_members(&ns.organization_id, &ns.full_path, min_level, now), sql::ns_member_row))
     }
 
     async fn namespace_member(&self, namespace_id: i64, user_id: &str) -> StoreResult<Option<NamespaceMember>> {

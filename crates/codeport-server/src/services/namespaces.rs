@@ -282,13 +282,28 @@ pub fn parse_access_level(v: i64) -> Result<i64> {
 }
 
 impl AppState {
-    /// ListGroupMembers: direct members at `min_level` or above (no paging, as Codeup).
-    pub async fn group_members(&self, caller: &TokenCaller, edition: &Edition, key: &str, min_level: i64) -> Result<(Namespace, Vec<NamespaceMember>)> {
+    /// ListGroupMembers (no paging, as Codeup): each user once, at the highest level they hold
+    /// on the group or an ancestor; an inherited membership names the group it comes from.
+    pub async fn group_members(&self, caller: &TokenCaller, edition: &Edition, key: &str, min_level: i64) -> Result<(Namespace, Vec<(NamespaceMember, Option<Namespace>)>)> {
         caller.require(ScopeResource::Member, ScopeAccess::Read)?;
         let st = self.standing(caller, edition, ScopeAccess::Read).await?;
         let (ns, _) = self.find_namespace(&st, key).await?;
-        let members = self.store.namespace_members(ns.id, min_level, now_millis()).await.map_err(store_err)?;
-        Ok((ns, members))
+        let rows = self.store.namespace_members(&ns, min_level, now_millis()).await.map_err(store_err)?;
+        let mut best: Vec<NamespaceMember> = Vec::new();
+        for m in rows {
+            match best.iter_mut().find(|b| b.user.id == m.user.id) {
+                // Higher level wins; on a tie the direct membership does.
+                Some(b) if m.access_level > b.access_level || (m.access_level == b.access_level && m.namespace_id == ns.id) => *b = m,
+                Some(_) => {}
+                None => best.push(m),
+            }
+        }
+        let mut out = Vec::with_capacity(best.len());
+        for m in best {
+            let from = if m.namespace_id == ns.id { None } else { self.store.namespace(m.namespace_id).await.map_err(store_err)? };
+            out.push((m, from));
+        }
+        Ok((ns, out))
     }
 
     async fn member_admin(&self, caller: &TokenCaller, edition: &Edition, key: &str) -> Result<(Standing, Namespace)> {

@@ -93,8 +93,9 @@ pub fn created_group(n: &Namespace, external_url: &str) -> Value {
     v
 }
 
-/// A group member. `expiresAt` only when set.
-pub fn group_member(m: &NamespaceMember, ns: &Namespace, external_url: &str) -> Value {
+/// A group member. `expiresAt` only when set; `inheritedGroup` only for a membership held on
+/// an ancestor (the official page: absent when the member was added to this group directly).
+pub fn group_member(m: &NamespaceMember, ns: &Namespace, inherited: Option<&Namespace>, external_url: &str) -> Value {
     let mut v = json!({
         "userId": m.user.id,
         "username": m.user.name,
@@ -105,6 +106,9 @@ pub fn group_member(m: &NamespaceMember, ns: &Namespace, external_url: &str) -> 
     });
     if let Some(e) = m.expires_at {
         v["expiresAt"] = json!(rfc3339(e));
+    }
+    if let Some(g) = inherited {
+        v["inheritedGroup"] = json!({"id": g.id, "name": g.name, "path": g.path, "fullPath": g.full_path, "webUrl": format!("{external_url}/{}", g.full_path)});
     }
     v
 }

@@ -278,7 +278,7 @@ async fn list_group_members(State(s): State<AppState>, caller: Caller, PathParam
     };
     let key = params.get("group_id").cloned().unwrap_or_default();
     let (ns, members) = s.group_members(&caller.0, &edition(&params), &key, min).await?;
-    let out: Vec<_> = members.iter().map(|m| dto::group_member(m, &ns, &s.config.external_url)).collect();
+    let out: Vec<_> = members.iter().map(|(m, from)| dto::group_member(m, &ns, from.as_ref(), &s.config.external_url)).collect();
     Ok(json(&out))
 }
 
@@ -289,7 +289,7 @@ async fn add_group_members(State(s): State<AppState>, caller: Caller, PathParams
     let users: Vec<String> = raw.trim().trim_start_matches('[').trim_end_matches(']').split(',').map(str::trim).filter(|u| !u.is_empty()).map(str::to_string).collect();
     let key = params.get("group_id").cloned().unwrap_or_default();
     let (ns, added) = s.add_group_members(&caller.0, &edition(&params), &key, users, level, expiry(&q)?).await?;
-    let out: Vec<_> = added.iter().map(|m| dto::group_member(m, &ns, &s.config.external_url)).collect();
+    let out: Vec<_> = added.iter().map(|m| dto::group_member(m, &ns, None, &s.config.external_url)).collect();
     // One user: the member object, as the official pages show; several: an array of them.
     match out.as_slice() {
         [one] => Ok(json(one)),
@@ -302,7 +302,7 @@ async fn update_group_member(State(s): State<AppState>, caller: Caller, PathPara
     let key = params.get("group_id").cloned().unwrap_or_default();
     let user = params.get("user_id").cloned().unwrap_or_default();
     let (ns, m) = s.update_group_member(&caller.0, &edition(&params), &key, &user, level, expiry(&q)?).await?;
-    Ok(json(&dto::group_member(&m, &ns, &s.config.external_url)))
+    Ok(json(&dto::group_member(&m, &ns, None, &s.config.external_url)))
 }
 
 async fn remove_group_member(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams) -> Reply {
