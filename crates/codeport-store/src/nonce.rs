@@ -11,7 +11,7 @@
 use codeport_core::timefmt::Millis;
 use std::collections::hash_map::RandomState;
 use std::collections::HashSet;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::Mutex;
 
 /// Remembers (AccessKey, nonce) pairs for at least `window` milliseconds.
@@ -43,11 +43,7 @@ impl NonceCache {
     }
 
     fn fingerprint(&self, access_key_id: &str, nonce: &str) -> u128 {
-        let half = |rs: &RandomState| {
-            let mut h = rs.build_hasher();
-            (access_key_id, nonce).hash(&mut h);
-            h.finish()
-        };
+        let half = |rs: &RandomState| rs.hash_one((access_key_id, nonce));
         (half(&self.hashers.0) as u128) << 64 | half(&self.hashers.1) as u128
     }
 

@@ -266,7 +266,7 @@ impl Store for PostgresStore {
     async fn remember_nonce(&self, access_key_id: &str, nonce: &str, now: Millis, expires_at: Millis) -> StoreResult<bool> {
         let c = self.pool.get().await.map_err(pool_err)?;
         // Sweep expired rows now and then, so the table stays the size of one window.
-        if self.nonce_inserts.fetch_add(1, Ordering::Relaxed) % 1000 == 0 {
+        if self.nonce_inserts.fetch_add(1, Ordering::Relaxed).is_multiple_of(1000) {
             c.execute("DELETE FROM signature_nonces WHERE expires_at <= $1", &[&now]).await.map_err(backend)?;
         }
         // Inserted, or an expired row taken over: fresh. A live row left untouched: a replay.

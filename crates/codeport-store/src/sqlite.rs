@@ -156,16 +156,19 @@ impl SqliteStore {
     fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> StoreResult<T> {
         READERS.with(|r| {
             let mut map = r.borrow_mut();
-            if !map.contains_key(&self.id) {
-                let c = Connection::open_with_flags(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI)
-                    .map_err(backend)?;
-                configure(&c).map_err(backend)?;
-                // Readers map the file: page reads become memory reads instead of pread calls.
-                c.pragma_update(None, "mmap_size", 256i64 * 1024 * 1024).map_err(backend)?;
-                c.set_prepared_statement_cache_capacity(64);
-                map.insert(self.id, c);
-            }
-            f(&map[&self.id]).map_err(backend)
+            let conn = match map.entry(self.id) {
+                std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    let c = Connection::open_with_flags(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI)
+                        .map_err(backend)?;
+                    configure(&c).map_err(backend)?;
+                    // Readers map the file: page reads become memory reads instead of pread calls.
+                    c.pragma_update(None, "mmap_size", 256i64 * 1024 * 1024).map_err(backend)?;
+                    c.set_prepared_statement_cache_capacity(64);
+                    v.insert(c)
+                }
+            };
+            f(conn).map_err(backend)
         })
     }
 

@@ -141,7 +141,8 @@ async fn check_identity_generation(store: &dyn Store) {
     let owner = base.owner.id.clone();
     let key = access_key("LTAIgen0000000000000000", &owner, b"s", true, T0);
     let tok = token("tok-gen", &owner, &format!("{:0>64}", "9"), None, T0);
-    let steps: Vec<(&str, std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>>)> = vec![
+    type Step<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>;
+    let steps: Vec<(&str, Step<'_>)> = vec![
         ("create user", Box::pin(async { store.create_user(&user("3001", "gen_user", "G", ORG_ID), OrgRole::Member).await.unwrap() })),
         ("create key", Box::pin(async { store.create_access_key(&key).await.unwrap() })),
         ("disable key", Box::pin(async { assert!(store.set_access_key_enabled(&key.id, false).await.unwrap()) })),
