@@ -67,6 +67,17 @@ impl Builder {
     }
 }
 
+/// A listing's count and page statements from one filter: `from_where` appends the FROM and
+/// WHERE clauses to both, `order` the ORDER BY / LIMIT / OFFSET of the page.
+fn count_and_page(columns: &str, from_where: impl Fn(&mut Builder), order: impl Fn(&mut Builder)) -> (Stmt, Stmt) {
+    let mut count = Builder::new("SELECT COUNT(*)");
+    from_where(&mut count);
+    let mut page = Builder::new(columns);
+    from_where(&mut page);
+    order(&mut page);
+    (count.build(), page.build())
+}
+
 fn stmt(sql: &str, params: Vec<P>) -> Stmt {
     Stmt { sql: sql.to_string(), params }
 }
@@ -198,30 +209,30 @@ pub fn org_member(org: &str, user: &str) -> Stmt {
 
 /// The count and page statements of an organization member listing (by join time).
 pub fn list_org_members(q: &OrgMemberQuery) -> (Stmt, Stmt) {
-    let build = |select: &str, paged: bool| {
-        let mut b = Builder::new(select);
-        b.push(" FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.organization_id = ").bind(t(&q.organization_id));
-        if let Some(text) = &q.text {
-            let p = contains_pattern(text);
-            b.push(" AND (lower(u.name) LIKE lower(").bind(P::T(p.clone())).push(") ESCAPE '\\' OR lower(u.display_name) LIKE lower(").bind(P::T(p.clone()));
-            b.push(") ESCAPE '\\' OR lower(u.email) LIKE lower(").bind(P::T(p)).push(") ESCAPE '\\')");
-        }
-        if !q.roles.is_empty() {
-            b.push(" AND m.role IN (");
-            for (i, r) in q.roles.iter().enumerate() {
-                if i > 0 {
-                    b.push(", ");
-                }
-                b.bind(t(r.as_str()));
+    count_and_page(
+        ORG_MEMBER_SELECT,
+        |b| {
+            b.push(" FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.organization_id = ").bind(t(&q.organization_id));
+            if let Some(text) = &q.text {
+                let p = contains_pattern(text);
+                b.push(" AND (lower(u.name) LIKE lower(").bind(P::T(p.clone())).push(") ESCAPE '\\' OR lower(u.display_name) LIKE lower(").bind(P::T(p.clone()));
+                b.push(") ESCAPE '\\' OR lower(u.email) LIKE lower(").bind(P::T(p)).push(") ESCAPE '\\')");
             }
-            b.push(")");
-        }
-        if paged {
-            b.order_and_page("m.created_at", "m.user_id", SortOrder::Asc, q.page);
-        }
-        b.build()
-    };
-    (build("SELECT COUNT(*)", false), build(ORG_MEMBER_SELECT, true))
+            if !q.roles.is_empty() {
+                b.push(" AND m.role IN (");
+                for (i, r) in q.roles.iter().enumerate() {
+                    if i > 0 {
+                        b.push(", ");
+                    }
+                    b.bind(t(r.as_str()));
+                }
+                b.push(")");
+            }
+        },
+        |b| {
+                b.order_and_page("m.created_at", "m.user_id", SortOrder::Asc, q.page);
+        },
+    )
 }
 
 // --- namespaces ----------------------------------------------------------------------
@@ -415,33 +426,33 @@ pub fn delete_ns_member(ns: i64, user: &str) -> Stmt {
 
 /// The count and page statements of a namespace listing (groups only, never roots).
 pub fn list_ns(q: &NamespaceQuery, now: Millis) -> (Stmt, Stmt) {
-    let build = |select: &str, paged: bool| {
-        let mut b = Builder::new(select);
-        b.push(" FROM namespaces n WHERE n.kind = 'group' AND n.organization_id = ").bind(t(&q.organization_id));
-        if let Some(p) = q.parent_id {
-            b.push(" AND n.parent_id = ").bind(P::I(p));
-        }
-        if let NamespaceViewer::Member(u) = &q.viewer {
-            b.push(" AND (n.visibility <> 'private' OR EXISTS (SELECT 1 FROM namespace_members nm JOIN namespaces a ON a.id = nm.namespace_id WHERE nm.user_id = ")
-                .bind(t(u))
-                .push(" AND (nm.expires_at IS NULL OR nm.expires_at > ")
-                .bind(P::I(now))
-                .push(") AND a.organization_id = n.organization_id AND (lower(a.full_path) = lower(n.full_path) OR substr(lower(n.full_path), 1, length(a.full_path) + 1) = lower(a.full_path) || '/')))");
-        }
-        if let Some(text) = &q.search {
-            let p = contains_pattern(text);
-            b.push(" AND (lower(n.name) LIKE lower(").bind(P::T(p.clone())).push(") ESCAPE '\\' OR lower(n.path) LIKE lower(").bind(P::T(p)).push(") ESCAPE '\\')");
-        }
-        if paged {
-            let key = match q.sort {
-                NamespaceSort::Created => "n.created_at",
-                NamespaceSort::Updated => "n.updated_at",
-            };
-            b.order_and_page(key, "n.id", q.order, q.page);
-        }
-        b.build()
-    };
-    (build("SELECT COUNT(*)", false), build(&format!("SELECT {}", prefixed(NS_COLS, "n")), true))
+    count_and_page(
+        &format!("SELECT {}", prefixed(NS_COLS, "n")),
+        |b| {
+            b.push(" FROM namespaces n WHERE n.kind = 'group' AND n.organization_id = ").bind(t(&q.organization_id));
+            if let Some(p) = q.parent_id {
+                b.push(" AND n.parent_id = ").bind(P::I(p));
+            }
+            if let NamespaceViewer::Member(u) = &q.viewer {
+                b.push(" AND (n.visibility <> 'private' OR EXISTS (SELECT 1 FROM namespace_members nm JOIN namespaces a ON a.id = nm.namespace_id WHERE nm.user_id = ")
+                    .bind(t(u))
+                    .push(" AND (nm.expires_at IS NULL OR nm.expires_at > ")
+                    .bind(P::I(now))
+                    .push(") AND a.organization_id = n.organization_id AND (lower(a.full_path) = lower(n.full_path) OR substr(lower(n.full_path), 1, length(a.full_path) + 1) = lower(a.full_path) || '/')))");
+            }
+            if let Some(text) = &q.search {
+                let p = contains_pattern(text);
+                b.push(" AND (lower(n.name) LIKE lower(").bind(P::T(p.clone())).push(") ESCAPE '\\' OR lower(n.path) LIKE lower(").bind(P::T(p)).push(") ESCAPE '\\')");
+            }
+        },
+        |b| {
+                let key = match q.sort {
+                    NamespaceSort::Created => "n.created_at",
+                    NamespaceSort::Updated => "n.updated_at",
+                };
+                b.order_and_page(key, "n.id", q.order, q.page);
+        },
+    )
 }
 
 // --- access keys and tokens ----------------------------------------------------------
@@ -569,51 +580,51 @@ pub fn ws_admin_names(id: &str) -> Stmt {
 
 /// The count and page statements of a workspace listing.
 pub fn list_ws(q: &WorkspaceQuery) -> (Stmt, Stmt) {
-    let build = |select: &str, paged: bool| {
-        let mut b = Builder::new(select);
-        b.push(" FROM workspaces w WHERE w.organization_id = ").bind(t(&q.organization_id));
-        match &q.visibility {
-            Visibility::All => {}
-            Visibility::User(u) => {
-                b.push(" AND EXISTS (SELECT 1 FROM workspace_members m WHERE m.workspace_id = w.id AND m.user_id = ").bind(t(u)).push(")");
-            }
-            Visibility::PublicOnly => {
-                b.push(" AND 1 = 0");
-            }
-        }
-        if let Some(n) = &q.name_contains {
-            b.push(" AND lower(w.name) LIKE lower(").bind(P::T(contains_pattern(n))).push(") ESCAPE '\\'");
-        }
-        if let Some(ids) = &q.ids {
-            b.push(" AND w.id IN (");
-            if ids.is_empty() {
-                b.push("NULL");
-            }
-            for (i, id) in ids.iter().enumerate() {
-                if i > 0 {
-                    b.push(", ");
+    count_and_page(
+        &format!("SELECT {}", prefixed(WS_COLS, "w")),
+        |b| {
+            b.push(" FROM workspaces w WHERE w.organization_id = ").bind(t(&q.organization_id));
+            match &q.visibility {
+                Visibility::All => {}
+                Visibility::User(u) => {
+                    b.push(" AND EXISTS (SELECT 1 FROM workspace_members m WHERE m.workspace_id = w.id AND m.user_id = ").bind(t(u)).push(")");
                 }
-                b.bind(t(id));
+                Visibility::PublicOnly => {
+                    b.push(" AND 1 = 0");
+                }
             }
-            b.push(")");
-        }
-        if let Some(s) = &q.status {
-            b.push(" AND w.status = ").bind(t(s));
-        }
-        if let Some(g) = &q.resource_group_id {
-            b.push(" AND w.resource_group_id = ").bind(t(g));
-        }
-        if paged {
-            let key = match q.sort {
-                WorkspaceSort::Created => "w.created_at",
-                WorkspaceSort::Modified => "w.modified_at",
-                WorkspaceSort::Name => "w.name",
-            };
-            b.order_and_page(key, "w.id", q.order, q.page);
-        }
-        b.build()
-    };
-    (build("SELECT COUNT(*)", false), build(&format!("SELECT {}", prefixed(WS_COLS, "w")), true))
+            if let Some(n) = &q.name_contains {
+                b.push(" AND lower(w.name) LIKE lower(").bind(P::T(contains_pattern(n))).push(") ESCAPE '\\'");
+            }
+            if let Some(ids) = &q.ids {
+                b.push(" AND w.id IN (");
+                if ids.is_empty() {
+                    b.push("NULL");
+                }
+                for (i, id) in ids.iter().enumerate() {
+                    if i > 0 {
+                        b.push(", ");
+                    }
+                    b.bind(t(id));
+                }
+                b.push(")");
+            }
+            if let Some(s) = &q.status {
+                b.push(" AND w.status = ").bind(t(s));
+            }
+            if let Some(g) = &q.resource_group_id {
+                b.push(" AND w.resource_group_id = ").bind(t(g));
+            }
+        },
+        |b| {
+                let key = match q.sort {
+                    WorkspaceSort::Created => "w.created_at",
+                    WorkspaceSort::Modified => "w.modified_at",
+                    WorkspaceSort::Name => "w.name",
+                };
+                b.order_and_page(key, "w.id", q.order, q.page);
+        },
+    )
 }
 
 fn prefixed(cols: &str, alias: &str) -> String {
@@ -651,32 +662,32 @@ pub fn set_member_roles(ws: &str, user: &str, roles: &str) -> Stmt {
 
 /// The count and page statements of a member listing.
 pub fn list_members(q: &MemberQuery) -> (Stmt, Stmt) {
-    let build = |select: &str, paged: bool| {
-        let mut b = Builder::new(select);
-        b.push(" FROM workspace_members m JOIN users u ON u.id = m.user_id WHERE m.workspace_id = ").bind(t(&q.workspace_id));
-        if let Some(n) = &q.name_contains {
-            let p = contains_pattern(n);
-            b.push(" AND (lower(u.name) LIKE lower(").bind(P::T(p.clone())).push(") ESCAPE '\\' OR lower(u.display_name) LIKE lower(").bind(P::T(p)).push(") ESCAPE '\\')");
-        }
-        if !q.any_role.is_empty() {
-            b.push(" AND (");
-            for (i, r) in q.any_role.iter().enumerate() {
-                if i > 0 {
-                    b.push(" OR ");
-                }
-                b.push("m.roles LIKE ").bind(P::T(format!("%,{r},%")));
+    count_and_page(
+        MEMBER_SELECT,
+        |b| {
+            b.push(" FROM workspace_members m JOIN users u ON u.id = m.user_id WHERE m.workspace_id = ").bind(t(&q.workspace_id));
+            if let Some(n) = &q.name_contains {
+                let p = contains_pattern(n);
+                b.push(" AND (lower(u.name) LIKE lower(").bind(P::T(p.clone())).push(") ESCAPE '\\' OR lower(u.display_name) LIKE lower(").bind(P::T(p)).push(") ESCAPE '\\')");
             }
-            b.push(")");
-        }
-        if let Some(u) = &q.user_id {
-            b.push(" AND m.user_id = ").bind(t(u));
-        }
-        if paged {
-            b.order_and_page("m.created_at", "m.user_id", SortOrder::Asc, q.page);
-        }
-        b.build()
-    };
-    (build("SELECT COUNT(*)", false), build(MEMBER_SELECT, true))
+            if !q.any_role.is_empty() {
+                b.push(" AND (");
+                for (i, r) in q.any_role.iter().enumerate() {
+                    if i > 0 {
+                        b.push(" OR ");
+                    }
+                    b.push("m.roles LIKE ").bind(P::T(format!("%,{r},%")));
+                }
+                b.push(")");
+            }
+            if let Some(u) = &q.user_id {
+                b.push(" AND m.user_id = ").bind(t(u));
+            }
+        },
+        |b| {
+                b.order_and_page("m.created_at", "m.user_id", SortOrder::Asc, q.page);
+        },
+    )
 }
 
 // --- code sources --------------------------------------------------------------------
@@ -752,33 +763,33 @@ pub fn delete_cs(id: &str) -> Stmt {
 
 /// The count and page statements of a code source listing.
 pub fn list_cs(q: &CodeSourceQuery) -> (Stmt, Stmt) {
-    let build = |select: &str, paged: bool| {
-        let mut b = Builder::new(select);
-        b.push(" FROM code_sources WHERE workspace_id = ").bind(t(&q.workspace_id));
-        match &q.visibility {
-            Visibility::All => {}
-            Visibility::User(u) => {
-                b.push(" AND (accessibility = 'PUBLIC' OR creator_id = ").bind(t(u)).push(")");
+    count_and_page(
+        &format!("SELECT {CS_COLS}"),
+        |b| {
+            b.push(" FROM code_sources WHERE workspace_id = ").bind(t(&q.workspace_id));
+            match &q.visibility {
+                Visibility::All => {}
+                Visibility::User(u) => {
+                    b.push(" AND (accessibility = 'PUBLIC' OR creator_id = ").bind(t(u)).push(")");
+                }
+                Visibility::PublicOnly => {
+                    b.push(" AND accessibility = 'PUBLIC'");
+                }
             }
-            Visibility::PublicOnly => {
-                b.push(" AND accessibility = 'PUBLIC'");
+            if let Some(n) = &q.display_name_contains {
+                b.push(" AND lower(display_name) LIKE lower(").bind(P::T(contains_pattern(n))).push(") ESCAPE '\\'");
             }
-        }
-        if let Some(n) = &q.display_name_contains {
-            b.push(" AND lower(display_name) LIKE lower(").bind(P::T(contains_pattern(n))).push(") ESCAPE '\\'");
-        }
-        if paged {
-            let key = match q.sort {
-                CodeSourceSort::Created => "created_at",
-                CodeSourceSort::Modified => "modified_at",
-                CodeSourceSort::DisplayName => "display_name",
-                CodeSourceSort::Id => "id",
-            };
-            b.order_and_page(key, "id", q.order, q.page);
-        }
-        b.build()
-    };
-    (build("SELECT COUNT(*)", false), build(&format!("SELECT {CS_COLS}"), true))
+        },
+        |b| {
+                let key = match q.sort {
+                    CodeSourceSort::Created => "created_at",
+                    CodeSourceSort::Modified => "modified_at",
+                    CodeSourceSort::DisplayName => "display_name",
+                    CodeSourceSort::Id => "id",
+                };
+                b.order_and_page(key, "id", q.order, q.page);
+        },
+    )
 }
 
 #[cfg(test)]
