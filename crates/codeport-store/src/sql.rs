@@ -230,7 +230,7 @@ pub fn list_org_members(q: &OrgMemberQuery) -> (Stmt, Stmt) {
             }
         },
         |b| {
-                b.order_and_page("m.created_at", "m.user_id", SortOrder::Asc, q.page);
+            b.order_and_page("m.created_at", "m.user_id", SortOrder::Asc, q.page);
         },
     )
 }
@@ -446,11 +446,11 @@ pub fn list_ns(q: &NamespaceQuery, now: Millis) -> (Stmt, Stmt) {
             }
         },
         |b| {
-                let key = match q.sort {
-                    NamespaceSort::Created => "n.created_at",
-                    NamespaceSort::Updated => "n.updated_at",
-                };
-                b.order_and_page(key, "n.id", q.order, q.page);
+            let key = match q.sort {
+                NamespaceSort::Created => "n.created_at",
+                NamespaceSort::Updated => "n.updated_at",
+            };
+            b.order_and_page(key, "n.id", q.order, q.page);
         },
     )
 }
@@ -617,12 +617,12 @@ pub fn list_ws(q: &WorkspaceQuery) -> (Stmt, Stmt) {
             }
         },
         |b| {
-                let key = match q.sort {
-                    WorkspaceSort::Created => "w.created_at",
-                    WorkspaceSort::Modified => "w.modified_at",
-                    WorkspaceSort::Name => "w.name",
-                };
-                b.order_and_page(key, "w.id", q.order, q.page);
+            let key = match q.sort {
+                WorkspaceSort::Created => "w.created_at",
+                WorkspaceSort::Modified => "w.modified_at",
+                WorkspaceSort::Name => "w.name",
+            };
+            b.order_and_page(key, "w.id", q.order, q.page);
         },
     )
 }
@@ -685,7 +685,7 @@ pub fn list_members(q: &MemberQuery) -> (Stmt, Stmt) {
             }
         },
         |b| {
-                b.order_and_page("m.created_at", "m.user_id", SortOrder::Asc, q.page);
+            b.order_and_page("m.created_at", "m.user_id", SortOrder::Asc, q.page);
         },
     )
 }
@@ -781,13 +781,13 @@ pub fn list_cs(q: &CodeSourceQuery) -> (Stmt, Stmt) {
             }
         },
         |b| {
-                let key = match q.sort {
-                    CodeSourceSort::Created => "created_at",
-                    CodeSourceSort::Modified => "modified_at",
-                    CodeSourceSort::DisplayName => "display_name",
-                    CodeSourceSort::Id => "id",
-                };
-                b.order_and_page(key, "id", q.order, q.page);
+            let key = match q.sort {
+                CodeSourceSort::Created => "created_at",
+                CodeSourceSort::Modified => "modified_at",
+                CodeSourceSort::DisplayName => "display_name",
+                CodeSourceSort::Id => "id",
+            };
+            b.order_and_page(key, "id", q.order, q.page);
         },
     )
 }
