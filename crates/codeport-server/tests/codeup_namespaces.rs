@@ -319,7 +319,45 @@ async fn moving_a_group_moves_its_subtree(s: TestServer) {
     assert_eq!(no.status, 400, "depths moved with the subtree");
 }
 
+async fn bad_input_gets_codeup_errors_and_races_have_one_winner(s: TestServer) {
+    let c = s.admin_token();
+    let [central, region] = editions(&s);
+    let check = |r: &codeport_testkit::Reply, status: u16, code: &str| {
+        assert_eq!((r.status, r.error_code()), (status, code), "{}", r.text);
+        assert!(r.header("content-type").starts_with("application/json"), "JSON even for {status}");
+    };
+    check(&c.get(&format!("{region}/namespaces?perPage=abc")).await, 400, "BadRequest");
+    let big = "x".repeat(1024 * 1024 + 1);
+    check(&c.post(&format!("{central}/groups"), &json!({"name": "big", "path": "big", "description": big})).await, 413, "PayloadTooLarge");
+    let raw = reqwest::Client::new()
+        .post(format!("{}{central}/groups", s.base_url))
+        .header("x-yunxiao-token", c.token.clone().unwrap())
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status().as_u16(), 400);
+    assert!(raw.text().await.unwrap().contains("BadRequest"));
+    // Eight concurrent creations of one path: exactly one group, the rest 409.
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let c = c.clone();
+        let url = format!("{central}/groups");
+        tasks.push(tokio::spawn(async move { c.post(&url, &json!({"name": format!("Race {i}"), "path": "race"})).await.status }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    statuses.sort();
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 200 || *s == 409), "{statuses:?}");
+    assert_eq!(c.get(&format!("{central}/namespaces?search=race")).await.header("x-total"), "1");
+}
+
 both_backends!(
+    bad_input_gets_codeup_errors_and_races_have_one_winner,
     moving_a_group_moves_its_subtree,
     group_members_grant_and_lose_access,
     renaming_moves_descendants_and_deleting_never_orphans,

@@ -7,11 +7,10 @@ pub mod wire;
 
 use crate::services::platform::{user_of_org_member_id, Edition};
 use crate::state::AppState;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use bytes::Bytes;
 use crate::services::namespaces::{parse_access_level, CreateGroup, ListNamespaces, UpdateGroup};
 use codeport_core::values::{CodeVisibility, GroupPath, ScopeAccess, ScopeResource, SortOrder, Text};
 use codeport_store::NamespaceSort;
@@ -19,7 +18,7 @@ use codeport_core::{Error, NotFoundKind};
 use codeport_store::{OrgRole, Organization};
 use serde::Deserialize;
 use std::collections::HashMap;
-use wire::{json, page_of, paged, Caller, CodeupError, PathParams};
+use wire::{json, page_of, paged, BodyBytes, Caller, CodeupError, CodeupQuery, PathParams};
 
 type Reply = Result<Response, CodeupError>;
 
@@ -91,7 +90,7 @@ fn int_param(field: &str, v: Option<&String>) -> Result<Option<i64>, Error> {
     }
 }
 
-async fn user_organizations(State(s): State<AppState>, caller: Caller, Query(q): Query<PageQuery>) -> Reply {
+async fn user_organizations(State(s): State<AppState>, caller: Caller, CodeupQuery(q): CodeupQuery<PageQuery>) -> Reply {
     caller.0.require(ScopeResource::Organization, ScopeAccess::Read)?;
     let page = page_of(int_param("page", q.page.as_ref())?, int_param("perPage", q.per_page.as_ref())?, 100)?;
     let all = s.user_organizations(caller.0.principal()).await?;
@@ -100,7 +99,7 @@ async fn user_organizations(State(s): State<AppState>, caller: Caller, Query(q):
     Ok(paged(&items, total, page))
 }
 
-async fn list_members(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, Query(q): Query<PageQuery>) -> Reply {
+async fn list_members(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, CodeupQuery(q): CodeupQuery<PageQuery>) -> Reply {
     let (org, _) = acting(&s, &caller, &params, ScopeResource::OrganizationMember, ScopeAccess::Read).await?;
     let page = page_of(int_param("page", q.page.as_ref())?, int_param("perPage", q.per_page.as_ref())?, 100)?;
     let (items, total) = s.organization_members(&org.id, None, Vec::new(), page).await?;
@@ -122,14 +121,14 @@ struct ByUser {
     user_id: Option<String>,
 }
 
-async fn read_member_by_user(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, Query(q): Query<ByUser>) -> Reply {
+async fn read_member_by_user(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, CodeupQuery(q): CodeupQuery<ByUser>) -> Reply {
     let (org, _) = acting(&s, &caller, &params, ScopeResource::OrganizationMember, ScopeAccess::Read).await?;
     let user = q.user_id.filter(|u| !u.is_empty()).ok_or_else(|| Error::missing("userId"))?;
     let m = s.organization_member(&org.id, &user).await?;
     Ok(json(&dto::member(&m)))
 }
 
-async fn search_members(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, body: Bytes) -> Reply {
+async fn search_members(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, BodyBytes(body): BodyBytes) -> Reply {
     let (org, _) = acting(&s, &caller, &params, ScopeResource::OrganizationMember, ScopeAccess::Read).await?;
     let b = crate::http::pai::wire::JsonBody::parse(&body)?;
     let page = page_of(b.int("page")?, b.int("perPage")?, 100)?;
@@ -158,7 +157,7 @@ async fn search_members(State(s): State<AppState>, caller: Caller, PathParams(pa
 
 // --- code groups ---------------------------------------------------------------------
 
-async fn create_group(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, body: Bytes) -> Reply {
+async fn create_group(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, BodyBytes(body): BodyBytes) -> Reply {
     let b = crate::http::pai::wire::JsonBody::parse(&body)?;
     let text = |field: &str, max: usize, required: bool| -> Result<Option<Text>, Error> {
         match b.str(field)? {
@@ -197,7 +196,7 @@ struct NamespaceListQuery {
     sort: Option<String>,
 }
 
-async fn list_namespaces(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, Query(q): Query<NamespaceListQuery>) -> Reply {
+async fn list_namespaces(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, CodeupQuery(q): CodeupQuery<NamespaceListQuery>) -> Reply {
     let page = page_of(int_param("page", q.page.as_ref())?, int_param("perPage", q.per_page.as_ref())?, 20)?;
     let sort = match q.order_by.as_deref().filter(|v| !v.is_empty()) {
         None | Some("updated_at") => NamespaceSort::Updated,
@@ -214,7 +213,7 @@ async fn list_namespaces(State(s): State<AppState>, caller: Caller, PathParams(p
     Ok(paged(&out, total, page))
 }
 
-async fn update_group(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, body: Bytes) -> Reply {
+async fn update_group(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, BodyBytes(body): BodyBytes) -> Reply {
     let b = crate::http::pai::wire::JsonBody::parse(&body)?;
     let opt_text = |field: &str, max: usize, required: bool| -> Result<Option<Text>, Error> { b.str(field)?.map(|v| Text::parse(field, &v, max, required)).transpose() };
     let cmd = UpdateGroup {
@@ -235,7 +234,7 @@ struct DeleteQuery {
     cascade: Option<String>,
 }
 
-async fn delete_group(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, Query(q): Query<DeleteQuery>) -> Reply {
+async fn delete_group(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, CodeupQuery(q): CodeupQuery<DeleteQuery>) -> Reply {
     let cascade = match q.cascade.as_deref() {
         None | Some("") | Some("false") => false,
         Some("true") => true,
@@ -271,7 +270,7 @@ fn level(q: &MemberQuery, required: bool) -> Result<i64, Error> {
     }
 }
 
-async fn list_group_members(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, Query(q): Query<MemberQuery>) -> Reply {
+async fn list_group_members(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, CodeupQuery(q): CodeupQuery<MemberQuery>) -> Reply {
     let min = match int_param("accessLevel", q.access_level.as_ref())? {
         None | Some(0) => 0,
         Some(v) => parse_access_level(v)?,
@@ -282,7 +281,7 @@ async fn list_group_members(State(s): State<AppState>, caller: Caller, PathParam
     Ok(json(&out))
 }
 
-async fn add_group_members(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, Query(q): Query<MemberQuery>) -> Reply {
+async fn add_group_members(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, CodeupQuery(q): CodeupQuery<MemberQuery>) -> Reply {
     let level = level(&q, true)?;
     // Official examples send userId=[a,b]: brackets are tolerated.
     let raw = q.user_id.clone().unwrap_or_default();
@@ -297,7 +296,7 @@ async fn add_group_members(State(s): State<AppState>, caller: Caller, PathParams
     }
 }
 
-async fn update_group_member(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, Query(q): Query<MemberQuery>) -> Reply {
+async fn update_group_member(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, CodeupQuery(q): CodeupQuery<MemberQuery>) -> Reply {
     let level = level(&q, true)?;
     let key = params.get("group_id").cloned().unwrap_or_default();
     let user = params.get("user_id").cloned().unwrap_or_default();

@@ -139,3 +139,30 @@ impl FromRequestParts<AppState> for PathParams {
         Ok(PathParams(out))
     }
 }
+
+/// Query parameters; a query that does not parse is a BadRequest in the Codeup format
+/// (axum's own rejection would be plain text, which the official client cannot read).
+pub struct CodeupQuery<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Send> FromRequestParts<AppState> for CodeupQuery<T> {
+    type Rejection = CodeupError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| CodeupQuery(q.0))
+            .map_err(|e| CodeupError(Error::invalid("query", e.body_text())))
+    }
+}
+
+/// The request body, read up to the configured limit; a larger one is 413 in the Codeup format.
+pub struct BodyBytes(pub bytes::Bytes);
+
+impl axum::extract::FromRequest<AppState> for BodyBytes {
+    type Rejection = CodeupError;
+
+    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let limit = state.config.max_body_bytes;
+        axum::body::to_bytes(req.into_body(), limit).await.map(BodyBytes).map_err(|_| CodeupError(Error::PayloadTooLarge { limit }))
+    }
+}
