@@ -107,16 +107,17 @@ pub trait Store: Send + Sync + 'static {
     async fn create_namespace(&self, ns: &Namespace, creator: &str, creator_level: i64) -> StoreResult<Namespace>;
     /// The highest access level a user holds on the namespace at `full_path` or an ancestor.
     async fn namespace_access_level(&self, organization_id: &str, full_path: &str, user_id: &str, now: Millis) -> StoreResult<Option<i64>>;
-    /// Rewrites a group; when its full path changed, every descendant moves with it, and
-    /// descendants whose visibility is one of `more_visible` are lowered to the group's
-    /// visibility, all in one transaction.
+    /// Rewrites a group; when its full path changed, every descendant (groups and
+    /// repositories) moves with it, and descendants whose visibility is one of `more_visible`
+    /// are lowered to the group's visibility, all in one transaction.
     async fn update_namespace(&self, old: &Namespace, new: &Namespace, more_visible: &[&str]) -> StoreResult<()>;
     /// The deepest depth in a group's subtree (its own depth when it has no descendants).
     async fn max_subtree_depth(&self, ns: &Namespace) -> StoreResult<i64>;
     /// How many groups sit below this one.
     async fn count_descendants(&self, ns: &Namespace) -> StoreResult<u64>;
-    /// Deletes a group and everything below it; returns how many groups went.
-    async fn delete_namespace_tree(&self, ns: &Namespace) -> StoreResult<u64>;
+    /// Deletes a group and everything below it, repositories included, in one transaction;
+    /// says what went (the repositories' data is the caller's to remove).
+    async fn delete_namespace_tree(&self, ns: &Namespace) -> StoreResult<DeletedTree>;
     /// Unexpired memberships at `min_level` or above on a group and on its ancestors (each
     /// row's `namespace_id` says where the membership is held).
     async fn namespace_members(&self, ns: &Namespace, min_level: i64, now: Millis) -> StoreResult<Vec<NamespaceMember>>;
@@ -130,6 +131,32 @@ pub trait Store: Send + Sync + 'static {
     async fn remove_namespace_member(&self, namespace_id: i64, user_id: &str) -> StoreResult<bool>;
     /// One page of groups and the total.
     async fn list_namespaces(&self, q: &NamespaceQuery, now: Millis) -> StoreResult<(Vec<Namespace>, u64)>;
+
+    // --- repositories ----------------------------------------------------------------
+    /// Inserts a repository, invisible until [`Store::activate_repository`], with `creator` as
+    /// its member at `creator_level`, atomically; returns it with its id. The caller creates
+    /// the data in between, so no visible row is ever without its data.
+    async fn create_repository(&self, repo: &Repository, creator: &str, creator_level: i64) -> StoreResult<Repository>;
+    /// Makes a created repository visible; false if it is gone.
+    async fn activate_repository(&self, id: i64) -> StoreResult<bool>;
+    /// Deletes a repository row in any state; false if it did not exist.
+    async fn delete_repository(&self, id: i64) -> StoreResult<bool>;
+    /// The active repository with this id.
+    async fn repository(&self, id: i64) -> StoreResult<Option<Repository>>;
+    /// The active repository at this full path (case-insensitive) in an organization.
+    async fn repository_by_path(&self, organization_id: &str, full_path: &str) -> StoreResult<Option<Repository>>;
+    /// Ids of every repository row in any state (what the data sweep keeps).
+    async fn repository_ids(&self) -> StoreResult<Vec<i64>>;
+    /// The highest level a user holds on the repository or a group above it.
+    async fn repository_access_level(&self, repo: &Repository, user_id: &str, now: Millis) -> StoreResult<Option<i64>>;
+    /// Rewrites a repository's mutable fields; false if it is gone.
+    async fn update_repository(&self, repo: &Repository) -> StoreResult<bool>;
+    /// Records activity; sets the default branch when given.
+    async fn touch_repository(&self, id: i64, now: Millis, default_branch: Option<&str>) -> StoreResult<()>;
+    /// How many repositories sit anywhere below a group.
+    async fn count_repositories_below(&self, ns: &Namespace) -> StoreResult<u64>;
+    /// One page of repositories and the total.
+    async fn list_repositories(&self, q: &RepositoryQuery, now: Millis) -> StoreResult<(Vec<Repository>, u64)>;
 
     // --- workspaces ------------------------------------------------------------------
     /// Creates a workspace and its first member (the creator, as owner), atomically. The

@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
     (2, include_str!("../migrations/postgres/0002_identity_generation.sql")),
     (3, include_str!("../migrations/postgres/0003_namespaces.sql")),
+    (4, include_str!("../migrations/postgres/0004_repositories.sql")),
 ];
 /// Arbitrary constant: the advisory lock that serializes migrations across replicas.
 const MIGRATION_LOCK: i64 = 0x636f_6465_706f_7274;
@@ -304,12 +305,7 @@ impl Store for PostgresStore {
     }
 
     async fn update_namespace(&self, old: &Namespace, new: &Namespace, more_visible: &[&str]) -> StoreResult<()> {
-        let mut stmts = vec![sql::update_ns(new)];
-        if old.full_path != new.full_path || old.full_name != new.full_name || old.depth != new.depth {
-            stmts.push(sql::rebase_descendants(old, new));
-        }
-        stmts.push(sql::cap_descendant_visibility(&new.organization_id, &new.full_path, &new.visibility, more_visible));
-        self.in_tx(stmts).await.map(drop)
+        self.in_tx(sql::update_ns_tree(old, new, more_visible)).await.map(drop)
     }
 
     async fn max_subtree_depth(&self, ns: &Namespace) -> StoreResult<i64> {
@@ -321,8 +317,14 @@ impl Store for PostgresStore {
         count(&c, sql::count_descendants(&ns.organization_id, &ns.full_path)).await
     }
 
-    async fn delete_namespace_tree(&self, ns: &Namespace) -> StoreResult<u64> {
-        self.run(sql::delete_ns_tree(&ns.organization_id, &ns.full_path)).await
+    async fn delete_namespace_tree(&self, ns: &Namespace) -> StoreResult<DeletedTree> {
+        let mut c = self.pool.get().await.map_err(pool_err)?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let repositories = query_all(&tx, sql::repo_ids_below(&ns.organization_id, &ns.full_path), |r| r.int(0)).await?;
+        exec(&tx, sql::delete_repos_below(&ns.organization_id, &ns.full_path)).await?;
+        let groups = exec(&tx, sql::delete_ns_tree(&ns.organization_id, &ns.full_path)).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(DeletedTree { groups, repositories })
     }
 
     async fn namespace_members(&self, ns: &Namespace, min_level: i64, now: Millis) -> StoreResult<Vec<NamespaceMember>> {
@@ -348,6 +350,58 @@ impl Store for PostgresStore {
     async fn list_namespaces(&self, q: &NamespaceQuery, now: Millis) -> StoreResult<(Vec<Namespace>, u64)> {
         let (cnt, page) = sql::list_ns(q, now);
         self.page(cnt, page, sql::ns_row).await
+    }
+
+    async fn create_repository(&self, repo: &Repository, creator: &str, creator_level: i64) -> StoreResult<Repository> {
+        let mut c = self.pool.get().await.map_err(pool_err)?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let mut repo = repo.clone();
+        repo.id = query_one(&tx, sql::insert_repo(&repo), |r| r.int(0)).await?.unwrap_or_default();
+        exec(&tx, sql::insert_repo_member(repo.id, creator, creator_level, repo.created_at)).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(repo)
+    }
+
+    async fn activate_repository(&self, id: i64) -> StoreResult<bool> {
+        Ok(self.run(sql::activate_repo(id)).await? > 0)
+    }
+
+    async fn delete_repository(&self, id: i64) -> StoreResult<bool> {
+        Ok(self.run(sql::delete_repo(id)).await? > 0)
+    }
+
+    async fn repository(&self, id: i64) -> StoreResult<Option<Repository>> {
+        self.one(sql::repo_by_id(id), sql::repo_row).await
+    }
+
+    async fn repository_by_path(&self, organization_id: &str, full_path: &str) -> StoreResult<Option<Repository>> {
+        self.one(sql::repo_by_path(organization_id, full_path), sql::repo_row).await
+    }
+
+    async fn repository_ids(&self) -> StoreResult<Vec<i64>> {
+        self.all(sql::repo_ids(), |r| r.int(0)).await
+    }
+
+    async fn repository_access_level(&self, repo: &Repository, user_id: &str, now: Millis) -> StoreResult<Option<i64>> {
+        Ok(self.one(sql::repo_access_level(repo, user_id, now), |r| r.opt_int(0)).await?.flatten())
+    }
+
+    async fn update_repository(&self, repo: &Repository) -> StoreResult<bool> {
+        Ok(self.run(sql::update_repo(repo)).await? > 0)
+    }
+
+    async fn touch_repository(&self, id: i64, now: Millis, default_branch: Option<&str>) -> StoreResult<()> {
+        self.run(sql::touch_repo(id, now, default_branch)).await.map(drop)
+    }
+
+    async fn count_repositories_below(&self, ns: &Namespace) -> StoreResult<u64> {
+        let c = self.pool.get().await.map_err(pool_err)?;
+        count(&c, sql::count_repos_below(&ns.organization_id, &ns.full_path)).await
+    }
+
+    async fn list_repositories(&self, q: &RepositoryQuery, now: Millis) -> StoreResult<(Vec<Repository>, u64)> {
+        let (cnt, page) = sql::list_repos(q, now);
+        self.page(cnt, page, sql::repo_row).await
     }
 
     async fn create_workspace(&self, ws: &Workspace, owner: &WorkspaceMember) -> StoreResult<Workspace> {

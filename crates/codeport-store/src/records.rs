@@ -402,3 +402,99 @@ pub struct NamespaceMember {
     /// When added.
     pub created_at: Millis,
 }
+
+/// A Codeup repository. Its id keys its data on disk and never changes; its full path moves
+/// with renames of the groups above it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repository {
+    /// Numeric id (assigned by the store).
+    pub id: i64,
+    /// Organization.
+    pub organization_id: String,
+    /// The namespace it lives in (a group, or the organization's root).
+    pub namespace_id: i64,
+    /// Shown name.
+    pub name: String,
+    /// Path segment.
+    pub path: String,
+    /// `ORG/group/repo`.
+    pub full_path: String,
+    /// `ORG / Group / Repo`.
+    pub full_name: String,
+    /// Description.
+    pub description: String,
+    /// `private` or `internal`.
+    pub visibility: String,
+    /// The branch HEAD names.
+    pub default_branch: String,
+    /// Avatar URL ("" when unset).
+    pub avatar_url: String,
+    /// Creator's user id.
+    pub creator_id: String,
+    /// Archived (read-only) repositories.
+    pub archived: bool,
+    /// Creation time.
+    pub created_at: Millis,
+    /// Last change of the repository's settings.
+    pub updated_at: Millis,
+    /// Last push or commit.
+    pub last_activity_at: Millis,
+}
+
+/// Which repositories a listing covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RepositoryScope {
+    /// Every repository of the organization.
+    Organization,
+    /// Those directly in one namespace.
+    Namespace(i64),
+    /// Those anywhere below the namespace at this full path.
+    Subtree(String),
+}
+
+/// Sort key for repositories.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RepositorySort {
+    /// created_at (the default).
+    Created,
+    /// updated_at.
+    Updated,
+    /// name.
+    Name,
+    /// path.
+    Path,
+    /// last_activity_at.
+    LastActivity,
+    /// id.
+    Id,
+}
+
+/// A repository listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepositoryQuery {
+    /// Organization.
+    pub organization_id: String,
+    /// Which namespaces.
+    pub scope: RepositoryScope,
+    /// Whose view (private repositories need a membership on the repository or a group above it).
+    pub viewer: NamespaceViewer,
+    /// Case-insensitive substring of the path or name.
+    pub search: Option<String>,
+    /// Only archived (true) or only active (false) repositories.
+    pub archived: Option<bool>,
+    /// Sort key.
+    pub sort: RepositorySort,
+    /// Direction.
+    pub order: SortOrder,
+    /// Page.
+    pub page: Page,
+}
+
+/// What deleting a group tree removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeletedTree {
+    /// Groups deleted.
+    pub groups: u64,
+    /// Ids of the repositories deleted with them (their data is the caller's to remove).
+    pub repositories: Vec<i64>,
+}

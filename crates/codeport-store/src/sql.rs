@@ -356,6 +356,18 @@ pub fn rebase_descendants(old: &Namespace, new: &Namespace) -> Stmt {
         vec![t(&new.full_path), t(&old.full_path), t(&new.full_name), t(&old.full_name), t(&old.organization_id), P::I(new.depth - old.depth)],
     )
 }
+/// Every statement of a group update: its own row, then (when its full path, name or depth
+/// changed) its descendant groups and repositories, then the visibility cap on both.
+pub fn update_ns_tree(old: &Namespace, new: &Namespace, more_visible: &[&str]) -> Vec<Stmt> {
+    let mut stmts = vec![update_ns(new)];
+    if old.full_path != new.full_path || old.full_name != new.full_name || old.depth != new.depth {
+        stmts.push(rebase_descendants(old, new));
+        stmts.push(rebase_repos(old, new));
+    }
+    stmts.push(cap_descendant_visibility(&new.organization_id, &new.full_path, &new.visibility, more_visible));
+    stmts.push(cap_repo_visibility(&new.organization_id, &new.full_path, &new.visibility, more_visible));
+    stmts
+}
 /// The deepest depth among a group's descendants (the group's own depth when it has none).
 pub fn max_descendant_depth(n: &Namespace) -> Stmt {
     stmt(
@@ -451,6 +463,188 @@ pub fn list_ns(q: &NamespaceQuery, now: Millis) -> (Stmt, Stmt) {
                 NamespaceSort::Updated => "n.updated_at",
             };
             b.order_and_page(key, "n.id", q.order, q.page);
+        },
+    )
+}
+
+// --- repositories ----------------------------------------------------------------------
+
+pub const REPO_COLS: &str = "id, organization_id, namespace_id, name, path, full_path, full_name, description, visibility, default_branch, avatar_url, creator_id, archived, created_at, updated_at, last_activity_at";
+pub fn repo_row(r: &dyn RowLike) -> Repository {
+    Repository {
+        id: r.int(0),
+        organization_id: r.text(1),
+        namespace_id: r.int(2),
+        name: r.text(3),
+        path: r.text(4),
+        full_path: r.text(5),
+        full_name: r.text(6),
+        description: r.text(7),
+        visibility: r.text(8),
+        default_branch: r.text(9),
+        avatar_url: r.text(10),
+        creator_id: r.text(11),
+        archived: r.boolean(12),
+        created_at: r.int(13),
+        updated_at: r.int(14),
+        last_activity_at: r.int(15),
+    }
+}
+/// Inserts a repository in state 'creating' (invisible until activated) and returns its id.
+pub fn insert_repo(x: &Repository) -> Stmt {
+    stmt(
+        "INSERT INTO repositories (organization_id, namespace_id, name, path, full_path, full_name, description, visibility, default_branch, avatar_url, creator_id, archived, state, created_at, updated_at, last_activity_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'creating', $13, $14, $15) RETURNING id",
+        vec![
+            t(&x.organization_id),
+            P::I(x.namespace_id),
+            t(&x.name),
+            t(&x.path),
+            t(&x.full_path),
+            t(&x.full_name),
+            t(&x.description),
+            t(&x.visibility),
+            t(&x.default_branch),
+            t(&x.avatar_url),
+            t(&x.creator_id),
+            P::B(x.archived),
+            P::I(x.created_at),
+            P::I(x.updated_at),
+            P::I(x.last_activity_at),
+        ],
+    )
+}
+pub fn insert_repo_member(repo: i64, user: &str, level: i64, now: Millis) -> Stmt {
+    stmt("INSERT INTO repository_members (repository_id, user_id, access_level, expires_at, created_at) VALUES ($1, $2, $3, NULL, $4)", vec![P::I(repo), t(user), P::I(level), P::I(now)])
+}
+pub fn activate_repo(id: i64) -> Stmt {
+    stmt("UPDATE repositories SET state = 'active' WHERE id = $1 AND state = 'creating'", vec![P::I(id)])
+}
+pub fn delete_repo(id: i64) -> Stmt {
+    stmt("DELETE FROM repositories WHERE id = $1", vec![P::I(id)])
+}
+pub fn repo_by_id(id: i64) -> Stmt {
+    stmt(&format!("SELECT {REPO_COLS} FROM repositories WHERE id = $1 AND state = 'active'"), vec![P::I(id)])
+}
+pub fn repo_by_path(org: &str, full_path: &str) -> Stmt {
+    stmt(&format!("SELECT {REPO_COLS} FROM repositories WHERE organization_id = $1 AND lower(full_path) = lower($2) AND state = 'active'"), vec![t(org), t(full_path)])
+}
+/// Ids of every repository row in any state (the data sweep keeps exactly these).
+pub fn repo_ids() -> Stmt {
+    stmt("SELECT id FROM repositories ORDER BY id", vec![])
+}
+/// The highest unexpired level `user` holds on the repository itself or a namespace above it.
+pub fn repo_access_level(x: &Repository, user: &str, now: Millis) -> Stmt {
+    stmt(
+        "SELECT MAX(level) FROM (\
+           SELECT nm.access_level AS level FROM namespace_members nm JOIN namespaces a ON a.id = nm.namespace_id \
+           WHERE a.organization_id = $1 AND nm.user_id = $3 AND (nm.expires_at IS NULL OR nm.expires_at > $4) \
+           AND substr(lower($2), 1, length(a.full_path) + 1) = lower(a.full_path) || '/' \
+           UNION ALL SELECT rm.access_level FROM repository_members rm \
+           WHERE rm.repository_id = $5 AND rm.user_id = $3 AND (rm.expires_at IS NULL OR rm.expires_at > $4)) levels",
+        vec![t(&x.organization_id), t(&x.full_path), t(user), P::I(now), P::I(x.id)],
+    )
+}
+/// Rewrites a repository's mutable fields.
+pub fn update_repo(x: &Repository) -> Stmt {
+    stmt(
+        "UPDATE repositories SET namespace_id = $2, name = $3, path = $4, full_path = $5, full_name = $6, description = $7, visibility = $8, default_branch = $9, avatar_url = $10, archived = $11, updated_at = $12 \
+         WHERE id = $1 AND state = 'active'",
+        vec![
+            P::I(x.id),
+            P::I(x.namespace_id),
+            t(&x.name),
+            t(&x.path),
+            t(&x.full_path),
+            t(&x.full_name),
+            t(&x.description),
+            t(&x.visibility),
+            t(&x.default_branch),
+            t(&x.avatar_url),
+            P::B(x.archived),
+            P::I(x.updated_at),
+        ],
+    )
+}
+/// Records activity (a push or an API commit); sets the default branch when given.
+pub fn touch_repo(id: i64, now: Millis, default_branch: Option<&str>) -> Stmt {
+    match default_branch {
+        Some(b) => stmt("UPDATE repositories SET last_activity_at = $2, default_branch = $3 WHERE id = $1", vec![P::I(id), P::I(now), t(b)]),
+        None => stmt("UPDATE repositories SET last_activity_at = $2 WHERE id = $1", vec![P::I(id), P::I(now)]),
+    }
+}
+/// Moves the repositories below group `old` under its new full path and name prefixes.
+pub fn rebase_repos(old: &Namespace, new: &Namespace) -> Stmt {
+    stmt(
+        "UPDATE repositories SET full_path = $1 || substr(full_path, length($2) + 1), full_name = $3 || substr(full_name, length($4) + 1) \
+         WHERE organization_id = $5 AND substr(lower(full_path), 1, length($2) + 1) = lower($2) || '/'",
+        vec![t(&new.full_path), t(&old.full_path), t(&new.full_name), t(&old.full_name), t(&old.organization_id)],
+    )
+}
+/// Lowers repositories below the group at `full_path` that are more visible than `allowed`.
+pub fn cap_repo_visibility(org: &str, full_path: &str, allowed: &str, more_visible: &[&str]) -> Stmt {
+    let mut s = cap_descendant_visibility(org, full_path, allowed, more_visible);
+    s.sql = s.sql.replacen("UPDATE namespaces", "UPDATE repositories", 1);
+    s
+}
+/// Repositories anywhere below the group at `full_path`, in any state.
+pub fn count_repos_below(org: &str, full_path: &str) -> Stmt {
+    stmt("SELECT COUNT(*) FROM repositories WHERE organization_id = $1 AND substr(lower(full_path), 1, length($2) + 1) = lower($2) || '/'", vec![t(org), t(full_path)])
+}
+/// Ids of the repositories below the group at `full_path`, in any state.
+pub fn repo_ids_below(org: &str, full_path: &str) -> Stmt {
+    stmt("SELECT id FROM repositories WHERE organization_id = $1 AND substr(lower(full_path), 1, length($2) + 1) = lower($2) || '/' ORDER BY id", vec![t(org), t(full_path)])
+}
+/// Deletes the repositories below the group at `full_path` (their members go by cascade).
+pub fn delete_repos_below(org: &str, full_path: &str) -> Stmt {
+    stmt("DELETE FROM repositories WHERE organization_id = $1 AND substr(lower(full_path), 1, length($2) + 1) = lower($2) || '/'", vec![t(org), t(full_path)])
+}
+
+/// The count and page statements of a repository listing (active repositories only).
+pub fn list_repos(q: &RepositoryQuery, now: Millis) -> (Stmt, Stmt) {
+    count_and_page(
+        &format!("SELECT {}", prefixed(REPO_COLS, "r")),
+        |b| {
+            b.push(" FROM repositories r WHERE r.state = 'active' AND r.organization_id = ").bind(t(&q.organization_id));
+            match &q.scope {
+                RepositoryScope::Organization => {}
+                RepositoryScope::Namespace(id) => {
+                    b.push(" AND r.namespace_id = ").bind(P::I(*id));
+                }
+                RepositoryScope::Subtree(path) => {
+                    b.push(" AND substr(lower(r.full_path), 1, length(").bind(t(path)).push(") + 1) = lower(").bind(t(path)).push(") || '/'");
+                }
+            }
+            if let NamespaceViewer::Member(u) = &q.viewer {
+                b.push(" AND (r.visibility <> 'private' OR EXISTS (SELECT 1 FROM namespace_members nm JOIN namespaces a ON a.id = nm.namespace_id WHERE nm.user_id = ")
+                    .bind(t(u))
+                    .push(" AND (nm.expires_at IS NULL OR nm.expires_at > ")
+                    .bind(P::I(now))
+                    .push(") AND a.organization_id = r.organization_id AND substr(lower(r.full_path), 1, length(a.full_path) + 1) = lower(a.full_path) || '/') \
+                           OR EXISTS (SELECT 1 FROM repository_members rm WHERE rm.repository_id = r.id AND rm.user_id = ")
+                    .bind(t(u))
+                    .push(" AND (rm.expires_at IS NULL OR rm.expires_at > ")
+                    .bind(P::I(now))
+                    .push(")))");
+            }
+            if let Some(text) = &q.search {
+                let p = contains_pattern(text);
+                b.push(" AND (lower(r.path) LIKE lower(").bind(P::T(p.clone())).push(") ESCAPE '\\' OR lower(r.name) LIKE lower(").bind(P::T(p)).push(") ESCAPE '\\')");
+            }
+            if let Some(a) = q.archived {
+                b.push(" AND r.archived = ").bind(P::B(a));
+            }
+        },
+        |b| {
+            let key = match q.sort {
+                RepositorySort::Created => "r.created_at",
+                RepositorySort::Updated => "r.updated_at",
+                RepositorySort::Name => "lower(r.name)",
+                RepositorySort::Path => "lower(r.path)",
+                RepositorySort::LastActivity => "r.last_activity_at",
+                RepositorySort::Id => "r.id",
+            };
+            b.order_and_page(key, "r.id", q.order, q.page);
         },
     )
 }

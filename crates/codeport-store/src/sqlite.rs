@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_identity_generation.sql")),
     (3, include_str!("../migrations/sqlite/0003_namespaces.sql")),
+    (4, include_str!("../migrations/sqlite/0004_repositories.sql")),
 ];
 const BUSY_TIMEOUT_MS: u64 = 10_000;
 
@@ -345,11 +346,7 @@ impl Store for SqliteStore {
     }
 
     async fn update_namespace(&self, old: &Namespace, new: &Namespace, more_visible: &[&str]) -> StoreResult<()> {
-        let mut stmts = vec![sql::update_ns(new)];
-        if old.full_path != new.full_path || old.full_name != new.full_name || old.depth != new.depth {
-            stmts.push(sql::rebase_descendants(old, new));
-        }
-        stmts.push(sql::cap_descendant_visibility(&new.organization_id, &new.full_path, &new.visibility, more_visible));
+        let stmts = sql::update_ns_tree(old, new, more_visible);
         self.write(move |c| stmts.into_iter().try_for_each(|s| exec(c, s).map(drop))).await
     }
 
@@ -361,9 +358,15 @@ impl Store for SqliteStore {
         self.read(|c| count(c, sql::count_descendants(&ns.organization_id, &ns.full_path)))
     }
 
-    async fn delete_namespace_tree(&self, ns: &Namespace) -> StoreResult<u64> {
-        let s = sql::delete_ns_tree(&ns.organization_id, &ns.full_path);
-        self.write(move |c| exec(c, s).map(|n| n as u64)).await
+    async fn delete_namespace_tree(&self, ns: &Namespace) -> StoreResult<DeletedTree> {
+        let (org, path) = (ns.organization_id.clone(), ns.full_path.clone());
+        self.write(move |c| {
+            let repositories = query_all(c, sql::repo_ids_below(&org, &path), |r| r.int(0))?;
+            exec(c, sql::delete_repos_below(&org, &path))?;
+            let groups = exec(c, sql::delete_ns_tree(&org, &path))? as u64;
+            Ok(DeletedTree { groups, repositories })
+        })
+        .await
     }
 
     async fn namespace_members(&self, ns: &Namespace, min_level: i64, now: Millis) -> StoreResult<Vec<NamespaceMember>> {
@@ -392,6 +395,59 @@ impl Store for SqliteStore {
     async fn list_namespaces(&self, q: &NamespaceQuery, now: Millis) -> StoreResult<(Vec<Namespace>, u64)> {
         let (cnt, page) = sql::list_ns(q, now);
         self.page(cnt, page, sql::ns_row)
+    }
+
+    async fn create_repository(&self, repo: &Repository, creator: &str, creator_level: i64) -> StoreResult<Repository> {
+        let (mut repo, creator) = (repo.clone(), creator.to_string());
+        self.write(move |c| {
+            repo.id = query_one(c, sql::insert_repo(&repo), |r| r.int(0))?.unwrap_or_default();
+            exec(c, sql::insert_repo_member(repo.id, &creator, creator_level, repo.created_at))?;
+            Ok(repo)
+        })
+        .await
+    }
+
+    async fn activate_repository(&self, id: i64) -> StoreResult<bool> {
+        self.write(move |c| exec(c, sql::activate_repo(id)).map(|n| n > 0)).await
+    }
+
+    async fn delete_repository(&self, id: i64) -> StoreResult<bool> {
+        self.write(move |c| exec(c, sql::delete_repo(id)).map(|n| n > 0)).await
+    }
+
+    async fn repository(&self, id: i64) -> StoreResult<Option<Repository>> {
+        self.read(|c| query_one(c, sql::repo_by_id(id), sql::repo_row))
+    }
+
+    async fn repository_by_path(&self, organization_id: &str, full_path: &str) -> StoreResult<Option<Repository>> {
+        self.read(|c| query_one(c, sql::repo_by_path(organization_id, full_path), sql::repo_row))
+    }
+
+    async fn repository_ids(&self) -> StoreResult<Vec<i64>> {
+        self.read(|c| query_all(c, sql::repo_ids(), |r| r.int(0)))
+    }
+
+    async fn repository_access_level(&self, repo: &Repository, user_id: &str, now: Millis) -> StoreResult<Option<i64>> {
+        self.read(|c| Ok(query_one(c, sql::repo_access_level(repo, user_id, now), |r| r.opt_int(0))?.flatten()))
+    }
+
+    async fn update_repository(&self, repo: &Repository) -> StoreResult<bool> {
+        let s = sql::update_repo(repo);
+        self.write(move |c| exec(c, s).map(|n| n > 0)).await
+    }
+
+    async fn touch_repository(&self, id: i64, now: Millis, default_branch: Option<&str>) -> StoreResult<()> {
+        let s = sql::touch_repo(id, now, default_branch);
+        self.write(move |c| exec(c, s).map(drop)).await
+    }
+
+    async fn count_repositories_below(&self, ns: &Namespace) -> StoreResult<u64> {
+        self.read(|c| count(c, sql::count_repos_below(&ns.organization_id, &ns.full_path)))
+    }
+
+    async fn list_repositories(&self, q: &RepositoryQuery, now: Millis) -> StoreResult<(Vec<Repository>, u64)> {
+        let (cnt, page) = sql::list_repos(q, now);
+        self.page(cnt, page, sql::repo_row)
     }
 
     async fn create_workspace(&self, ws: &Workspace, owner: &WorkspaceMember) -> StoreResult<Workspace> {

@@ -130,6 +130,7 @@ on_both_backends! {
     check_concurrent_writes: sqlite_concurrent_writes, postgres_concurrent_writes;
     check_identity_generation: sqlite_identity_generation, postgres_identity_generation;
     check_code_source_access: sqlite_code_source_access, postgres_code_source_access;
+    check_repositories: sqlite_repositories, postgres_repositories;
 }
 
 /// Every identity-changing write bumps the generation other processes poll; other writes do not.
@@ -1035,4 +1036,133 @@ async fn check_concurrent_writes(store: &dyn Store) {
     for (i, loser) in u.iter().enumerate().filter(|(i, _)| *i != winner) {
         assert_eq!(store.org_role(ORG_ID, &loser.id).await.unwrap(), None, "loser {i}");
     }
+}
+
+fn group(org: &str, parent: &Namespace, path: &str, visibility: &str) -> Namespace {
+    Namespace {
+        id: 0,
+        organization_id: s(org),
+        parent_id: Some(parent.id),
+        kind: s("group"),
+        name: s(path),
+        path: s(path),
+        full_path: format!("{}/{path}", parent.full_path),
+        full_name: format!("{} / {path}", parent.full_name),
+        description: String::new(),
+        visibility: s(visibility),
+        avatar_url: String::new(),
+        owner_id: String::new(),
+        depth: parent.depth + 1,
+        created_at: T0,
+        updated_at: T0,
+    }
+}
+
+fn repository(ns: &Namespace, path: &str, visibility: &str, creator: &str, created_at: Millis) -> Repository {
+    Repository {
+        id: 0,
+        organization_id: ns.organization_id.clone(),
+        namespace_id: ns.id,
+        name: s(path),
+        path: s(path),
+        full_path: format!("{}/{path}", ns.full_path),
+        full_name: format!("{} / {path}", ns.full_name),
+        description: String::new(),
+        visibility: s(visibility),
+        default_branch: s("master"),
+        avatar_url: String::new(),
+        creator_id: s(creator),
+        archived: false,
+        created_at,
+        updated_at: created_at,
+        last_activity_at: created_at,
+    }
+}
+
+async fn repo_paths(store: &dyn Store, q: &RepositoryQuery) -> (Vec<String>, u64) {
+    let (items, total) = store.list_repositories(q, T0).await.expect("list repositories");
+    (items.into_iter().map(|r| r.path).collect(), total)
+}
+
+/// Repositories: invisible until activated, unique per path ignoring case, access inherited
+/// from the groups above (prefix tests that treat `_` literally), private ones hidden from
+/// non-members in listings, moved with their group, and deleted with its tree.
+async fn check_repositories(store: &dyn Store) {
+    let b = bootstrap(store).await;
+    let us = users(store, &[("2000000000000001", "bob", "Bob"), ("2000000000000002", "carol", "Carol")]).await;
+    let (bob, carol) = (&us[0].id, &us[1].id);
+    let root = store.namespace_by_path(ORG_ID, ORG_ID).await.unwrap().expect("root namespace");
+    let team = store.create_namespace(&group(ORG_ID, &root, "team_a", "private"), bob, 40).await.expect("group");
+    // A sibling whose path matches team_a only if `_` were a wildcard.
+    let lookalike = store.create_namespace(&group(ORG_ID, &root, "teamXa", "private"), carol, 40).await.expect("group");
+
+    let created = store.create_repository(&repository(&team, "app", "private", bob, T0), bob, 40).await.expect("create");
+    assert!(created.id > 0);
+    assert_eq!(store.repository(created.id).await.unwrap(), None, "invisible while creating");
+    assert!(store.repository_ids().await.unwrap().contains(&created.id), "the sweep sees rows in every state");
+    assert!(store.activate_repository(created.id).await.unwrap());
+    let got = store.repository_by_path(ORG_ID, &format!("{ORG_ID}/TEAM_A/App")).await.unwrap().expect("by path, any case");
+    assert_eq!(got, created);
+    assert_unique(store.create_repository(&repository(&team, "APP", "private", bob, T0), bob, 40).await, "repository path");
+
+    // Access: bob is admin of the group; carol only of the look-alike group.
+    assert_eq!(store.repository_access_level(&got, bob, T0).await.unwrap(), Some(40));
+    assert_eq!(store.repository_access_level(&got, carol, T0).await.unwrap(), None);
+    let other = store.create_repository(&repository(&lookalike, "tool", "internal", carol, T0 + 1), carol, 40).await.unwrap();
+    store.activate_repository(other.id).await.unwrap();
+    assert_eq!(store.repository_access_level(&other, carol, T0).await.unwrap(), Some(40), "the creator is the repository's member");
+
+    // Listings: carol sees her repository and none of bob's private ones; admins see all.
+    let mut q = RepositoryQuery {
+        organization_id: s(ORG_ID),
+        scope: RepositoryScope::Organization,
+        viewer: NamespaceViewer::Member(carol.clone()),
+        search: None,
+        archived: None,
+        sort: RepositorySort::Created,
+        order: SortOrder::Asc,
+        page: page(1, 10),
+    };
+    assert_eq!(repo_paths(store, &q).await, (strs(&["tool"]), 1));
+    q.viewer = NamespaceViewer::All;
+    assert_eq!(repo_paths(store, &q).await, (strs(&["app", "tool"]), 2));
+    q.scope = RepositoryScope::Subtree(team.full_path.clone());
+    assert_eq!(repo_paths(store, &q).await, (strs(&["app"]), 1));
+    q.scope = RepositoryScope::Namespace(lookalike.id);
+    assert_eq!(repo_paths(store, &q).await, (strs(&["tool"]), 1));
+    q.scope = RepositoryScope::Organization;
+    q.search = Some(s("PP"));
+    assert_eq!(repo_paths(store, &q).await, (strs(&["app"]), 1));
+
+    // Renaming the group moves its repositories and lowers their visibility with it.
+    let mut renamed = team.clone();
+    renamed.path = s("team_b");
+    renamed.full_path = format!("{ORG_ID}/team_b");
+    renamed.full_name = format!("{ORG_ID} / team_b");
+    store.update_namespace(&team, &renamed, &["internal", "public"]).await.unwrap();
+    let moved = store.repository(created.id).await.unwrap().unwrap();
+    assert_eq!((moved.full_path.as_str(), moved.full_name.as_str()), (format!("{ORG_ID}/team_b/app").as_str(), format!("{ORG_ID} / team_b / app").as_str()));
+    assert_eq!(store.repository_by_path(ORG_ID, &format!("{ORG_ID}/team_a/app")).await.unwrap(), None, "the old path stops resolving");
+    assert_eq!(store.repository(other.id).await.unwrap().unwrap().full_path, format!("{ORG_ID}/teamXa/tool"), "the look-alike stays put");
+
+    // Activity and the default branch.
+    store.touch_repository(created.id, T0 + 50, Some("main")).await.unwrap();
+    let touched = store.repository(created.id).await.unwrap().unwrap();
+    assert_eq!((touched.last_activity_at, touched.default_branch.as_str()), (T0 + 50, "main"));
+    let mut edited = touched.clone();
+    edited.description = s("edited");
+    edited.updated_at = T0 + 60;
+    assert!(store.update_repository(&edited).await.unwrap());
+    assert_eq!(store.repository(created.id).await.unwrap().unwrap(), edited);
+
+    // Deleting the tree deletes its repositories and says which.
+    assert_eq!(store.count_repositories_below(&renamed).await.unwrap(), 1);
+    let gone = store.delete_namespace_tree(&renamed).await.unwrap();
+    assert_eq!(gone, DeletedTree { groups: 1, repositories: vec![created.id] });
+    assert_eq!(store.repository(created.id).await.unwrap(), None);
+    assert!(store.delete_repository(other.id).await.unwrap());
+    assert!(!store.delete_repository(other.id).await.unwrap());
+    // Ids are never reused.
+    let again = store.create_repository(&repository(&root, "again", "private", &b.owner.id, T0), &b.owner.id, 40).await.unwrap();
+    assert!(again.id > other.id);
 }
