@@ -2,7 +2,7 @@
 
 use clap::Args;
 use codeport_core::secret::Secret;
-use codeport_server::config::DEFAULT_MAX_BODY_BYTES;
+use codeport_server::config::{DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_FILE_BYTES};
 use codeport_server::Config;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -34,6 +34,9 @@ pub struct ServeArgs {
     /// Requests per second per personal access token, bursts of twice that; 0 disables [default: 100].
     #[arg(long, env = "CODEPORT_TOKEN_RATE_LIMIT")]
     pub token_rate_limit: Option<u32>,
+    /// Largest file in bytes the Codeup file API writes or returns [default: 10485760].
+    #[arg(long, env = "CODEPORT_MAX_FILE_BYTES")]
+    pub max_file_bytes: Option<u64>,
 }
 
 /// The TOML file's keys.
@@ -48,6 +51,7 @@ pub struct FileSettings {
     region_organization: Option<String>,
     max_subgroup_levels: Option<u32>,
     token_rate_limit: Option<u32>,
+    max_file_bytes: Option<u64>,
 }
 
 /// Reads the TOML file, if one was named.
@@ -85,6 +89,7 @@ pub fn resolve_serve(args: ServeArgs, file: Option<&Path>) -> Result<Config, Str
         region_organization: args.region_organization.or(f.region_organization),
         max_subgroup_levels: args.max_subgroup_levels.or(f.max_subgroup_levels).unwrap_or(4),
         token_rate_limit: args.token_rate_limit.or(f.token_rate_limit).unwrap_or(100),
+        max_file_bytes: args.max_file_bytes.or(f.max_file_bytes).unwrap_or(DEFAULT_MAX_FILE_BYTES),
     })
 }
 

@@ -15,6 +15,11 @@ pub enum NotFoundKind {
     Organization,
     Role,
     Namespace,
+    Repository,
+    Branch,
+    Tag,
+    File,
+    Commit,
 }
 
 impl NotFoundKind {
@@ -30,6 +35,11 @@ impl NotFoundKind {
             NotFoundKind::Organization => "OrganizationNotFound",
             NotFoundKind::Role => "RoleNotFound",
             NotFoundKind::Namespace => "NamespaceNotFound",
+            NotFoundKind::Repository => "RepositoryNotFound",
+            NotFoundKind::Branch => "BranchNotFound",
+            NotFoundKind::Tag => "TagNotFound",
+            NotFoundKind::File => "FileNotFound",
+            NotFoundKind::Commit => "CommitNotFound",
         }
     }
 
@@ -45,6 +55,11 @@ impl NotFoundKind {
             NotFoundKind::Organization => "organization",
             NotFoundKind::Role => "role",
             NotFoundKind::Namespace => "namespace",
+            NotFoundKind::Repository => "repository",
+            NotFoundKind::Branch => "branch",
+            NotFoundKind::Tag => "tag",
+            NotFoundKind::File => "file",
+            NotFoundKind::Commit => "commit or ref",
         }
     }
 }

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 /// Default request body limit (1 MiB), as the issue requires for the PAI API.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Default limit on one file written or read through the Codeup file API (10 MiB).
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
 /// How far x-acs-date may be from the server clock.
 pub const SIGNATURE_WINDOW_MS: i64 = 15 * 60 * 1000;
 
@@ -32,6 +34,8 @@ pub struct Config {
     pub max_subgroup_levels: u32,
     /// Requests per second each personal access token may make (bursts of twice that); 0: no limit.
     pub token_rate_limit: u32,
+    /// Largest file the Codeup file API writes or returns (git pushes are not limited by it).
+    pub max_file_bytes: u64,
 }
 
 impl Config {
@@ -47,7 +51,20 @@ impl Config {
             region_organization: None,
             max_subgroup_levels: 4,
             token_rate_limit: 100,
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
         }
+    }
+
+    /// Where bare repositories live: DATA_DIR/repositories (shared storage for replicas).
+    pub fn repositories_dir(&self) -> PathBuf {
+        self.data_dir.join("repositories")
+    }
+
+    /// The body limit of the file API: a file of `max_file_bytes`, base64-encoded, plus room
+    /// for the other fields; never below the general limit.
+    pub fn max_file_body_bytes(&self) -> usize {
+        let encoded = (self.max_file_bytes as usize).div_ceil(3) * 4;
+        self.max_body_bytes.max(encoded + 64 * 1024)
     }
 
     /// The database URL in effect.

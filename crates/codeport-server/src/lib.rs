@@ -7,6 +7,7 @@ pub mod fsutil;
 pub mod http;
 pub mod identity_cache;
 pub mod rate_limit;
+pub mod repo_locks;
 pub mod services;
 pub mod state;
 
@@ -27,7 +28,8 @@ pub async fn open_state(config: Config, create_key: bool) -> Result<AppState, St
     let identity = Arc::new(identity_cache::IdentityCache::default());
     identity.observe_generation(store.identity_generation().await.map_err(|e| format!("cannot read the database: {e}"))?);
     let token_limits = Arc::new(rate_limit::RateLimiter::new(config.token_rate_limit));
-    Ok(AppState { store, master_key, config: Arc::new(config), identity, token_limits })
+    let repos = Arc::new(codeport_git::RepoStore::new(config.repositories_dir()));
+    Ok(AppState { store, master_key, config: Arc::new(config), identity, token_limits, repos, repo_locks: Default::default() })
 }
 
 /// Bootstraps an empty database: writes DATA_DIR/bootstrap.json (mode 0600) and logs its path.
@@ -48,6 +50,9 @@ pub async fn bootstrap(state: &AppState) -> Result<(), String> {
 /// Serves until `shutdown` completes, then drains in-flight requests and returns.
 /// `ready` is called with the bound address once the listener accepts connections.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    if let Err(e) = state.sweep_repository_data().await {
+        tracing::warn!(error = %e, "cannot sweep leftover repository data");
+    }
     spawn_identity_poller(&state);
     let app = http::router(state);
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await

@@ -18,4 +18,8 @@ pub struct AppState {
     pub identity: Arc<crate::identity_cache::IdentityCache>,
     /// Request rate limits per personal access token.
     pub token_limits: Arc<crate::rate_limit::RateLimiter>,
+    /// The repositories' git data, keyed by repository id.
+    pub repos: Arc<codeport_git::RepoStore>,
+    /// Keeps deletions from pulling data out from under pushes in flight.
+    pub repo_locks: Arc<crate::repo_locks::RepoLocks>,
 }

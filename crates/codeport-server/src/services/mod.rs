@@ -6,6 +6,8 @@ pub mod code_sources;
 pub mod identity;
 pub mod namespaces;
 pub mod platform;
+pub mod repositories;
+pub mod repository_content;
 pub mod workspaces;
 
 use codeport_core::Error;

@@ -69,22 +69,27 @@ pub struct ListNamespaces {
 }
 
 /// The caller's standing in one organization.
-struct Standing {
-    org: Organization,
-    role: OrgRole,
-    user_id: String,
+pub(super) struct Standing {
+    pub(super) org: Organization,
+    pub(super) role: OrgRole,
+    pub(super) user_id: String,
 }
 
 impl AppState {
-    async fn standing(&self, caller: &TokenCaller, edition: &Edition, access: ScopeAccess) -> Result<Standing> {
-        caller.require(ScopeResource::Group, access)?;
+    pub(super) async fn standing(&self, caller: &TokenCaller, edition: &Edition, access: ScopeAccess) -> Result<Standing> {
+        self.standing_for(caller, edition, ScopeResource::Group, access).await
+    }
+
+    /// The caller's standing after checking the token allows `access` to `resource`.
+    pub(super) async fn standing_for(&self, caller: &TokenCaller, edition: &Edition, resource: ScopeResource, access: ScopeAccess) -> Result<Standing> {
+        caller.require(resource, access)?;
         let (org, role) = self.acting_organization(caller.principal(), edition).await?;
         Ok(Standing { org, role, user_id: caller.principal().user.id.clone() })
     }
 
     /// The caller's effective access level on a namespace: organization owners/admins are admins
     /// everywhere; otherwise the highest level held on the namespace or an ancestor.
-    async fn level_on(&self, st: &Standing, ns: &Namespace) -> Result<Option<i64>> {
+    pub(super) async fn level_on(&self, st: &Standing, ns: &Namespace) -> Result<Option<i64>> {
         if st.role.is_admin() {
             return Ok(Some(access::ADMIN));
         }
@@ -102,7 +107,7 @@ impl AppState {
     }
 
     /// Resolves a namespace by numeric id or full path (already URL-decoded).
-    async fn find_namespace(&self, st: &Standing, key: &str) -> Result<(Namespace, Option<i64>)> {
+    pub(super) async fn find_namespace(&self, st: &Standing, key: &str) -> Result<(Namespace, Option<i64>)> {
         let ns = match key.parse::<i64>() {
             Ok(id) => self.store.namespace(id).await.map_err(store_err)?,
             Err(_) => self.store.namespace_by_path(&st.org.id, key.trim_matches('/')).await.map_err(store_err)?,
@@ -121,10 +126,16 @@ impl AppState {
     /// stops at the configured number of subgroup levels.
     pub async fn create_group(&self, caller: &TokenCaller, edition: &Edition, cmd: CreateGroup) -> Result<Namespace> {
         let st = self.standing(caller, edition, ScopeAccess::Write).await?;
+        self.create_group_in(&st, cmd).await
+    }
+
+    /// CreateGroup for a caller whose standing is known (also used to create the missing
+    /// parents of a new repository's path).
+    pub(super) async fn create_group_in(&self, st: &Standing, cmd: CreateGroup) -> Result<Namespace> {
         let parent = match cmd.parent_id.filter(|p| *p != 0) {
             None => self.store.namespace_by_path(&st.org.id, &st.org.id).await.map_err(store_err)?.ok_or_else(|| Error::internal("organization without a root namespace"))?,
             Some(id) => {
-                let (ns, level) = self.find_namespace(&st, &id.to_string()).await.map_err(|_| Error::invalid("parentId", format!("namespace {id} does not exist")))?;
+                let (ns, level) = self.find_namespace(st, &id.to_string()).await.map_err(|_| Error::invalid("parentId", format!("namespace {id} does not exist")))?;
                 if level.unwrap_or(0) < access::ADMIN {
                     return Err(Error::Forbidden { action: format!("create subgroups in {}", ns.full_path) });
                 }
@@ -140,6 +151,10 @@ impl AppState {
         if visibility > parent_visibility {
             return Err(Error::invalid("visibility", format!("a group may not be more visible than its parent ({})", parent.visibility)));
         }
+        let full_path = format!("{}/{}", parent.full_path, cmd.path.as_str());
+        if self.store.repository_by_path(&st.org.id, &full_path).await.map_err(store_err)?.is_some() {
+            return Err(Error::AlreadyExists { code: "Conflict", what: format!("A repository at path {full_path}") });
+        }
         let now = now_millis();
         let ns = Namespace {
             id: 0,
@@ -148,7 +163,7 @@ impl AppState {
             kind: "group".into(),
             name: cmd.name.as_str().to_string(),
             path: cmd.path.as_str().to_string(),
-            full_path: format!("{}/{}", parent.full_path, cmd.path.as_str()),
+            full_path,
             full_name: format!("{} / {}", parent.full_name, cmd.name.as_str()),
             description: cmd.description.map(Text::into_string).unwrap_or_default(),
             visibility: visibility.as_str().to_string(),
@@ -258,16 +273,21 @@ impl AppState {
         Ok(parent)
     }
 
-    /// DeleteGroup: refused with a conflict while subgroups remain, unless `cascade` is set;
-    /// nothing is ever orphaned.
+    /// DeleteGroup: refused with a conflict while subgroups or repositories remain, unless
+    /// `cascade` is set, which deletes them too (rows in one transaction, then the
+    /// repositories' data); nothing is ever orphaned.
     pub async fn delete_group(&self, caller: &TokenCaller, edition: &Edition, key: &str, cascade: bool) -> Result<()> {
         let st = self.standing(caller, edition, ScopeAccess::Write).await?;
         let ns = self.administered_group(&st, key, "delete").await?;
-        let below = self.store.count_descendants(&ns).await.map_err(store_err)?;
-        if below > 0 && !cascade {
-            return Err(Error::Conflict { message: format!("Group {} still has {below} subgroup(s); delete them first or pass cascade=true.", ns.full_path) });
+        let groups = self.store.count_descendants(&ns).await.map_err(store_err)?;
+        let repositories = self.store.count_repositories_below(&ns).await.map_err(store_err)?;
+        if (groups > 0 || repositories > 0) && !cascade {
+            return Err(Error::Conflict {
+                message: format!("Group {} still has {groups} subgroup(s) and {repositories} repository(ies); delete them first or pass cascade=true.", ns.full_path),
+            });
         }
-        self.store.delete_namespace_tree(&ns).await.map_err(store_err)?;
+        let gone = self.store.delete_namespace_tree(&ns).await.map_err(store_err)?;
+        self.remove_repository_data(&gone.repositories).await;
         Ok(())
     }
 }
