@@ -2,6 +2,7 @@
 //! thin: parse the wire request into a domain command, call a service, render the result.
 
 pub mod codeup;
+pub mod git;
 pub mod pai;
 pub mod request_id;
 
@@ -29,9 +30,14 @@ pub fn json_with_type<T: serde::Serialize>(body: &T, content_type: &'static str)
     resp
 }
 
-/// Unknown paths answer in the error format of the family their prefix belongs to.
-async fn unknown_route(uri: http::Uri) -> axum::response::Response {
-    if uri.path().starts_with("/oapi/") {
+/// Paths no route matched: git smart HTTP (`{repo}[.git]/info/refs`, `…/git-upload-pack`,
+/// `…/git-receive-pack`), else the error format of the family their prefix belongs to.
+async fn unknown_route(axum::extract::State(state): axum::extract::State<AppState>, req: axum::extract::Request) -> axum::response::Response {
+    let req = match git::dispatch(state, req).await {
+        Ok(resp) => return resp,
+        Err(req) => req,
+    };
+    if req.uri().path().starts_with("/oapi/") {
         codeup::unknown_route().await
     } else {
         pai::unknown_route().await
