@@ -145,6 +145,9 @@ pub trait Store: Send + Sync + 'static {
     async fn repository(&self, id: i64) -> StoreResult<Option<Repository>>;
     /// The active repository at this full path (case-insensitive) in an organization.
     async fn repository_by_path(&self, organization_id: &str, full_path: &str) -> StoreResult<Option<Repository>>;
+    /// Deletes rows still 'creating' that were inserted before `before` (their creator died
+    /// before the data existed); returns their ids so leftover data can go too.
+    async fn discard_unfinished_repositories(&self, before: Millis) -> StoreResult<Vec<i64>>;
     /// Ids of every repository row in any state (what the data sweep keeps).
     async fn repository_ids(&self) -> StoreResult<Vec<i64>>;
     /// The highest level a user holds on the repository or a group above it.

@@ -378,6 +378,10 @@ impl Store for PostgresStore {
         self.one(sql::repo_by_path(organization_id, full_path), sql::repo_row).await
     }
 
+    async fn discard_unfinished_repositories(&self, before: Millis) -> StoreResult<Vec<i64>> {
+        self.all(sql::discard_unfinished_repos(before), |r| r.int(0)).await
+    }
+
     async fn repository_ids(&self) -> StoreResult<Vec<i64>> {
         self.all(sql::repo_ids(), |r| r.int(0)).await
     }

@@ -529,6 +529,10 @@ pub fn repo_by_id(id: i64) -> Stmt {
 pub fn repo_by_path(org: &str, full_path: &str) -> Stmt {
     stmt(&format!("SELECT {REPO_COLS} FROM repositories WHERE organization_id = $1 AND lower(full_path) = lower($2) AND state = 'active'"), vec![t(org), t(full_path)])
 }
+/// Deletes rows stuck in 'creating' since before `before`, returning their ids.
+pub fn discard_unfinished_repos(before: Millis) -> Stmt {
+    stmt("DELETE FROM repositories WHERE state = 'creating' AND created_at < $1 RETURNING id", vec![P::I(before)])
+}
 /// Ids of every repository row in any state (the data sweep keeps exactly these).
 pub fn repo_ids() -> Stmt {
     stmt("SELECT id FROM repositories ORDER BY id", vec![])

@@ -423,6 +423,10 @@ impl Store for SqliteStore {
         self.read(|c| query_one(c, sql::repo_by_path(organization_id, full_path), sql::repo_row))
     }
 
+    async fn discard_unfinished_repositories(&self, before: Millis) -> StoreResult<Vec<i64>> {
+        self.write(move |c| query_all(c, sql::discard_unfinished_repos(before), |r| r.int(0))).await
+    }
+
     async fn repository_ids(&self) -> StoreResult<Vec<i64>> {
         self.read(|c| query_all(c, sql::repo_ids(), |r| r.int(0)))
     }

@@ -1100,7 +1100,11 @@ async fn check_repositories(store: &dyn Store) {
     assert!(created.id > 0);
     assert_eq!(store.repository(created.id).await.unwrap(), None, "invisible while creating");
     assert!(store.repository_ids().await.unwrap().contains(&created.id), "the sweep sees rows in every state");
+    assert_eq!(store.discard_unfinished_repositories(T0).await.unwrap(), Vec::<i64>::new(), "a creation in progress is left alone");
+    let stuck = store.create_repository(&repository(&team, "stuck", "private", bob, T0 - 1), bob, 40).await.unwrap();
+    assert_eq!(store.discard_unfinished_repositories(T0).await.unwrap(), vec![stuck.id], "an unfinished creation from before is discarded");
     assert!(store.activate_repository(created.id).await.unwrap());
+    assert_eq!(store.discard_unfinished_repositories(T0 + 1).await.unwrap(), Vec::<i64>::new(), "active rows are never discarded");
     let got = store.repository_by_path(ORG_ID, &format!("{ORG_ID}/TEAM_A/App")).await.unwrap().expect("by path, any case");
     assert_eq!(got, created);
     assert_unique(store.create_repository(&repository(&team, "APP", "private", bob, T0), bob, 40).await, "repository path");

@@ -436,9 +436,15 @@ impl AppState {
         }
     }
 
-    /// At startup: removes half-made and half-deleted data, and data whose row is gone.
+    /// At startup: removes half-made and half-deleted data, rows whose creation never
+    /// finished (older than ten minutes, so another replica's creation in progress is
+    /// left alone), and data whose row is gone.
     pub async fn sweep_repository_data(&self) -> std::result::Result<(), String> {
         self.repos.sweep().await.map_err(|e| e.to_string())?;
+        let stale = self.store.discard_unfinished_repositories(now_millis() - 10 * 60 * 1000).await.map_err(|e| e.to_string())?;
+        if !stale.is_empty() {
+            tracing::info!(repositories = ?stale, "discarded repositories whose creation never finished");
+        }
         let known: std::collections::HashSet<i64> = self.store.repository_ids().await.map_err(|e| e.to_string())?.into_iter().collect();
         for id in self.repos.ids().await.map_err(|e| e.to_string())? {
             if !known.contains(&id) {

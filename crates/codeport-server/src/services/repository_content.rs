@@ -169,6 +169,13 @@ impl AppState {
         Ok((found, items, total))
     }
 
+    /// GetTag.
+    pub async fn get_tag(&self, caller: &TokenCaller, edition: &Edition, key: &str, name: &str) -> Result<(RepoAccess, Tag)> {
+        let found = self.open_repository(caller, edition, key, Need::Read).await?;
+        let t = found.git.tag(name).await.map_err(git_err)?.ok_or_else(|| Error::not_found(NotFoundKind::Tag, name))?;
+        Ok((found, t))
+    }
+
     /// CreateTag: annotated when a message is given, tagged by the token's user.
     pub async fn create_tag(&self, caller: &TokenCaller, edition: &Edition, key: &str, name: &str, from: &str, message: Option<String>) -> Result<(RepoAccess, Tag)> {
         let found = self.open_repository(caller, edition, key, Need::Write).await?;

@@ -3,6 +3,7 @@
 //! deployment's. Every operation needs a personal access token in `x-yunxiao-token`.
 
 mod dto;
+mod repositories;
 pub mod wire;
 
 use crate::services::platform::{user_of_org_member_id, Edition};
@@ -44,7 +45,9 @@ pub fn routes() -> Router<AppState> {
     let r = members(r, "/oapi/v1/platform");
     let r = members(r, "/oapi/v1/platform/organizations/{organization_id}");
     let r = codeup(r, "/oapi/v1/codeup");
-    codeup(r, "/oapi/v1/codeup/organizations/{organization_id}")
+    let r = codeup(r, "/oapi/v1/codeup/organizations/{organization_id}");
+    let r = repositories::routes(r, "/oapi/v1/codeup");
+    repositories::routes(r, "/oapi/v1/codeup/organizations/{organization_id}")
 }
 
 /// Unknown `/oapi/` paths answer 404 in the Codeup error format.
@@ -55,7 +58,7 @@ pub async fn unknown_route() -> Response {
     resp
 }
 
-fn edition(params: &HashMap<String, String>) -> Edition {
+pub(super) fn edition(params: &HashMap<String, String>) -> Edition {
     match params.get("organization_id") {
         Some(org) => Edition::Central(org.clone()),
         None => Edition::Region,
@@ -83,7 +86,7 @@ struct PageQuery {
     per_page: Option<String>,
 }
 
-fn int_param(field: &str, v: Option<&String>) -> Result<Option<i64>, Error> {
+pub(super) fn int_param(field: &str, v: Option<&String>) -> Result<Option<i64>, Error> {
     match v.map(|s| s.trim()).filter(|s| !s.is_empty()) {
         None => Ok(None),
         Some(s) => s.parse().map(Some).map_err(|_| Error::invalid(field, format!("{s:?} is not an integer"))),
