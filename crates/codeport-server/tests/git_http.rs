@@ -362,4 +362,44 @@ async fn authentication_and_access_answers(s: TestServer) {
     assert_eq!(r.json::<Value>().await.unwrap()["errorCode"], "NotFound");
 }
 
-both_backends!(clone_push_fetch_over_both_protocols, a_first_push_into_an_empty_repository_sets_the_default_branch, authentication_and_access_answers);
+
+async fn pushes_to_a_deleted_repository_are_refused_and_write_nothing(s: TestServer) {
+    let c = s.admin_token();
+    let token = token_of(&c);
+    let scratch = Scratch::new();
+    let repo = create_repo(&s, &c, "doomed", "private", true).await;
+    let url = clone_url(&s, Some(&token), &full_path(&repo), true);
+    let work = scratch.path("doomed");
+    scratch.ok(scratch.dir.path(), &["clone", "-q", &url, work.to_str().unwrap()]).await;
+    scratch.write(&work, "late.txt", b"too late\n");
+    scratch.ok(&work, &["add", "late.txt"]).await;
+    scratch.ok(&work, &["commit", "-q", "-m", "late"]).await;
+    let data = s.data_dir().join("repositories").join(format!("{}.git", repo["id"]));
+    assert!(data.is_dir());
+
+    // A push racing the deletion: whichever finishes first, the repository ends up gone,
+    // data and all, and the push either completed before or was refused.
+    scratch.write(&work, "big.bin", &vec![7u8; 3 * 1024 * 1024]);
+    scratch.ok(&work, &["add", "big.bin"]).await;
+    scratch.ok(&work, &["commit", "-q", "-m", "big"]).await;
+    let push = scratch.git(&work, &["push", "-q", "origin", "master"]);
+    let repo_url = format!("{}/repositories/{}", central(&s), repo["id"]);
+    let del = c.call(reqwest::Method::DELETE, &repo_url, None);
+    let (_, deleted) = tokio::join!(push, del);
+    assert_eq!(deleted.status, 200, "{}", deleted.text);
+    assert!(!data.exists(), "the data is gone after the deletion");
+
+    // Afterwards every push is a clean 404 and nothing is recreated on disk.
+    let err = scratch.fails(&work, &["push", "-q", "origin", "master"]).await;
+    assert!(err.contains("not found") || err.contains("404"), "{}", err.replace(&token, "***"));
+    let raw = reqwest::get(format!("{}/info/refs?service=git-receive-pack", clone_url(&s, Some(&token), &full_path(&repo), true))).await.unwrap();
+    assert_eq!(raw.status().as_u16(), 404);
+    assert!(!data.exists(), "a refused push writes nothing");
+}
+
+both_backends!(
+    clone_push_fetch_over_both_protocols,
+    a_first_push_into_an_empty_repository_sets_the_default_branch,
+    authentication_and_access_answers,
+    pushes_to_a_deleted_repository_are_refused_and_write_nothing,
+);
