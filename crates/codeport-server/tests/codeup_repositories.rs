@@ -96,6 +96,16 @@ async fn repositories_are_created_read_listed_updated_and_deleted(s: TestServer)
     assert_eq!(public.status, 400, "repositories are private or internal: {}", public.text);
     let no_branch = put(&c, &format!("{central}/repositories/{id}"), &json!({"default_branch": "nope"})).await;
     assert_eq!(no_branch.status, 400, "{}", no_branch.text);
+    let dev = c.post(&format!("{central}/repositories/{id}/branches?branch=dev&ref=master"), &json!(null)).await;
+    assert_eq!(dev.status, 200, "{}", dev.text);
+    let switched = put(&c, &format!("{central}/repositories/{id}"), &json!({"default_branch": "dev"})).await;
+    assert_eq!(switched.json["defaultBranch"], "dev", "{}", switched.text);
+    let branches = c.get(&format!("{central}/repositories/{id}/branches")).await.json;
+    let defaults: Vec<_> = branches.as_array().unwrap().iter().filter(|b| b["defaultBranch"] == true).map(|b| b["name"].clone()).collect();
+    assert_eq!(defaults, [json!("dev")]);
+    assert_eq!(c.get(&format!("{central}/repositories/{id}/files/README.md?ref=")).await.json["ref"], "dev", "an empty ref means the new default branch");
+    assert_eq!(delete(&c, &format!("{central}/repositories/{id}/branches/dev")).await.status, 400, "the new default branch is protected from deletion");
+    assert_eq!(delete(&c, &format!("{central}/repositories/{id}/branches/master")).await.status, 200, "the old one is not");
 
     // Delete: the row and the data go.
     let data = s.data_dir().join("repositories").join(format!("{id}.git"));
