@@ -39,6 +39,12 @@ enum AdminCommand {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// The action catalog: every operation's RAM action, access level and resource ARN form.
+    Actions {
+        /// Print a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -117,6 +123,10 @@ enum TokenCommand {
 
 /// Runs an admin command.
 pub async fn run(args: AdminArgs, config_file: Option<&Path>) -> Result<(), String> {
+    if let AdminCommand::Actions { json } = args.command {
+        print_actions(json);
+        return Ok(());
+    }
     let config = settings::resolve_admin(args.data_dir, args.database_url, config_file)?;
     let state = codeport_server::open_state(config, false).await?;
     // The operator is the audience here: an internal error shows its detail (never a secret).
@@ -124,6 +134,26 @@ pub async fn run(args: AdminArgs, config_file: Option<&Path>) -> Result<(), Stri
         codeport_core::Error::Internal { detail } => detail,
         other => other.to_string(),
     })
+}
+
+/// Prints the catalog (it needs no database).
+fn print_actions(json: bool) {
+    use codeport_core::actions::{Family, CATALOG};
+    if json {
+        let rows: Vec<_> = CATALOG
+            .iter()
+            .map(|a| json!({"action": a.action, "operation": a.operation, "family": match a.family { Family::Pai => "pai", Family::Codeup => "codeup" }, "accessLevel": a.access.as_str(), "resource": a.resource}))
+            .collect();
+        print_json(json!(rows));
+        return;
+    }
+    let width = CATALOG.iter().map(|a| a.action.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for a in CATALOG {
+        out.push_str(&format!("{:<width$}  {:<6}  {}\n", a.action, a.access.as_str(), a.resource));
+    }
+    // A reader that stops early (`| head`) is not an error.
+    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), out.as_bytes());
 }
 
 fn print_json(v: serde_json::Value) {
@@ -142,6 +172,7 @@ async fn dispatch(s: &AppState, cmd: AdminCommand) -> Result<(), codeport_core::
         }
         AdminCommand::AccessKey { command } => access_keys(s, command).await?,
         AdminCommand::Token { command } => tokens(s, command).await?,
+        AdminCommand::Actions { json } => print_actions(json),
     }
     Ok(())
 }

@@ -587,6 +587,23 @@ fn admin_refuses_a_data_dir_without_a_master_key() {
     assert!(!data.join("master.key").exists(), "admin must never invent a master key");
 }
 
+#[test]
+fn admin_actions_prints_the_catalog_without_a_database() {
+    let tmp = TempDir::new().unwrap();
+    let data = tmp.path().join("nothing-here");
+    let out = admin(tmp.path(), &data, &["actions", "--json"]);
+    assert!(out.status.success(), "{}", out.stderr);
+    let rows: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let rows = rows.as_array().expect("an array");
+    let get = rows.iter().find(|r| r["action"] == "paicodesource:GetCodeSource").expect("GetCodeSource is in the catalog");
+    assert_eq!(get["accessLevel"], "get");
+    assert_eq!(get["resource"], "acs:paicodesource:{region}:{organizationId}:workspace/{WorkspaceId}/codesource/{CodeSourceId}");
+    assert!(rows.iter().any(|r| r["action"] == "codeup:GitPush" && r["accessLevel"] == "update"));
+    assert!(!data.exists(), "printing the catalog touches no data directory");
+    let table = admin(tmp.path(), &data, &["actions"]);
+    assert!(table.stdout.lines().any(|l| l.starts_with("paicodesource:CreateCodeSource") && l.contains("create")), "{}", table.stdout);
+}
+
 // --- 5. PostgreSQL -------------------------------------------------------------------------
 
 /// A fresh database on the test server, dropped (even after a failure) when this is dropped.

@@ -5,6 +5,7 @@
 //! sealed) is testable in isolation and shared by the server, the admin CLI and the tests.
 
 pub mod acs3;
+pub mod actions;
 pub mod error;
 pub mod ids;
 pub mod secret;
