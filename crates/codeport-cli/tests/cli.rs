@@ -598,7 +598,7 @@ fn admin_actions_prints_the_catalog_without_a_database() {
     let get = rows.iter().find(|r| r["action"] == "paicodesource:GetCodeSource").expect("GetCodeSource is in the catalog");
     assert_eq!(get["accessLevel"], "get");
     assert_eq!(get["resource"], "acs:paicodesource:{region}:{organizationId}:workspace/{WorkspaceId}/codesource/{CodeSourceId}");
-    assert!(rows.iter().any(|r| r["action"] == "codeup:GitPush" && r["accessLevel"] == "update"));
+    assert!(rows.iter().any(|r| r["action"] == "codeup:PushRepository" && r["accessLevel"] == "update"));
     assert!(!data.exists(), "printing the catalog touches no data directory");
     let table = admin(tmp.path(), &data, &["actions"]);
     assert!(table.stdout.lines().any(|l| l.starts_with("paicodesource:CreateCodeSource") && l.contains("create")), "{}", table.stdout);

@@ -6,6 +6,8 @@
 //! `paicodesource:<Operation>`); officially those actions only support the resource `*`, and
 //! the ARNs below are PAI's documented form, which codeport also matches. Codeup has no RAM
 //! actions of its own: `codeup:<Operation>` and `acs:codeup:…` ARNs are codeport's extension.
+//! Git over HTTP is `codeup:GetRepositoryContent` (clone, fetch) and `codeup:PushRepository`.
+//! Every read is named `Get*`, `List*` or `Search*`, so read-only policies can grant by name.
 
 /// Which wire family serves the operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,8 +139,8 @@ catalog! {
     Codeup "codeup" "ListCommits" List REPO;
     Codeup "codeup" "GetCommit" Get REPO;
     Codeup "codeup" "GetCompare" Get REPO;
-    Codeup "codeup" "GitPull" Get REPO;
-    Codeup "codeup" "GitPush" Update REPO;
+    Codeup "codeup" "GetRepositoryContent" Get REPO;
+    Codeup "codeup" "PushRepository" Update REPO;
 }
 
 /// The services the catalog covers: an action pattern of one of these must match a real
@@ -170,6 +172,10 @@ mod tests {
         }
         assert_eq!(find("PaiCodeSource:getcodesource").map(|a| a.access), Some(AccessLevel::Get));
         assert!(find("paicodesource:GetCodeSorce").is_none());
-        assert_eq!(of_operation(Family::Codeup, "GitPush").map(|a| a.access), Some(AccessLevel::Update));
+        assert_eq!(of_operation(Family::Codeup, "PushRepository").map(|a| a.access), Some(AccessLevel::Update));
+    // Read-only policies grant by name (`*:Get*`, `*:List*`): every read is named so.
+    for a in CATALOG {
+        assert_eq!(a.access.is_read(), a.operation.starts_with("Get") || a.operation.starts_with("List") || a.operation.starts_with("Search"), "{}", a.action);
+    }
     }
 }
