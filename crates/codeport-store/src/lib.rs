@@ -54,13 +54,15 @@ pub trait Store: Send + Sync + 'static {
     // --- identity -------------------------------------------------------------------
     /// True when no organization exists yet (first start).
     async fn is_empty(&self) -> StoreResult<bool>;
-    /// Creates the first organization, its owner, one AccessKey and one token, atomically.
+    /// Creates the first organization (with its default policy set: AdministratorAccess), its
+    /// owner (who gets that set), one AccessKey and one token, atomically.
     async fn bootstrap(&self, org: &Organization, owner: &User, key: &AccessKey, token: &PersonalAccessToken) -> StoreResult<()>;
     /// The organization with this name.
     async fn organization_by_name(&self, name: &str) -> StoreResult<Option<Organization>>;
     /// The organization with this id.
     async fn organization(&self, id: &str) -> StoreResult<Option<Organization>>;
-    /// Creates a user and its membership in its default organization, atomically.
+    /// Creates a user, its membership in its default organization and the organization's
+    /// default policies, atomically.
     async fn create_user(&self, user: &User, role: OrgRole) -> StoreResult<()>;
     /// The user with this id.
     async fn user(&self, id: &str) -> StoreResult<Option<User>>;
@@ -131,6 +133,27 @@ pub trait Store: Send + Sync + 'static {
     async fn remove_namespace_member(&self, namespace_id: i64, user_id: &str) -> StoreResult<bool>;
     /// One page of groups and the total.
     async fn list_namespaces(&self, q: &NamespaceQuery, now: Millis) -> StoreResult<(Vec<Namespace>, u64)>;
+
+    // --- policies --------------------------------------------------------------------
+    /// Adds a custom policy (a name clash is `StoreError::Unique`). Bumps the identity generation.
+    async fn create_policy(&self, p: &PolicyRecord) -> StoreResult<()>;
+    /// A custom policy by name (case-insensitive).
+    async fn policy(&self, organization_id: &str, name: &str) -> StoreResult<Option<PolicyRecord>>;
+    /// The organization's custom policies, by name.
+    async fn list_policies(&self, organization_id: &str) -> StoreResult<Vec<PolicyRecord>>;
+    /// Deletes a custom policy unless it is still attached or in the default set (checked in
+    /// the same transaction). Bumps the identity generation.
+    async fn delete_policy(&self, organization_id: &str, name: &str) -> StoreResult<PolicyDeletion>;
+    /// Attaches a policy to a user (already attached is `StoreError::Unique`). Bumps the generation.
+    async fn attach_policy(&self, user_id: &str, p: &PolicyRef, now: Millis) -> StoreResult<()>;
+    /// Detaches a policy; false if it was not attached. Bumps the generation.
+    async fn detach_policy(&self, user_id: &str, p: &PolicyRef) -> StoreResult<bool>;
+    /// A user's attached policies, in attachment order, custom documents included (one read).
+    async fn attached_policies(&self, user_id: &str) -> StoreResult<Vec<AttachedPolicy>>;
+    /// The policies each new user of the organization gets.
+    async fn default_policies(&self, organization_id: &str) -> StoreResult<Vec<PolicyRef>>;
+    /// Replaces the default set. Bumps the generation.
+    async fn set_default_policies(&self, organization_id: &str, set: &[PolicyRef]) -> StoreResult<()>;
 
     // --- repositories ----------------------------------------------------------------
     /// Inserts a repository, invisible until [`Store::activate_repository`], with `creator` as

@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/postgres/0002_identity_generation.sql")),
     (3, include_str!("../migrations/postgres/0003_namespaces.sql")),
     (4, include_str!("../migrations/postgres/0004_repositories.sql")),
+    (5, include_str!("../migrations/postgres/0005_policies.sql")),
 ];
 /// Arbitrary constant: the advisory lock that serializes migrations across replicas.
 const MIGRATION_LOCK: i64 = 0x636f_6465_706f_7274;
@@ -182,7 +183,7 @@ impl Store for PostgresStore {
     }
 
     async fn bootstrap(&self, org: &Organization, owner: &User, key: &AccessKey, token: &PersonalAccessToken) -> StoreResult<()> {
-        self.in_tx(vec![sql::insert_org(org), sql::insert_user(owner), sql::insert_membership(&org.id, &owner.id, OrgRole::Owner, org.created_at), sql::insert_key(key), sql::insert_token(token), sql::insert_root_ns(org), sql::bump_identity_generation()])
+        self.in_tx(vec![sql::insert_org(org), sql::insert_user(owner), sql::insert_membership(&org.id, &owner.id, OrgRole::Owner, org.created_at), sql::insert_key(key), sql::insert_token(token), sql::insert_root_ns(org), sql::seed_default_policies(&org.id), sql::attach_default_policies(&owner.id, &org.id, org.created_at), sql::bump_identity_generation()])
             .await
             .map(drop)
     }
@@ -196,7 +197,14 @@ impl Store for PostgresStore {
     }
 
     async fn create_user(&self, user: &User, role: OrgRole) -> StoreResult<()> {
-        self.in_tx(vec![sql::insert_user(user), sql::insert_membership(&user.default_organization_id, &user.id, role, user.created_at), sql::bump_identity_generation()]).await.map(drop)
+        self.in_tx(vec![
+            sql::insert_user(user),
+            sql::insert_membership(&user.default_organization_id, &user.id, role, user.created_at),
+            sql::attach_default_policies(&user.id, &user.default_organization_id, user.created_at),
+            sql::bump_identity_generation(),
+        ])
+        .await
+        .map(drop)
     }
 
     async fn user(&self, id: &str) -> StoreResult<Option<User>> {
@@ -350,6 +358,57 @@ impl Store for PostgresStore {
     async fn list_namespaces(&self, q: &NamespaceQuery, now: Millis) -> StoreResult<(Vec<Namespace>, u64)> {
         let (cnt, page) = sql::list_ns(q, now);
         self.page(cnt, page, sql::ns_row).await
+    }
+
+    async fn create_policy(&self, p: &PolicyRecord) -> StoreResult<()> {
+        self.run_identity(sql::insert_policy(p)).await.map(drop)
+    }
+
+    async fn policy(&self, organization_id: &str, name: &str) -> StoreResult<Option<PolicyRecord>> {
+        self.one(sql::policy_by_name(organization_id, name), sql::policy_row).await
+    }
+
+    async fn list_policies(&self, organization_id: &str) -> StoreResult<Vec<PolicyRecord>> {
+        self.all(sql::policies_of_org(organization_id), sql::policy_row).await
+    }
+
+    async fn delete_policy(&self, organization_id: &str, name: &str) -> StoreResult<PolicyDeletion> {
+        let mut c = self.pool.get().await.map_err(pool_err)?;
+        let tx = c.transaction().await.map_err(backend)?;
+        let uses = count(&tx, sql::count_policy_uses(organization_id, name)).await?;
+        let outcome = if uses > 0 {
+            PolicyDeletion::Attached(uses)
+        } else if exec(&tx, sql::delete_policy(organization_id, name)).await? > 0 {
+            exec(&tx, sql::bump_identity_generation()).await?;
+            PolicyDeletion::Deleted
+        } else {
+            PolicyDeletion::NotFound
+        };
+        tx.commit().await.map_err(backend)?;
+        Ok(outcome)
+    }
+
+    async fn attach_policy(&self, user_id: &str, p: &PolicyRef, now: Millis) -> StoreResult<()> {
+        self.run_identity(sql::attach_policy(user_id, p, now)).await.map(drop)
+    }
+
+    async fn detach_policy(&self, user_id: &str, p: &PolicyRef) -> StoreResult<bool> {
+        Ok(self.run_identity(sql::detach_policy(user_id, p)).await? > 0)
+    }
+
+    async fn attached_policies(&self, user_id: &str) -> StoreResult<Vec<AttachedPolicy>> {
+        self.all(sql::attached_policies(user_id), sql::attached_row).await
+    }
+
+    async fn default_policies(&self, organization_id: &str) -> StoreResult<Vec<PolicyRef>> {
+        self.all(sql::default_policies(organization_id), sql::policy_ref_row).await
+    }
+
+    async fn set_default_policies(&self, organization_id: &str, set: &[PolicyRef]) -> StoreResult<()> {
+        let mut stmts = vec![sql::clear_default_policies(organization_id)];
+        stmts.extend(set.iter().map(|p| sql::insert_default_policy(organization_id, p)));
+        stmts.push(sql::bump_identity_generation());
+        self.in_tx(stmts).await.map(drop)
     }
 
     async fn create_repository(&self, repo: &Repository, creator: &str, creator_level: i64) -> StoreResult<Repository> {

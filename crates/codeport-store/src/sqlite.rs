@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/sqlite/0002_identity_generation.sql")),
     (3, include_str!("../migrations/sqlite/0003_namespaces.sql")),
     (4, include_str!("../migrations/sqlite/0004_repositories.sql")),
+    (5, include_str!("../migrations/sqlite/0005_policies.sql")),
 ];
 const BUSY_TIMEOUT_MS: u64 = 10_000;
 
@@ -229,6 +230,8 @@ impl Store for SqliteStore {
             sql::insert_key(key),
             sql::insert_token(token),
             sql::insert_root_ns(org),
+            sql::seed_default_policies(&org.id),
+            sql::attach_default_policies(&owner.id, &org.id, org.created_at),
             sql::bump_identity_generation(),
         ];
         self.write(move |c| stmts.into_iter().try_for_each(|s| exec(c, s).map(drop))).await
@@ -243,7 +246,12 @@ impl Store for SqliteStore {
     }
 
     async fn create_user(&self, user: &User, role: OrgRole) -> StoreResult<()> {
-        let stmts = vec![sql::insert_user(user), sql::insert_membership(&user.default_organization_id, &user.id, role, user.created_at), sql::bump_identity_generation()];
+        let stmts = vec![
+            sql::insert_user(user),
+            sql::insert_membership(&user.default_organization_id, &user.id, role, user.created_at),
+            sql::attach_default_policies(&user.id, &user.default_organization_id, user.created_at),
+            sql::bump_identity_generation(),
+        ];
         self.write(move |c| stmts.into_iter().try_for_each(|s| exec(c, s).map(drop))).await
     }
 
@@ -395,6 +403,56 @@ impl Store for SqliteStore {
     async fn list_namespaces(&self, q: &NamespaceQuery, now: Millis) -> StoreResult<(Vec<Namespace>, u64)> {
         let (cnt, page) = sql::list_ns(q, now);
         self.page(cnt, page, sql::ns_row)
+    }
+
+    async fn create_policy(&self, p: &PolicyRecord) -> StoreResult<()> {
+        let s = sql::insert_policy(p);
+        self.write(move |c| exec_identity(c, s).map(drop)).await
+    }
+
+    async fn policy(&self, organization_id: &str, name: &str) -> StoreResult<Option<PolicyRecord>> {
+        self.read(|c| query_one(c, sql::policy_by_name(organization_id, name), sql::policy_row))
+    }
+
+    async fn list_policies(&self, organization_id: &str) -> StoreResult<Vec<PolicyRecord>> {
+        self.read(|c| query_all(c, sql::policies_of_org(organization_id), sql::policy_row))
+    }
+
+    async fn delete_policy(&self, organization_id: &str, name: &str) -> StoreResult<PolicyDeletion> {
+        let (org, name) = (organization_id.to_string(), name.to_string());
+        self.write(move |c| {
+            let uses = count(c, sql::count_policy_uses(&org, &name))?;
+            if uses > 0 {
+                return Ok(PolicyDeletion::Attached(uses));
+            }
+            Ok(if exec_identity(c, sql::delete_policy(&org, &name))? > 0 { PolicyDeletion::Deleted } else { PolicyDeletion::NotFound })
+        })
+        .await
+    }
+
+    async fn attach_policy(&self, user_id: &str, p: &PolicyRef, now: Millis) -> StoreResult<()> {
+        let s = sql::attach_policy(user_id, p, now);
+        self.write(move |c| exec_identity(c, s).map(drop)).await
+    }
+
+    async fn detach_policy(&self, user_id: &str, p: &PolicyRef) -> StoreResult<bool> {
+        let s = sql::detach_policy(user_id, p);
+        self.write(move |c| exec_identity(c, s).map(|n| n > 0)).await
+    }
+
+    async fn attached_policies(&self, user_id: &str) -> StoreResult<Vec<AttachedPolicy>> {
+        self.read(|c| query_all(c, sql::attached_policies(user_id), sql::attached_row))
+    }
+
+    async fn default_policies(&self, organization_id: &str) -> StoreResult<Vec<PolicyRef>> {
+        self.read(|c| query_all(c, sql::default_policies(organization_id), sql::policy_ref_row))
+    }
+
+    async fn set_default_policies(&self, organization_id: &str, set: &[PolicyRef]) -> StoreResult<()> {
+        let mut stmts = vec![sql::clear_default_policies(organization_id)];
+        stmts.extend(set.iter().map(|p| sql::insert_default_policy(organization_id, p)));
+        stmts.push(sql::bump_identity_generation());
+        self.write(move |c| stmts.into_iter().try_for_each(|s| exec(c, s).map(drop))).await
     }
 
     async fn create_repository(&self, repo: &Repository, creator: &str, creator_level: i64) -> StoreResult<Repository> {

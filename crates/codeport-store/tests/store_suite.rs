@@ -131,6 +131,7 @@ on_both_backends! {
     check_identity_generation: sqlite_identity_generation, postgres_identity_generation;
     check_code_source_access: sqlite_code_source_access, postgres_code_source_access;
     check_repositories: sqlite_repositories, postgres_repositories;
+    check_policies: sqlite_policies, postgres_policies;
 }
 
 /// Every identity-changing write bumps the generation other processes poll; other writes do not.
@@ -1169,4 +1170,56 @@ async fn check_repositories(store: &dyn Store) {
     // Ids are never reused.
     let again = store.create_repository(&repository(&root, "again", "private", &b.owner.id, T0), &b.owner.id, 40).await.unwrap();
     assert!(again.id > other.id);
+}
+
+fn system(name: &str) -> PolicyRef {
+    PolicyRef { policy_type: s("System"), policy_name: s(name) }
+}
+
+fn custom(name: &str) -> PolicyRef {
+    PolicyRef { policy_type: s("Custom"), policy_name: s(name) }
+}
+
+/// Policies: the owner and new users get the default set (AdministratorAccess out of the
+/// box); custom policies are unique ignoring case and cannot be deleted while in use; every
+/// change bumps the identity generation that replicas poll.
+async fn check_policies(store: &dyn Store) {
+    let b = bootstrap(store).await;
+    assert_eq!(store.default_policies(ORG_ID).await.unwrap(), vec![system("AdministratorAccess")]);
+    let attached = store.attached_policies(&b.owner.id).await.unwrap();
+    assert_eq!(attached, vec![AttachedPolicy { policy: system("AdministratorAccess"), document: None }]);
+
+    let doc = r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"codeup:Get*","Resource":"*"}]}"#;
+    let p = PolicyRecord { organization_id: s(ORG_ID), name: s("ReadCode"), description: s("d"), document: s(doc), created_at: T0, updated_at: T0 };
+    let g0 = store.identity_generation().await.unwrap();
+    store.create_policy(&p).await.unwrap();
+    assert!(store.identity_generation().await.unwrap() > g0);
+    assert_unique(store.create_policy(&PolicyRecord { name: s("readcode"), ..p.clone() }).await, "policy name");
+    assert_eq!(store.policy(ORG_ID, "READCODE").await.unwrap(), Some(p.clone()));
+    assert_eq!(store.list_policies(ORG_ID).await.unwrap(), vec![p.clone()]);
+
+    // A new default set applies to users created afterwards.
+    store.set_default_policies(ORG_ID, &[custom("ReadCode"), system("ReadOnlyAccess")]).await.unwrap();
+    let us = users(store, &[("2000000000000001", "bob", "Bob")]).await;
+    let bob = &us[0].id;
+    let got = store.attached_policies(bob).await.unwrap();
+    assert_eq!(got.len(), 2);
+    assert!(got.contains(&AttachedPolicy { policy: custom("ReadCode"), document: Some(s(doc)) }), "custom documents are joined in: {got:?}");
+    assert!(got.contains(&AttachedPolicy { policy: system("ReadOnlyAccess"), document: None }));
+    assert_eq!(store.attached_policies(&b.owner.id).await.unwrap().len(), 1, "existing users keep theirs");
+
+    // In use: refused; detached and out of the default set: deleted.
+    assert_eq!(store.delete_policy(ORG_ID, "ReadCode").await.unwrap(), PolicyDeletion::Attached(2));
+    assert_unique(store.attach_policy(bob, &custom("ReadCode"), T0).await, "attachment");
+    let g1 = store.identity_generation().await.unwrap();
+    assert!(store.detach_policy(bob, &custom("readcode")).await.unwrap());
+    assert!(store.identity_generation().await.unwrap() > g1);
+    assert!(!store.detach_policy(bob, &custom("ReadCode")).await.unwrap());
+    assert_eq!(store.delete_policy(ORG_ID, "ReadCode").await.unwrap(), PolicyDeletion::Attached(1), "the default set still names it");
+    store.set_default_policies(ORG_ID, &[system("AdministratorAccess")]).await.unwrap();
+    assert_eq!(store.delete_policy(ORG_ID, "ReadCode").await.unwrap(), PolicyDeletion::Deleted);
+    assert_eq!(store.delete_policy(ORG_ID, "ReadCode").await.unwrap(), PolicyDeletion::NotFound);
+    store.attach_policy(bob, &system("AliyunRDCFullAccess"), i64::MAX / 2).await.unwrap();
+    let names: Vec<_> = store.attached_policies(bob).await.unwrap().into_iter().map(|a| a.policy.policy_name).collect();
+    assert_eq!(names, ["ReadOnlyAccess", "AliyunRDCFullAccess"], "attachment order");
 }
