@@ -39,11 +39,87 @@ enum AdminCommand {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// RAM-style policies: custom and system policies, attachments, the default set, simulation.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
     /// The action catalog: every operation's RAM action, access level and resource ARN form.
     Actions {
         /// Print a JSON array.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Create a custom policy from a RAM policy document (JSON file; `-` for stdin).
+    Create {
+        /// Policy name (letters, digits, hyphens).
+        #[arg(long)]
+        name: String,
+        /// The policy document file.
+        #[arg(long)]
+        document: PathBuf,
+        /// Description.
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// List system and custom policies.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print one policy's document.
+    Show { name: String },
+    /// Delete a custom policy (refused while attached).
+    Delete { name: String },
+    /// Attach a policy to a user.
+    Attach {
+        /// The user's login name.
+        #[arg(long)]
+        user: String,
+        /// The policy's name.
+        #[arg(long)]
+        policy: String,
+    },
+    /// Detach a policy from a user.
+    Detach {
+        /// The user's login name.
+        #[arg(long)]
+        user: String,
+        /// The policy's name.
+        #[arg(long)]
+        policy: String,
+    },
+    /// List the policies attached to a user.
+    ListUser {
+        /// The user's login name.
+        #[arg(long)]
+        user: String,
+    },
+    /// Print the default set new users get, or replace it with --set.
+    Defaults {
+        /// Comma-separated policy names.
+        #[arg(long, value_delimiter = ',')]
+        set: Option<Vec<String>>,
+    },
+    /// Decide one request for a user: prints Allow or Deny and the statement that decided.
+    Simulate {
+        /// The user's login name.
+        #[arg(long)]
+        user: String,
+        /// The action, e.g. paicodesource:GetCodeSource.
+        #[arg(long)]
+        action: String,
+        /// The resource ARN.
+        #[arg(long, default_value = "*")]
+        resource: String,
+        /// Condition context, `key=value` (repeatable; a key given twice has several values).
+        #[arg(long = "context")]
+        context: Vec<String>,
     },
 }
 
@@ -136,6 +212,70 @@ pub async fn run(args: AdminArgs, config_file: Option<&Path>) -> Result<(), Stri
     })
 }
 
+async fn policies(s: &AppState, cmd: PolicyCommand) -> Result<(), codeport_core::Error> {
+    match cmd {
+        PolicyCommand::Create { name, document, description } => {
+            let text = if document.as_os_str() == "-" {
+                let mut t = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut t).map_err(|e| codeport_core::Error::invalid("document", format!("cannot read stdin: {e}")))?;
+                t
+            } else {
+                std::fs::read_to_string(&document).map_err(|e| codeport_core::Error::invalid("document", format!("cannot read {}: {e}", document.display())))?
+            };
+            let p = s.create_policy(&name, &description, &text).await?;
+            println!("Created policy {}.", p.name);
+        }
+        PolicyCommand::List { json } => {
+            let all = s.list_policies().await?;
+            if json {
+                print_json(json!(all.iter().map(|p| json!({"policyType": p.policy_type, "policyName": p.name, "description": p.description})).collect::<Vec<_>>()));
+            } else {
+                for p in all {
+                    println!("{:<8} {:<28} {}", p.policy_type, p.name, p.description);
+                }
+            }
+        }
+        PolicyCommand::Show { name } => println!("{}", s.show_policy(&name).await?.document),
+        PolicyCommand::Delete { name } => {
+            s.delete_policy(&name).await?;
+            println!("Deleted policy {name}.");
+        }
+        PolicyCommand::Attach { user, policy } => {
+            s.attach_policy(&user, &policy).await?;
+            println!("Attached {policy} to {user}.");
+        }
+        PolicyCommand::Detach { user, policy } => {
+            s.detach_policy(&user, &policy).await?;
+            println!("Detached {policy} from {user}.");
+        }
+        PolicyCommand::ListUser { user } => {
+            for p in s.user_policies(&user).await? {
+                println!("{:<8} {}", p.policy_type, p.policy_name);
+            }
+        }
+        PolicyCommand::Defaults { set } => {
+            let current = match set {
+                Some(names) => s.set_default_policies(&names).await?,
+                None => s.default_policies().await?,
+            };
+            for p in current {
+                println!("{:<8} {}", p.policy_type, p.policy_name);
+            }
+        }
+        PolicyCommand::Simulate { user, action, resource, context } => {
+            let mut ctx = codeport_policy::Context::new();
+            for kv in &context {
+                let (k, v) = kv.split_once('=').ok_or_else(|| codeport_core::Error::invalid("context", format!("{kv:?} is not key=value")))?;
+                ctx.insert(k.trim(), codeport_policy::ContextValue::text(v.trim()));
+            }
+            for line in s.simulate_policy(&user, &action, &resource, &ctx).await? {
+                println!("{line}");
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Prints the catalog (it needs no database).
 fn print_actions(json: bool) {
     use codeport_core::actions::{Family, CATALOG};
@@ -173,6 +313,7 @@ async fn dispatch(s: &AppState, cmd: AdminCommand) -> Result<(), codeport_core::
         AdminCommand::AccessKey { command } => access_keys(s, command).await?,
         AdminCommand::Token { command } => tokens(s, command).await?,
         AdminCommand::Actions { json } => print_actions(json),
+        AdminCommand::Policy { command } => policies(s, command).await?,
     }
     Ok(())
 }

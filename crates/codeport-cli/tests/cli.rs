@@ -604,6 +604,52 @@ fn admin_actions_prints_the_catalog_without_a_database() {
     assert!(table.stdout.lines().any(|l| l.starts_with("paicodesource:CreateCodeSource") && l.contains("create")), "{}", table.stdout);
 }
 
+#[test]
+fn admin_policies_are_created_attached_simulated_and_guarded() {
+    let tmp = TempDir::new().unwrap();
+    let data = tmp.path().join("data");
+    let mut server = Server::serve(tmp.path(), &data, &[], &[], "policies.log");
+    server.wait_healthy();
+    let ok = |args: &[&str]| {
+        let out = admin(tmp.path(), &data, args);
+        assert!(out.status.success(), "{args:?}: {}", out.stderr);
+        out.stdout
+    };
+    ok(&["user", "create", "bob"]);
+    assert_eq!(ok(&["policy", "list-user", "--user", "bob"]).trim(), "System   AdministratorAccess", "new users get the default set");
+    let doc = tmp.path().join("code-read.json");
+    std::fs::write(
+        &doc,
+        r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":["paicodesource:Get*","paicodesource:List*"],"Resource":"*"},
+           {"Sid":"OfficeOnly","Effect":"Deny","Action":"*","Resource":"*","Condition":{"NotIpAddress":{"acs:SourceIp":"10.0.0.0/8"}}}]}"#,
+    )
+    .unwrap();
+    ok(&["policy", "create", "--name", "CodeRead", "--document", doc.to_str().unwrap()]);
+    ok(&["policy", "detach", "--user", "bob", "--policy", "AdministratorAccess"]);
+    ok(&["policy", "attach", "--user", "bob", "--policy", "CodeRead"]);
+    let allow = ok(&["policy", "simulate", "--user", "bob", "--action", "paicodesource:GetCodeSource", "--context", "acs:SourceIp=10.1.2.3"]);
+    assert!(allow.starts_with("Allow by policy \"CodeRead\" Statement[0]"), "{allow}");
+    let deny = ok(&["policy", "simulate", "--user", "bob", "--action", "paicodesource:GetCodeSource", "--context", "acs:SourceIp=192.168.1.1"]);
+    assert!(deny.starts_with("ExplicitDeny by policy \"CodeRead\" Statement[1] (Sid \"OfficeOnly\")"), "{deny}");
+    let implicit = ok(&["policy", "simulate", "--user", "bob", "--action", "paicodesource:CreateCodeSource", "--context", "acs:SourceIp=10.0.0.1"]);
+    assert!(implicit.starts_with("ImplicitDeny"), "{implicit}");
+    // Precise parse errors, unknown actions refused, policies in use kept.
+    let bad = tmp.path().join("bad.json");
+    std::fs::write(&bad, r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"allow","Action":"*","Resource":"*"}]}"#).unwrap();
+    let line = admin(tmp.path(), &data, &["policy", "create", "--name", "Bad", "--document", bad.to_str().unwrap()]).one_line_failure();
+    assert!(line.contains("Statement[1].Effect"), "{line}");
+    std::fs::write(&bad, r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"paicodesource:GetCodeSorce","Resource":"*"}]}"#).unwrap();
+    let line = admin(tmp.path(), &data, &["policy", "create", "--name", "Bad", "--document", bad.to_str().unwrap()]).one_line_failure();
+    assert!(line.contains("GetCodeSorce"), "{line}");
+    let line = admin(tmp.path(), &data, &["policy", "delete", "CodeRead"]).one_line_failure();
+    assert!(line.contains("attached"), "{line}");
+    ok(&["policy", "defaults", "--set", "ReadOnlyAccess,CodeRead"]);
+    ok(&["user", "create", "carol"]);
+    assert_eq!(ok(&["policy", "list-user", "--user", "carol"]).lines().count(), 2);
+    assert!(ok(&["policy", "show", "AliyunRDCReadOnlyAccess"]).contains("codeup:Get*"));
+    drop(server);
+}
+
 // --- 5. PostgreSQL -------------------------------------------------------------------------
 
 /// A fresh database on the test server, dropped (even after a failure) when this is dropped.

@@ -20,6 +20,7 @@ pub enum NotFoundKind {
     Tag,
     File,
     Commit,
+    Policy,
 }
 
 impl NotFoundKind {
@@ -40,6 +41,7 @@ impl NotFoundKind {
             NotFoundKind::Tag => "TagNotFound",
             NotFoundKind::File => "FileNotFound",
             NotFoundKind::Commit => "CommitNotFound",
+            NotFoundKind::Policy => "EntityNotExist.Policy",
         }
     }
 
@@ -60,6 +62,7 @@ impl NotFoundKind {
             NotFoundKind::Tag => "tag",
             NotFoundKind::File => "file",
             NotFoundKind::Commit => "commit or ref",
+            NotFoundKind::Policy => "policy",
         }
     }
 }
@@ -148,6 +151,44 @@ impl AuthFailure {
     }
 }
 
+/// A RAM policy decision that refused an operation: who asked, for what action on which
+/// resource, and whether a `Deny` statement matched (explicit) or simply no `Allow` did
+/// (implicit). Each wire edge renders it in its own family's shape (PAI adds an
+/// `AccessDeniedDetail` object); none of the fields is secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessDenied {
+    /// The RAM action evaluated, as the policy grammar spells it (`paicodesource:CreateCodeSource`).
+    pub action: String,
+    /// The resource ARN evaluated (`acs:paicodesource:{region}:{org}:workspace/{ws}/codesource/{id}`), or `*`.
+    pub resource: String,
+    /// The calling user's id.
+    pub principal_id: String,
+    /// The calling user's name (may be empty).
+    pub principal_name: String,
+    /// The account (organization) the principal belongs to.
+    pub account_id: String,
+    /// `true` when a `Deny` statement matched; `false` when no `Allow` statement did.
+    pub explicit: bool,
+}
+
+impl AccessDenied {
+    /// Alibaba Cloud's `NoPermissionType`: `ExplicitDeny` or `ImplicitDeny`.
+    pub fn no_permission_type(&self) -> &'static str {
+        if self.explicit {
+            "ExplicitDeny"
+        } else {
+            "ImplicitDeny"
+        }
+    }
+}
+
+impl fmt::Display for AccessDenied {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = if self.explicit { "explicit deny" } else { "implicit deny" };
+        write!(f, "RAM policy denies {} on {} ({kind})", self.action, self.resource)
+    }
+}
+
 /// The domain error. Messages never carry secrets.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
@@ -169,6 +210,10 @@ pub enum Error {
     /// The caller may see the resource but not do this to it.
     #[error("You are not authorized to {action}.")]
     Forbidden { action: String },
+    /// A RAM policy decision denied the operation (boxed to keep `Error` small). Distinct from
+    /// `Forbidden`, which comes from codeport's own resource rules (roles, creators).
+    #[error("{0}")]
+    AccessDenied(Box<AccessDenied>),
     /// The operation is refused in the resource's current state.
     #[error("{message}")]
     OperationDenied { code: &'static str, message: String },
@@ -196,6 +241,7 @@ impl Error {
             Error::AlreadyExists { code, .. } => code,
             Error::Conflict { .. } => "Conflict",
             Error::Forbidden { .. } => "NoPermission",
+            Error::AccessDenied(_) => "NoPermission",
             Error::OperationDenied { code, .. } => code,
             Error::Auth(f) => f.code(),
             Error::PayloadTooLarge { .. } => "RequestEntityTooLarge",
@@ -219,6 +265,11 @@ impl Error {
         Error::NotFound { kind, id: id.into() }
     }
 
+    /// Shorthand for a RAM policy denial.
+    pub fn access_denied(denied: AccessDenied) -> Self {
+        Error::AccessDenied(Box::new(denied))
+    }
+
     /// Shorthand for an internal error; `detail` is logged, never sent.
     pub fn internal(detail: impl fmt::Display) -> Self {
         Error::Internal { detail: detail.to_string() }
@@ -227,3 +278,31 @@ impl Error {
 
 /// Result with the domain error.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn denied(explicit: bool) -> AccessDenied {
+        AccessDenied {
+            action: "codeup:CreateRepository".into(),
+            resource: "acs:codeup:cn-hangzhou:ORG:repository/ORG/x".into(),
+            principal_id: "u-1".into(),
+            principal_name: "alice".into(),
+            account_id: "ORG".into(),
+            explicit,
+        }
+    }
+
+    #[test]
+    fn access_denied_has_code_message_and_stays_small() {
+        let e = Error::access_denied(denied(false));
+        assert_eq!(e.code(), "NoPermission");
+        assert_eq!(e.to_string(), "RAM policy denies codeup:CreateRepository on acs:codeup:cn-hangzhou:ORG:repository/ORG/x (implicit deny)");
+        assert!(Error::access_denied(denied(true)).to_string().ends_with("(explicit deny)"));
+        assert_eq!(denied(false).no_permission_type(), "ImplicitDeny");
+        assert_eq!(denied(true).no_permission_type(), "ExplicitDeny");
+        // Boxing keeps the new variant from growing every Result<_, Error>.
+        assert!(std::mem::size_of::<Error>() <= 56, "Error is {} bytes", std::mem::size_of::<Error>());
+    }
+}

@@ -205,7 +205,8 @@ fn error_response(e: Error) -> Response {
         Error::Auth(f @ (AuthFailure::InvalidToken | AuthFailure::ExpiredToken)) => challenge(&format!("Authentication failed: {}", f.message())),
         Error::Auth(f) => plain(StatusCode::FORBIDDEN, f.message()),
         Error::NotFound { .. } => plain(StatusCode::NOT_FOUND, "Repository not found."),
-        Error::Forbidden { .. } | Error::OperationDenied { .. } => plain(StatusCode::FORBIDDEN, &e.to_string()),
+        // A RAM denial reads "RAM policy denies codeup:PushRepository on acs:codeup:… (implicit deny)".
+        Error::Forbidden { .. } | Error::AccessDenied(_) | Error::OperationDenied { .. } => plain(StatusCode::FORBIDDEN, &e.to_string()),
         Error::TooManyRequests { retry_after_ms } => {
             let mut resp = plain(StatusCode::TOO_MANY_REQUESTS, &e.to_string());
             if let Ok(v) = HeaderValue::from_str(&retry_after_ms.div_ceil(1000).max(1).to_string()) {
@@ -299,6 +300,24 @@ mod tests {
         let basic = base64::engine::general_purpose::STANDARD.encode("anyone:pt-xyz");
         h.insert(header::AUTHORIZATION, HeaderValue::from_str(&format!("Basic {basic}")).unwrap());
         assert_eq!(credentials(&h).as_deref(), Some("pt-xyz"));
+    }
+
+    #[tokio::test]
+    async fn ram_denial_is_403_plain_text_naming_the_action() {
+        let e = Error::access_denied(codeport_core::error::AccessDenied {
+            action: "codeup:PushRepository".into(),
+            resource: "acs:codeup:cn-hangzhou:ORG1:repository/ORG1/demo".into(),
+            principal_id: "u-42".into(),
+            principal_name: "alice".into(),
+            account_id: "ORG1".into(),
+            explicit: true,
+        });
+        let (parts, body) = error_response(e).into_parts();
+        assert_eq!(parts.status, StatusCode::FORBIDDEN);
+        assert_eq!(parts.headers[header::CONTENT_TYPE], "text/plain; charset=utf-8");
+        assert!(parts.headers.get(header::WWW_AUTHENTICATE).is_none());
+        let text = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+        assert_eq!(&text[..], b"RAM policy denies codeup:PushRepository on acs:codeup:cn-hangzhou:ORG1:repository/ORG1/demo (explicit deny)\n");
     }
 
     #[test]

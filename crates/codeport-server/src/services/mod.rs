@@ -6,6 +6,7 @@ pub mod code_sources;
 pub mod identity;
 pub mod namespaces;
 pub mod platform;
+pub mod policies;
 pub mod repositories;
 pub mod repository_content;
 pub mod workspaces;

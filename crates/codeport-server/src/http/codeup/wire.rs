@@ -33,7 +33,8 @@ pub fn status_and_code(e: &Error) -> (StatusCode, &'static str) {
         Error::OperationDenied { code, .. } => (StatusCode::BAD_REQUEST, code),
         Error::NotFound { .. } => (StatusCode::NOT_FOUND, "NotFound"),
         Error::AlreadyExists { .. } | Error::Conflict { .. } => (StatusCode::CONFLICT, "Conflict"),
-        Error::Forbidden { .. } => (StatusCode::FORBIDDEN, "Forbidden"),
+        // A RAM denial's errorMessage (its Display) names the action, resource and decision.
+        Error::Forbidden { .. } | Error::AccessDenied(_) => (StatusCode::FORBIDDEN, "Forbidden"),
         Error::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "PayloadTooLarge"),
         Error::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "TooManyRequests"),
         Error::Internal { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError"),
@@ -164,5 +165,42 @@ impl axum::extract::FromRequest<AppState> for BodyBytes {
     async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let limit = state.config.max_body_bytes;
         axum::body::to_bytes(req.into_body(), limit).await.map(BodyBytes).map_err(|_| CodeupError(Error::PayloadTooLarge { limit }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use codeport_core::error::AccessDenied;
+
+    fn denied(explicit: bool) -> Error {
+        Error::access_denied(AccessDenied {
+            action: "codeup:CreateRepository".into(),
+            resource: "acs:codeup:cn-hangzhou:ORG1:repository/ORG1/x".into(),
+            principal_id: "u-42".into(),
+            principal_name: "alice".into(),
+            account_id: "ORG1".into(),
+            explicit,
+        })
+    }
+
+    async fn render(e: Error) -> (StatusCode, http::HeaderMap, serde_json::Value) {
+        let (parts, body) = CodeupError(e).into_response().into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+        (parts.status, parts.headers, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn ram_denial_is_forbidden_naming_the_action() {
+        let (status, headers, body) = render(denied(false)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_eq!(headers[http::header::CONTENT_TYPE], "application/json");
+        let mut keys: Vec<&str> = body.as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["errorCode", "errorMessage", "requestId"]);
+        assert_eq!(body["errorCode"], "Forbidden");
+        assert_eq!(body["errorMessage"], "RAM policy denies codeup:CreateRepository on acs:codeup:cn-hangzhou:ORG1:repository/ORG1/x (implicit deny)");
+        let (_, _, body) = render(denied(true)).await;
+        assert_eq!(body["errorMessage"], "RAM policy denies codeup:CreateRepository on acs:codeup:cn-hangzhou:ORG1:repository/ORG1/x (explicit deny)");
     }
 }
