@@ -42,6 +42,7 @@ pub struct IdentityCache {
     epoch: AtomicU64,
     keys: RwLock<HashMap<String, Arc<CachedKey>>>,
     tokens: RwLock<HashMap<String, Arc<CachedToken>>>,
+    policies: RwLock<HashMap<String, Arc<codeport_policy::PolicySet>>>,
 }
 
 impl IdentityCache {
@@ -77,14 +78,30 @@ impl IdentityCache {
         }
     }
 
-    /// Drops every entry (a write through this process changed identities).
+    /// A user's compiled policies, if cached.
+    pub fn policy_set(&self, user_id: &str) -> Option<Arc<codeport_policy::PolicySet>> {
+        self.policies.read().unwrap_or_else(|p| p.into_inner()).get(user_id).cloned()
+    }
+
+    /// Caches a user's compiled policies unless the cache was invalidated since `epoch`.
+    pub fn insert_policy_set(&self, epoch: u64, user_id: &str, set: Arc<codeport_policy::PolicySet>) {
+        let _keys = self.keys.write().unwrap_or_else(|p| p.into_inner());
+        let mut map = self.policies.write().unwrap_or_else(|p| p.into_inner());
+        if self.epoch.load(Ordering::Acquire) == epoch {
+            map.insert(user_id.to_string(), set);
+        }
+    }
+
+    /// Drops every entry (a write through this process changed identities or policies).
     pub fn invalidate(&self) {
-        // Lock order: keys, then tokens (as in insert_token); the epoch moves under both.
+        // Lock order: keys, then tokens, then policies (as in the inserts); the epoch moves under all.
         let mut keys = self.keys.write().unwrap_or_else(|p| p.into_inner());
         let mut tokens = self.tokens.write().unwrap_or_else(|p| p.into_inner());
+        let mut policies = self.policies.write().unwrap_or_else(|p| p.into_inner());
         self.epoch.fetch_add(1, Ordering::AcqRel);
         keys.clear();
         tokens.clear();
+        policies.clear();
     }
 
     /// Records the database's identity generation; a change drops every entry.

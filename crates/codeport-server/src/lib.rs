@@ -2,6 +2,7 @@
 //! and the HTTP edge. The `codeport` binary calls [`serve`] and the admin commands call the
 //! services on an [`AppState`] opened with [`open_state`].
 
+pub mod authz;
 pub mod config;
 pub mod fsutil;
 pub mod http;
@@ -55,7 +56,8 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener, shutdown:
     }
     spawn_identity_poller(&state);
     let app = http::router(state);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    // The peer address feeds the acs:SourceIp condition of RAM policies.
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown).await
 }
 
 /// Polls the identity generation so changes by other processes reach the cache. The task
