@@ -67,6 +67,7 @@ impl AppState {
             StoreError::Unique(_) => Error::AlreadyExists { code: "EntityAlreadyExists.Policy", what: format!("Policy {name}") },
             other => store_err(other),
         })?;
+        self.identity.invalidate();
         Ok(PolicyView { policy_type: CUSTOM, name: record.name, description: record.description, document: record.document })
     }
 
@@ -93,7 +94,10 @@ impl AppState {
         }
         let org = self.default_organization().await?;
         match self.store.delete_policy(&org.id, name).await.map_err(store_err)? {
-            PolicyDeletion::Deleted => Ok(()),
+            PolicyDeletion::Deleted => {
+                self.identity.invalidate();
+                Ok(())
+            }
             PolicyDeletion::NotFound => Err(Error::not_found(NotFoundKind::Policy, name)),
             PolicyDeletion::Attached(n) => Err(Error::Conflict { message: format!("Policy {name} is still attached {n} time(s) (to users or the default set); detach it first.") }),
         }
@@ -106,7 +110,10 @@ impl AppState {
         self.store.attach_policy(&user.id, &r, now_millis()).await.map_err(|e| match e {
             StoreError::Unique(_) => Error::AlreadyExists { code: "EntityAlreadyExists.User.Policy", what: format!("The attachment of {} to {user_name}", r.policy_name) },
             other => store_err(other),
-        })
+        })?;
+        // This process sees the change at once; other processes at their next generation poll.
+        self.identity.invalidate();
+        Ok(())
     }
 
     /// Detaches a policy from a user.
@@ -121,6 +128,7 @@ impl AppState {
         if !self.store.detach_policy(&user.id, &r).await.map_err(store_err)? {
             return Err(Error::not_found(NotFoundKind::Policy, format!("{policy} attached to {user_name}")));
         }
+        self.identity.invalidate();
         Ok(())
     }
 
@@ -147,6 +155,7 @@ impl AppState {
             }
         }
         self.store.set_default_policies(&org.id, &set).await.map_err(store_err)?;
+        self.identity.invalidate();
         Ok(set)
     }
 
