@@ -2,14 +2,23 @@
 //! the organization id; groups nest below it. Visibility: private groups are seen by members
 //! of the group or an ancestor and by organization owners/admins; internal and public groups
 //! by every organization member. What a caller may not see is not found.
+//!
+//! RAM: every operation is also decided against the caller's policies on the group's
+//! `acs:codeup:{region}:{org}:namespace/{fullPath}` ARN (CreateGroup: the new group's full
+//! path), after the visibility check, so a group the caller may not see stays not found
+//! whatever the policies say. ListNamespaces is one decision on `namespace/*` (every group the
+//! caller may see), or on `namespace/{parent}/*` when `parentId` names a parent: the ARN
+//! covers what is listed, and a policy may grant listing one subtree.
 
-use super::platform::{Edition, TokenCaller};
-use super::store_err;
+use super::platform::{actions, Edition, TokenCaller};
+use super::{store_err, Principal};
+use crate::authz::namespace_arn;
 use crate::state::AppState;
 use codeport_core::timefmt::now_millis;
 use codeport_core::values::{CodeVisibility, GroupPath, Page, ScopeAccess, ScopeResource, SortOrder, Text};
 use codeport_core::{Error, NotFoundKind, Result};
 use codeport_store::{Namespace, NamespaceMember, NamespaceQuery, NamespaceSort, NamespaceViewer, OrgRole, Organization};
+use std::sync::Arc;
 
 /// Codeup access levels.
 pub mod access {
@@ -73,6 +82,8 @@ pub(super) struct Standing {
     pub(super) org: Organization,
     pub(super) role: OrgRole,
     pub(super) user_id: String,
+    /// Who is calling, for RAM decisions.
+    pub(super) principal: Arc<Principal>,
 }
 
 impl AppState {
@@ -84,7 +95,12 @@ impl AppState {
     pub(super) async fn standing_for(&self, caller: &TokenCaller, edition: &Edition, resource: ScopeResource, access: ScopeAccess) -> Result<Standing> {
         caller.require(resource, access)?;
         let (org, role) = self.acting_organization(caller.principal(), edition).await?;
-        Ok(Standing { org, role, user_id: caller.principal().user.id.clone() })
+        Ok(Standing { org, role, user_id: caller.principal().user.id.clone(), principal: caller.cached.principal.clone() })
+    }
+
+    /// The RAM decision for `action` on a namespace of the acting organization.
+    pub(super) async fn authorize_namespace(&self, st: &Standing, action: &str, full_path: &str) -> Result<()> {
+        self.authorize(&st.principal, action, &namespace_arn(&st.org.id, full_path), &[]).await
     }
 
     /// The caller's effective access level on a namespace: organization owners/admins are admins
@@ -118,7 +134,9 @@ impl AppState {
     /// GetNamespace.
     pub async fn get_namespace(&self, caller: &TokenCaller, edition: &Edition, key: &str) -> Result<Namespace> {
         let st = self.standing(caller, edition, ScopeAccess::Read).await?;
-        Ok(self.find_namespace(&st, key).await?.0)
+        let (ns, _) = self.find_namespace(&st, key).await?;
+        self.authorize_namespace(&st, actions::GET_NAMESPACE, &ns.full_path).await?;
+        Ok(ns)
     }
 
     /// CreateGroup: top-level groups by any organization member; subgroups by admins of the
@@ -132,16 +150,23 @@ impl AppState {
     /// CreateGroup for a caller whose standing is known (also used to create the missing
     /// parents of a new repository's path).
     pub(super) async fn create_group_in(&self, st: &Standing, cmd: CreateGroup) -> Result<Namespace> {
-        let parent = match cmd.parent_id.filter(|p| *p != 0) {
-            None => self.store.namespace_by_path(&st.org.id, &st.org.id).await.map_err(store_err)?.ok_or_else(|| Error::internal("organization without a root namespace"))?,
+        // The organization root (any member may create top-level groups), or a visible parent.
+        let (parent, level) = match cmd.parent_id.filter(|p| *p != 0) {
+            None => (self.store.namespace_by_path(&st.org.id, &st.org.id).await.map_err(store_err)?.ok_or_else(|| Error::internal("organization without a root namespace"))?, None),
             Some(id) => {
                 let (ns, level) = self.find_namespace(st, &id.to_string()).await.map_err(|_| Error::invalid("parentId", format!("namespace {id} does not exist")))?;
-                if level.unwrap_or(0) < access::ADMIN {
-                    return Err(Error::Forbidden { action: format!("create subgroups in {}", ns.full_path) });
-                }
-                ns
+                (ns, Some(level))
             }
         };
+        // RAM on the new group's full path, then the parent's rules.
+        self.authorize_namespace(st, actions::CREATE_GROUP, &format!("{}/{}", parent.full_path, cmd.path.as_str())).await?;
+        // Under the root (named by its id too, as CreateRepository's missing parents do) any
+        // member may create; below a group only its admins.
+        if let Some(level) = level.filter(|_| parent.kind == "group") {
+            if level.unwrap_or(0) < access::ADMIN {
+                return Err(Error::Forbidden { action: format!("create subgroups in {}", parent.full_path) });
+            }
+        }
         let max_depth = 1 + self.config.max_subgroup_levels as i64;
         if parent.depth + 1 > max_depth {
             return Err(Error::invalid("parentId", format!("groups nest at most {} levels below a top-level group", self.config.max_subgroup_levels)));
@@ -182,9 +207,14 @@ impl AppState {
     /// ListNamespaces: what the caller may see, one page.
     pub async fn list_namespaces(&self, caller: &TokenCaller, edition: &Edition, cmd: ListNamespaces) -> Result<(Vec<Namespace>, u64)> {
         let st = self.standing(caller, edition, ScopeAccess::Read).await?;
-        if let Some(p) = cmd.parent_id {
-            self.find_namespace(&st, &p.to_string()).await.map_err(|_| Error::invalid("parentId", format!("namespace {p} does not exist")))?;
-        }
+        let covered = match cmd.parent_id {
+            Some(p) => {
+                let (parent, _) = self.find_namespace(&st, &p.to_string()).await.map_err(|_| Error::invalid("parentId", format!("namespace {p} does not exist")))?;
+                format!("{}/*", parent.full_path)
+            }
+            None => "*".to_string(),
+        };
+        self.authorize_namespace(&st, actions::LIST_NAMESPACES, &covered).await?;
         let viewer = if st.role.is_admin() { NamespaceViewer::All } else { NamespaceViewer::Member(st.user_id.clone()) };
         let q = NamespaceQuery { organization_id: st.org.id.clone(), parent_id: cmd.parent_id, viewer, search: cmd.search, sort: cmd.sort, order: cmd.order, page: cmd.page };
         self.store.list_namespaces(&q, now_millis()).await.map_err(store_err)
@@ -192,12 +222,13 @@ impl AppState {
 }
 
 impl AppState {
-    /// A group (never a root) the caller administers.
-    async fn administered_group(&self, st: &Standing, key: &str, action: &str) -> Result<Namespace> {
+    /// A group (never a root) the caller administers and RAM lets them `ram_action`.
+    async fn administered_group(&self, st: &Standing, key: &str, action: &str, ram_action: &str) -> Result<Namespace> {
         let (ns, level) = self.find_namespace(st, key).await?;
         if ns.kind != "group" {
             return Err(Error::invalid("groupId", "the organization's root namespace cannot be changed"));
         }
+        self.authorize_namespace(st, ram_action, &ns.full_path).await?;
         if level.unwrap_or(0) < access::ADMIN {
             return Err(Error::Forbidden { action: format!("{action} group {}", ns.full_path) });
         }
@@ -209,7 +240,7 @@ impl AppState {
     /// may not become more visible than its parent.
     pub async fn update_group(&self, caller: &TokenCaller, edition: &Edition, key: &str, cmd: UpdateGroup) -> Result<Namespace> {
         let st = self.standing(caller, edition, ScopeAccess::Write).await?;
-        let old = self.administered_group(&st, key, "update").await?;
+        let old = self.administered_group(&st, key, "update", actions::UPDATE_GROUP).await?;
         let parent = match cmd.parent_id {
             Some(p) if Some(p) != old.parent_id => self.new_parent(&st, &old, p).await?,
             _ => self.store.namespace(old.parent_id.unwrap_or_default()).await.map_err(store_err)?.ok_or_else(|| Error::internal("group without a parent"))?,
@@ -224,6 +255,10 @@ impl AppState {
             new.path = path.as_str().to_string();
         }
         new.full_path = format!("{}/{}", parent.full_path, new.path);
+        if !new.full_path.eq_ignore_ascii_case(&old.full_path) {
+            // A rename or move: the policies must also allow the group at its new path.
+            self.authorize_namespace(&st, actions::UPDATE_GROUP, &new.full_path).await?;
+        }
         new.full_name = format!("{} / {}", parent.full_name, new.name);
         if let Some(d) = cmd.description {
             new.description = d.into_string();
@@ -278,7 +313,7 @@ impl AppState {
     /// repositories' data); nothing is ever orphaned.
     pub async fn delete_group(&self, caller: &TokenCaller, edition: &Edition, key: &str, cascade: bool) -> Result<()> {
         let st = self.standing(caller, edition, ScopeAccess::Write).await?;
-        let ns = self.administered_group(&st, key, "delete").await?;
+        let ns = self.administered_group(&st, key, "delete", actions::DELETE_GROUP).await?;
         let groups = self.store.count_descendants(&ns).await.map_err(store_err)?;
         let repositories = self.store.count_repositories_below(&ns).await.map_err(store_err)?;
         if (groups > 0 || repositories > 0) && !cascade {
@@ -286,8 +321,56 @@ impl AppState {
                 message: format!("Group {} still has {groups} subgroup(s) and {repositories} repository(ies); delete them first or pass cascade=true.", ns.full_path),
             });
         }
+        if groups > 0 || repositories > 0 {
+            self.authorize_cascade(&st, &ns).await?;
+        }
         let gone = self.store.delete_namespace_tree(&ns).await.map_err(store_err)?;
         self.remove_repository_data(&gone.repositories).await;
+        Ok(())
+    }
+}
+
+impl AppState {
+    /// A cascading DeleteGroup deletes every subgroup and repository below: RAM must allow
+    /// `codeup:DeleteGroup` on each subgroup and `codeup:DeleteRepository` on each repository,
+    /// so a Deny on one of them cannot be sidestepped by deleting its parent.
+    async fn authorize_cascade(&self, st: &Standing, ns: &Namespace) -> Result<()> {
+        let prefix = format!("{}/", ns.full_path.to_lowercase());
+        let mut number = 1;
+        loop {
+            let page = Page { number, size: 100 };
+            let q = NamespaceQuery { organization_id: st.org.id.clone(), parent_id: None, viewer: NamespaceViewer::All, search: None, sort: NamespaceSort::Created, order: SortOrder::Asc, page };
+            let (items, _) = self.store.list_namespaces(&q, now_millis()).await.map_err(store_err)?;
+            for g in items.iter().filter(|g| g.full_path.to_lowercase().starts_with(&prefix)) {
+                self.authorize_namespace(st, actions::DELETE_GROUP, &g.full_path).await?;
+            }
+            if items.len() < 100 {
+                break;
+            }
+            number += 1;
+        }
+        let mut number = 1;
+        loop {
+            let page = Page { number, size: 100 };
+            let q = codeport_store::RepositoryQuery {
+                organization_id: st.org.id.clone(),
+                scope: codeport_store::RepositoryScope::Subtree(ns.full_path.clone()),
+                viewer: NamespaceViewer::All,
+                search: None,
+                archived: None,
+                sort: codeport_store::RepositorySort::Id,
+                order: SortOrder::Asc,
+                page,
+            };
+            let (items, _) = self.store.list_repositories(&q, now_millis()).await.map_err(store_err)?;
+            for r in &items {
+                self.authorize(&st.principal, actions::DELETE_REPOSITORY, &crate::authz::repository_arn(&st.org.id, &r.full_path), &[]).await?;
+            }
+            if items.len() < 100 {
+                break;
+            }
+            number += 1;
+        }
         Ok(())
     }
 }
@@ -308,6 +391,7 @@ impl AppState {
         caller.require(ScopeResource::Member, ScopeAccess::Read)?;
         let st = self.standing(caller, edition, ScopeAccess::Read).await?;
         let (ns, _) = self.find_namespace(&st, key).await?;
+        self.authorize_namespace(&st, actions::LIST_GROUP_MEMBERS, &ns.full_path).await?;
         let rows = self.store.namespace_members(&ns, min_level, now_millis()).await.map_err(store_err)?;
         let mut best: Vec<NamespaceMember> = Vec::new();
         for m in rows {
@@ -326,16 +410,16 @@ impl AppState {
         Ok((ns, out))
     }
 
-    async fn member_admin(&self, caller: &TokenCaller, edition: &Edition, key: &str) -> Result<(Standing, Namespace)> {
+    async fn member_admin(&self, caller: &TokenCaller, edition: &Edition, key: &str, ram_action: &str) -> Result<(Standing, Namespace)> {
         caller.require(ScopeResource::Member, ScopeAccess::Write)?;
         let st = self.standing(caller, edition, ScopeAccess::Read).await?;
-        let ns = self.administered_group(&st, key, "manage the members of").await?;
+        let ns = self.administered_group(&st, key, "manage the members of", ram_action).await?;
         Ok((st, ns))
     }
 
     /// CreateGroupMember: adds organization members at one level, all or none.
     pub async fn add_group_members(&self, caller: &TokenCaller, edition: &Edition, key: &str, user_ids: Vec<String>, level: i64, expires_at: Option<i64>) -> Result<(Namespace, Vec<NamespaceMember>)> {
-        let (st, ns) = self.member_admin(caller, edition, key).await?;
+        let (st, ns) = self.member_admin(caller, edition, key, actions::CREATE_GROUP_MEMBER).await?;
         if user_ids.is_empty() {
             return Err(Error::missing("userId"));
         }
@@ -363,7 +447,7 @@ impl AppState {
 
     /// UpdateGroupMember: a new access level (and optionally expiry) for a direct member.
     pub async fn update_group_member(&self, caller: &TokenCaller, edition: &Edition, key: &str, user_id: &str, level: i64, expires_at: Option<i64>) -> Result<(Namespace, NamespaceMember)> {
-        let (_, ns) = self.member_admin(caller, edition, key).await?;
+        let (_, ns) = self.member_admin(caller, edition, key, actions::UPDATE_GROUP_MEMBER).await?;
         if !self.store.set_namespace_member(ns.id, user_id, level, expires_at).await.map_err(store_err)? {
             return Err(Error::not_found(NotFoundKind::Member, user_id));
         }
@@ -373,7 +457,7 @@ impl AppState {
 
     /// DeleteGroupMember.
     pub async fn remove_group_member(&self, caller: &TokenCaller, edition: &Edition, key: &str, user_id: &str) -> Result<()> {
-        let (_, ns) = self.member_admin(caller, edition, key).await?;
+        let (_, ns) = self.member_admin(caller, edition, key, actions::DELETE_GROUP_MEMBER).await?;
         if !self.store.remove_namespace_member(ns.id, user_id).await.map_err(store_err)? {
             return Err(Error::not_found(NotFoundKind::Member, user_id));
         }

@@ -2,6 +2,7 @@
 //! organization. Also token authentication and the organization a Codeup request acts in.
 
 use super::{store_err, Principal};
+use crate::authz::{organization_arn, user_arn};
 use crate::identity_cache::CachedToken;
 use crate::state::AppState;
 use codeport_core::error::AuthFailure;
@@ -34,6 +35,132 @@ impl TokenCaller {
             Err(Error::Auth(AuthFailure::TokenScope))
         }
     }
+}
+
+/// The RAM actions of the Codeup family (codeport's extension: Codeup has no RAM actions of
+/// its own), exactly as the action catalog (`codeport_core::actions`) names them.
+pub mod actions {
+    /// GetCurrentUser (`user/{userId}`).
+    pub const GET_CURRENT_USER: &str = "codeup:GetCurrentUser";
+    /// ListOrganizations (`organization`).
+    pub const LIST_ORGANIZATIONS: &str = "codeup:ListOrganizations";
+    /// ListOrganizationMembers (`organization`).
+    pub const LIST_ORGANIZATION_MEMBERS: &str = "codeup:ListOrganizationMembers";
+    /// GetOrganizationMember (`organization`).
+    pub const GET_ORGANIZATION_MEMBER: &str = "codeup:GetOrganizationMember";
+    /// GetOrganizationMemberByUserId (`organization`).
+    pub const GET_ORGANIZATION_MEMBER_BY_USER_ID: &str = "codeup:GetOrganizationMemberByUserId";
+    /// SearchOrganizationMembers (`organization`).
+    pub const SEARCH_ORGANIZATION_MEMBERS: &str = "codeup:SearchOrganizationMembers";
+    /// CreateGroup (`namespace/{new full path}`).
+    pub const CREATE_GROUP: &str = "codeup:CreateGroup";
+    /// GetNamespace.
+    pub const GET_NAMESPACE: &str = "codeup:GetNamespace";
+    /// ListNamespaces (`namespace/*`, or `namespace/{parent}/*`).
+    pub const LIST_NAMESPACES: &str = "codeup:ListNamespaces";
+    /// UpdateGroup.
+    pub const UPDATE_GROUP: &str = "codeup:UpdateGroup";
+    /// DeleteGroup.
+    pub const DELETE_GROUP: &str = "codeup:DeleteGroup";
+    /// ListGroupMembers.
+    pub const LIST_GROUP_MEMBERS: &str = "codeup:ListGroupMembers";
+    /// CreateGroupMember.
+    pub const CREATE_GROUP_MEMBER: &str = "codeup:CreateGroupMember";
+    /// UpdateGroupMember.
+    pub const UPDATE_GROUP_MEMBER: &str = "codeup:UpdateGroupMember";
+    /// DeleteGroupMember.
+    pub const DELETE_GROUP_MEMBER: &str = "codeup:DeleteGroupMember";
+    /// ListGroupRepositories (`namespace/{group}`).
+    pub const LIST_GROUP_REPOSITORIES: &str = "codeup:ListGroupRepositories";
+    /// CreateRepository (`repository/{new full path}`).
+    pub const CREATE_REPOSITORY: &str = "codeup:CreateRepository";
+    /// GetRepository.
+    pub const GET_REPOSITORY: &str = "codeup:GetRepository";
+    /// ListRepositories (`repository/*`).
+    pub const LIST_REPOSITORIES: &str = "codeup:ListRepositories";
+    /// UpdateRepository.
+    pub const UPDATE_REPOSITORY: &str = "codeup:UpdateRepository";
+    /// DeleteRepository.
+    pub const DELETE_REPOSITORY: &str = "codeup:DeleteRepository";
+    /// ListBranches.
+    pub const LIST_BRANCHES: &str = "codeup:ListBranches";
+    /// GetBranch.
+    pub const GET_BRANCH: &str = "codeup:GetBranch";
+    /// CreateBranch.
+    pub const CREATE_BRANCH: &str = "codeup:CreateBranch";
+    /// DeleteBranch.
+    pub const DELETE_BRANCH: &str = "codeup:DeleteBranch";
+    /// ListTags.
+    pub const LIST_TAGS: &str = "codeup:ListTags";
+    /// GetTag.
+    pub const GET_TAG: &str = "codeup:GetTag";
+    /// CreateTag.
+    pub const CREATE_TAG: &str = "codeup:CreateTag";
+    /// DeleteTag.
+    pub const DELETE_TAG: &str = "codeup:DeleteTag";
+    /// ListFiles.
+    pub const LIST_FILES: &str = "codeup:ListFiles";
+    /// GetFileBlobs.
+    pub const GET_FILE_BLOBS: &str = "codeup:GetFileBlobs";
+    /// CreateFile.
+    pub const CREATE_FILE: &str = "codeup:CreateFile";
+    /// UpdateFile.
+    pub const UPDATE_FILE: &str = "codeup:UpdateFile";
+    /// DeleteFile.
+    pub const DELETE_FILE: &str = "codeup:DeleteFile";
+    /// ListCommits.
+    pub const LIST_COMMITS: &str = "codeup:ListCommits";
+    /// GetCommit.
+    pub const GET_COMMIT: &str = "codeup:GetCommit";
+    /// GetCompare.
+    pub const GET_COMPARE: &str = "codeup:GetCompare";
+    /// Git clone and fetch (upload-pack).
+    pub const GET_REPOSITORY_CONTENT: &str = "codeup:GetRepositoryContent";
+    /// Git push (receive-pack).
+    pub const PUSH_REPOSITORY: &str = "codeup:PushRepository";
+
+    /// Every action above.
+    pub const ALL: &[&str] = &[
+        GET_CURRENT_USER,
+        LIST_ORGANIZATIONS,
+        LIST_ORGANIZATION_MEMBERS,
+        GET_ORGANIZATION_MEMBER,
+        GET_ORGANIZATION_MEMBER_BY_USER_ID,
+        SEARCH_ORGANIZATION_MEMBERS,
+        CREATE_GROUP,
+        GET_NAMESPACE,
+        LIST_NAMESPACES,
+        UPDATE_GROUP,
+        DELETE_GROUP,
+        LIST_GROUP_MEMBERS,
+        CREATE_GROUP_MEMBER,
+        UPDATE_GROUP_MEMBER,
+        DELETE_GROUP_MEMBER,
+        LIST_GROUP_REPOSITORIES,
+        CREATE_REPOSITORY,
+        GET_REPOSITORY,
+        LIST_REPOSITORIES,
+        UPDATE_REPOSITORY,
+        DELETE_REPOSITORY,
+        LIST_BRANCHES,
+        GET_BRANCH,
+        CREATE_BRANCH,
+        DELETE_BRANCH,
+        LIST_TAGS,
+        GET_TAG,
+        CREATE_TAG,
+        DELETE_TAG,
+        LIST_FILES,
+        GET_FILE_BLOBS,
+        CREATE_FILE,
+        UPDATE_FILE,
+        DELETE_FILE,
+        LIST_COMMITS,
+        GET_COMMIT,
+        GET_COMPARE,
+        GET_REPOSITORY_CONTENT,
+        PUSH_REPOSITORY,
+    ];
 }
 
 /// Which edition a Codeup request came through, and so how its organization is named.
@@ -99,6 +226,23 @@ impl AppState {
         }
     }
 
+    /// The RAM decision for a Codeup operation of a token's owner (in addition to, never
+    /// instead of, the resource rules).
+    pub async fn authorize_token(&self, caller: &TokenCaller, action: &str, resource: &str) -> Result<()> {
+        self.authorize(caller.principal(), action, resource, &[]).await
+    }
+
+    /// GetCurrentUser's RAM decision: the caller's own user ARN in their organization.
+    pub async fn authorize_current_user(&self, caller: &TokenCaller) -> Result<()> {
+        let p = caller.principal();
+        self.authorize_token(caller, actions::GET_CURRENT_USER, &user_arn(p.organization_id(), &p.user.id)).await
+    }
+
+    /// An organization-level operation's RAM decision (ListOrganizations, the member reads).
+    pub async fn authorize_organization(&self, caller: &TokenCaller, action: &str, organization_id: &str) -> Result<()> {
+        self.authorize_token(caller, action, &organization_arn(organization_id)).await
+    }
+
     /// The organizations the caller belongs to.
     pub async fn user_organizations(&self, p: &Principal) -> Result<Vec<(Organization, OrgRole)>> {
         self.store.organizations_of_user(&p.user.id).await.map_err(store_err)
@@ -129,4 +273,22 @@ pub fn org_member_id(organization_id: &str, user_id: &str) -> String {
 /// The user id inside a member id of this organization.
 pub fn user_of_org_member_id<'a>(organization_id: &str, member_id: &'a str) -> Option<&'a str> {
     member_id.strip_prefix(organization_id)?.strip_prefix('-').filter(|u| codeport_core::ids::is_numeric_id(u))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::actions;
+
+    #[test]
+    fn every_codeup_action_is_in_the_catalog() {
+        for a in actions::ALL {
+            let spec = codeport_core::actions::find(a).unwrap_or_else(|| panic!("{a} is not in the action catalog"));
+            assert_eq!(spec.action, *a, "spelled exactly as the catalog");
+            assert_eq!(spec.family, codeport_core::actions::Family::Codeup, "{a}");
+        }
+        // Every Codeup operation of the catalog is enforced somewhere.
+        for spec in codeport_core::actions::CATALOG.iter().filter(|s| s.family == codeport_core::actions::Family::Codeup) {
+            assert!(actions::ALL.contains(&spec.action), "{} is never authorized", spec.action);
+        }
+    }
 }

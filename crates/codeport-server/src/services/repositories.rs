@@ -2,10 +2,19 @@
 //! immutable id. Visibility and access levels inherit from the groups above (members of the
 //! repository itself or of a group above it, organization owners/admins); `private` and
 //! `internal` only, as the current Codeup API. What a caller may not see is not found.
+//!
+//! RAM: every operation, and git over HTTP, is also decided against the caller's policies on
+//! the repository's `acs:codeup:{region}:{org}:repository/{fullPath}` ARN (CreateRepository:
+//! the new repository's full path; ListRepositories: `repository/*`; ListGroupRepositories:
+//! the group's `namespace/{fullPath}`). For an existing repository the decision comes after
+//! the visibility check (an invisible repository stays not found whatever the policies say)
+//! and before the access-level check. Git: `codeup:GetRepositoryContent` for clone and fetch,
+//! `codeup:PushRepository` for push (its discovery included).
 
 use super::namespaces::{access, Standing};
-use super::platform::{Edition, TokenCaller};
+use super::platform::{actions, Edition, TokenCaller};
 use super::{store_err, Principal};
+use crate::authz::repository_arn;
 use crate::state::AppState;
 use codeport_core::timefmt::now_millis;
 use codeport_core::values::{CodeVisibility, GroupPath, Page, ScopeAccess, ScopeResource, SortOrder, Text};
@@ -171,10 +180,12 @@ impl AppState {
         Ok(held.max(floor))
     }
 
-    /// Checks `need` on a visible repository: invisible is not found, visible but short of
-    /// the level is forbidden.
-    async fn check_need(&self, is_org_admin: bool, user_id: &str, repo: Repository, key: &str, need: Need) -> Result<RepoAccess> {
+    /// Checks `need` on a visible repository: invisible is not found, then RAM decides
+    /// `action` on the repository's ARN, then visible but short of the level is forbidden.
+    #[allow(clippy::too_many_arguments)]
+    async fn check_need(&self, p: &Principal, is_org_admin: bool, user_id: &str, repo: Repository, key: &str, need: Need, action: &str) -> Result<RepoAccess> {
         let level = self.repository_level(is_org_admin, user_id, &repo).await?.ok_or_else(|| Error::not_found(NotFoundKind::Repository, key))?;
+        self.authorize(p, action, &repository_arn(&repo.organization_id, &repo.full_path), &[]).await?;
         let required = match need {
             Need::Read => access::VIEWER,
             Need::Write => access::DEVELOPER,
@@ -196,27 +207,30 @@ impl AppState {
     }
 
     /// Resolves a repository by numeric id or full path (already URL-decoded) in the
-    /// caller's organization and checks `need`.
-    async fn find_repository(&self, st: &Standing, key: &str, need: Need) -> Result<RepoAccess> {
+    /// caller's organization and checks `need` and RAM's `action`.
+    async fn find_repository(&self, st: &Standing, key: &str, need: Need, action: &str) -> Result<RepoAccess> {
         let key = key.trim().trim_matches('/');
         let repo = match key.parse::<i64>() {
             Ok(id) => self.store.repository(id).await.map_err(store_err)?,
             Err(_) => self.store.repository_by_path(&st.org.id, key.strip_suffix(".git").unwrap_or(key)).await.map_err(store_err)?,
         };
         let repo = repo.filter(|r| r.organization_id == st.org.id).ok_or_else(|| Error::not_found(NotFoundKind::Repository, key))?;
-        self.check_need(st.role.is_admin(), &st.user_id, repo, key, need).await
+        self.check_need(&st.principal, st.role.is_admin(), &st.user_id, repo, key, need, action).await
     }
 
     /// A repository for a content operation (branches, files, commits...): the token must
-    /// allow repository reads or writes, and the caller must hold `need`.
-    pub async fn open_repository(&self, caller: &TokenCaller, edition: &Edition, key: &str, need: Need) -> Result<RepoAccess> {
+    /// allow repository reads or writes, RAM must allow `action` on it, and the caller must
+    /// hold `need`.
+    pub async fn open_repository(&self, caller: &TokenCaller, edition: &Edition, key: &str, need: Need, action: &str) -> Result<RepoAccess> {
         let access = if need == Need::Read { ScopeAccess::Read } else { ScopeAccess::Write };
         let st = self.standing_for(caller, edition, ScopeResource::Repository, access).await?;
-        self.find_repository(&st, key, need).await
+        self.find_repository(&st, key, need, action).await
     }
 
     /// A repository addressed by a git URL path (`ORG/group/repo`, no `.git`): the
-    /// organization is the path's first segment and the caller must belong to it.
+    /// organization is the path's first segment and the caller must belong to it. RAM decides
+    /// `codeup:GetRepositoryContent` (read: clone, fetch) or `codeup:PushRepository` (write)
+    /// once the repository resolved and is visible.
     pub async fn git_repository(&self, caller: &TokenCaller, full_path: &str, need: Need) -> Result<RepoAccess> {
         let access = if need == Need::Read { ScopeAccess::Read } else { ScopeAccess::Write };
         caller.require(ScopeResource::Repository, access)?;
@@ -225,16 +239,22 @@ impl AppState {
         let user_id = caller.principal().user.id.clone();
         let role = self.store.org_role(org_id, &user_id).await.map_err(store_err)?.ok_or_else(not_found)?;
         let repo = self.store.repository_by_path(org_id, full_path).await.map_err(store_err)?.ok_or_else(not_found)?;
-        self.check_need(role.is_admin(), &user_id, repo, full_path, need).await
+        let action = if need == Need::Read { actions::GET_REPOSITORY_CONTENT } else { actions::PUSH_REPOSITORY };
+        self.check_need(caller.principal(), role.is_admin(), &user_id, repo, full_path, need, action).await
     }
 
-    /// The namespace a new repository goes into, creating missing groups of a nested path
-    /// when allowed. Groups created here are private and make the caller their admin.
-    async fn target_namespace(&self, st: &Standing, start: Option<i64>, parents: &[GroupPath], create: bool) -> Result<Namespace> {
-        let mut ns = match start.filter(|id| *id != 0) {
+    /// The namespace CreateRepository's `namespaceId` names (None or 0: the organization root).
+    async fn start_namespace(&self, st: &Standing, start: Option<i64>) -> Result<Namespace> {
+        Ok(match start.filter(|id| *id != 0) {
             None => self.store.namespace_by_path(&st.org.id, &st.org.id).await.map_err(store_err)?.ok_or_else(|| Error::internal("organization without a root namespace"))?,
             Some(id) => self.find_namespace(st, &id.to_string()).await.map_err(|_| Error::invalid("namespaceId", format!("namespace {id} does not exist")))?.0,
-        };
+        })
+    }
+
+    /// The namespace a new repository goes into (below `start`), creating missing groups of a nested path
+    /// when allowed. Groups created here are private and make the caller their admin.
+    async fn target_namespace(&self, st: &Standing, start: Namespace, parents: &[GroupPath], create: bool) -> Result<Namespace> {
+        let mut ns = start;
         for segment in parents {
             let full_path = format!("{}/{}", ns.full_path, segment.as_str());
             if let Some(existing) = self.store.namespace_by_path(&st.org.id, &full_path).await.map_err(store_err)? {
@@ -267,7 +287,11 @@ impl AppState {
     pub async fn create_repository(&self, caller: &TokenCaller, edition: &Edition, cmd: CreateRepository) -> Result<Repository> {
         let st = self.standing_for(caller, edition, ScopeResource::Repository, ScopeAccess::Write).await?;
         let (own_path, parents) = cmd.path.split_last().ok_or_else(|| Error::missing("path"))?;
-        let ns = self.target_namespace(&st, cmd.namespace_id, parents, cmd.create_parent_path).await?;
+        let start = self.start_namespace(&st, cmd.namespace_id).await?;
+        // RAM on the new repository's full path, before anything (a missing group) is created.
+        let intended = std::iter::once(start.full_path.as_str()).chain(cmd.path.iter().map(GroupPath::as_str)).collect::<Vec<_>>().join("/");
+        self.authorize(&st.principal, actions::CREATE_REPOSITORY, &repository_arn(&st.org.id, &intended), &[]).await?;
+        let ns = self.target_namespace(&st, start, parents, cmd.create_parent_path).await?;
         if ns.kind == "group" && self.level_on(&st, &ns).await?.unwrap_or(0) < access::DEVELOPER {
             return Err(Error::Forbidden { action: format!("create repositories in {}", ns.full_path) });
         }
@@ -334,16 +358,20 @@ impl AppState {
 
     /// GetRepository, with the caller's level.
     pub async fn get_repository(&self, caller: &TokenCaller, edition: &Edition, key: &str) -> Result<RepoAccess> {
-        self.open_repository(caller, edition, key, Need::Read).await
+        self.open_repository(caller, edition, key, Need::Read, actions::GET_REPOSITORY).await
     }
 
     /// ListRepositories / ListGroupRepositories: what the caller may see, one page.
     pub async fn list_repositories(&self, caller: &TokenCaller, edition: &Edition, cmd: ListRepositories) -> Result<(Vec<(Repository, i64)>, u64)> {
         let st = self.standing_for(caller, edition, ScopeResource::Repository, ScopeAccess::Read).await?;
         let scope = match cmd.scope {
-            ListScope::Organization => RepositoryScope::Organization,
+            ListScope::Organization => {
+                self.authorize(&st.principal, actions::LIST_REPOSITORIES, &repository_arn(&st.org.id, "*"), &[]).await?;
+                RepositoryScope::Organization
+            }
             ListScope::Group { key, include_subgroups } => {
                 let (ns, _) = self.find_namespace(&st, &key).await?;
+                self.authorize_namespace(&st, actions::LIST_GROUP_REPOSITORIES, &ns.full_path).await?;
                 if include_subgroups {
                     RepositoryScope::Subtree(ns.full_path)
                 } else {
@@ -366,7 +394,7 @@ impl AppState {
     /// branch must exist once the repository has commits, and becomes HEAD.
     pub async fn update_repository(&self, caller: &TokenCaller, edition: &Edition, key: &str, cmd: UpdateRepository) -> Result<RepoAccess> {
         let st = self.standing_for(caller, edition, ScopeResource::Repository, ScopeAccess::Write).await?;
-        let found = self.find_repository(&st, key, Need::Admin).await?;
+        let found = self.find_repository(&st, key, Need::Admin, actions::UPDATE_REPOSITORY).await?;
         let mut repo = found.repo.clone();
         let ns = self.store.namespace(repo.namespace_id).await.map_err(store_err)?.ok_or_else(|| Error::internal("repository without a namespace"))?;
         if let Some(name) = cmd.name {
@@ -377,6 +405,10 @@ impl AppState {
         }
         repo.full_path = format!("{}/{}", ns.full_path, repo.path);
         repo.full_name = format!("{} / {}", ns.full_name, repo.name);
+        if !repo.full_path.eq_ignore_ascii_case(&found.repo.full_path) {
+            // A new path: the policies must also allow the repository under it.
+            self.authorize(&st.principal, actions::UPDATE_REPOSITORY, &repository_arn(&st.org.id, &repo.full_path), &[]).await?;
+        }
         if repo.full_path.to_lowercase() != found.repo.full_path.to_lowercase() && self.store.namespace_by_path(&st.org.id, &repo.full_path).await.map_err(store_err)?.is_some() {
             return Err(Error::AlreadyExists { code: "Conflict", what: format!("A group at path {}", repo.full_path) });
         }
@@ -419,7 +451,7 @@ impl AppState {
     /// repository), then, once pushes in flight have finished, the data.
     pub async fn delete_repository(&self, caller: &TokenCaller, edition: &Edition, key: &str) -> Result<Repository> {
         let st = self.standing_for(caller, edition, ScopeResource::Repository, ScopeAccess::Write).await?;
-        let found = self.find_repository(&st, key, Need::Admin).await?;
+        let found = self.find_repository(&st, key, Need::Admin, actions::DELETE_REPOSITORY).await?;
         self.store.delete_repository(found.repo.id).await.map_err(store_err)?;
         self.remove_repository_data(&[found.repo.id]).await;
         Ok(found.repo)

@@ -1,8 +1,10 @@
 //! A repository's content through the Codeup API: branches, tags, files (read, and written
 //! as commits authored by the token's user), commits and comparisons. An empty `ref` means
 //! the default branch. Writes hold the repository's shared lock so a deletion waits for them.
+//! Each operation's RAM action (`codeup:ListBranches`...) is decided on the repository's ARN
+//! when the repository opens, after the visibility check.
 
-use super::platform::{Edition, TokenCaller};
+use super::platform::{actions, Edition, TokenCaller};
 use super::repositories::{git_err, signature_of, Need, RepoAccess};
 use crate::state::AppState;
 use codeport_core::values::Page;
@@ -106,7 +108,7 @@ impl AppState {
 
     /// ListBranches: one page, filtered by a name substring.
     pub async fn list_branches(&self, caller: &TokenCaller, edition: &Edition, key: &str, search: Option<&str>, sort: BranchSort, page: Page) -> Result<(RepoAccess, Vec<Branch>, u64)> {
-        let found = self.open_repository(caller, edition, key, Need::Read).await?;
+        let found = self.open_repository(caller, edition, key, Need::Read, actions::LIST_BRANCHES).await?;
         let mut all = found.git.branches().await.map_err(git_err)?;
         if let Some(s) = search.map(str::to_lowercase).filter(|s| !s.is_empty()) {
             all.retain(|b| b.name.to_lowercase().contains(&s));
@@ -124,14 +126,14 @@ impl AppState {
 
     /// GetBranch.
     pub async fn get_branch(&self, caller: &TokenCaller, edition: &Edition, key: &str, name: &str) -> Result<(RepoAccess, Branch)> {
-        let found = self.open_repository(caller, edition, key, Need::Read).await?;
+        let found = self.open_repository(caller, edition, key, Need::Read, actions::GET_BRANCH).await?;
         let b = found.git.branch(name).await.map_err(git_err)?.ok_or_else(|| branch_not_found(name))?;
         Ok((found, b))
     }
 
     /// CreateBranch from a branch, tag or commit.
     pub async fn create_branch(&self, caller: &TokenCaller, edition: &Edition, key: &str, name: &str, from: &str) -> Result<(RepoAccess, Branch)> {
-        let found = self.open_repository(caller, edition, key, Need::Write).await?;
+        let found = self.open_repository(caller, edition, key, Need::Write, actions::CREATE_BRANCH).await?;
         codeport_git::validate_branch_name(name).map_err(|e| Error::invalid("branch", e.to_string()))?;
         let _writing = self.repo_locks.shared(found.repo.id).await;
         let commit = self.commit_of(&found, from).await.map_err(|_| Error::invalid("ref", format!("{from:?} is not a branch, tag or commit of this repository")))?;
@@ -145,7 +147,7 @@ impl AppState {
 
     /// DeleteBranch: never the default branch.
     pub async fn delete_branch(&self, caller: &TokenCaller, edition: &Edition, key: &str, name: &str) -> Result<()> {
-        let found = self.open_repository(caller, edition, key, Need::Write).await?;
+        let found = self.open_repository(caller, edition, key, Need::Write, actions::DELETE_BRANCH).await?;
         if name == found.repo.default_branch {
             return Err(Error::OperationDenied { code: "DefaultBranchCannotBeDeleted", message: format!("{name} is the default branch of {}; it cannot be deleted.", found.repo.full_path) });
         }
@@ -159,7 +161,7 @@ impl AppState {
 
     /// ListTags: one page, newest name last (by name), filtered by a substring.
     pub async fn list_tags(&self, caller: &TokenCaller, edition: &Edition, key: &str, search: Option<&str>, page: Page) -> Result<(RepoAccess, Vec<Tag>, u64)> {
-        let found = self.open_repository(caller, edition, key, Need::Read).await?;
+        let found = self.open_repository(caller, edition, key, Need::Read, actions::LIST_TAGS).await?;
         let mut all = found.git.tags().await.map_err(git_err)?;
         if let Some(s) = search.map(str::to_lowercase).filter(|s| !s.is_empty()) {
             all.retain(|t| t.name.to_lowercase().contains(&s));
@@ -171,14 +173,14 @@ impl AppState {
 
     /// GetTag.
     pub async fn get_tag(&self, caller: &TokenCaller, edition: &Edition, key: &str, name: &str) -> Result<(RepoAccess, Tag)> {
-        let found = self.open_repository(caller, edition, key, Need::Read).await?;
+        let found = self.open_repository(caller, edition, key, Need::Read, actions::GET_TAG).await?;
         let t = found.git.tag(name).await.map_err(git_err)?.ok_or_else(|| Error::not_found(NotFoundKind::Tag, name))?;
         Ok((found, t))
     }
 
     /// CreateTag: annotated when a message is given, tagged by the token's user.
     pub async fn create_tag(&self, caller: &TokenCaller, edition: &Edition, key: &str, name: &str, from: &str, message: Option<String>) -> Result<(RepoAccess, Tag)> {
-        let found = self.open_repository(caller, edition, key, Need::Write).await?;
+        let found = self.open_repository(caller, edition, key, Need::Write, actions::CREATE_TAG).await?;
         codeport_git::validate_tag_name(name).map_err(|e| Error::invalid("tagName", e.to_string()))?;
         let _writing = self.repo_locks.shared(found.repo.id).await;
         let commit = self.commit_of(&found, from).await.map_err(|_| Error::invalid("ref", format!("{from:?} is not a branch, tag or commit of this repository")))?;
@@ -192,7 +194,7 @@ impl AppState {
 
     /// DeleteTag.
     pub async fn delete_tag(&self, caller: &TokenCaller, edition: &Edition, key: &str, name: &str) -> Result<()> {
-        let found = self.open_repository(caller, edition, key, Need::Write).await?;
+        let found = self.open_repository(caller, edition, key, Need::Write, actions::DELETE_TAG).await?;
         let _writing = self.repo_locks.shared(found.repo.id).await;
         found.git.delete_tag(name).await.map_err(|e| match e {
             codeport_git::GitError::NotFound { .. } => Error::not_found(NotFoundKind::Tag, name),
@@ -203,7 +205,7 @@ impl AppState {
 
     /// ListFiles: the tree at `path` of `rev`.
     pub async fn list_files(&self, caller: &TokenCaller, edition: &Edition, key: &str, path: &str, rev: &str, shape: TreeShape) -> Result<Vec<TreeEntry>> {
-        let found = self.open_repository(caller, edition, key, Need::Read).await?;
+        let found = self.open_repository(caller, edition, key, Need::Read, actions::LIST_FILES).await?;
         let path = match path.trim() {
             "" | "/" => String::new(),
             p => file_path(p)?,
@@ -238,7 +240,7 @@ impl AppState {
 
     /// GetFileBlobs: a file's content at `rev`, up to the configured file limit.
     pub async fn get_file(&self, caller: &TokenCaller, edition: &Edition, key: &str, path: &str, rev: &str) -> Result<(String, String, BlobContent)> {
-        let found = self.open_repository(caller, edition, key, Need::Read).await?;
+        let found = self.open_repository(caller, edition, key, Need::Read, actions::GET_FILE_BLOBS).await?;
         let path = file_path(path)?;
         let rev_name = if rev.trim().is_empty() { found.repo.default_branch.clone() } else { rev.trim().to_string() };
         let commit = self.commit_of(&found, &rev_name).await?;
@@ -254,7 +256,12 @@ impl AppState {
 
     /// CreateFile / UpdateFile / DeleteFile: one commit on `branch` by the token's user.
     pub async fn write_file(&self, caller: &TokenCaller, edition: &Edition, key: &str, kind: FileWriteKind, w: FileWrite) -> Result<(String, CommitResult)> {
-        let found = self.open_repository(caller, edition, key, Need::Write).await?;
+        let action = match kind {
+            FileWriteKind::Create => actions::CREATE_FILE,
+            FileWriteKind::Update => actions::UPDATE_FILE,
+            FileWriteKind::Delete => actions::DELETE_FILE,
+        };
+        let found = self.open_repository(caller, edition, key, Need::Write, action).await?;
         let path = file_path(&w.path)?;
         let message = valid_message(&w.message)?;
         if w.branch.trim().is_empty() {
@@ -288,7 +295,7 @@ impl AppState {
 
     /// ListCommits: newest first, one page and the total.
     pub async fn list_commits(&self, caller: &TokenCaller, edition: &Edition, key: &str, f: CommitFilter) -> Result<(RepoAccess, Vec<CommitInfo>, u64)> {
-        let found = self.open_repository(caller, edition, key, Need::Read).await?;
+        let found = self.open_repository(caller, edition, key, Need::Read, actions::LIST_COMMITS).await?;
         if self.unborn(&found, &f.ref_name).await? {
             return Ok((found, Vec::new(), 0));
         }
@@ -304,7 +311,7 @@ impl AppState {
 
     /// GetCommit: by full or abbreviated id (or a ref), with its stats.
     pub async fn get_commit(&self, caller: &TokenCaller, edition: &Edition, key: &str, sha: &str) -> Result<(RepoAccess, CommitInfo, CommitStats)> {
-        let found = self.open_repository(caller, edition, key, Need::Read).await?;
+        let found = self.open_repository(caller, edition, key, Need::Read, actions::GET_COMMIT).await?;
         let (c, stats) = found.git.commit(sha.trim()).await.map_err(git_err)?.ok_or_else(|| Error::not_found(NotFoundKind::Commit, sha))?;
         Ok((found, c, stats))
     }
@@ -312,7 +319,7 @@ impl AppState {
     /// GetCompare: commits in `to` but not `from`, and the file diffs from their merge base
     /// (or directly between them when `straight`).
     pub async fn compare(&self, caller: &TokenCaller, edition: &Edition, key: &str, from: &str, to: &str, straight: bool) -> Result<(RepoAccess, Comparison)> {
-        let found = self.open_repository(caller, edition, key, Need::Read).await?;
+        let found = self.open_repository(caller, edition, key, Need::Read, actions::GET_COMPARE).await?;
         if from.trim().is_empty() {
             return Err(Error::missing("from"));
         }

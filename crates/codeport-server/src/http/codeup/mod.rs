@@ -1,12 +1,15 @@
 //! The Codeup / Yunxiao OpenAPI family (`/oapi/v1/...`), in both editions: central, with
 //! `organizations/{organizationId}` in the path, and region, where the organization is the
-//! deployment's. Every operation needs a personal access token in `x-yunxiao-token`.
+//! deployment's. Every operation needs a personal access token in `x-yunxiao-token`, and
+//! the token owner's RAM policies must allow the operation's `codeup:` action (codeport's
+//! extension) besides the resource rules: platform reads on `acs:codeup:…:organization`
+//! (GetCurrentUser on `…:user/{userId}`), groups and repositories in their services.
 
 mod dto;
 mod repositories;
 pub mod wire;
 
-use crate::services::platform::{user_of_org_member_id, Edition};
+use crate::services::platform::{actions, user_of_org_member_id, Edition};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
@@ -65,16 +68,20 @@ pub(super) fn edition(params: &HashMap<String, String>) -> Edition {
     }
 }
 
-/// Checks the token's scope and resolves the organization the request acts in.
-async fn acting(s: &AppState, caller: &Caller, params: &HashMap<String, String>, resource: ScopeResource, access: ScopeAccess) -> Result<(Organization, OrgRole), Error> {
+/// Checks the token's scope, resolves the organization the request acts in, and asks RAM
+/// for `action` on that organization.
+async fn acting(s: &AppState, caller: &Caller, params: &HashMap<String, String>, resource: ScopeResource, access: ScopeAccess, action: &str) -> Result<(Organization, OrgRole), Error> {
     caller.0.require(resource, access)?;
-    s.acting_organization(caller.0.principal(), &edition(params)).await
+    let (org, role) = s.acting_organization(caller.0.principal(), &edition(params)).await?;
+    s.authorize_organization(&caller.0, action, &org.id).await?;
+    Ok((org, role))
 }
 
 // --- platform ------------------------------------------------------------------------
 
-async fn current_user(caller: Caller) -> Reply {
+async fn current_user(State(s): State<AppState>, caller: Caller) -> Reply {
     caller.0.require(ScopeResource::User, ScopeAccess::Read)?;
+    s.authorize_current_user(&caller.0).await?;
     let p = caller.0.principal();
     Ok(json(&dto::user(&p.user)))
 }
@@ -95,6 +102,8 @@ pub(super) fn int_param(field: &str, v: Option<&String>) -> Result<Option<i64>, 
 
 async fn user_organizations(State(s): State<AppState>, caller: Caller, CodeupQuery(q): CodeupQuery<PageQuery>) -> Reply {
     caller.0.require(ScopeResource::Organization, ScopeAccess::Read)?;
+    // The organizations are listed across organizations: decided in the caller's own one.
+    s.authorize_organization(&caller.0, actions::LIST_ORGANIZATIONS, caller.0.principal().organization_id()).await?;
     let page = page_of(int_param("page", q.page.as_ref())?, int_param("perPage", q.per_page.as_ref())?, 100)?;
     let all = s.user_organizations(caller.0.principal()).await?;
     let total = all.len() as u64;
@@ -103,7 +112,7 @@ async fn user_organizations(State(s): State<AppState>, caller: Caller, CodeupQue
 }
 
 async fn list_members(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, CodeupQuery(q): CodeupQuery<PageQuery>) -> Reply {
-    let (org, _) = acting(&s, &caller, &params, ScopeResource::OrganizationMember, ScopeAccess::Read).await?;
+    let (org, _) = acting(&s, &caller, &params, ScopeResource::OrganizationMember, ScopeAccess::Read, actions::LIST_ORGANIZATION_MEMBERS).await?;
     let page = page_of(int_param("page", q.page.as_ref())?, int_param("perPage", q.per_page.as_ref())?, 100)?;
     let (items, total) = s.organization_members(&org.id, None, Vec::new(), page).await?;
     let out: Vec<_> = items.iter().map(dto::member).collect();
@@ -111,7 +120,7 @@ async fn list_members(State(s): State<AppState>, caller: Caller, PathParams(para
 }
 
 async fn get_member(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams) -> Reply {
-    let (org, _) = acting(&s, &caller, &params, ScopeResource::OrganizationMember, ScopeAccess::Read).await?;
+    let (org, _) = acting(&s, &caller, &params, ScopeResource::OrganizationMember, ScopeAccess::Read, actions::GET_ORGANIZATION_MEMBER).await?;
     let member_id = params.get("member_id").cloned().unwrap_or_default();
     let user = user_of_org_member_id(&org.id, &member_id).ok_or_else(|| Error::not_found(NotFoundKind::Member, member_id.clone()))?;
     let m = s.organization_member(&org.id, user).await.map_err(|_| Error::not_found(NotFoundKind::Member, member_id.clone()))?;
@@ -125,14 +134,14 @@ struct ByUser {
 }
 
 async fn read_member_by_user(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, CodeupQuery(q): CodeupQuery<ByUser>) -> Reply {
-    let (org, _) = acting(&s, &caller, &params, ScopeResource::OrganizationMember, ScopeAccess::Read).await?;
+    let (org, _) = acting(&s, &caller, &params, ScopeResource::OrganizationMember, ScopeAccess::Read, actions::GET_ORGANIZATION_MEMBER_BY_USER_ID).await?;
     let user = q.user_id.filter(|u| !u.is_empty()).ok_or_else(|| Error::missing("userId"))?;
     let m = s.organization_member(&org.id, &user).await?;
     Ok(json(&dto::member(&m)))
 }
 
 async fn search_members(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, BodyBytes(body): BodyBytes) -> Reply {
-    let (org, _) = acting(&s, &caller, &params, ScopeResource::OrganizationMember, ScopeAccess::Read).await?;
+    let (org, _) = acting(&s, &caller, &params, ScopeResource::OrganizationMember, ScopeAccess::Read, actions::SEARCH_ORGANIZATION_MEMBERS).await?;
     let b = crate::http::pai::wire::JsonBody::parse(&body)?;
     let page = page_of(b.int("page")?, b.int("perPage")?, 100)?;
     let query = b.str("query")?.filter(|q| !q.trim().is_empty());
