@@ -1,14 +1,16 @@
 """Conformance: the official Python SDK (alibabacloud-aiworkspace20210204, pinned) against a
 live codeport. Runs all 18 operations and the denials a user relies on, exactly as a user's
-script would: real signing, real HTTP, real errors as ClientException.
+script would: real signing, real HTTP, real errors as ClientException, RAM denials with the
+SDK's `access_denied_detail`.
 
 Environment: CODEPORT_ENDPOINT (host:port), CODEPORT_DATA_DIR (to read bootstrap.json),
-CODEPORT_BIN (to create a second user with `codeport admin`).
+CODEPORT_BIN (to create users and manage RAM policies with `codeport admin`).
 """
 
 import json
 import os
 import subprocess
+import tempfile
 import time
 import unittest
 import uuid
@@ -31,6 +33,30 @@ def client(ak, secret):
 def admin(*args):
     out = subprocess.run([BIN, "admin", "--data-dir", DATA_DIR, *args], check=True, capture_output=True, text=True)
     return json.loads(out.stdout)
+
+
+def admin_text(*args):
+    return subprocess.run([BIN, "admin", "--data-dir", DATA_DIR, *args], check=True, capture_output=True, text=True).stdout
+
+
+def create_policy(document):
+    """Creates a custom RAM policy with `codeport admin policy create`; returns its name."""
+    name = unique("ram-")
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(document, f)
+    try:
+        admin_text("policy", "create", "--name", name, "--document", f.name)
+    finally:
+        os.unlink(f.name)
+    return name
+
+
+def attach(user, policy):
+    admin_text("policy", "attach", "--user", user, "--policy", policy)
+
+
+def detach(user, policy):
+    admin_text("policy", "detach", "--user", user, "--policy", policy)
 
 
 def unique(prefix):
@@ -150,6 +176,117 @@ class SdkConformance(unittest.TestCase):
         self.owner.publish_code_source(cs, m.PublishCodeSourceRequest())
         self.assertEqual(self.dev.get_code_source(cs, m.GetCodeSourceRequest()).body.display_name, "private one")
         self.assert_client_error(lambda: self.dev.delete_code_source(cs, m.DeleteCodeSourceRequest()), 403, "NoPermission")
+
+
+    # --- RAM ---------------------------------------------------------------------------
+    # Policy changes made by the admin CLI (another process) reach the server at its next
+    # identity poll (every 250 ms): each test waits, with a harmless probe, until the change
+    # shows, then asserts.
+
+    def new_member(self, ws_id, prefix, roles=("PAI.AlgoDeveloper",)):
+        name = unique(prefix)
+        user_id = admin("user", "create", name, "--json")["userId"]
+        key = admin("access-key", "create", "--user", name, "--json")
+        self.owner.create_member(ws_id, m.CreateMemberRequest(members=[m.CreateMemberRequestMembers(user_id=user_id, roles=list(roles))]))
+        return name, user_id, client(key["accessKeyId"], key["accessKeySecret"])
+
+    def new_workspace(self):
+        return self.owner.create_workspace(m.CreateWorkspaceRequest(workspace_name=unique("ws_"), description="ram", env_types=["prod"])).body.workspace_id
+
+    def wait_until(self, probe, what, timeout=5.0):
+        deadline = time.monotonic() + timeout
+        while not probe():
+            if time.monotonic() > deadline:
+                self.fail(f"the server did not see the policy change within {timeout}s: {what}")
+            time.sleep(0.05)
+
+    @staticmethod
+    def ram_denial(fn):
+        """The RAM denial fn raises (AccessDeniedDetail present), else None."""
+        try:
+            fn()
+        except TeaException as e:
+            if e.code == "NoPermission" and getattr(e, "access_denied_detail", None):
+                return e
+        return None
+
+    @staticmethod
+    def succeeds(fn):
+        try:
+            fn()
+            return True
+        except TeaException:
+            return False
+
+    def assert_ram_denied(self, fn, action, kind):
+        e = self.assert_client_error(fn, 403, "NoPermission")
+        self.assertIsNotNone(e.access_denied_detail, str(e))
+        self.assertEqual(e.access_denied_detail["AuthAction"], action)
+        self.assertEqual(e.access_denied_detail["NoPermissionType"], kind)
+        self.assertEqual(e.access_denied_detail["PolicyType"], "AccountLevelIdentityBasedPolicy")
+        self.assertTrue(e.access_denied_detail["EncodedDiagnosticMessage"])
+        return e
+
+    def test_ram_read_only_user(self):
+        ws_id = self.new_workspace()
+        name, _, ro = self.new_member(ws_id, "ro")
+        shared = self.owner.create_code_source(m.CreateCodeSourceRequest(workspace_id=ws_id, display_name="shared", accessibility="PUBLIC")).body.code_source_id
+        attach(name, "AliyunPAIReadOnlyAccess")
+        detach(name, "AdministratorAccess")
+        # Probe: publishing someone else's source is refused by RAM once read-only applies
+        # (before, by the role rules, without AccessDeniedDetail).
+        publish = lambda: ro.publish_code_source(shared, m.PublishCodeSourceRequest())
+        self.wait_until(lambda: self.ram_denial(publish), "AliyunPAIReadOnlyAccess instead of AdministratorAccess")
+
+        self.assertEqual(ro.get_code_source(shared, m.GetCodeSourceRequest()).body.display_name, "shared")
+        listed = ro.list_code_sources(m.ListCodeSourcesRequest(workspace_id=ws_id)).body
+        self.assertEqual((listed.total_count, listed.code_sources[0].code_source_id), (1, shared))
+        self.assertEqual(ro.get_workspace(ws_id, m.GetWorkspaceRequest()).body.workspace_id, ws_id)
+        e = self.assert_ram_denied(lambda: ro.create_code_source(m.CreateCodeSourceRequest(workspace_id=ws_id, display_name="mine")), "paicodesource:CreateCodeSource", "ImplicitDeny")
+        self.assertEqual(e.access_denied_detail["AuthPrincipalType"], "SubUser")
+        self.assertEqual(self.owner.list_code_sources(m.ListCodeSourcesRequest(workspace_id=ws_id)).body.total_count, 1, "nothing was created")
+        self.assert_ram_denied(lambda: ro.create_workspace(m.CreateWorkspaceRequest(workspace_name=unique("ws_"), description="x", env_types=["prod"])), "paiworkspace:CreateWorkspace", "ImplicitDeny")
+
+    def test_ram_explicit_deny_on_one_code_source(self):
+        ws_id = self.new_workspace()
+        name, _, dev = self.new_member(ws_id, "deny")
+        blocked = dev.create_code_source(m.CreateCodeSourceRequest(workspace_id=ws_id, display_name="blocked")).body.code_source_id
+        open_one = dev.create_code_source(m.CreateCodeSourceRequest(workspace_id=ws_id, display_name="open")).body.code_source_id
+        policy = create_policy({"Version": "1", "Statement": [
+            {"Effect": "Deny", "Action": "paicodesource:*", "Resource": f"acs:paicodesource:*:*:workspace/{ws_id}/codesource/{blocked}"}]})
+        attach(name, policy)  # AdministratorAccess (Allow *) stays attached.
+        get_blocked = lambda: dev.get_code_source(blocked, m.GetCodeSourceRequest())
+        self.wait_until(lambda: self.ram_denial(get_blocked), "the Deny on one code source")
+
+        self.assert_ram_denied(get_blocked, "paicodesource:GetCodeSource", "ExplicitDeny")
+        self.assert_ram_denied(lambda: dev.update_code_source(blocked, m.UpdateCodeSourceRequest(description="x")), "paicodesource:UpdateCodeSource", "ExplicitDeny")
+        self.assertEqual(dev.get_code_source(open_one, m.GetCodeSourceRequest()).body.display_name, "open")
+        dev.update_code_source(open_one, m.UpdateCodeSourceRequest(description="still mine"))
+        self.assertEqual(dev.list_code_sources(m.ListCodeSourcesRequest(workspace_id=ws_id)).body.total_count, 2)
+
+    def test_ram_source_ip_condition(self):
+        ws_id = self.new_workspace()
+        name, _, dev = self.new_member(ws_id, "ip")
+        cs = dev.create_code_source(m.CreateCodeSourceRequest(workspace_id=ws_id, display_name="by ip")).body.code_source_id
+
+        def allow_from(cidr):
+            return create_policy({"Version": "1", "Statement": [
+                {"Effect": "Allow", "Action": ["paicodesource:*", "paiworkspace:*"], "Resource": "*",
+                 "Condition": {"IpAddress": {"acs:SourceIp": [cidr]}}}]})
+
+        office, loopback = allow_from("10.0.0.0/8"), allow_from("127.0.0.0/8")
+        get = lambda: dev.get_code_source(cs, m.GetCodeSourceRequest())
+        attach(name, office)
+        detach(name, "AdministratorAccess")
+        self.wait_until(lambda: self.ram_denial(get), "an IpAddress range that excludes 127.0.0.1")
+        self.assert_ram_denied(get, "paicodesource:GetCodeSource", "ImplicitDeny")
+        self.assert_ram_denied(lambda: dev.list_code_sources(m.ListCodeSourcesRequest(workspace_id=ws_id)), "paicodesource:ListCodeSources", "ImplicitDeny")
+
+        attach(name, loopback)
+        detach(name, office)
+        self.wait_until(lambda: self.succeeds(get), "an IpAddress range that includes 127.0.0.1")
+        self.assertEqual(get().body.display_name, "by ip")
+        self.assertEqual(dev.list_code_sources(m.ListCodeSourcesRequest(workspace_id=ws_id)).body.total_count, 1)
 
 
 if __name__ == "__main__":
