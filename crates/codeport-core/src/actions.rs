@@ -63,6 +63,42 @@ pub struct ActionSpec {
     pub access: AccessLevel,
     /// The resource ARN form, with `{placeholders}`.
     pub resource: &'static str,
+    /// Where the operation is served: which path prefixes it is mounted under.
+    pub mount: Mount,
+    /// HTTP method (`GET`, `POST`, `PUT`, `DELETE`); empty for git operations.
+    pub method: &'static str,
+    /// Path below the mount, with the router's `{parameters}`; empty for git operations.
+    pub path: &'static str,
+}
+
+/// Where an operation's path is mounted. The routers register every operation of the
+/// catalog from these, so a path exists only if the catalog has it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mount {
+    /// PAI ROA paths, as they are (`/api/v1/...`).
+    Pai,
+    /// A fixed Yunxiao platform path, the same in both editions (`/oapi/v1/platform/user`).
+    Platform,
+    /// Organization members: under `/oapi/v1/platform/organizations/{organization_id}`
+    /// (central) and `/oapi/v1/platform` (region).
+    PlatformMembers,
+    /// Codeup: under `/oapi/v1/codeup/organizations/{organization_id}` (central) and
+    /// `/oapi/v1/codeup` (region).
+    Codeup,
+    /// Git smart HTTP at `{fullPath}.git/...`, served by the git edge.
+    Git,
+}
+
+impl Mount {
+    /// The path prefixes this mount serves under.
+    pub fn bases(self) -> &'static [&'static str] {
+        match self {
+            Mount::Pai | Mount::Platform => &[""],
+            Mount::PlatformMembers => &["/oapi/v1/platform/organizations/{organization_id}", "/oapi/v1/platform"],
+            Mount::Codeup => &["/oapi/v1/codeup/organizations/{organization_id}", "/oapi/v1/codeup"],
+            Mount::Git => &[],
+        }
+    }
 }
 
 const WS: &str = "acs:paiworkspace:{region}:{organizationId}:workspace/{WorkspaceId}";
@@ -75,72 +111,72 @@ const NS: &str = "acs:codeup:{region}:{organizationId}:namespace/{fullPath}";
 const REPO: &str = "acs:codeup:{region}:{organizationId}:repository/{fullPath}";
 
 macro_rules! catalog {
-    ($($family:ident $service:literal $op:literal $level:ident $res:expr;)*) => {
+    ($($family:ident $service:literal $op:literal $level:ident $res:expr, $mount:ident $method:literal $path:literal;)*) => {
         /// Every operation, in the order the docs list them.
         pub static CATALOG: &[ActionSpec] = &[
-            $(ActionSpec { family: Family::$family, operation: $op, action: concat!($service, ":", $op), access: AccessLevel::$level, resource: $res },)*
+            $(ActionSpec { family: Family::$family, operation: $op, action: concat!($service, ":", $op), access: AccessLevel::$level, resource: $res, mount: Mount::$mount, method: $method, path: $path },)*
         ];
     };
 }
 
 catalog! {
-    Pai "paiworkspace" "CreateWorkspace" Create WS_ANY;
-    Pai "paiworkspace" "GetWorkspace" Get WS;
-    Pai "paiworkspace" "ListWorkspaces" List WS_ANY;
-    Pai "paiworkspace" "UpdateWorkspace" Update WS;
-    Pai "paiworkspace" "DeleteWorkspace" Delete WS;
-    Pai "paiworkspace" "GetDefaultWorkspace" Get WS_ANY;
-    Pai "paiworkspace" "CreateMember" Create WS;
-    Pai "paiworkspace" "ListMembers" List WS;
-    Pai "paiworkspace" "GetMember" Get WS;
-    Pai "paiworkspace" "DeleteMembers" Delete WS;
-    Pai "paiworkspace" "AddMemberRole" Update WS;
-    Pai "paiworkspace" "RemoveMemberRole" Update WS;
-    Pai "paicodesource" "CreateCodeSource" Create CS_ANY;
-    Pai "paicodesource" "ListCodeSources" List CS_ANY;
-    Pai "paicodesource" "GetCodeSource" Get CS;
-    Pai "paicodesource" "UpdateCodeSource" Update CS;
-    Pai "paicodesource" "DeleteCodeSource" Delete CS;
-    Pai "paicodesource" "PublishCodeSource" Update CS;
-    Codeup "codeup" "GetCurrentUser" Get USER;
-    Codeup "codeup" "ListOrganizations" List ORG;
-    Codeup "codeup" "ListOrganizationMembers" List ORG;
-    Codeup "codeup" "GetOrganizationMember" Get ORG;
-    Codeup "codeup" "GetOrganizationMemberByUserId" Get ORG;
-    Codeup "codeup" "SearchOrganizationMembers" List ORG;
-    Codeup "codeup" "CreateGroup" Create NS;
-    Codeup "codeup" "GetNamespace" Get NS;
-    Codeup "codeup" "ListNamespaces" List NS;
-    Codeup "codeup" "UpdateGroup" Update NS;
-    Codeup "codeup" "DeleteGroup" Delete NS;
-    Codeup "codeup" "ListGroupMembers" List NS;
-    Codeup "codeup" "CreateGroupMember" Create NS;
-    Codeup "codeup" "UpdateGroupMember" Update NS;
-    Codeup "codeup" "DeleteGroupMember" Delete NS;
-    Codeup "codeup" "ListGroupRepositories" List NS;
-    Codeup "codeup" "CreateRepository" Create REPO;
-    Codeup "codeup" "GetRepository" Get REPO;
-    Codeup "codeup" "ListRepositories" List REPO;
-    Codeup "codeup" "UpdateRepository" Update REPO;
-    Codeup "codeup" "DeleteRepository" Delete REPO;
-    Codeup "codeup" "ListBranches" List REPO;
-    Codeup "codeup" "GetBranch" Get REPO;
-    Codeup "codeup" "CreateBranch" Create REPO;
-    Codeup "codeup" "DeleteBranch" Delete REPO;
-    Codeup "codeup" "ListTags" List REPO;
-    Codeup "codeup" "GetTag" Get REPO;
-    Codeup "codeup" "CreateTag" Create REPO;
-    Codeup "codeup" "DeleteTag" Delete REPO;
-    Codeup "codeup" "ListFiles" List REPO;
-    Codeup "codeup" "GetFileBlobs" Get REPO;
-    Codeup "codeup" "CreateFile" Create REPO;
-    Codeup "codeup" "UpdateFile" Update REPO;
-    Codeup "codeup" "DeleteFile" Delete REPO;
-    Codeup "codeup" "ListCommits" List REPO;
-    Codeup "codeup" "GetCommit" Get REPO;
-    Codeup "codeup" "GetCompare" Get REPO;
-    Codeup "codeup" "GetRepositoryContent" Get REPO;
-    Codeup "codeup" "PushRepository" Update REPO;
+    Pai "paiworkspace" "CreateWorkspace" Create WS_ANY, Pai "POST" "/api/v1/workspaces";
+    Pai "paiworkspace" "GetWorkspace" Get WS, Pai "GET" "/api/v1/workspaces/{workspace_id}";
+    Pai "paiworkspace" "ListWorkspaces" List WS_ANY, Pai "GET" "/api/v1/workspaces";
+    Pai "paiworkspace" "UpdateWorkspace" Update WS, Pai "PUT" "/api/v1/workspaces/{workspace_id}";
+    Pai "paiworkspace" "DeleteWorkspace" Delete WS, Pai "DELETE" "/api/v1/workspaces/{workspace_id}";
+    Pai "paiworkspace" "GetDefaultWorkspace" Get WS_ANY, Pai "GET" "/api/v1/defaultWorkspaces";
+    Pai "paiworkspace" "CreateMember" Create WS, Pai "POST" "/api/v1/workspaces/{workspace_id}/members";
+    Pai "paiworkspace" "ListMembers" List WS, Pai "GET" "/api/v1/workspaces/{workspace_id}/members";
+    Pai "paiworkspace" "GetMember" Get WS, Pai "GET" "/api/v1/workspaces/{workspace_id}/member";
+    Pai "paiworkspace" "DeleteMembers" Delete WS, Pai "DELETE" "/api/v1/workspaces/{workspace_id}/members";
+    Pai "paiworkspace" "AddMemberRole" Update WS, Pai "POST" "/api/v1/workspaces/{workspace_id}/members/{member_id}/roles/{role_name}";
+    Pai "paiworkspace" "RemoveMemberRole" Update WS, Pai "DELETE" "/api/v1/workspaces/{workspace_id}/members/{member_id}/roles/{role_name}";
+    Pai "paicodesource" "CreateCodeSource" Create CS_ANY, Pai "POST" "/api/v1/codesources";
+    Pai "paicodesource" "ListCodeSources" List CS_ANY, Pai "GET" "/api/v1/codesources";
+    Pai "paicodesource" "GetCodeSource" Get CS, Pai "GET" "/api/v1/codesources/{code_source_id}";
+    Pai "paicodesource" "UpdateCodeSource" Update CS, Pai "PUT" "/api/v1/codesources/{code_source_id}";
+    Pai "paicodesource" "DeleteCodeSource" Delete CS, Pai "DELETE" "/api/v1/codesources/{code_source_id}";
+    Pai "paicodesource" "PublishCodeSource" Update CS, Pai "PUT" "/api/v1/codesources/{code_source_id}/publish";
+    Codeup "codeup" "GetCurrentUser" Get USER, Platform "GET" "/oapi/v1/platform/user";
+    Codeup "codeup" "ListOrganizations" List ORG, Platform "GET" "/oapi/v1/platform/organizations";
+    Codeup "codeup" "ListOrganizationMembers" List ORG, PlatformMembers "GET" "/members";
+    Codeup "codeup" "GetOrganizationMember" Get ORG, PlatformMembers "GET" "/members/{member_id}";
+    Codeup "codeup" "GetOrganizationMemberByUserId" Get ORG, PlatformMembers "GET" "/members:readByUser";
+    Codeup "codeup" "SearchOrganizationMembers" List ORG, PlatformMembers "POST" "/members:search";
+    Codeup "codeup" "CreateGroup" Create NS, Codeup "POST" "/groups";
+    Codeup "codeup" "GetNamespace" Get NS, Codeup "GET" "/namespaces/{namespace_id}";
+    Codeup "codeup" "ListNamespaces" List NS, Codeup "GET" "/namespaces";
+    Codeup "codeup" "UpdateGroup" Update NS, Codeup "PUT" "/groups/{group_id}";
+    Codeup "codeup" "DeleteGroup" Delete NS, Codeup "DELETE" "/groups/{group_id}";
+    Codeup "codeup" "ListGroupMembers" List NS, Codeup "GET" "/groups/{group_id}/members";
+    Codeup "codeup" "CreateGroupMember" Create NS, Codeup "POST" "/groups/{group_id}/members";
+    Codeup "codeup" "UpdateGroupMember" Update NS, Codeup "PUT" "/groups/{group_id}/members/{user_id}";
+    Codeup "codeup" "DeleteGroupMember" Delete NS, Codeup "DELETE" "/groups/{group_id}/members/{user_id}";
+    Codeup "codeup" "ListGroupRepositories" List NS, Codeup "GET" "/groups/{group_id}/repositories";
+    Codeup "codeup" "CreateRepository" Create REPO, Codeup "POST" "/repositories";
+    Codeup "codeup" "GetRepository" Get REPO, Codeup "GET" "/repositories/{repo}";
+    Codeup "codeup" "ListRepositories" List REPO, Codeup "GET" "/repositories";
+    Codeup "codeup" "UpdateRepository" Update REPO, Codeup "PUT" "/repositories/{repo}";
+    Codeup "codeup" "DeleteRepository" Delete REPO, Codeup "DELETE" "/repositories/{repo}";
+    Codeup "codeup" "ListBranches" List REPO, Codeup "GET" "/repositories/{repo}/branches";
+    Codeup "codeup" "GetBranch" Get REPO, Codeup "GET" "/repositories/{repo}/branches/{branch}";
+    Codeup "codeup" "CreateBranch" Create REPO, Codeup "POST" "/repositories/{repo}/branches";
+    Codeup "codeup" "DeleteBranch" Delete REPO, Codeup "DELETE" "/repositories/{repo}/branches/{branch}";
+    Codeup "codeup" "ListTags" List REPO, Codeup "GET" "/repositories/{repo}/tags";
+    Codeup "codeup" "GetTag" Get REPO, Codeup "GET" "/repositories/{repo}/tags/{tag}";
+    Codeup "codeup" "CreateTag" Create REPO, Codeup "POST" "/repositories/{repo}/tags";
+    Codeup "codeup" "DeleteTag" Delete REPO, Codeup "DELETE" "/repositories/{repo}/tags/{tag}";
+    Codeup "codeup" "ListFiles" List REPO, Codeup "GET" "/repositories/{repo}/files/tree";
+    Codeup "codeup" "GetFileBlobs" Get REPO, Codeup "GET" "/repositories/{repo}/files/{file_path}";
+    Codeup "codeup" "CreateFile" Create REPO, Codeup "POST" "/repositories/{repo}/files";
+    Codeup "codeup" "UpdateFile" Update REPO, Codeup "PUT" "/repositories/{repo}/files/{file_path}";
+    Codeup "codeup" "DeleteFile" Delete REPO, Codeup "DELETE" "/repositories/{repo}/files/{file_path}";
+    Codeup "codeup" "ListCommits" List REPO, Codeup "GET" "/repositories/{repo}/commits";
+    Codeup "codeup" "GetCommit" Get REPO, Codeup "GET" "/repositories/{repo}/commits/{sha}";
+    Codeup "codeup" "GetCompare" Get REPO, Codeup "GET" "/repositories/{repo}/compares";
+    Codeup "codeup" "GetRepositoryContent" Get REPO, Git "" "";
+    Codeup "codeup" "PushRepository" Update REPO, Git "" "";
 }
 
 /// The services the catalog covers: an action pattern of one of these must match a real

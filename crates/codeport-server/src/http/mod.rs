@@ -22,6 +22,34 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Registers a catalog operation's handler at the method and path the action catalog gives
+/// it, under each base of its mount (a colon verb also under its `%3A` spelling, as clients
+/// encode it). The catalog is the single list of operations: routing, authorization, the
+/// policy parser and `codeport admin actions` all read it.
+pub fn route_operation<H, T>(r: Router<AppState>, operation: &str, handler: H) -> Router<AppState>
+where
+    H: axum::handler::Handler<T, AppState> + Clone,
+    T: 'static,
+{
+    let spec = codeport_core::actions::CATALOG.iter().find(|a| a.operation == operation).unwrap_or_else(|| panic!("{operation} is not in the action catalog"));
+    let filter = match spec.method {
+        "GET" => axum::routing::MethodFilter::GET,
+        "POST" => axum::routing::MethodFilter::POST,
+        "PUT" => axum::routing::MethodFilter::PUT,
+        "DELETE" => axum::routing::MethodFilter::DELETE,
+        other => panic!("{operation}: the catalog's method {other:?} is not served over HTTP"),
+    };
+    let mut r = r;
+    for base in spec.mount.bases() {
+        let path = format!("{base}{}", spec.path);
+        if path.contains(':') {
+            r = r.route(&path.replace(':', "%3A"), axum::routing::on(filter, handler.clone()));
+        }
+        r = r.route(&path, axum::routing::on(filter, handler.clone()));
+    }
+    r
+}
+
 /// A JSON response with the given content type (each wire family names its own).
 pub fn json_with_type<T: serde::Serialize>(body: &T, content_type: &'static str) -> axum::response::Response {
     let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());

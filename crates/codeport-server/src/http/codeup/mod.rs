@@ -13,7 +13,6 @@ use crate::services::platform::{actions, user_of_org_member_id, Edition};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::{get, post};
 use axum::Router;
 use crate::services::namespaces::{parse_access_level, CreateGroup, ListNamespaces, UpdateGroup};
 use codeport_core::values::{CodeVisibility, GroupPath, ScopeAccess, ScopeResource, SortOrder, Text};
@@ -26,31 +25,27 @@ use wire::{json, page_of, paged, BodyBytes, Caller, CodeupError, CodeupQuery, Pa
 
 type Reply = Result<Response, CodeupError>;
 
-/// The Codeup routes.
+/// The Codeup routes: each operation at the method and path of the action catalog, in both
+/// editions.
 pub fn routes() -> Router<AppState> {
-    let members = |r: Router<AppState>, base: &str| {
-        r.route(&format!("{base}/members"), get(list_members))
-            .route(&format!("{base}/members/{{member_id}}"), get(get_member))
-            .route(&format!("{base}/members:readByUser"), get(read_member_by_user))
-            .route(&format!("{base}/members%3AreadByUser"), get(read_member_by_user))
-            .route(&format!("{base}/members:search"), post(search_members))
-            .route(&format!("{base}/members%3Asearch"), post(search_members))
-    };
-    let codeup = |r: Router<AppState>, base: &str| {
-        r.route(&format!("{base}/groups"), post(create_group))
-            .route(&format!("{base}/groups/{{group_id}}"), axum::routing::put(update_group).delete(delete_group))
-            .route(&format!("{base}/groups/{{group_id}}/members"), get(list_group_members).post(add_group_members))
-            .route(&format!("{base}/groups/{{group_id}}/members/{{user_id}}"), axum::routing::put(update_group_member).delete(remove_group_member))
-            .route(&format!("{base}/namespaces"), get(list_namespaces))
-            .route(&format!("{base}/namespaces/{{namespace_id}}"), get(get_namespace))
-    };
-    let r = Router::new().route("/oapi/v1/platform/user", get(current_user)).route("/oapi/v1/platform/organizations", get(user_organizations));
-    let r = members(r, "/oapi/v1/platform");
-    let r = members(r, "/oapi/v1/platform/organizations/{organization_id}");
-    let r = codeup(r, "/oapi/v1/codeup");
-    let r = codeup(r, "/oapi/v1/codeup/organizations/{organization_id}");
-    let r = repositories::routes(r, "/oapi/v1/codeup");
-    repositories::routes(r, "/oapi/v1/codeup/organizations/{organization_id}")
+    use crate::http::route_operation as op;
+    let r = Router::new();
+    let r = op(r, "GetCurrentUser", current_user);
+    let r = op(r, "ListOrganizations", user_organizations);
+    let r = op(r, "ListOrganizationMembers", list_members);
+    let r = op(r, "GetOrganizationMember", get_member);
+    let r = op(r, "GetOrganizationMemberByUserId", read_member_by_user);
+    let r = op(r, "SearchOrganizationMembers", search_members);
+    let r = op(r, "CreateGroup", create_group);
+    let r = op(r, "UpdateGroup", update_group);
+    let r = op(r, "DeleteGroup", delete_group);
+    let r = op(r, "ListGroupMembers", list_group_members);
+    let r = op(r, "CreateGroupMember", add_group_members);
+    let r = op(r, "UpdateGroupMember", update_group_member);
+    let r = op(r, "DeleteGroupMember", remove_group_member);
+    let r = op(r, "ListNamespaces", list_namespaces);
+    let r = op(r, "GetNamespace", get_namespace);
+    repositories::routes(r)
 }
 
 /// Unknown `/oapi/` paths answer 404 in the Codeup error format.

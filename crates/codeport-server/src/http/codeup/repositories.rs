@@ -10,7 +10,6 @@ use crate::services::repository_content::{BranchSort, CommitFilter, FileWrite, F
 use crate::state::AppState;
 use axum::extract::{FromRequest, Request, State};
 use axum::response::Response;
-use axum::routing::get;
 use axum::Router;
 use codeport_core::values::{CodeVisibility, GroupPath, SortOrder, Text};
 use codeport_core::Error;
@@ -20,22 +19,31 @@ use std::collections::HashMap;
 
 type Reply = Result<Response, CodeupError>;
 
-/// The repository routes under one edition's base path.
-pub fn routes(r: Router<AppState>, base: &str) -> Router<AppState> {
-    let repo = format!("{base}/repositories/{{repo}}");
-    r.route(&format!("{base}/repositories"), get(list_repositories).post(create_repository))
-        .route(&repo, get(get_repository).put(update_repository).delete(delete_repository))
-        .route(&format!("{base}/groups/{{group_id}}/repositories"), get(list_group_repositories))
-        .route(&format!("{repo}/branches"), get(list_branches).post(create_branch))
-        .route(&format!("{repo}/branches/{{branch}}"), get(get_branch).delete(delete_branch))
-        .route(&format!("{repo}/tags"), get(list_tags).post(create_tag))
-        .route(&format!("{repo}/tags/{{tag}}"), get(get_tag).delete(delete_tag))
-        .route(&format!("{repo}/files"), axum::routing::post(create_file))
-        .route(&format!("{repo}/files/tree"), get(list_files))
-        .route(&format!("{repo}/files/{{file_path}}"), get(get_file).put(update_file).delete(delete_file))
-        .route(&format!("{repo}/commits"), get(list_commits))
-        .route(&format!("{repo}/commits/{{sha}}"), get(get_commit))
-        .route(&format!("{repo}/compares"), get(compare))
+/// The repository routes: each operation at the method and path of the action catalog.
+pub fn routes(r: Router<AppState>) -> Router<AppState> {
+    use crate::http::route_operation as op;
+    let r = op(r, "ListRepositories", list_repositories);
+    let r = op(r, "CreateRepository", create_repository);
+    let r = op(r, "GetRepository", get_repository);
+    let r = op(r, "UpdateRepository", update_repository);
+    let r = op(r, "DeleteRepository", delete_repository);
+    let r = op(r, "ListGroupRepositories", list_group_repositories);
+    let r = op(r, "ListBranches", list_branches);
+    let r = op(r, "CreateBranch", create_branch);
+    let r = op(r, "GetBranch", get_branch);
+    let r = op(r, "DeleteBranch", delete_branch);
+    let r = op(r, "ListTags", list_tags);
+    let r = op(r, "CreateTag", create_tag);
+    let r = op(r, "GetTag", get_tag);
+    let r = op(r, "DeleteTag", delete_tag);
+    let r = op(r, "CreateFile", create_file);
+    let r = op(r, "ListFiles", list_files);
+    let r = op(r, "GetFileBlobs", get_file);
+    let r = op(r, "UpdateFile", update_file);
+    let r = op(r, "DeleteFile", delete_file);
+    let r = op(r, "ListCommits", list_commits);
+    let r = op(r, "GetCommit", get_commit);
+    op(r, "GetCompare", compare)
 }
 
 fn param(params: &HashMap<String, String>, name: &str) -> String {

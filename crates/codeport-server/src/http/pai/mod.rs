@@ -13,7 +13,6 @@ use crate::services::workspaces::{CreateWorkspace, ListMembers, ListWorkspaces};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::routing::{get, post, put};
 use axum::Router;
 use codeport_core::secret::Secret;
 use codeport_core::values::{
@@ -26,18 +25,28 @@ use wire::{json_response, JsonBody, PaiError, Query};
 
 type Reply = Result<Response, PaiError>;
 
-/// The PAI routes.
+/// The PAI routes: each operation at the method and path of the action catalog.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/workspaces", post(create_workspace).get(list_workspaces))
-        .route("/api/v1/workspaces/{workspace_id}", get(get_workspace).put(update_workspace).delete(delete_workspace))
-        .route("/api/v1/defaultWorkspaces", get(get_default_workspace))
-        .route("/api/v1/workspaces/{workspace_id}/members", post(create_member).get(list_members).delete(delete_members))
-        .route("/api/v1/workspaces/{workspace_id}/member", get(get_member))
-        .route("/api/v1/workspaces/{workspace_id}/members/{member_id}/roles/{role_name}", post(add_member_role).delete(remove_member_role))
-        .route("/api/v1/codesources", post(create_code_source).get(list_code_sources))
-        .route("/api/v1/codesources/{code_source_id}", get(get_code_source).put(update_code_source).delete(delete_code_source))
-        .route("/api/v1/codesources/{code_source_id}/publish", put(publish_code_source))
+    use crate::http::route_operation as op;
+    let r = Router::new();
+    let r = op(r, "CreateWorkspace", create_workspace);
+    let r = op(r, "ListWorkspaces", list_workspaces);
+    let r = op(r, "GetWorkspace", get_workspace);
+    let r = op(r, "UpdateWorkspace", update_workspace);
+    let r = op(r, "DeleteWorkspace", delete_workspace);
+    let r = op(r, "GetDefaultWorkspace", get_default_workspace);
+    let r = op(r, "CreateMember", create_member);
+    let r = op(r, "ListMembers", list_members);
+    let r = op(r, "DeleteMembers", delete_members);
+    let r = op(r, "GetMember", get_member);
+    let r = op(r, "AddMemberRole", add_member_role);
+    let r = op(r, "RemoveMemberRole", remove_member_role);
+    let r = op(r, "CreateCodeSource", create_code_source);
+    let r = op(r, "ListCodeSources", list_code_sources);
+    let r = op(r, "GetCodeSource", get_code_source);
+    let r = op(r, "UpdateCodeSource", update_code_source);
+    let r = op(r, "DeleteCodeSource", delete_code_source);
+    op(r, "PublishCodeSource", publish_code_source)
 }
 
 /// Unknown paths answer in PAI's error format.
