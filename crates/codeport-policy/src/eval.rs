@@ -158,6 +158,8 @@ pub struct PolicySet {
     services: Vec<(Box<str>, Bucket)>,
     /// Statements that may match any service.
     global: Bucket,
+    /// Whether any statement has a condition (kept up to date by `add`).
+    conditional: bool,
 }
 
 impl PolicySet {
@@ -214,6 +216,7 @@ impl PolicySet {
                     }
                 }
             }
+            self.conditional |= !st.conditions().is_empty();
             self.entries.push(Entry {
                 policy: p,
                 index: i as u32,
@@ -226,6 +229,12 @@ impl PolicySet {
     /// The number of statements across all policies.
     pub fn len(&self) -> usize {
         self.entries.len()
+    }
+
+    /// Whether any statement has a condition. Without one the request context is never read,
+    /// so a caller may skip building it (the common case: AdministratorAccess and friends).
+    pub fn uses_conditions(&self) -> bool {
+        self.conditional
     }
 
     /// Whether no statement is attached (every request is then implicitly denied).
@@ -391,6 +400,7 @@ impl Default for PolicySet {
             entries: Vec::new(),
             services: Vec::new(),
             global: Bucket::default(),
+            conditional: false,
         }
     }
 }

@@ -429,3 +429,13 @@ fn indexed_evaluation_agrees_with_linear_scan() {
     }
     assert!(checked > 800);
 }
+
+#[test]
+fn a_set_knows_whether_it_reads_the_context() {
+    let plain = PolicySet::new([("a", policy(r#"{"Effect":"Allow","Action":"*","Resource":"*"}"#))]);
+    assert!(!plain.uses_conditions());
+    let mut mixed = plain.clone();
+    mixed.add("b", policy(r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"Bool":{"acs:SecureTransport":"false"}}}"#));
+    assert!(mixed.uses_conditions());
+    assert!(!PolicySet::default().uses_conditions());
+}

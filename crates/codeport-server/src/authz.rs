@@ -56,6 +56,28 @@ pub fn principal_arn(p: &Principal) -> String {
 }
 
 impl AppState {
+    /// The condition keys of the current request.
+    fn condition_context(&self, p: &Principal, extra: &[(&str, &str)]) -> Context {
+        let facts = request_id::facts();
+        let mut ctx = Context::new();
+        if let Some(ip) = facts.source_ip {
+            ctx.insert(keys::SOURCE_IP, ip);
+        }
+        ctx.insert(keys::CURRENT_TIME, time::OffsetDateTime::now_utc());
+        ctx.insert(keys::SECURE_TRANSPORT, self.config.external_url.starts_with("https://"));
+        if let Some(k) = &p.access_key_id {
+            ctx.insert(keys::ACCESS_ID, k.as_str());
+        }
+        ctx.insert(keys::PRINCIPAL_ARN, principal_arn(p));
+        if let Some(ua) = facts.user_agent.as_ref().and_then(|v| v.to_str().ok()) {
+            ctx.insert(keys::USER_AGENT, ua);
+        }
+        for (k, v) in extra {
+            ctx.insert(k, *v);
+        }
+        ctx
+    }
+
     /// A user's compiled policies, from the cache or compiled and cached.
     pub async fn policy_set(&self, user_id: &str) -> Result<Arc<PolicySet>> {
         if let Some(set) = self.identity.policy_set(user_id) {
@@ -72,23 +94,8 @@ impl AppState {
     /// does). `extra` adds per-service condition keys such as `pai:Accessibility`.
     pub async fn authorize(&self, p: &Principal, action: &str, resource: &str, extra: &[(&str, &str)]) -> Result<()> {
         let set = self.policy_set(&p.user.id).await?;
-        let facts = request_id::facts();
-        let mut ctx = Context::new();
-        if let Some(ip) = facts.source_ip {
-            ctx.insert(keys::SOURCE_IP, ip);
-        }
-        ctx.insert(keys::CURRENT_TIME, time::OffsetDateTime::now_utc());
-        ctx.insert(keys::SECURE_TRANSPORT, self.config.external_url.starts_with("https://"));
-        if let Some(k) = &p.access_key_id {
-            ctx.insert(keys::ACCESS_ID, k.as_str());
-        }
-        ctx.insert(keys::PRINCIPAL_ARN, principal_arn(p));
-        if !facts.user_agent.is_empty() {
-            ctx.insert(keys::USER_AGENT, facts.user_agent.as_str());
-        }
-        for (k, v) in extra {
-            ctx.insert(k, *v);
-        }
+        // Policies without conditions never read the context: skip building it (hot path).
+        let ctx = if set.uses_conditions() { self.condition_context(p, extra) } else { Context::new() };
         let decision = set.evaluate(&Request::new(action, resource, &ctx));
         match decision.effect {
             DecisionEffect::Allow => Ok(()),

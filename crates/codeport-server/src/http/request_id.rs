@@ -18,8 +18,8 @@ tokio::task_local! {
 pub struct RequestFacts {
     /// The connection's peer address (never a forwarded-for header).
     pub source_ip: Option<std::net::IpAddr>,
-    /// The User-Agent header.
-    pub user_agent: String,
+    /// The User-Agent header (a cheap reference-counted copy).
+    pub user_agent: Option<http::HeaderValue>,
 }
 
 /// The current request's id ("" outside a request).
@@ -42,7 +42,7 @@ pub async fn middleware(req: Request, next: Next) -> Response {
     let started = Instant::now();
     let facts = RequestFacts {
         source_ip: req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip()),
-        user_agent: req.headers().get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string(),
+        user_agent: req.headers().get(http::header::USER_AGENT).cloned(),
     };
     // A panic is a bug; the caller still gets a well-formed 500 (the SDK cannot parse a dropped connection).
     let run = std::panic::AssertUnwindSafe(REQUEST_ID.scope(id.clone(), FACTS.scope(facts, next.run(req))));
