@@ -406,10 +406,12 @@ impl Repo {
         if let Some(since) = q.since {
             // Inclusive: commit_secs * 1000 >= since.
             let secs = since.div_euclid(1000) + i64::from(since.rem_euclid(1000) != 0);
-            filters.push(format!("--since=@{secs}"));
+            // Raw timestamps: git's date parser (`--since=@N`) misreads large values, e.g. a
+            // time in 2100 matched every commit.
+            filters.push(format!("--max-age={secs}"));
         }
         if let Some(until) = q.until {
-            filters.push(format!("--until=@{}", until.div_euclid(1000)));
+            filters.push(format!("--min-age={}", until.div_euclid(1000)));
         }
         if let Some(s) = q.search.as_deref().filter(|s| !s.is_empty()) {
             filters.push(format!("--grep={s}"));

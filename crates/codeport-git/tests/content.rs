@@ -493,6 +493,10 @@ async fn log_filters() {
         .await
         .unwrap();
     assert_eq!(titles(&v), ["Add feature A", "Initial commit"]);
+    // Far-future bounds (git's own date parser misreads these).
+    let year_2999 = 32_503_680_000_000;
+    assert_eq!(r.log(&q(&|q| q.since = Some(year_2999))).await.unwrap().1, 0);
+    assert_eq!(r.log(&q(&|q| q.until = Some(year_2999))).await.unwrap().1, 5);
 
     let (v, total) = r
         .log(&q(&|q| {

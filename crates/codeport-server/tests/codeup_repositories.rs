@@ -177,6 +177,12 @@ async fn branches_tags_files_commits_and_compare(s: TestServer) {
     assert_eq!(commits.json[1]["title"], "binary");
     let by_path = c.get(&format!("{repo}/commits?refName=feature%2Fx&path=src%2Fmain%2Fa.txt")).await;
     assert_eq!(by_path.header("x-total"), "2");
+    assert_eq!(c.get(&format!("{repo}/commits?refName=feature%2Fx&since=2000-01-01T00%3A00%3A00Z")).await.header("x-total"), "4");
+    assert_eq!(c.get(&format!("{repo}/commits?refName=feature%2Fx&since=2999-01-01T00%3A00%3A00Z")).await.header("x-total"), "0");
+    assert_eq!(c.get(&format!("{repo}/commits?refName=feature%2Fx&until=2000-01-01T00%3A00%3A00Z")).await.header("x-total"), "0");
+    assert_eq!(c.get(&format!("{repo}/commits?refName=feature%2Fx&search=UPDATE+A")).await.header("x-total"), "1", "search is case-insensitive");
+    let bad_since = c.get(&format!("{repo}/commits?refName=feature%2Fx&since=yesterday")).await;
+    assert_eq!((bad_since.status, bad_since.error_code()), (400, "BadRequest"));
     let one = c.get(&format!("{crepo}/commits/{}", &commits.json[0]["id"].as_str().unwrap()[..10])).await;
     assert_eq!(one.status, 200, "{}", one.text);
     assert_eq!(one.json["id"], commits.json[0]["id"]);
