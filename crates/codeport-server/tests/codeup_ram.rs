@@ -7,11 +7,10 @@
 //! Policy changes go through `AppState::attach_policy` / `detach_policy`, which drop this
 //! process's identity cache at once, so no test waits for the generation poll.
 
+use codeport_testkit::git::Scratch;
 use codeport_testkit::{both_backends, CodeupClient, Reply, TestServer};
 use reqwest::Method;
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
-use std::process::Output;
 
 fn central(s: &TestServer) -> String {
     format!("/oapi/v1/codeup/organizations/{}", s.organization_id())
@@ -47,55 +46,6 @@ fn assert_denied(r: &Reply, action: &str, explicit: bool) {
     assert!(message.contains(action), "errorMessage names {action}: {message}");
     let kind = if explicit { "(explicit deny)" } else { "(implicit deny)" };
     assert!(message.ends_with(kind), "{kind}: {message}");
-}
-
-/// A scratch area: an isolated HOME for git plus working directories.
-struct Scratch {
-    dir: tempfile::TempDir,
-}
-
-impl Scratch {
-    fn new() -> Scratch {
-        Scratch { dir: tempfile::tempdir().expect("temp dir") }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    async fn git(&self, cwd: &Path, args: &[&str]) -> Output {
-        let home = self.dir.path().join("home");
-        std::fs::create_dir_all(&home).unwrap();
-        let cwd = cwd.to_path_buf();
-        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-        tokio::task::spawn_blocking(move || {
-            let mut cmd = std::process::Command::new("git");
-            for v in ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_ASKPASS", "SSH_ASKPASS", "GIT_PROTOCOL", "GIT_CONFIG_GLOBAL", "XDG_CONFIG_HOME", "GIT_TRACE", "GIT_CURL_VERBOSE"] {
-                cmd.env_remove(v);
-            }
-            cmd.env("HOME", &home)
-                .env("GIT_CONFIG_NOSYSTEM", "1")
-                .env("GIT_TERMINAL_PROMPT", "0")
-                .env("LC_ALL", "C")
-                .args(["-c", "user.name=Tester", "-c", "user.email=tester@example.com", "-c", "credential.helper=", "-c", "init.defaultBranch=master"])
-                .args(&args)
-                .current_dir(&cwd);
-            cmd.output().expect("run git")
-        })
-        .await
-        .expect("git task")
-    }
-
-    async fn ok(&self, cwd: &Path, args: &[&str]) {
-        let out = self.git(cwd, args).await;
-        assert!(out.status.success(), "git {args:?} failed:\n{}", String::from_utf8_lossy(&out.stderr).replace("pt-", "pt-***"));
-    }
-
-    async fn fails(&self, cwd: &Path, args: &[&str]) -> String {
-        let out = self.git(cwd, args).await;
-        assert!(!out.status.success(), "git {args:?} unexpectedly succeeded");
-        String::from_utf8_lossy(&out.stderr).to_string()
-    }
 }
 
 fn clone_url(s: &TestServer, token: &str, full_path: &str) -> String {

@@ -2,6 +2,8 @@
 //! (a fresh database per server), and a client that signs requests the way the official
 //! SDK does (same headers, form-encoded query, ACS3-HMAC-SHA256). Tests talk real HTTP.
 
+pub mod git;
+
 use codeport_core::acs3;
 use codeport_server::{AppState, Config};
 use reqwest::Method;
