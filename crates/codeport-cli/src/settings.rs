@@ -90,6 +90,7 @@ pub fn resolve_serve(args: ServeArgs, file: Option<&Path>) -> Result<Config, Str
         max_subgroup_levels: args.max_subgroup_levels.or(f.max_subgroup_levels).unwrap_or(4),
         token_rate_limit: args.token_rate_limit.or(f.token_rate_limit).unwrap_or(100),
         max_file_bytes: args.max_file_bytes.or(f.max_file_bytes).unwrap_or(DEFAULT_MAX_FILE_BYTES),
+        identity_poll_interval: codeport_server::identity_cache::POLL_INTERVAL,
     })
 }
 

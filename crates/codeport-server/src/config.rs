@@ -36,6 +36,10 @@ pub struct Config {
     pub token_rate_limit: u32,
     /// Largest file the Codeup file API writes or returns (git pushes are not limited by it).
     pub max_file_bytes: u64,
+    /// How often the identity generation is polled as a backstop to the per-request check
+    /// (SQLite) and the pushed notifications (PostgreSQL). Tests stretch it to prove the
+    /// push alone works.
+    pub identity_poll_interval: std::time::Duration,
 }
 
 impl Config {
@@ -52,6 +56,7 @@ impl Config {
             max_subgroup_levels: 4,
             token_rate_limit: 100,
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            identity_poll_interval: crate::identity_cache::POLL_INTERVAL,
         }
     }
 

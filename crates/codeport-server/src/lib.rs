@@ -55,19 +55,45 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener, shutdown:
         tracing::warn!(error = %e, "cannot sweep leftover repository data");
     }
     spawn_identity_poller(&state);
+    spawn_identity_listener(&state).await;
     let app = http::router(state);
     // The peer address feeds the acs:SourceIp condition of RAM policies.
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown).await
 }
 
-/// Polls the identity generation so changes by other processes reach the cache. The task
-/// holds only weak references and ends when the state is gone.
+/// Applies identity changes the database pushes (PostgreSQL: at commit, so a change made by
+/// another replica or the admin CLI reaches this replica's cache before its next request in
+/// practice). The poller stays as a backstop; SQLite checks on every request instead.
+async fn spawn_identity_listener(state: &AppState) {
+    let mut changes = match state.store.identity_changes().await {
+        Ok(Some(rx)) => rx,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for identity changes; relying on polling");
+            return;
+        }
+    };
+    let cache = Arc::downgrade(&state.identity);
+    tokio::spawn(async move {
+        while let Some(change) = changes.recv().await {
+            let Some(cache) = cache.upgrade() else { return };
+            match change {
+                codeport_store::IdentityChange::Generation(g) => cache.observe_generation(g),
+                codeport_store::IdentityChange::Resync => cache.invalidate(),
+            }
+        }
+    });
+}
+
+/// Polls the identity generation so changes by other processes reach the cache even if a
+/// push is lost. The task holds only weak references and ends when the state is gone.
 fn spawn_identity_poller(state: &AppState) {
     let store = Arc::downgrade(&state.store);
     let cache = Arc::downgrade(&state.identity);
+    let interval = state.config.identity_poll_interval;
     tokio::spawn(async move {
         loop {
-            tokio::time::sleep(identity_cache::POLL_INTERVAL).await;
+            tokio::time::sleep(interval).await;
             let (Some(store), Some(cache)) = (store.upgrade(), cache.upgrade()) else { return };
             match store.identity_generation().await {
                 Ok(g) => cache.observe_generation(g),

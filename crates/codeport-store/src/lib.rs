@@ -44,6 +44,16 @@ impl From<StoreError> for codeport_core::Error {
 /// Result of a store call.
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// A push from the database about identities (see [`Store::identity_changes`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentityChange {
+    /// The identity generation is now this value.
+    Generation(i64),
+    /// Changes may have been missed (the listening connection was lost and is back): forget
+    /// everything cached.
+    Resync,
+}
+
 /// Every query codeport runs. Methods take validated values; listing methods return one
 /// page and the total count of matches.
 #[async_trait]
@@ -96,6 +106,20 @@ pub trait Store: Send + Sync + 'static {
     async fn revoke_token(&self, id: &str) -> StoreResult<bool>;
     /// The identity generation: it changes whenever users, memberships, AccessKeys or tokens change.
     async fn identity_generation(&self) -> StoreResult<i64>;
+    /// The identity generation when reading it costs no more than a point read on the
+    /// calling thread (SQLite), so a server can check it on every request and see a change
+    /// made by another process on the very next one; None where a read is a network round
+    /// trip (PostgreSQL), whose changes are pushed by [`identity_changes`](Self::identity_changes).
+    fn identity_generation_inline(&self) -> Option<StoreResult<i64>> {
+        None
+    }
+    /// Subscribes to identity-generation changes pushed by the database at commit
+    /// (PostgreSQL LISTEN/NOTIFY); None where the backend cannot push. The subscription
+    /// is live when this returns, reconnects by itself (sending [`IdentityChange::Resync`]
+    /// because changes may have been missed meanwhile) and ends when the receiver is dropped.
+    async fn identity_changes(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<IdentityChange>>> {
+        Ok(None)
+    }
     /// Records a signature nonce for an AccessKey until at least `expires_at`; false if it was
     /// already recorded and has not expired (a replay). A backend may remember it longer.
     async fn remember_nonce(&self, access_key_id: &str, nonce: &str, now: Millis, expires_at: Millis) -> StoreResult<bool>;

@@ -4,7 +4,7 @@
 
 use crate::records::*;
 use crate::sql::{self, RowLike, Stmt, P};
-use crate::{Store, StoreError, StoreResult};
+use crate::{IdentityChange, Store, StoreError, StoreResult};
 use async_trait::async_trait;
 use codeport_core::timefmt::Millis;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/postgres/0003_namespaces.sql")),
     (4, include_str!("../migrations/postgres/0004_repositories.sql")),
     (5, include_str!("../migrations/postgres/0005_policies.sql")),
+    (6, include_str!("../migrations/postgres/0006_identity_notify.sql")),
 ];
 /// Arbitrary constant: the advisory lock that serializes migrations across replicas.
 const MIGRATION_LOCK: i64 = 0x636f_6465_706f_7274;
@@ -25,6 +26,8 @@ const MIGRATION_LOCK: i64 = 0x636f_6465_706f_7274;
 /// The PostgreSQL store.
 pub struct PostgresStore {
     pool: Pool,
+    /// For connections outside the pool (the identity-change listener).
+    config: tokio_postgres::Config,
     nonce_inserts: AtomicU64,
 }
 
@@ -104,9 +107,9 @@ impl PostgresStore {
     /// Connects to `url` (a `postgres://` URL) and runs migrations under an advisory lock.
     pub async fn connect(url: &str) -> StoreResult<PostgresStore> {
         let cfg: tokio_postgres::Config = url.parse().map_err(|e: tokio_postgres::Error| StoreError::Backend(format!("invalid database URL: {e}")))?;
-        let mgr = Manager::from_config(cfg, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let mgr = Manager::from_config(cfg.clone(), NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = Pool::builder(mgr).max_size(16).build().map_err(|e| StoreError::Backend(e.to_string()))?;
-        let store = PostgresStore { pool, nonce_inserts: AtomicU64::new(0) };
+        let store = PostgresStore { pool, config: cfg, nonce_inserts: AtomicU64::new(0) };
         store.migrate().await?;
         Ok(store)
     }
@@ -270,6 +273,13 @@ impl Store for PostgresStore {
 
     async fn identity_generation(&self) -> StoreResult<i64> {
         Ok(self.one(sql::identity_generation(), |r| r.int(0)).await?.unwrap_or(0))
+    }
+
+    async fn identity_changes(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<IdentityChange>>> {
+        let first = identity_listener::listen(&self.config).await?;
+        let (tx, rx) = tokio::sync::mpsc::channel(64);
+        tokio::spawn(identity_listener::forward(self.config.clone(), first, tx));
+        Ok(Some(rx))
     }
 
     async fn remember_nonce(&self, access_key_id: &str, nonce: &str, now: Millis, expires_at: Millis) -> StoreResult<bool> {
@@ -550,5 +560,83 @@ impl Store for PostgresStore {
 
     async fn delete_code_source(&self, id: &str) -> StoreResult<bool> {
         Ok(self.run(sql::delete_cs(id)).await? > 0)
+    }
+}
+
+/// The identity-change listener: one connection outside the pool that LISTENs on the
+/// channel migration 0006's trigger notifies at every generation bump.
+mod identity_listener {
+    use super::{backend, IdentityChange, StoreResult};
+    use futures_util::StreamExt;
+    use tokio::sync::mpsc;
+    use tokio_postgres::{AsyncMessage, NoTls};
+
+    const CHANNEL: &str = "codeport_identity";
+    /// Names the connection in pg_stat_activity, so operators (and tests) can find it.
+    pub const APPLICATION_NAME: &str = "codeport-identity-listener";
+    /// Pause between reconnection attempts after the listening connection is lost.
+    const RECONNECT_DELAY: std::time::Duration = std::time::Duration::from_millis(500);
+
+    /// A live subscription: notifications arrive on `messages` until the connection ends.
+    pub struct Listening {
+        /// Kept so the connection stays open.
+        _client: tokio_postgres::Client,
+        messages: mpsc::UnboundedReceiver<i64>,
+    }
+
+    /// Connects and subscribes; the LISTEN has taken effect when this returns.
+    pub async fn listen(config: &tokio_postgres::Config) -> StoreResult<Listening> {
+        let mut config = config.clone();
+        config.application_name(APPLICATION_NAME);
+        let (client, mut connection) = config.connect(NoTls).await.map_err(backend)?;
+        let (tx, messages) = mpsc::unbounded_channel();
+        // The connection must be polled for the LISTEN to complete, so drive it first.
+        tokio::spawn(async move {
+            let mut stream = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+            while let Some(Ok(message)) = stream.next().await {
+                if let AsyncMessage::Notification(n) = message {
+                    // A payload that is not a number still means "something changed".
+                    if tx.send(n.payload().parse().unwrap_or(i64::MIN)).is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        client.batch_execute(&format!("LISTEN {CHANNEL}")).await.map_err(backend)?;
+        Ok(Listening { _client: client, messages })
+    }
+
+    /// Forwards notifications to `out` until it is dropped, reconnecting when the
+    /// connection is lost (and telling `out` to resync, as notifications may have been missed).
+    pub async fn forward(config: tokio_postgres::Config, mut current: Listening, out: mpsc::Sender<IdentityChange>) {
+        loop {
+            loop {
+                let change = tokio::select! {
+                    _ = out.closed() => return,
+                    m = current.messages.recv() => match m {
+                        Some(i64::MIN) => IdentityChange::Resync,
+                        Some(g) => IdentityChange::Generation(g),
+                        None => break,
+                    },
+                };
+                if out.send(change).await.is_err() {
+                    return;
+                }
+            }
+            tracing::warn!("lost the identity-change listener connection; reconnecting");
+            current = loop {
+                tokio::select! {
+                    _ = out.closed() => return,
+                    _ = tokio::time::sleep(RECONNECT_DELAY) => {}
+                }
+                match listen(&config).await {
+                    Ok(l) => break l,
+                    Err(e) => tracing::warn!(error = %e, "cannot reconnect the identity-change listener"),
+                }
+            };
+            if out.send(IdentityChange::Resync).await.is_err() {
+                return;
+            }
+        }
     }
 }

@@ -163,8 +163,10 @@ pub fn org_role(org: &str, user: &str) -> Stmt {
 pub fn bump_identity_generation() -> Stmt {
     stmt("UPDATE identity_generation SET value = value + 1 WHERE id = 1", vec![])
 }
+/// Reads the identity generation (no parameters, so the text is the same in both dialects).
+pub const IDENTITY_GENERATION: &str = "SELECT value FROM identity_generation WHERE id = 1";
 pub fn identity_generation() -> Stmt {
-    stmt("SELECT value FROM identity_generation WHERE id = 1", vec![])
+    stmt(IDENTITY_GENERATION, vec![])
 }
 
 /// A code source with its workspace's organization and the roles `user` holds there, in one read.

@@ -104,17 +104,29 @@ impl TestServer {
         let state = codeport_server::open_state(config, true).await.expect("open state");
         codeport_server::bootstrap(&state).await.expect("bootstrap");
         let bootstrap: Value = serde_json::from_slice(&std::fs::read(dir.path().join("bootstrap.json")).expect("bootstrap.json")).expect("json");
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
-        let st = state.clone();
-        tokio::spawn(async move {
-            let _ = codeport_server::serve(st, listener, async {
-                let _ = rx.await;
-            })
-            .await;
-            let _ = done_tx.send(());
-        });
+        let (tx, done_rx) = spawn_serving(&state, listener);
         Some(TestServer { base_url: format!("http://{addr}"), endpoint: addr.to_string(), state, bootstrap, dir, shutdown: Some(tx), stopped: Some(done_rx), pg_database })
+    }
+
+    /// Runs SQL on this server's PostgreSQL database (for tests that disturb the database
+    /// underneath a running server); panics on SQLite.
+    pub async fn postgres_sql(&self, sql: &str) {
+        let url = self.state.config.database_url.as_deref().expect("a PostgreSQL server");
+        pg_admin(url, sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    /// Starts another replica of this server: its own process state (caches, connections)
+    /// over the same database, data directory and master key, as a second stateless replica
+    /// behind a load balancer would be. `adjust` may change its configuration.
+    pub async fn replica(&self, adjust: impl FnOnce(&mut Config)) -> Replica {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let mut config = (*self.state.config).clone();
+        config.listen = addr;
+        adjust(&mut config);
+        let state = codeport_server::open_state(config, false).await.expect("open replica state");
+        let (shutdown, _) = spawn_serving(&state, listener);
+        Replica { base_url: format!("http://{addr}"), state, shutdown: Some(shutdown) }
     }
 
     /// Starts a graceful shutdown, as SIGTERM does: no new connections, in-flight requests finish.
@@ -152,6 +164,38 @@ impl TestServer {
         let u = self.state.create_user(name, None).await.expect("create user");
         let k = self.state.create_access_key(name).await.expect("create key");
         (u.id, PaiClient::new(&self.base_url, &k.id, k.secret.expose()))
+    }
+}
+
+/// Serves `state` on `listener` in a task; returns the shutdown trigger and a signal that fires once stopped.
+fn spawn_serving(state: &AppState, listener: tokio::net::TcpListener) -> (tokio::sync::oneshot::Sender<()>, tokio::sync::oneshot::Receiver<()>) {
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+    let st = state.clone();
+    tokio::spawn(async move {
+        let _ = codeport_server::serve(st, listener, async {
+            let _ = rx.await;
+        })
+        .await;
+        let _ = done_tx.send(());
+    });
+    (tx, done_rx)
+}
+
+/// A second replica of a [`TestServer`] (see [`TestServer::replica`]); stops when dropped.
+pub struct Replica {
+    /// `http://127.0.0.1:PORT`.
+    pub base_url: String,
+    /// The replica's own state.
+    pub state: AppState,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
     }
 }
 
@@ -233,6 +277,11 @@ impl PaiClient {
             access_key_id: access_key_id.to_string(),
             secret: secret.to_string(),
         }
+    }
+
+    /// The same AccessKey against another server (a replica).
+    pub fn at(&self, base_url: &str) -> PaiClient {
+        PaiClient::new(base_url, &self.access_key_id, &self.secret)
     }
 
     /// The same client with another secret (for signature tests).
@@ -343,6 +392,11 @@ impl CodeupClient {
     /// A client for a base URL with a token (or none, for anonymous calls).
     pub fn new(base_url: &str, token: Option<&str>) -> CodeupClient {
         CodeupClient { http: reqwest::Client::new(), base_url: base_url.to_string(), token: token.map(str::to_string) }
+    }
+
+    /// The same token against another server (a replica).
+    pub fn at(&self, base_url: &str) -> CodeupClient {
+        CodeupClient::new(base_url, self.token.as_deref())
     }
 
     /// Sends a request; `path` may carry a query string already.

@@ -192,6 +192,7 @@ impl AppState {
     /// An enabled AccessKey with its opened secret and owner, for signature verification;
     /// served from the identity cache when possible.
     pub async fn signing_key(&self, id: &str) -> Result<Arc<CachedKey>> {
+        self.refresh_identity();
         if let Some(hit) = self.identity.get(id) {
             return if hit.key.enabled { Ok(hit) } else { Err(Error::Auth(AuthFailure::AccessKeyDisabled)) };
         }
@@ -205,6 +206,20 @@ impl AppState {
             Ok(entry)
         } else {
             Err(Error::Auth(AuthFailure::AccessKeyDisabled))
+        }
+    }
+
+    /// Where the store can read the identity generation inline (SQLite), checks it so a
+    /// change committed by another process (the admin CLI) applies to this very request.
+    /// Failing to read it fails closed: the cache is dropped and identities reload.
+    pub fn refresh_identity(&self) {
+        match self.store.identity_generation_inline() {
+            Some(Ok(generation)) => self.identity.observe_generation(generation),
+            Some(Err(e)) => {
+                tracing::warn!(error = %e, "cannot read the identity generation");
+                self.identity.invalidate();
+            }
+            None => {}
         }
     }
 

@@ -177,6 +177,7 @@ impl AppState {
     pub async fn authenticate_token(&self, token: Option<&str>) -> Result<TokenCaller> {
         let token = token.map(str::trim).filter(|t| !t.is_empty()).ok_or(Error::Auth(AuthFailure::MissingToken))?;
         let hash = token_hash(token);
+        self.refresh_identity();
         let cached = match self.identity.token(&hash) {
             Some(hit) => hit,
             None => {
