@@ -91,6 +91,9 @@ pub fn resolve_serve(args: ServeArgs, file: Option<&Path>) -> Result<Config, Str
         token_rate_limit: args.token_rate_limit.or(f.token_rate_limit).unwrap_or(100),
         max_file_bytes: args.max_file_bytes.or(f.max_file_bytes).unwrap_or(DEFAULT_MAX_FILE_BYTES),
         identity_poll_interval: codeport_server::identity_cache::POLL_INTERVAL,
+        checkout_credential_ttl: codeport_server::config::MAX_CHECKOUT_CREDENTIAL_TTL,
+        verify_external_repos: false,
+        probe_allowed_networks: Vec::new(),
     })
 }
 

@@ -40,7 +40,19 @@ pub struct Config {
     /// (SQLite) and the pushed notifications (PostgreSQL). Tests stretch it to prove the
     /// push alone works.
     pub identity_poll_interval: std::time::Duration,
+    /// How long a checkout credential minted for a hosted repository stays valid; at most
+    /// [`MAX_CHECKOUT_CREDENTIAL_TTL`] (tests shorten it to watch one expire).
+    pub checkout_credential_ttl: std::time::Duration,
+    /// Whether creating or updating a code source whose CodeRepo is not hosted here probes
+    /// the remote with a bounded `ls-remote` (off by default: it makes codeport connect out).
+    pub verify_external_repos: bool,
+    /// Networks (CIDR) the external probe may reach although they are loopback, link-local or
+    /// private; everything else of that kind is refused, so codeport cannot be used for SSRF.
+    pub probe_allowed_networks: Vec<String>,
 }
+
+/// The longest a minted checkout credential may live (the promise to users).
+pub const MAX_CHECKOUT_CREDENTIAL_TTL: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 impl Config {
     /// A configuration with defaults for a data directory (used by tests and the CLI).
@@ -57,6 +69,9 @@ impl Config {
             token_rate_limit: 100,
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
             identity_poll_interval: crate::identity_cache::POLL_INTERVAL,
+            checkout_credential_ttl: MAX_CHECKOUT_CREDENTIAL_TTL,
+            verify_external_repos: false,
+            probe_allowed_networks: Vec::new(),
         }
     }
 
