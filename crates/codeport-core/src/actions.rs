@@ -138,6 +138,7 @@ catalog! {
     Pai "paicodesource" "UpdateCodeSource" Update CS, Pai "PUT" "/api/v1/codesources/{code_source_id}";
     Pai "paicodesource" "DeleteCodeSource" Delete CS, Pai "DELETE" "/api/v1/codesources/{code_source_id}";
     Pai "paicodesource" "PublishCodeSource" Update CS, Pai "PUT" "/api/v1/codesources/{code_source_id}/publish";
+    Pai "paicodesource" "GetCodeSourceCheckoutCredential" Get CS, Pai "POST" "/api/v1/codesources/{code_source_id}/checkoutcredential";
     Codeup "codeup" "GetCurrentUser" Get USER, Platform "GET" "/oapi/v1/platform/user";
     Codeup "codeup" "ListOrganizations" List ORG, Platform "GET" "/oapi/v1/platform/organizations";
     Codeup "codeup" "ListOrganizationMembers" List ORG, PlatformMembers "GET" "/members";

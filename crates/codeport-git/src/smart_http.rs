@@ -119,6 +119,12 @@ fn spawn_service(
 ) -> Result<Child> {
     repo.ensure_exists()?;
     let mut cmd = git(None);
+    if service == Service::UploadPack {
+        // A code source pins a commit; `codeport checkout --depth N` fetches exactly that
+        // commit by id, which upload-pack refuses unless it may serve any commit reachable
+        // from a ref (never unreachable objects: those may be remnants of deleted secrets).
+        cmd.args(["-c", "uploadpack.allowReachableSHA1InWant=true"]);
+    }
     cmd.arg(service.subcommand());
     if service == Service::UploadPack {
         cmd.arg("--strict");

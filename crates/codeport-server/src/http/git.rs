@@ -165,11 +165,14 @@ async fn authorize(state: &AppState, headers: &HeaderMap, full_path: &str, servi
     let Some(token) = credentials(headers) else {
         return Err(challenge("Authentication required: use a personal access token as the password."));
     };
-    let caller = state.authenticate_token(Some(&token)).await.map_err(error_response)?;
     let need = match service {
         Service::UploadPack => Need::Read,
         Service::ReceivePack => Need::Write,
     };
+    if token.starts_with(crate::services::checkout::CREDENTIAL_PREFIX) {
+        return state.git_checkout_access(&token, full_path, need).await.map_err(error_response);
+    }
+    let caller = state.authenticate_token(Some(&token)).await.map_err(error_response)?;
     state.git_repository(&caller, full_path, need).await.map_err(error_response)
 }
 

@@ -109,6 +109,8 @@ pub mod ram {
     pub const DELETE_CODE_SOURCE: &str = "paicodesource:DeleteCodeSource";
     /// PublishCodeSource.
     pub const PUBLISH_CODE_SOURCE: &str = "paicodesource:PublishCodeSource";
+    /// GetCodeSourceCheckoutCredential (codeport's operation: what a job runtime needs).
+    pub const GET_CODE_SOURCE_CHECKOUT_CREDENTIAL: &str = "paicodesource:GetCodeSourceCheckoutCredential";
 }
 
 /// `pai:EntityAccessType`: whether the caller created the code source.
@@ -133,7 +135,7 @@ impl AppState {
     /// Then RAM decides `ram_action` on its ARN. One store read (the code source, its
     /// workspace's organization and the caller's roles there) and one evaluation of the
     /// caller's cached policies.
-    async fn readable_code_source(&self, p: &Principal, id: &str, ram_action: &str) -> Result<(CodeSource, Holding)> {
+    pub(crate) async fn readable_code_source(&self, p: &Principal, id: &str, ram_action: &str) -> Result<(CodeSource, Holding)> {
         let not_found = || Error::not_found(NotFoundKind::CodeSource, id);
         let found = self.store.code_source_access(id, &p.user.id).await.map_err(store_err)?.ok_or_else(not_found)?;
         let holding = Holding::of(p, &found.organization_id, found.roles.as_deref()).ok_or_else(not_found)?;
@@ -166,7 +168,7 @@ impl AppState {
             return Err(Error::Forbidden { action: "create code sources in this workspace; guests may only read public ones".into() });
         }
         let now = now_millis();
-        let cs = CodeSource {
+        let mut cs = CodeSource {
             id: ids::new_code_source_id(),
             workspace_id: cmd.workspace_id,
             display_name: cmd.display_name.into_string(),
@@ -183,6 +185,9 @@ impl AppState {
             created_at: now,
             modified_at: now,
         };
+        if !cs.code_repo.is_empty() {
+            (cs.code_branch, cs.code_commit) = self.resolve_code_repo_ref(p, &cs.code_repo, &cs.code_branch, &cs.code_commit).await?;
+        }
         self.store.create_code_source(&cs).await.map_err(store_err)?;
         Ok(cs.id)
     }
@@ -223,6 +228,9 @@ impl AppState {
     /// UpdateCodeSource: creator or workspace managers.
     pub async fn update_code_source(&self, p: &Principal, id: &str, cmd: UpdateCodeSource) -> Result<()> {
         let mut cs = self.writable_code_source(p, id, ram::UPDATE_CODE_SOURCE, "update").await?;
+        // What the repository checks depend on; an update that changes none of them (a
+        // rename, say) does not re-check a repository that may have changed since.
+        let repo_changed = cmd.code_repo.is_some() || cmd.code_branch.is_some() || cmd.code_commit.is_some();
         if let Some(v) = cmd.display_name {
             cs.display_name = v.into_string();
         }
@@ -249,6 +257,9 @@ impl AppState {
         }
         if let Some(v) = cmd.clone_type {
             cs.clone_type = v.get();
+        }
+        if repo_changed && !cs.code_repo.is_empty() {
+            (cs.code_branch, cs.code_commit) = self.resolve_code_repo_ref(p, &cs.code_repo, &cs.code_branch, &cs.code_commit).await?;
         }
         cs.modified_at = now_millis().max(cs.modified_at);
         if !self.store.update_code_source(&cs).await.map_err(store_err)? {
@@ -295,6 +306,7 @@ mod tests {
             (ram::UPDATE_CODE_SOURCE, "UpdateCodeSource", false),
             (ram::DELETE_CODE_SOURCE, "DeleteCodeSource", false),
             (ram::PUBLISH_CODE_SOURCE, "PublishCodeSource", false),
+            (ram::GET_CODE_SOURCE_CHECKOUT_CREDENTIAL, "GetCodeSourceCheckoutCredential", false),
         ];
         for (action, op, any) in used {
             let spec = of_operation(Family::Pai, op).unwrap_or_else(|| panic!("{op} is in the catalog"));

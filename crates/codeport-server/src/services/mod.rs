@@ -2,6 +2,7 @@
 //! command, checks what the principal may do, runs one store call (one transaction) and
 //! returns domain values. Both wire families call these; none of them sees a wire type.
 
+pub mod checkout;
 pub mod code_sources;
 pub mod identity;
 pub mod namespaces;

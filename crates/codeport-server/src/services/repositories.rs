@@ -234,13 +234,20 @@ impl AppState {
     pub async fn git_repository(&self, caller: &TokenCaller, full_path: &str, need: Need) -> Result<RepoAccess> {
         let access = if need == Need::Read { ScopeAccess::Read } else { ScopeAccess::Write };
         caller.require(ScopeResource::Repository, access)?;
+        self.repository_at_path(caller.principal(), full_path, need).await
+    }
+
+    /// A repository by full path for a principal however authenticated (a token for git, a
+    /// signed PAI request for a code source that names the repository): membership of the
+    /// path's organization, visibility and level, and RAM as for git over HTTP.
+    pub async fn repository_at_path(&self, p: &Principal, full_path: &str, need: Need) -> Result<RepoAccess> {
         let not_found = || Error::not_found(NotFoundKind::Repository, full_path);
         let org_id = full_path.split('/').next().unwrap_or_default();
-        let user_id = caller.principal().user.id.clone();
+        let user_id = p.user.id.clone();
         let role = self.store.org_role(org_id, &user_id).await.map_err(store_err)?.ok_or_else(not_found)?;
         let repo = self.store.repository_by_path(org_id, full_path).await.map_err(store_err)?.ok_or_else(not_found)?;
         let action = if need == Need::Read { actions::GET_REPOSITORY_CONTENT } else { actions::PUSH_REPOSITORY };
-        self.check_need(caller.principal(), role.is_admin(), &user_id, repo, full_path, need, action).await
+        self.check_need(p, role.is_admin(), &user_id, repo, full_path, need, action).await
     }
 
     /// The namespace CreateRepository's `namespaceId` names (None or 0: the organization root).

@@ -46,7 +46,8 @@ pub fn routes() -> Router<AppState> {
     let r = op(r, "GetCodeSource", get_code_source);
     let r = op(r, "UpdateCodeSource", update_code_source);
     let r = op(r, "DeleteCodeSource", delete_code_source);
-    op(r, "PublishCodeSource", publish_code_source)
+    let r = op(r, "PublishCodeSource", publish_code_source);
+    op(r, "GetCodeSourceCheckoutCredential", get_checkout_credential)
 }
 
 /// Unknown paths answer in PAI's error format.
@@ -300,4 +301,23 @@ async fn delete_code_source(State(s): State<AppState>, Path(id): Path<String>, r
 async fn publish_code_source(State(s): State<AppState>, Path(id): Path<String>, req: Signed) -> Reply {
     s.publish_code_source(&req.principal, &id).await?;
     ok(json!({"RequestId": request_id(), "CodeSourceId": id}))
+}
+
+/// codeport's operation for job runtimes and `codeport checkout`: what cloning the code
+/// source needs. ExpireTime is present only for a minted (hosted-repository) credential.
+async fn get_checkout_credential(State(s): State<AppState>, Path(id): Path<String>, req: Signed) -> Reply {
+    let c = s.checkout_credential(&req.principal, &id).await?;
+    let mut out = json!({
+        "RequestId": request_id(),
+        "CodeSourceId": id,
+        "CodeRepo": c.code_repo,
+        "CodeBranch": c.code_branch,
+        "CodeCommit": c.code_commit,
+        "UserName": c.user_name,
+        "Password": c.password.expose(),
+    });
+    if let Some(exp) = c.expire_time {
+        out["ExpireTime"] = json!(codeport_core::timefmt::pai(exp));
+    }
+    ok(out)
 }
