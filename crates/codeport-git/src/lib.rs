@@ -18,6 +18,7 @@
 mod cmd;
 mod diff;
 mod error;
+pub mod probe;
 mod read;
 pub mod smart_http;
 mod store;
