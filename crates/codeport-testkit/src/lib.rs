@@ -264,7 +264,7 @@ pub struct PaiClient {
 
 /// Form-encodes a query (space as `+`), as the Python SDK sends it.
 pub fn form_encode(pairs: &[(&str, &str)]) -> String {
-    pairs.iter().map(|(k, v)| format!("{}={}", acs3::encode_str(k), acs3::encode_str(v).replace("%20", "+"))).collect::<Vec<_>>().join("&")
+    acs3::form_encode(pairs)
 }
 
 impl PaiClient {
@@ -291,33 +291,29 @@ impl PaiClient {
 
     /// Builds and signs a request. `action` goes into x-acs-action.
     pub fn sign(&self, method: Method, path: &str, query: &[(&str, &str)], body: Option<&Value>, action: &str) -> SignedRequest {
-        let body_bytes = body.map(|b| serde_json::to_vec(b).unwrap()).unwrap_or_default();
-        let mut headers = BTreeMap::new();
-        headers.insert("host".to_string(), self.host.clone());
-        headers.insert("x-acs-version".to_string(), "2021-02-04".to_string());
-        headers.insert("x-acs-action".to_string(), action.to_string());
-        headers.insert("user-agent".to_string(), "codeport-testkit".to_string());
-        let now = time::OffsetDateTime::now_utc();
-        headers.insert("x-acs-date".to_string(), format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", now.year(), now.month() as u8, now.day(), now.hour(), now.minute(), now.second()));
-        headers.insert("x-acs-signature-nonce".to_string(), hex::encode(rand::random::<[u8; 16]>()));
-        headers.insert("accept".to_string(), "application/json".to_string());
-        if body.is_some() {
-            headers.insert("content-type".to_string(), "application/json; charset=utf-8".to_string());
+        let body_bytes = body.map(|b| serde_json::to_vec(b).expect("a JSON value serializes"));
+        let raw_query = form_encode(query);
+        let nonce = hex::encode(rand::random::<[u8; 16]>());
+        let headers = acs3::RequestSigner {
+            method: method.as_str(),
+            host: &self.host,
+            path,
+            raw_query: &raw_query,
+            body: body_bytes.as_deref(),
+            action,
+            access_key_id: &self.access_key_id,
+            secret: &self.secret,
+            user_agent: "codeport-testkit",
+            now: time::OffsetDateTime::now_utc(),
+            nonce: &nonce,
         }
-        headers.insert("x-acs-content-sha256".to_string(), acs3::sha256_hex(&body_bytes));
-        headers.insert("x-acs-credentials-provider".to_string(), "static_ak".to_string());
-        let mut req = SignedRequest { method, path: path.to_string(), raw_query: form_encode(query), headers, body: body_bytes };
-        self.resign(&mut req);
-        req
+        .headers();
+        SignedRequest { method, path: path.to_string(), raw_query, headers, body: body_bytes.unwrap_or_default() }
     }
 
     /// Recomputes the Authorization header over the request's current headers (all signed).
     pub fn resign(&self, req: &mut SignedRequest) {
-        req.headers.remove("authorization");
-        let names: Vec<String> = req.headers.keys().cloned().collect();
-        let creq = acs3::canonical_request(req.method.as_str(), &req.path, &req.raw_query, &names, |n| req.headers.get(n).map(String::as_str).into_iter(), &req.headers["x-acs-content-sha256"]);
-        let sig = acs3::signature_hex(&self.secret, &acs3::string_to_sign(&creq));
-        req.headers.insert("authorization".to_string(), acs3::authorization_value(&self.access_key_id, &names, &sig));
+        acs3::sign_headers(req.method.as_str(), &req.path, &req.raw_query, &mut req.headers, &self.access_key_id, &self.secret);
     }
 
     /// Sends a prepared request.
