@@ -1,7 +1,11 @@
 //! The `codeport` binary: `serve` runs the server; `admin` manages identities directly on
-//! the database (safe while a server runs: SQLite has a busy timeout, PostgreSQL is shared).
+//! the database (safe while a server runs: SQLite has a busy timeout, PostgreSQL is shared);
+//! `codesource` and `workspace` are a shell client of a running server over the signed PAI
+//! API, exiting with the statuses of [`pai_api::ExitKind`].
 
 mod admin;
+mod pai_api;
+mod pai_commands;
 
 /// mimalloc: request handling is allocation-heavy (headers, JSON, rows), and the system
 /// allocator showed up as ~12% of server CPU under load; see crates/codeport-bench.
@@ -29,6 +33,13 @@ enum Command {
     Serve(settings::ServeArgs),
     /// Manage users, AccessKeys and tokens on the database.
     Admin(admin::AdminArgs),
+    // --- PAI client commands: a signed-API client of a running server (pai_api.rs) ---
+    /// PAI code sources: list, get, create, update, delete, publish (a client of a running server).
+    #[command(name = "codesource")]
+    CodeSource(pai_commands::CodeSourceArgs),
+    /// PAI workspaces: list, get, create (a client of a running server).
+    Workspace(pai_commands::WorkspaceArgs),
+    // (`checkout` goes here, with the other PAI client commands.)
 }
 
 fn main() -> ExitCode {
@@ -40,17 +51,19 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(async {
+    let result: Result<(), pai_api::CommandError> = runtime.block_on(async {
         match cli.command {
-            Command::Serve(args) => serve(settings::resolve_serve(args, cli.config.as_deref())?).await,
-            Command::Admin(args) => admin::run(args, cli.config.as_deref()).await,
+            Command::Serve(args) => Ok(serve(settings::resolve_serve(args, cli.config.as_deref())?).await?),
+            Command::Admin(args) => Ok(admin::run(args, cli.config.as_deref()).await?),
+            Command::CodeSource(args) => pai_commands::codesource(args).await,
+            Command::Workspace(args) => pai_commands::workspace(args).await,
         }
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(msg) => {
-            eprintln!("error: {msg}");
-            ExitCode::FAILURE
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            ExitCode::from(e.kind.code())
         }
     }
 }
