@@ -4,6 +4,7 @@
 
 pub mod checkout;
 pub mod code_sources;
+pub mod external_repos;
 pub mod identity;
 pub mod namespaces;
 pub mod platform;
