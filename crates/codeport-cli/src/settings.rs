@@ -37,6 +37,22 @@ pub struct ServeArgs {
     /// Largest file in bytes the Codeup file API writes or returns [default: 10485760].
     #[arg(long, env = "CODEPORT_MAX_FILE_BYTES")]
     pub max_file_bytes: Option<u64>,
+    /// Check a code source's CodeRepo that is not hosted here (a git ls-remote bounded to 10 s)
+    /// when it is created or updated; off by default because it makes codeport connect out
+    /// [default: false].
+    #[arg(
+        long,
+        env = "CODEPORT_VERIFY_EXTERNAL_REPOS",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub verify_external_repos: Option<bool>,
+    /// A network (CIDR, e.g. 10.0.0.0/8) the external-repository check may reach although it is
+    /// loopback, private or link-local; repeatable or comma-separated [default: none].
+    #[arg(long = "probe-allow", value_name = "CIDR", env = "CODEPORT_PROBE_ALLOW", value_delimiter = ',')]
+    pub probe_allow: Vec<String>,
 }
 
 /// The TOML file's keys.
@@ -52,6 +68,8 @@ pub struct FileSettings {
     max_subgroup_levels: Option<u32>,
     token_rate_limit: Option<u32>,
     max_file_bytes: Option<u64>,
+    verify_external_repos: Option<bool>,
+    probe_allowed_networks: Option<Vec<String>>,
 }
 
 /// Reads the TOML file, if one was named.
@@ -92,9 +110,18 @@ pub fn resolve_serve(args: ServeArgs, file: Option<&Path>) -> Result<Config, Str
         max_file_bytes: args.max_file_bytes.or(f.max_file_bytes).unwrap_or(DEFAULT_MAX_FILE_BYTES),
         identity_poll_interval: codeport_server::identity_cache::POLL_INTERVAL,
         checkout_credential_ttl: codeport_server::config::MAX_CHECKOUT_CREDENTIAL_TTL,
-        verify_external_repos: false,
-        probe_allowed_networks: Vec::new(),
+        verify_external_repos: args.verify_external_repos.or(f.verify_external_repos).unwrap_or(false),
+        probe_allowed_networks: probe_allowed_networks(args.probe_allow, f.probe_allowed_networks)?,
     })
+}
+
+/// The networks the external-repository probe may reach (flag or environment, else the
+/// file), checked here so that a bad CIDR stops the start with a message naming it.
+fn probe_allowed_networks(flag: Vec<String>, file: Option<Vec<String>>) -> Result<Vec<String>, String> {
+    let given = if flag.is_empty() { file.unwrap_or_default() } else { flag };
+    let networks: Vec<String> = given.iter().map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).collect();
+    codeport_server::services::external_repos::parse_allowed_networks(&networks).map_err(|e| format!("--probe-allow / probe_allowed_networks: {e}"))?;
+    Ok(networks)
 }
 
 /// The configuration the admin CLI needs: where the database and master key are.
@@ -104,4 +131,68 @@ pub fn resolve_admin(data_dir: Option<PathBuf>, database_url: Option<String>, fi
     c.database_url = database_url.or(f.database_url);
     c.master_key = master_key_from_env();
     Ok(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    /// Resolves flags (and a TOML text) as `codeport serve` would; the environment is not
+    /// touched here (tests run in parallel), clap's `env` handling is clap's.
+    fn resolve(flags: &[&str], toml_text: Option<&str>) -> Result<Config, String> {
+        let cli = Cli::try_parse_from(std::iter::once("serve").chain(flags.iter().copied())).map_err(|e| e.to_string())?;
+        let dir = tempfile::tempdir().unwrap();
+        let file = toml_text.map(|t| {
+            let p = dir.path().join("codeport.toml");
+            std::fs::write(&p, t).unwrap();
+            p
+        });
+        resolve_serve(cli.serve, file.as_deref())
+    }
+
+    #[test]
+    fn external_repository_verification_is_off_by_default_and_layered() {
+        if std::env::var_os("CODEPORT_VERIFY_EXTERNAL_REPOS").is_some() || std::env::var_os("CODEPORT_PROBE_ALLOW").is_some() {
+            return; // the developer's environment decides; nothing to prove here
+        }
+        let c = resolve(&[], None).unwrap();
+        assert!(!c.verify_external_repos);
+        assert!(c.probe_allowed_networks.is_empty());
+        assert!(resolve(&["--verify-external-repos"], None).unwrap().verify_external_repos);
+        assert!(resolve(&["--verify-external-repos=true"], None).unwrap().verify_external_repos);
+        assert!(resolve(&[], Some("verify_external_repos = true\n")).unwrap().verify_external_repos);
+        assert!(!resolve(&["--verify-external-repos=false"], Some("verify_external_repos = true\n")).unwrap().verify_external_repos, "the flag beats the file");
+    }
+
+    #[test]
+    fn probe_networks_come_from_repeated_or_comma_separated_flags_or_the_file() {
+        if std::env::var_os("CODEPORT_PROBE_ALLOW").is_some() {
+            return;
+        }
+        let c = resolve(&["--probe-allow", "10.0.0.0/8,fd00::/8", "--probe-allow=127.0.0.1"], None).unwrap();
+        assert_eq!(c.probe_allowed_networks, ["10.0.0.0/8", "fd00::/8", "127.0.0.1"]);
+        let c = resolve(&[], Some("probe_allowed_networks = [\"192.168.0.0/16\"]\n")).unwrap();
+        assert_eq!(c.probe_allowed_networks, ["192.168.0.0/16"]);
+        let c = resolve(&["--probe-allow", "10.0.0.0/8"], Some("probe_allowed_networks = [\"192.168.0.0/16\"]\n")).unwrap();
+        assert_eq!(c.probe_allowed_networks, ["10.0.0.0/8"], "the flag beats the file");
+    }
+
+    #[test]
+    fn a_bad_probe_network_stops_the_start_with_a_clear_message() {
+        if std::env::var_os("CODEPORT_PROBE_ALLOW").is_some() {
+            return;
+        }
+        let e = resolve(&["--probe-allow", "10.0.0.0/33"], None).unwrap_err();
+        assert!(e.starts_with("--probe-allow / probe_allowed_networks: \"10.0.0.0/33\" is not a network in CIDR notation"), "{e}");
+        assert!(e.contains("prefix length 33"), "{e}");
+        let e = resolve(&[], Some("probe_allowed_networks = [\"10.1.2.3/8\"]\n")).unwrap_err();
+        assert!(e.contains("did you mean 10.0.0.0/8?"), "{e}");
+    }
 }
