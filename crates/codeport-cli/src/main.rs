@@ -4,6 +4,7 @@
 //! API, exiting with the statuses of [`pai_api::ExitKind`].
 
 mod admin;
+mod checkout;
 mod pai_api;
 mod pai_commands;
 
@@ -39,10 +40,18 @@ enum Command {
     CodeSource(pai_commands::CodeSourceArgs),
     /// PAI workspaces: list, get, create (a client of a running server).
     Workspace(pai_commands::WorkspaceArgs),
-    // (`checkout` goes here, with the other PAI client commands.)
+    /// Check a code source out into its mount path (or --into DIR), as a job would.
+    Checkout(checkout::CheckoutArgs),
 }
 
 fn main() -> ExitCode {
+    // git runs `codeport PROMPT` as its askpass program during `codeport checkout`.
+    if let Some(socket) = std::env::var_os(checkout::ASKPASS_SOCKET_ENV) {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        if let [prompt] = args.as_slice() {
+            return checkout::askpass_main(std::path::Path::new(&socket), prompt);
+        }
+    }
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
@@ -57,6 +66,7 @@ fn main() -> ExitCode {
             Command::Admin(args) => Ok(admin::run(args, cli.config.as_deref()).await?),
             Command::CodeSource(args) => pai_commands::codesource(args).await,
             Command::Workspace(args) => pai_commands::workspace(args).await,
+            Command::Checkout(args) => checkout::run(args).await,
         }
     });
     match result {

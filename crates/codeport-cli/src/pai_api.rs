@@ -168,10 +168,8 @@ pub enum ExitKind {
     /// 6: no HTTP answer: connection refused, DNS failure, timeout.
     Network,
     /// 7: checkout: the branch, tag or commit does not exist in the repository.
-    #[allow(dead_code)] // reserved in the shared table; `codeport checkout` produces it
     RefNotFound,
     /// 8: checkout: the target directory was refused (exists and is not empty, ...).
-    #[allow(dead_code)] // reserved in the shared table; `codeport checkout` produces it
     TargetRefused,
 }
 
