@@ -269,8 +269,47 @@ async fn a_minted_credential_expires(s: TestServer) {
     assert!(err.contains("Authentication failed") || err.contains("401"), "{err}");
 }
 
+/// With `verify_external_repos` on, an external CodeRepo is probed with its credentials.
+/// This server's own repository, addressed as `localhost` (not its external URL), plays the
+/// external one; loopback must then be allow-listed, and a replica without the allow-list
+/// refuses it (no SSRF through codeport).
+async fn external_repositories_are_probed_when_configured(s: TestServer) {
+    let x = Scratch::new();
+    let (fp, _, _) = repo_with_two_commits(&s, &x, "team/app").await;
+    let port = s.endpoint.rsplit(':').next().unwrap().to_string();
+    let url = format!("http://localhost:{port}/{fp}.git");
+    let token = s.admin_token().token.unwrap();
+    let a = s.admin();
+    let ws = a.create_workspace("probed").await;
+
+    let probing = s
+        .replica(|c| {
+            c.verify_external_repos = true;
+            c.probe_allowed_networks = vec!["127.0.0.0/8".into(), "::1/128".into()];
+        })
+        .await;
+    let pa = a.at(&probing.base_url);
+    // The branch defaults to the remote's HEAD.
+    let id = pa.create_code_source(&json!({"WorkspaceId": ws, "DisplayName": "ext", "CodeRepo": url, "CodeRepoAccessToken": token})).await;
+    assert_eq!(pa.get(&cs_path(&id), &[]).await.json["CodeBranch"], "master");
+    let r = pa.post("/api/v1/codesources", &json!({"WorkspaceId": ws, "DisplayName": "x", "CodeRepo": url, "CodeRepoAccessToken": token, "CodeBranch": "nope"})).await;
+    assert_invalid(&r, "CodeBranch", "nope");
+    let r = pa.post("/api/v1/codesources", &json!({"WorkspaceId": ws, "DisplayName": "x", "CodeRepo": url, "CodeRepoAccessToken": "pt-wrong"})).await;
+    assert_eq!((r.status, r.code()), (400, "CodeRepoAuthenticationFailed"), "{}", r.text);
+    assert!(!r.text.contains("pt-wrong"), "{}", r.text);
+    // An update that changes the token is probed again, and refused without changing anything.
+    let r = pa.put(&cs_path(&id), &json!({"CodeRepoAccessToken": "pt-wrong"})).await;
+    assert_eq!(r.code(), "CodeRepoAuthenticationFailed", "{}", r.text);
+
+    let strict = s.replica(|c| c.verify_external_repos = true).await;
+    let r = a.at(&strict.base_url).post("/api/v1/codesources", &json!({"WorkspaceId": ws, "DisplayName": "x", "CodeRepo": url, "CodeRepoAccessToken": token})).await;
+    assert_eq!((r.status, r.code()), (400, "InvalidParameter"), "{}", r.text);
+    assert!(r.json["Message"].as_str().unwrap_or("").contains("loopback"), "{}", r.text);
+    assert_eq!(a.get("/api/v1/codesources", &[("WorkspaceId", &ws)]).await.json["TotalCount"], 1, "refusals create nothing");
+}
+
 fn urlencode(s: &str) -> String {
     s.replace('/', "%2F")
 }
 
-both_backends!(hosted_repositories_are_checked_on_create_and_update, a_member_checks_out_with_a_minted_read_only_credential, every_failure_has_its_own_code, a_minted_credential_expires);
+both_backends!(external_repositories_are_probed_when_configured, hosted_repositories_are_checked_on_create_and_update, a_member_checks_out_with_a_minted_read_only_credential, every_failure_has_its_own_code, a_minted_credential_expires);

@@ -125,17 +125,37 @@ impl AppState {
         Ok(HostedRef { branch, commit })
     }
 
-    /// The branch and commit a code source stores for CodeRepo `url`: checked and completed
-    /// (default branch, full commit id) when the repository is hosted here; otherwise as given.
-    pub async fn resolve_code_repo_ref(&self, p: &Principal, url: &str, branch: &str, commit: &str) -> Result<(String, String)> {
-        let given = |v: &str| Some(v.to_string()).filter(|v| !v.is_empty());
-        match self.hosted_repository_path(url) {
-            Some(path) => {
-                let hosted = self.check_hosted_code_repo(p, &path, given(branch).as_deref(), given(commit).as_deref()).await?;
-                Ok((hosted.branch, hosted.commit.unwrap_or_default()))
-            }
-            None => Ok((branch.to_string(), commit.to_string())),
+    /// Checks and completes a code source's CodeBranch and CodeCommit against its CodeRepo
+    /// before it is stored: for a repository hosted here, as the caller sees it (default
+    /// branch, full commit id); for an external one, by the bounded probe when the server is
+    /// configured to (`verify_external_repos`), defaulting the branch to the remote's HEAD.
+    pub async fn complete_code_repo_ref(&self, p: &Principal, cs: &mut CodeSource) -> Result<()> {
+        if cs.code_repo.is_empty() {
+            return Ok(());
         }
+        let given = |v: &str| Some(v.to_string()).filter(|v| !v.is_empty());
+        let (branch, commit) = (given(&cs.code_branch), given(&cs.code_commit));
+        if let Some(path) = self.hosted_repository_path(&cs.code_repo) {
+            let hosted = self.check_hosted_code_repo(p, &path, branch.as_deref(), commit.as_deref()).await?;
+            cs.code_branch = hosted.branch;
+            cs.code_commit = hosted.commit.unwrap_or_default();
+            return Ok(());
+        }
+        if !self.config.verify_external_repos {
+            return Ok(());
+        }
+        let token = match &cs.sealed_repo_token {
+            Some(sealed) => Some(self.master_key.open(sealed).map_err(|e| Error::internal(format!("code source {}: {e}", cs.id)))?),
+            None => None,
+        };
+        let user = given(&cs.code_repo_user_name);
+        let head = self.verify_external_code_repo(&cs.code_repo, branch.as_deref(), commit.as_deref(), user.as_deref(), token.as_ref().map(Secret::expose)).await?;
+        if branch.is_none() {
+            if let Some(head) = head {
+                cs.code_branch = head;
+            }
+        }
+        Ok(())
     }
 
     /// GetCodeSourceCheckoutCredential: for a caller who may read the code source.

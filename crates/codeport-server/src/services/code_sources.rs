@@ -185,9 +185,7 @@ impl AppState {
             created_at: now,
             modified_at: now,
         };
-        if !cs.code_repo.is_empty() {
-            (cs.code_branch, cs.code_commit) = self.resolve_code_repo_ref(p, &cs.code_repo, &cs.code_branch, &cs.code_commit).await?;
-        }
+        self.complete_code_repo_ref(p, &mut cs).await?;
         self.store.create_code_source(&cs).await.map_err(store_err)?;
         Ok(cs.id)
     }
@@ -230,7 +228,7 @@ impl AppState {
         let mut cs = self.writable_code_source(p, id, ram::UPDATE_CODE_SOURCE, "update").await?;
         // What the repository checks depend on; an update that changes none of them (a
         // rename, say) does not re-check a repository that may have changed since.
-        let repo_changed = cmd.code_repo.is_some() || cmd.code_branch.is_some() || cmd.code_commit.is_some();
+        let repo_changed = cmd.code_repo.is_some() || cmd.code_branch.is_some() || cmd.code_commit.is_some() || cmd.code_repo_access_token.is_some() || cmd.code_repo_user_name.is_some();
         if let Some(v) = cmd.display_name {
             cs.display_name = v.into_string();
         }
@@ -258,8 +256,8 @@ impl AppState {
         if let Some(v) = cmd.clone_type {
             cs.clone_type = v.get();
         }
-        if repo_changed && !cs.code_repo.is_empty() {
-            (cs.code_branch, cs.code_commit) = self.resolve_code_repo_ref(p, &cs.code_repo, &cs.code_branch, &cs.code_commit).await?;
+        if repo_changed {
+            self.complete_code_repo_ref(p, &mut cs).await?;
         }
         cs.modified_at = now_millis().max(cs.modified_at);
         if !self.store.update_code_source(&cs).await.map_err(store_err)? {
