@@ -629,6 +629,36 @@ async fn read_capped<R: AsyncRead + Unpin>(
     Ok(None)
 }
 
+/// The oldest git whose `http.curloptResolve` pins the probe to the checked addresses; an
+/// older git ignores the setting silently, which would reopen DNS rebinding.
+pub const MIN_GIT_FOR_PROBE: (u32, u32) = (2, 37);
+
+/// Refuses, with a message saying why, when the installed git is too old for the probe.
+/// Servers call this at start when the probe is switched on.
+pub async fn check_git_for_probe() -> Result<(), String> {
+    let out = tokio::process::Command::new("git")
+        .arg("--version")
+        .output()
+        .await
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    match parse_git_version(&text) {
+        Some(v) if v >= MIN_GIT_FOR_PROBE => Ok(()),
+        Some((major, minor)) => Err(format!(
+            "--verify-external-repos needs git {}.{} or later (it pins the probe's address with http.curloptResolve); this git is {major}.{minor}",
+            MIN_GIT_FOR_PROBE.0, MIN_GIT_FOR_PROBE.1
+        )),
+        None => Err(format!("cannot tell the version of git from {:?}", text.trim())),
+    }
+}
+
+/// `(major, minor)` from `git version 2.47.3` (and vendor suffixes such as `(Apple Git-1)`).
+fn parse_git_version(text: &str) -> Option<(u32, u32)> {
+    let version = text.trim().strip_prefix("git version ")?;
+    let mut parts = version.split(|c: char| !c.is_ascii_digit());
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+}
+
 /// Lists the refs of the repository at `req.url` with the protections described in the
 /// module documentation, the whole of it (resolution included) bounded by `req.timeout`.
 pub async fn probe(req: &ProbeRequest<'_>) -> Result<RemoteRefs, ProbeError> {
@@ -802,6 +832,16 @@ fn parse_ls_remote(out: &str) -> Result<RemoteRefs, ProbeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn git_versions_parse_and_compare() {
+        assert_eq!(parse_git_version("git version 2.47.3\n"), Some((2, 47)));
+        assert_eq!(parse_git_version("git version 2.39.5 (Apple Git-154)"), Some((2, 39)));
+        assert_eq!(parse_git_version("git version 2.30.2"), Some((2, 30)));
+        assert!(parse_git_version("git version 2.30.2").unwrap() < MIN_GIT_FOR_PROBE);
+        assert!((3, 0) >= MIN_GIT_FOR_PROBE);
+        assert_eq!(parse_git_version("not git"), None);
+    }
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()

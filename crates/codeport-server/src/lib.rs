@@ -24,6 +24,9 @@ pub async fn open_state(config: Config, create_key: bool) -> Result<AppState, St
     if config.database_url.is_none() || create_key {
         std::fs::create_dir_all(&config.data_dir).map_err(|e| format!("cannot create data directory {}: {e}", config.data_dir.display()))?;
     }
+    if config.verify_external_repos {
+        codeport_git::probe::check_git_for_probe().await?;
+    }
     let master_key = config.load_master_key(create_key)?;
     let store = codeport_store::open(&config.effective_database_url()).await.map_err(|e| format!("cannot open the database {}: {e}", config.redacted_database_url()))?;
     let identity = Arc::new(identity_cache::IdentityCache::default());
