@@ -241,7 +241,9 @@ async fn has_commit(dir: &Path, commit: &str) -> bool {
 async fn fetch(plan: &Plan, depth: Option<u32>, specs: &[String], askpass: &Askpass) -> Outcome {
     let tty = std::io::stderr().is_terminal();
     let mut cmd = git(&plan.target);
-    cmd.arg("fetch").arg(if tty { "--progress" } else { "--quiet" });
+    // Keep the received pack as `git clone` does (fewer files, and index-pack reports
+    // objects, bytes and rate where unpack-objects stays silent).
+    cmd.args(["-c", "fetch.unpackLimit=1", "fetch", if tty { "--progress" } else { "--quiet" }]);
     if let Some(d) = depth {
         cmd.arg(format!("--depth={d}"));
     }

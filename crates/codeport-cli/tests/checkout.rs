@@ -299,3 +299,30 @@ async fn no_credential_in_any_process_list_during_a_clone() {
     let dir = w.x.path("watched").join("app");
     assert_eq!(std::fs::metadata(dir.join("weights.bin")).unwrap().len(), 24 * 1024 * 1024);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_terminal_gets_a_progress_bar() {
+    // `script` (util-linux) runs the checkout on a pseudo-terminal and records what it drew.
+    let w = start(8).await;
+    let id = w.source(json!({"CodeBranch": "master"})).await;
+    let into = w.x.path("tty");
+    let cmd = w.checkout_cmd(&[&id, "--into", into.to_str().unwrap()]);
+    let line = std::iter::once(cmd.get_program().to_string_lossy().to_string())
+        .chain(cmd.get_args().map(|a| format!("'{}'", a.to_string_lossy())))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut tty = std::process::Command::new("script");
+    tty.args(["-qec", &line, "/dev/null"]).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => tty.env(k, v),
+            None => tty.env_remove(k),
+        };
+    }
+    let out = tokio::task::spawn_blocking(move || tty.output().expect("run script")).await.unwrap();
+    let drawn = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{}", show(&out));
+    assert!(drawn.contains("Receiving objects") && drawn.contains("100%") && drawn.contains('#'), "no progress bar drawn: {drawn:?}");
+    assert!(drawn.contains("MiB"), "bytes and rate are shown: {drawn:?}");
+    assert!(into.join("app").join("weights.bin").is_file());
+}
