@@ -18,6 +18,8 @@ import uuid
 from alibabacloud_aiworkspace20210204.client import Client
 from alibabacloud_aiworkspace20210204 import models as m
 from alibabacloud_tea_openapi import models as open_api_models
+from alibabacloud_tea_openapi import utils_models as open_api_util_models
+from darabonba.runtime import RuntimeOptions
 from Tea.exceptions import TeaException
 
 ENDPOINT = os.environ["CODEPORT_ENDPOINT"]
@@ -287,6 +289,31 @@ class SdkConformance(unittest.TestCase):
         self.wait_until(lambda: self.succeeds(get), "an IpAddress range that includes 127.0.0.1")
         self.assertEqual(get().body.display_name, "by ip")
         self.assertEqual(dev.list_code_sources(m.ListCodeSourcesRequest(workspace_id=ws_id)).body.total_count, 1)
+
+    def test_checkout_credential_through_the_official_signer(self):
+        # GetCodeSourceCheckoutCredential is codeport's operation (not in the SDK's models),
+        # called the way the SDK calls every ROA operation: call_api with the same signer.
+        ws_id = self.new_workspace()
+        _, _, dev = self.new_member(ws_id, "co")
+        cs = self.owner.create_code_source(m.CreateCodeSourceRequest(
+            workspace_id=ws_id, display_name="ext", code_repo="https://example.com/ml/trainer.git",
+            code_branch="main", code_repo_user_name="bot", code_repo_access_token="ext-secret")).body.code_source_id
+
+        def credential(c):
+            params = open_api_util_models.Params(
+                action="GetCodeSourceCheckoutCredential", version="2021-02-04", protocol="HTTP",
+                pathname=f"/api/v1/codesources/{cs}/checkoutcredential", method="POST",
+                auth_type="AK", style="ROA", req_body_type="json", body_type="json")
+            return c.call_api(params, open_api_util_models.OpenApiRequest(body={}), RuntimeOptions())["body"]
+
+        # A private code source of someone else is not found for the member, then readable once public.
+        self.assert_client_error(lambda: credential(dev), 404, "CodeSourceNotFound")
+        self.owner.publish_code_source(cs, m.PublishCodeSourceRequest())
+        body = credential(dev)
+        self.assertEqual((body["CodeRepo"], body["CodeBranch"]), ("https://example.com/ml/trainer.git", "main"))
+        self.assertEqual((body["UserName"], body["Password"]), ("bot", "ext-secret"))
+        self.assertTrue(body["RequestId"])
+        self.assert_client_error(lambda: credential(self.outsider), 404, "CodeSourceNotFound")
 
 
 if __name__ == "__main__":
