@@ -1,11 +1,12 @@
-//! `codeport codesource ...` and `codeport workspace ...`: the PAI operations from a shell,
-//! as a client of a running server over the signed API (the same paths, methods and field
-//! names the official SDK sends; see `codeport_core::actions`).
+//! `codeport codesource ...` and `codeport workspace ...` (with `workspace member ...`): the
+//! PAI operations from a shell, as a client of a running server over the signed API (the
+//! same paths, methods and field names the official SDK sends; see `codeport_core::actions`).
 //!
 //! Output is for people by default (aligned tables for lists, `Key: value` lines otherwise,
 //! with the API's field names) and the API's JSON with `--json`, for scripts. Human output
 //! never shows a repository token's value (`(set)`); `--json` prints what the API returned.
-//! Failures print one line and exit with a status from [`ExitKind`].
+//! Failures print one line and exit with a status from [`ExitKind`]. The Codeup client
+//! (`codeport repo`) prints through the same [`Output`].
 
 use crate::pai_api::{one_line, ApiArgs, CommandError, ExitKind, PaiApi};
 use clap::{Args, Subcommand, ValueEnum};
@@ -199,6 +200,54 @@ enum WorkspaceCommand {
         #[arg(long, value_delimiter = ',', default_value = "prod")]
         env_types: Vec<String>,
     },
+    /// Workspace members: add (CreateMember), list (ListMembers), remove (DeleteMembers).
+    Member {
+        #[command(subcommand)]
+        command: MemberCommand,
+    },
+}
+
+/// `codeport workspace member ...`: who may use a workspace, with which PAI roles. Without
+/// it, adding a teammate took a curl call or the SDK.
+#[derive(Subcommand)]
+enum MemberCommand {
+    /// CreateMember: add a user of the organization to the workspace with PAI roles.
+    Add {
+        /// The workspace id.
+        workspace_id: String,
+        /// The user to add (the id `codeport admin user create` printed).
+        #[arg(long)]
+        user_id: String,
+        /// Roles, comma-separated: PAI.WorkspaceAdmin, PAI.AlgoDeveloper, PAI.AlgoOperator,
+        /// PAI.LabelManager, PAI.MaxComputeDeveloper, PAI.WorkspaceGuest.
+        #[arg(long, value_delimiter = ',', required = true)]
+        roles: Vec<String>,
+    },
+    /// ListMembers: the workspace's members and their roles.
+    List {
+        /// The workspace id.
+        workspace_id: String,
+        /// Only members whose name contains this.
+        #[arg(long)]
+        member_name: Option<String>,
+        /// Only members holding one of these roles, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        roles: Vec<String>,
+        /// Page number, from 1.
+        #[arg(long)]
+        page_number: Option<u32>,
+        /// Items per page.
+        #[arg(long)]
+        page_size: Option<u32>,
+    },
+    /// DeleteMembers: remove members (by MemberId, as `member list` shows it).
+    Remove {
+        /// The workspace id.
+        workspace_id: String,
+        /// The members to remove, comma-separated MemberIds.
+        #[arg(long, value_delimiter = ',', required = true)]
+        member_ids: Vec<String>,
+    },
 }
 
 /// Runs a `codeport codesource` command.
@@ -271,6 +320,33 @@ pub async fn workspace(args: WorkspaceArgs) -> Result<(), CommandError> {
             let v = api.call(Method::POST, "/api/v1/workspaces", &[], Some(&body), "CreateWorkspace").await?;
             out.fields(&v, WORKSPACE_ORDER)
         }
+        WorkspaceCommand::Member { command } => member(&api, &out, command).await,
+    }
+}
+
+/// Runs a `codeport workspace member` command.
+async fn member(api: &PaiApi, out: &Output, command: MemberCommand) -> Result<(), CommandError> {
+    let members_path = |ws: &str| format!("/api/v1/workspaces/{}/members", encode_str(ws));
+    match command {
+        MemberCommand::Add { workspace_id, user_id, roles } => {
+            let body = json!({"Members": [{"UserId": user_id, "Roles": roles}]});
+            let v = api.call(Method::POST, &members_path(&workspace_id), &[], Some(&body), "CreateMember").await?;
+            out.list(&v, "Members", &["MemberId", "UserId", "DisplayName", "Roles"])
+        }
+        MemberCommand::List { workspace_id, member_name, roles, page_number, page_size } => {
+            let mut query = Vec::new();
+            push_opt(&mut query, "MemberName", member_name);
+            push_opt(&mut query, "Roles", (!roles.is_empty()).then(|| roles.join(",")));
+            push_opt(&mut query, "PageNumber", page_number.map(|n| n.to_string()));
+            push_opt(&mut query, "PageSize", page_size.map(|n| n.to_string()));
+            let v = api.call(Method::GET, &members_path(&workspace_id), &pairs(&query), None, "ListMembers").await?;
+            out.list(&v, "Members", &["MemberId", "UserId", "MemberName", "DisplayName", "Roles"])
+        }
+        MemberCommand::Remove { workspace_id, member_ids } => {
+            let ids = member_ids.join(",");
+            let v = api.call(Method::DELETE, &members_path(&workspace_id), &[("MemberIds", &ids)], None, "DeleteMembers").await?;
+            out.fields(&v, &["RequestId"])
+        }
     }
 }
 
@@ -337,7 +413,11 @@ impl CodeSourceFields {
     /// The request body fields given on the command line (absent ones are not sent, so an
     /// update leaves them unchanged). Reads the token from stdin when asked.
     fn into_body(self) -> Result<Map<String, Value>, CommandError> {
-        let token = if self.code_repo_access_token_stdin { Some(read_token_from_stdin()?) } else { self.code_repo_access_token };
+        let token = if self.code_repo_access_token_stdin {
+            Some(read_stdin_line("--code-repo-access-token-stdin", "the repository access token")?)
+        } else {
+            self.code_repo_access_token
+        };
         let mut body = Map::new();
         for (key, value) in [
             ("Description", self.description),
@@ -359,47 +439,57 @@ impl CodeSourceFields {
     }
 }
 
-/// The first line of standard input, without its line ending. An empty line is a value (on
-/// update it clears the token); no input at all is an error, so a forgotten pipe does not
-/// silently send nothing.
-fn read_token_from_stdin() -> Result<String, CommandError> {
+/// The first line of standard input, without its line ending: how a `--...-stdin` flag
+/// (`flag`) takes a secret (`what`) without putting it on the command line, where `ps` shows
+/// it. An empty line is a value (on update it clears the token); no input at all is an
+/// error, so a forgotten pipe does not silently send nothing.
+pub(crate) fn read_stdin_line(flag: &str, what: &str) -> Result<String, CommandError> {
     let mut line = String::new();
     let n = std::io::stdin()
         .read_line(&mut line)
-        .map_err(|e| CommandError::new(ExitKind::Usage, format!("cannot read the repository access token from standard input: {e}")))?;
+        .map_err(|e| CommandError::new(ExitKind::Usage, format!("cannot read {what} from standard input: {e}")))?;
     if n == 0 {
         return Err(CommandError::new(
             ExitKind::Usage,
-            "--code-repo-access-token-stdin: standard input is empty; pipe the token in (printf %s \"$TOKEN\" | codeport ...)",
+            format!("{flag}: standard input is empty; pipe the token in (printf %s \"$TOKEN\" | codeport ...)"),
         ));
     }
     let token = line.strip_suffix('\n').unwrap_or(&line);
     Ok(token.strip_suffix('\r').unwrap_or(token).to_string())
 }
 
-/// How a command prints its result.
-struct Output {
-    json: bool,
+/// How a command prints its result: for people, or the API's JSON (`--json`). Shared by
+/// the PAI and the Codeup commands, so both look and script the same.
+pub(crate) struct Output {
+    /// `--json`: print the API's response instead.
+    pub(crate) json: bool,
 }
 
 impl Output {
-    /// A list response: the API's JSON, or a table of `columns` over `items_key` and the
+    /// A PAI list response: the API's JSON, or a table of `columns` over `items_key` and the
     /// total count.
     fn list(&self, v: &Value, items_key: &str, columns: &[&str]) -> Result<(), CommandError> {
         if self.json {
             return print_json(v);
         }
         let items = v.get(items_key).and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+        self.rows(items, columns, v.get("TotalCount").map(|total| format!("TotalCount: {}", scalar(total))))
+    }
+
+    /// A table of `columns` over `items`, then `footer` (a total) if there is one; for lists
+    /// whose response is not one PAI object (Codeup's bare arrays).
+    pub(crate) fn rows(&self, items: &[Value], columns: &[&str], footer: Option<String>) -> Result<(), CommandError> {
         let rows: Vec<Vec<String>> = items.iter().map(|item| columns.iter().map(|c| cell(item.get(*c), c)).collect()).collect();
         let mut text = table(columns, &rows);
-        if let Some(total) = v.get("TotalCount") {
-            text.push_str(&format!("TotalCount: {}\n", scalar(total)));
+        if let Some(footer) = footer {
+            text.push_str(&footer);
+            text.push('\n');
         }
         write_stdout(&text)
     }
 
     /// A single object: the API's JSON, or `Key: value` lines, `order` first.
-    fn fields(&self, v: &Value, order: &[&str]) -> Result<(), CommandError> {
+    pub(crate) fn fields(&self, v: &Value, order: &[&str]) -> Result<(), CommandError> {
         if self.json {
             return print_json(v);
         }
@@ -498,7 +588,7 @@ fn table(columns: &[&str], rows: &[Vec<String>]) -> String {
 }
 
 /// The API's response, unchanged but pretty-printed.
-fn print_json(v: &Value) -> Result<(), CommandError> {
+pub(crate) fn print_json(v: &Value) -> Result<(), CommandError> {
     let text = serde_json::to_string_pretty(v).map_err(|e| CommandError::from(format!("cannot print the response: {e}")))?;
     write_stdout(&(text + "\n"))
 }

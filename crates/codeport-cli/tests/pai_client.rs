@@ -1,8 +1,8 @@
-//! The PAI shell client (`codeport codesource ...`, `codeport workspace ...`) end to end: a
-//! real `codeport serve` process in a temporary directory, the real binary as the client,
-//! real HTTP between them. Credentials travel in the environment as an operator's would
-//! (never on the command line), and each test checks what a person or a script sees:
-//! stdout, the one-line stderr, and the exit status.
+//! The PAI shell client (`codeport codesource ...`, `codeport workspace ...` with `workspace
+//! member ...`) end to end: a real `codeport serve` process in a temporary directory, the
+//! real binary as the client, real HTTP between them. Credentials travel in the environment
+//! as an operator's would (never on the command line), and each test checks what a person or
+//! a script sees: stdout, the one-line stderr, and the exit status.
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
@@ -73,6 +73,15 @@ impl Serve {
     fn admin(&self) -> Client {
         let (id, secret) = self.admin_key();
         Client { endpoint: self.endpoint.clone(), id, secret }
+    }
+
+    /// A new user `name` with an AccessKey (`codeport admin ...`): its user id and client.
+    fn user(&self, name: &str, c: &Client) -> (String, Client) {
+        let user: Value = serde_json::from_slice(&self.admin_cli(&["user", "create", name, "--json"]).stdout).expect("user JSON");
+        let key: Value =
+            serde_json::from_slice(&self.admin_cli(&["access-key", "create", "--user", name, "--json"]).stdout).expect("access key JSON");
+        let client = c.with(key["accessKeyId"].as_str().expect("id"), key["accessKeySecret"].as_str().expect("secret"));
+        (user["userId"].as_str().expect("userId").to_string(), client)
     }
 
     /// `codeport admin ...` on this server's data directory (safe while it runs).
@@ -389,4 +398,48 @@ fn help_never_shows_the_secret_from_the_environment() {
         assert!(out.ok().contains("ALIBABA_CLOUD_ACCESS_KEY_SECRET"), "{}", out.stdout);
         assert!(!out.stdout.contains("help-must-hide-this"));
     }
+}
+
+#[test]
+fn workspace_members_from_the_shell() {
+    let server = Serve::start();
+    let c = server.admin();
+    let ws = c.run(&["workspace", "create", "--name", "ml_team", "--description", "d"]).field("WorkspaceId").to_string();
+    let (bob_id, bob) = server.user("bob", &c);
+    // Not a member yet: bob does not see the workspace.
+    assert!(bob.run(&["workspace", "get", &ws]).fails(3).starts_with("error: WorkspaceNotFound: "));
+
+    // add: CreateMember's members as a table.
+    let added = c.run(&["workspace", "member", "add", &ws, "--user-id", &bob_id, "--roles", "PAI.AlgoDeveloper"]);
+    let header: Vec<&str> = added.ok().lines().next().unwrap_or_default().split_whitespace().collect();
+    assert_eq!(header, ["MemberId", "UserId", "DisplayName", "Roles"]);
+    let member_id = added.stdout.lines().nth(1).and_then(|l| l.split_whitespace().next()).expect("a member row").to_string();
+    assert_eq!(row(&added.stdout, &member_id)[1..], [bob_id.as_str(), "bob", "PAI.AlgoDeveloper"]);
+    assert_eq!(bob.run(&["workspace", "get", &ws]).field("WorkspaceId"), ws, "a member sees the workspace");
+
+    // list: the owner and bob, with the API's names; --json with its shape; filters.
+    let list = c.run(&["workspace", "member", "list", &ws]);
+    let header: Vec<&str> = list.ok().lines().next().unwrap_or_default().split_whitespace().collect();
+    assert_eq!(header, ["MemberId", "UserId", "MemberName", "DisplayName", "Roles"]);
+    assert_eq!(row(&list.stdout, &member_id)[1..], [bob_id.as_str(), "bob", "bob", "PAI.AlgoDeveloper"]);
+    assert!(list.stdout.lines().any(|l| l.contains("PAI.WorkspaceOwner")), "{}", list.stdout);
+    assert!(list.stdout.lines().any(|l| l == "TotalCount: 2"), "{}", list.stdout);
+    let json = c.run(&["workspace", "member", "list", &ws, "--roles", "PAI.AlgoDeveloper", "--json"]).json();
+    assert_eq!((json["TotalCount"].as_i64(), json["Members"][0]["MemberId"].as_str()), (Some(1), Some(member_id.as_str())), "{json}");
+    let paged = c.run(&["workspace", "member", "list", &ws, "--page-size", "1", "--page-number", "2", "--json"]).json();
+    assert_eq!(paged["Members"].as_array().map(Vec::len), Some(1), "{paged}");
+
+    // Refusals: an unknown role is the server's InvalidParameter (1); --roles is required (2);
+    // bob, a developer, may not manage members (4).
+    let line = c.run(&["workspace", "member", "add", &ws, "--user-id", &bob_id, "--roles", "PAI.Wizard"]).fails(1).to_string();
+    assert!(line.starts_with("error: InvalidParameter: "), "{line}");
+    assert_eq!(c.run(&["workspace", "member", "add", &ws, "--user-id", &bob_id]).code, 2);
+    let (carol_id, _) = server.user("carol", &c);
+    bob.run(&["workspace", "member", "add", &ws, "--user-id", &carol_id, "--roles", "PAI.AlgoDeveloper"]).fails(4);
+
+    // remove: DeleteMembers by MemberId; bob no longer sees the workspace.
+    c.run(&["workspace", "member", "remove", &ws, "--member-ids", &member_id]).field("RequestId");
+    let json = c.run(&["workspace", "member", "list", &ws, "--json"]).json();
+    assert_eq!(json["TotalCount"], 1, "{json}");
+    bob.run(&["workspace", "get", &ws]).fails(3);
 }
