@@ -1,10 +1,12 @@
 //! The `codeport` binary: `serve` runs the server; `admin` manages identities directly on
 //! the database (safe while a server runs: SQLite has a busy timeout, PostgreSQL is shared);
 //! `codesource` and `workspace` are a shell client of a running server over the signed PAI
-//! API, exiting with the statuses of [`pai_api::ExitKind`].
+//! API, `repo` one over the Codeup API (a personal access token), all exiting with the
+//! statuses of [`pai_api::ExitKind`].
 
 mod admin;
 mod checkout;
+mod codeup_commands;
 mod pai_api;
 mod pai_commands;
 
@@ -38,8 +40,11 @@ enum Command {
     /// PAI code sources: list, get, create, update, delete, publish (a client of a running server).
     #[command(name = "codesource")]
     CodeSource(pai_commands::CodeSourceArgs),
-    /// PAI workspaces: list, get, create (a client of a running server).
+    /// PAI workspaces: list, get, create, and their members (a client of a running server).
     Workspace(pai_commands::WorkspaceArgs),
+    // --- Codeup client commands: a personal-access-token client of a running server ---
+    /// Codeup repositories: create, list, get (a client of a running server).
+    Repo(codeup_commands::RepoArgs),
     /// Check a code source out into its mount path (or --into DIR), as a job would.
     Checkout(checkout::CheckoutArgs),
 }
@@ -66,6 +71,7 @@ fn main() -> ExitCode {
             Command::Admin(args) => Ok(admin::run(args, cli.config.as_deref()).await?),
             Command::CodeSource(args) => pai_commands::codesource(args).await,
             Command::Workspace(args) => pai_commands::workspace(args).await,
+            Command::Repo(args) => codeup_commands::repo(args).await,
             Command::Checkout(args) => checkout::run(args).await,
         }
     });

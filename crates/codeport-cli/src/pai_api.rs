@@ -4,6 +4,10 @@
 //! same code the tests sign with), PAI's error body turned into an [`ApiError`], and the one
 //! table of exit statuses every client command shares ([`ExitKind`]).
 //!
+//! The transport half ([`EndpointArgs`], [`HttpEndpoint`]: where the server is, timeouts,
+//! network failures, reading an error body) is shared with the Codeup client
+//! (`codeport repo`, codeup_commands.rs), so both families reach a server the same way.
+//!
 //! The AccessKey secret is only ever the HMAC key: it is held in a redacting [`Secret`] and
 //! never printed, logged or put into an error message.
 
@@ -21,10 +25,19 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// What `codeport serve` listens on by default, so a local setup needs no endpoint at all.
 const DEFAULT_ENDPOINT: &str = "127.0.0.1:8080";
-/// The `user-agent` the client sends (and signs, as the SDK signs its own).
-const USER_AGENT: &str = concat!("codeport-cli/", env!("CARGO_PKG_VERSION"));
+/// The `user-agent` every client command sends (PAI signs it, as the SDK signs its own).
+pub const USER_AGENT: &str = concat!("codeport-cli/", env!("CARGO_PKG_VERSION"));
 /// The longest piece of a non-JSON error body quoted in a message.
 const BODY_EXCERPT_CHARS: usize = 200;
+
+/// Where the server is (`--endpoint` / `CODEPORT_ENDPOINT`): the one setting every client
+/// command shares, whichever API family it speaks.
+#[derive(Args, Clone, Default)]
+pub struct EndpointArgs {
+    /// The codeport server: `host:port` or `http://host:port` [default: 127.0.0.1:8080].
+    #[arg(long, env = "CODEPORT_ENDPOINT", value_name = "URL", global = true, display_order = 100)]
+    endpoint: Option<String>,
+}
 
 /// The flags (and environment variables) shared by every PAI client command: where the
 /// server is and which AccessKey signs. The credential variables are the official SDKs' own,
@@ -32,9 +45,8 @@ const BODY_EXCERPT_CHARS: usize = 200;
 /// own flags in `--help`. `Debug` is deliberately not derived: it would print the secret.
 #[derive(Args, Clone)]
 pub struct ApiArgs {
-    /// The codeport server: `host:port` or `http://host:port` [default: 127.0.0.1:8080].
-    #[arg(long, env = "CODEPORT_ENDPOINT", value_name = "URL", global = true, display_order = 100)]
-    endpoint: Option<String>,
+    #[command(flatten)]
+    endpoint: EndpointArgs,
     /// The AccessKey id that signs the requests.
     #[arg(long, env = "ALIBABA_CLOUD_ACCESS_KEY_ID", value_name = "ID", global = true, display_order = 101)]
     access_key_id: Option<String>,
@@ -51,14 +63,43 @@ pub struct ApiArgs {
     access_key_secret: Option<String>,
 }
 
-/// A client of one codeport server, signing as one AccessKey. It holds the connection pool,
-/// so one `PaiApi` serves every call a command makes.
-pub struct PaiApi {
+/// One codeport server as a client reaches it: a connection pool with the client's
+/// timeouts, and the address. It turns transport failures and error bodies into
+/// [`ApiError`]s the same way for every API family; the families differ only in where their
+/// error body keeps its fields ([`ErrorFields`]).
+pub struct HttpEndpoint {
     http: reqwest::Client,
     /// `http://host[:port]`, no trailing slash.
     base_url: String,
-    /// The `host` header as sent and signed.
+    /// The `host` header as sent (and, for PAI, signed).
     host: String,
+}
+
+/// The field names of one API family's error body.
+pub struct ErrorFields {
+    /// The machine-readable code.
+    pub code: &'static str,
+    /// The human-readable message.
+    pub message: &'static str,
+    /// The request id.
+    pub request_id: &'static str,
+}
+
+/// PAI's error body: `{"RequestId","Code","Message","HostId"}`.
+pub const PAI_ERRORS: ErrorFields = ErrorFields { code: "Code", message: "Message", request_id: "RequestId" };
+
+/// A successful answer: the JSON body, and the headers (Codeup pages through `x-total`...).
+pub struct Answer {
+    /// The parsed body.
+    pub body: Value,
+    /// The response headers.
+    pub headers: reqwest::header::HeaderMap,
+}
+
+/// A client of one codeport server, signing as one AccessKey. It holds the connection pool,
+/// so one `PaiApi` serves every call a command makes.
+pub struct PaiApi {
+    endpoint: HttpEndpoint,
     access_key_id: String,
     secret: Secret,
 }
@@ -79,25 +120,19 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    /// True when the server never answered: the endpoint is wrong or down, or it timed out.
-    pub fn is_network(&self) -> bool {
-        self.status.is_none()
-    }
-
     /// The exit status this error ends a command with (see [`ExitKind`]).
+    /// PAI's codes first where they say more than the status (an authentication code may
+    /// come with 404, NoPermission with 400), the status otherwise.
     pub fn exit_kind(&self) -> ExitKind {
-        if self.is_network() {
-            return ExitKind::Network;
-        }
-        let status = self.status.unwrap_or_default();
-        if status == 401 || is_authentication_code(&self.code) {
-            ExitKind::Authentication
-        } else if status == 403 || self.code == "NoPermission" {
-            ExitKind::NoPermission
-        } else if status == 404 || self.code == "CodeRepoNotFound" {
-            ExitKind::NotFound
-        } else {
-            ExitKind::Other
+        let by_status = ExitKind::for_status(self.status);
+        match by_status {
+            ExitKind::Network | ExitKind::Authentication => by_status,
+            _ if is_authentication_code(&self.code) => ExitKind::Authentication,
+            ExitKind::NoPermission => by_status,
+            _ if self.code == "NoPermission" => ExitKind::NoPermission,
+            ExitKind::NotFound => by_status,
+            _ if self.code == "CodeRepoNotFound" => ExitKind::NotFound,
+            _ => by_status,
         }
     }
 
@@ -148,8 +183,8 @@ pub fn one_line(s: &str) -> String {
     s.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
 }
 
-/// The exit statuses of every PAI client command (codesource, workspace, checkout), fixed so
-/// scripts can branch on them. 2 is also what clap exits with on a usage error.
+/// The exit statuses of every client command (codesource, workspace, checkout, repo), fixed
+/// so scripts can branch on them. 2 is also what clap exits with on a usage error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitKind {
     /// 1: anything not listed below (invalid parameter, conflict, server error...).
@@ -174,6 +209,19 @@ pub enum ExitKind {
 }
 
 impl ExitKind {
+    /// What an HTTP status alone says: no answer is 6, 401 is 5, 403 is 4, 404 is 3, and
+    /// anything else 1. Codeup errors are judged by this alone (their codes are not PAI's);
+    /// PAI's refine it by code ([`ApiError::exit_kind`]).
+    pub fn for_status(status: Option<u16>) -> ExitKind {
+        match status {
+            None => ExitKind::Network,
+            Some(401) => ExitKind::Authentication,
+            Some(403) => ExitKind::NoPermission,
+            Some(404) => ExitKind::NotFound,
+            Some(_) => ExitKind::Other,
+        }
+    }
+
     /// The process exit status.
     pub fn code(self) -> u8 {
         match self {
@@ -203,6 +251,15 @@ impl CommandError {
     /// An error of a given kind.
     pub fn new(kind: ExitKind, message: impl Into<String>) -> CommandError {
         CommandError { kind, message: message.into() }
+    }
+}
+
+impl CommandError {
+    /// A failed Codeup call: its exit status comes from the HTTP status alone
+    /// ([`ExitKind::for_status`]), since Codeup's error codes (`Unauthorized`, `Forbidden`,
+    /// `NotFound` ...) are not PAI's and must not be read as such.
+    pub fn codeup(e: ApiError) -> CommandError {
+        CommandError { kind: ExitKind::for_status(e.status), message: e.to_string() }
     }
 }
 
@@ -255,87 +312,56 @@ fn required(value: &Option<String>, what: &str, how: &str) -> Result<String, Str
     }
 }
 
-impl PaiApi {
-    /// A client from the command's flags and environment. The error names the missing or
-    /// invalid flag and variable (never a secret's value).
-    pub fn new(args: &ApiArgs) -> Result<PaiApi, String> {
+impl HttpEndpoint {
+    /// The server named by `--endpoint` / `CODEPORT_ENDPOINT` (default 127.0.0.1:8080), with
+    /// the client's timeouts. The error names the flag and the variable.
+    pub fn new(args: &EndpointArgs) -> Result<HttpEndpoint, String> {
         let (base_url, host) = parse_endpoint(args.endpoint.as_deref().unwrap_or(DEFAULT_ENDPOINT))?;
-        let access_key_id = required(&args.access_key_id, "AccessKey id", "set ALIBABA_CLOUD_ACCESS_KEY_ID or pass --access-key-id")?;
-        let secret = Secret::new(required(
-            &args.access_key_secret,
-            "AccessKey secret",
-            "set ALIBABA_CLOUD_ACCESS_KEY_SECRET (or pass --access-key-secret, which other users can see in ps)",
-        )?);
         let http = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(REQUEST_TIMEOUT)
             .build()
             .map_err(|e| format!("cannot set up the HTTP client: {e}"))?;
-        Ok(PaiApi { http, base_url, host, access_key_id, secret })
+        Ok(HttpEndpoint { http, base_url, host })
     }
 
-    /// Signs and sends one PAI request; the parsed JSON body on success. `path` is sent and
-    /// signed as given, so encode user-supplied segments with `acs3::encode_str`; `query` is
-    /// form-encoded as the SDK sends it; `action` is the operation name (`GetCodeSource`).
-    pub async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        query: &[(&str, &str)],
-        body: Option<&Value>,
-        action: &str,
-    ) -> Result<Value, ApiError> {
-        let body = match body {
-            Some(v) => Some(serde_json::to_vec(v).map_err(|e| ApiError {
-                status: None,
-                code: "InvalidRequest".into(),
-                message: format!("cannot encode the request body: {e}"),
-                request_id: None,
-            })?),
-            None => None,
-        };
-        let raw_query = acs3::form_encode(query);
-        let nonce = acs3::to_hex(&rand::random::<[u8; 16]>());
-        let headers = acs3::RequestSigner {
-            method: method.as_str(),
-            host: &self.host,
-            path,
-            raw_query: &raw_query,
-            body: body.as_deref(),
-            action,
-            access_key_id: &self.access_key_id,
-            secret: self.secret.expose(),
-            user_agent: USER_AGENT,
-            now: time::OffsetDateTime::now_utc(),
-            nonce: &nonce,
-        }
-        .headers();
+    /// The `host` header value (`host[:port]`).
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// A request to `path` (already encoded) with an already encoded query.
+    pub fn request(&self, method: reqwest::Method, path: &str, raw_query: &str) -> reqwest::RequestBuilder {
         let url = if raw_query.is_empty() { format!("{}{path}", self.base_url) } else { format!("{}{path}?{raw_query}", self.base_url) };
-        let mut request = self.http.request(method, &url);
-        for (name, value) in &headers {
-            request = request.header(name.as_str(), value.as_str());
-        }
-        if let Some(b) = body {
-            request = request.body(b);
-        }
+        self.http.request(method, url)
+    }
+
+    /// Sends the request and reads the answer: the JSON body on a 2xx, else an [`ApiError`]
+    /// from the family's error body (`fields`), or from the status and an excerpt of a body
+    /// that is not one. A 2xx without JSON means the endpoint is not a codeport server.
+    pub async fn exchange(&self, request: reqwest::RequestBuilder, fields: &ErrorFields) -> Result<Answer, ApiError> {
         let response = request.send().await.map_err(|e| self.network_error(&e))?;
         let status = response.status();
-        let header_request_id = response.headers().get("x-acs-request-id").and_then(|v| v.to_str().ok()).map(str::to_string);
+        let headers = response.headers().clone();
+        let header_request_id = headers.get("x-acs-request-id").and_then(|v| v.to_str().ok()).map(str::to_string);
         let text = response.text().await.map_err(|e| self.network_error(&e))?;
         let parsed: Option<Value> = serde_json::from_str(&text).ok();
         if status.is_success() {
-            return parsed.ok_or_else(|| ApiError {
-                status: Some(status.as_u16()),
-                code: "InvalidResponse".into(),
-                message: format!("{} answered HTTP {status} with a body that is not JSON; is this a codeport endpoint?", self.base_url),
-                request_id: header_request_id,
-            });
+            return match parsed {
+                Some(body) => Ok(Answer { body, headers }),
+                None => Err(ApiError {
+                    status: Some(status.as_u16()),
+                    code: "InvalidResponse".into(),
+                    message: format!("{} answered HTTP {status} with a body that is not JSON; is this a codeport endpoint?", self.base_url),
+                    request_id: header_request_id,
+                }),
+            };
         }
         let field = |k: &str| parsed.as_ref().and_then(|v| v.get(k)).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string);
         Err(ApiError {
             status: Some(status.as_u16()),
-            code: field("Code").unwrap_or_else(|| "HttpError".into()),
-            message: field("Message").unwrap_or_else(|| {
+            code: field(fields.code).unwrap_or_else(|| "HttpError".into()),
+            message: field(fields.message).unwrap_or_else(|| {
                 let excerpt: String = text.chars().take(BODY_EXCERPT_CHARS).collect();
                 if excerpt.trim().is_empty() {
                     format!("HTTP {status} from {}", self.base_url)
@@ -343,7 +369,7 @@ impl PaiApi {
                     format!("HTTP {status} from {}: {}", self.base_url, excerpt.trim())
                 }
             }),
-            request_id: field("RequestId").or(header_request_id),
+            request_id: field(fields.request_id).or(header_request_id),
         })
     }
 
@@ -370,6 +396,67 @@ impl PaiApi {
     }
 }
 
+impl PaiApi {
+    /// A client from the command's flags and environment. The error names the missing or
+    /// invalid flag and variable (never a secret's value).
+    pub fn new(args: &ApiArgs) -> Result<PaiApi, String> {
+        let endpoint = HttpEndpoint::new(&args.endpoint)?;
+        let access_key_id = required(&args.access_key_id, "AccessKey id", "set ALIBABA_CLOUD_ACCESS_KEY_ID or pass --access-key-id")?;
+        let secret = Secret::new(required(
+            &args.access_key_secret,
+            "AccessKey secret",
+            "set ALIBABA_CLOUD_ACCESS_KEY_SECRET (or pass --access-key-secret, which other users can see in ps)",
+        )?);
+        Ok(PaiApi { endpoint, access_key_id, secret })
+    }
+
+    /// Signs and sends one PAI request; the parsed JSON body on success. `path` is sent and
+    /// signed as given, so encode user-supplied segments with `acs3::encode_str`; `query` is
+    /// form-encoded as the SDK sends it; `action` is the operation name (`GetCodeSource`).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+        action: &str,
+    ) -> Result<Value, ApiError> {
+        let body = match body {
+            Some(v) => Some(serde_json::to_vec(v).map_err(|e| ApiError {
+                status: None,
+                code: "InvalidRequest".into(),
+                message: format!("cannot encode the request body: {e}"),
+                request_id: None,
+            })?),
+            None => None,
+        };
+        let raw_query = acs3::form_encode(query);
+        let nonce = acs3::to_hex(&rand::random::<[u8; 16]>());
+        let headers = acs3::RequestSigner {
+            method: method.as_str(),
+            host: self.endpoint.host(),
+            path,
+            raw_query: &raw_query,
+            body: body.as_deref(),
+            action,
+            access_key_id: &self.access_key_id,
+            secret: self.secret.expose(),
+            user_agent: USER_AGENT,
+            now: time::OffsetDateTime::now_utc(),
+            nonce: &nonce,
+        }
+        .headers();
+        let mut request = self.endpoint.request(method, path, &raw_query);
+        for (name, value) in &headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        if let Some(b) = body {
+            request = request.body(b);
+        }
+        Ok(self.endpoint.exchange(request, &PAI_ERRORS).await?.body)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -393,7 +480,20 @@ mod tests {
         assert_eq!(err(Some(400), "CodeRepoNotFound").exit_kind().code(), 3);
         assert_eq!(err(Some(400), "InvalidParameter").exit_kind().code(), 1);
         assert_eq!(err(Some(500), "InternalError").exit_kind().code(), 1);
-        assert!(err(None, "Timeout").is_network());
+        assert_eq!(err(None, "Timeout").exit_kind(), ExitKind::Network);
+        assert_eq!(err(Some(404), "NoPermission").exit_kind().code(), 4, "NoPermission is 4 whatever the status");
+        assert_eq!(err(Some(403), "CodeRepoNotFound").exit_kind().code(), 4, "403 decides before CodeRepoNotFound");
+    }
+
+    #[test]
+    fn codeup_errors_exit_by_their_http_status_alone() {
+        let codeup = |status, code| CommandError::codeup(err(status, code)).kind.code();
+        assert_eq!(codeup(Some(401), "InvalidTokenError"), 5);
+        assert_eq!(codeup(Some(403), "Forbidden"), 4);
+        assert_eq!(codeup(Some(404), "NotFound"), 3);
+        assert_eq!(codeup(None, "NetworkError"), 6);
+        assert_eq!(codeup(Some(409), "Conflict"), 1);
+        assert_eq!(codeup(Some(400), "CodeRepoAuthenticationFailed"), 1, "PAI's codes mean nothing on the Codeup wire");
     }
 
     #[test]
@@ -420,10 +520,10 @@ mod tests {
 
     #[test]
     fn missing_credentials_name_the_flag_and_the_variable() {
-        let args = ApiArgs { endpoint: None, access_key_id: None, access_key_secret: Some("s3cret".into()) };
+        let args = ApiArgs { endpoint: EndpointArgs::default(), access_key_id: None, access_key_secret: Some("s3cret".into()) };
         let e = PaiApi::new(&args).err().unwrap_or_default();
         assert!(e.contains("--access-key-id") && e.contains("ALIBABA_CLOUD_ACCESS_KEY_ID"), "{e}");
-        let args = ApiArgs { endpoint: None, access_key_id: Some("LTAI".into()), access_key_secret: Some("  ".into()) };
+        let args = ApiArgs { endpoint: EndpointArgs::default(), access_key_id: Some("LTAI".into()), access_key_secret: Some("  ".into()) };
         let e = PaiApi::new(&args).err().unwrap_or_default();
         assert!(e.contains("ALIBABA_CLOUD_ACCESS_KEY_SECRET"), "{e}");
     }

@@ -1,8 +1,9 @@
-//! The PAI shell client (`codeport codesource ...`, `codeport workspace ...` with `workspace
-//! member ...`) end to end: a real `codeport serve` process in a temporary directory, the
-//! real binary as the client, real HTTP between them. Credentials travel in the environment
-//! as an operator's would (never on the command line), and each test checks what a person or
-//! a script sees: stdout, the one-line stderr, and the exit status.
+//! The shell client end to end: the PAI commands (`codeport codesource ...`, `codeport
+//! workspace ...` with `workspace member ...`) and the Codeup ones (`codeport repo ...`),
+//! against a real `codeport serve` process in a temporary directory, the real binary as the
+//! client, real HTTP between them. Credentials travel in the environment as an operator's
+//! would (never on the command line), and each test checks what a person or a script sees:
+//! stdout, the one-line stderr, and the exit status.
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
@@ -69,10 +70,19 @@ impl Serve {
         )
     }
 
-    /// The client as the bootstrap admin.
+    /// The client as the bootstrap admin (AccessKey only; see [`Serve::admin_with_token`]).
     fn admin(&self) -> Client {
         let (id, secret) = self.admin_key();
-        Client { endpoint: self.endpoint.clone(), id, secret }
+        Client { endpoint: self.endpoint.clone(), id, secret, token: None }
+    }
+
+    /// The bootstrap admin with its personal access token too (YUNXIAO_ACCESS_TOKEN, for
+    /// `codeport repo`), and the organization id it belongs to.
+    fn admin_with_token(&self) -> (Client, String) {
+        let boot: Value =
+            serde_json::from_slice(&std::fs::read(self.data_dir().join("bootstrap.json")).expect("bootstrap.json")).expect("JSON");
+        let token = boot["personalAccessToken"].as_str().expect("personalAccessToken").to_string();
+        (Client { token: Some(token), ..self.admin() }, boot["organizationId"].as_str().expect("organizationId").to_string())
     }
 
     /// A new user `name` with an AccessKey (`codeport admin ...`): its user id and client.
@@ -81,7 +91,7 @@ impl Serve {
         let key: Value =
             serde_json::from_slice(&self.admin_cli(&["access-key", "create", "--user", name, "--json"]).stdout).expect("access key JSON");
         let client = c.with(key["accessKeyId"].as_str().expect("id"), key["accessKeySecret"].as_str().expect("secret"));
-        (user["userId"].as_str().expect("userId").to_string(), client)
+        (user["userId"].as_str().expect("userId").to_string(), Client { token: None, ..client })
     }
 
     /// `codeport admin ...` on this server's data directory (safe while it runs).
@@ -106,18 +116,20 @@ impl Drop for Serve {
 fn scrub(cmd: &mut Command) {
     for (k, _) in std::env::vars_os() {
         let k = k.to_string_lossy().into_owned();
-        if k.starts_with("CODEPORT_") || k.starts_with("ALIBABA_CLOUD_") || k == "RUST_LOG" {
+        if k.starts_with("CODEPORT_") || k.starts_with("ALIBABA_CLOUD_") || k == "RUST_LOG" || k == "YUNXIAO_ACCESS_TOKEN" {
             cmd.env_remove(k);
         }
     }
 }
 
-/// The shell client with an endpoint and an AccessKey in its environment.
+/// The shell client with an endpoint and an AccessKey in its environment, and a personal
+/// access token (YUNXIAO_ACCESS_TOKEN) when it has one.
 #[derive(Clone)]
 struct Client {
     endpoint: String,
     id: String,
     secret: String,
+    token: Option<String>,
 }
 
 /// A finished client command.
@@ -171,6 +183,9 @@ impl Client {
             .env("CODEPORT_ENDPOINT", &self.endpoint)
             .env("ALIBABA_CLOUD_ACCESS_KEY_ID", &self.id)
             .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", &self.secret);
+        if let Some(token) = &self.token {
+            cmd.env("YUNXIAO_ACCESS_TOKEN", token);
+        }
         cmd
     }
 
@@ -204,6 +219,15 @@ impl Client {
             run.stdout,
             run.stderr
         );
+        // No command prints the personal access token, not even with --json.
+        if let Some(token) = &self.token {
+            assert!(
+                !run.stdout.contains(token) && !run.stderr.contains(token),
+                "the access token was printed:\n{}{}",
+                run.stdout,
+                run.stderr
+            );
+        }
         assert!(
             !run.stderr.contains(TOKEN) && (args.contains(&"--json") || !run.stdout.contains(TOKEN)),
             "the token was printed:\n{}{}",
@@ -392,7 +416,7 @@ fn failures_exit_with_the_documented_statuses() {
 
 #[test]
 fn help_never_shows_the_secret_from_the_environment() {
-    let c = Client { endpoint: "127.0.0.1:9".into(), id: "LTAIexample".into(), secret: "help-must-hide-this".into() };
+    let c = Client { endpoint: "127.0.0.1:9".into(), id: "LTAIexample".into(), secret: "help-must-hide-this".into(), token: None };
     for args in [&["codesource", "--help"][..], &["workspace", "create", "--help"]] {
         let out = c.run(args);
         assert!(out.ok().contains("ALIBABA_CLOUD_ACCESS_KEY_SECRET"), "{}", out.stdout);
@@ -442,4 +466,81 @@ fn workspace_members_from_the_shell() {
     let json = c.run(&["workspace", "member", "list", &ws, "--json"]).json();
     assert_eq!(json["TotalCount"], 1, "{json}");
     bob.run(&["workspace", "get", &ws]).fails(3);
+}
+
+#[test]
+fn repositories_from_the_shell() {
+    let server = Serve::start();
+    let (c, org) = server.admin_with_token();
+
+    // create: `key: value` lines with the clone URL; groups on the way are created.
+    let created = c.run(&["repo", "create", "ml/trainer", "--readme", "--description", "the trainer"]);
+    let id = created.field("id").to_string();
+    assert_eq!(created.field("pathWithNamespace"), format!("{org}/ml/trainer"));
+    // (The host is the server's external URL; with --listen 127.0.0.1:0 that names port 0.)
+    assert!(created.field("httpUrlToRepo").ends_with(&format!("/{org}/ml/trainer.git")), "{}", created.stdout);
+    assert_eq!((created.field("name"), created.field("visibility"), created.field("description")), ("trainer", "private", "the trainer"));
+    assert_eq!(created.field("defaultBranch"), "master", "--readme starts the repository with a commit on master");
+    assert!(created.stdout.starts_with("id: "), "the id comes first:\n{}", created.stdout);
+    let other = c.run(&["repo", "create", "ml/other", "--name", "Other", "--visibility", "PRIVATE", "--json"]).json();
+    assert_eq!((other["name"].as_str(), other["path"].as_str()), (Some("Other"), Some("other")), "{other}");
+
+    // list: a table and the x-total; --json is the API's bare array.
+    let list = c.run(&["repo", "list"]);
+    let header: Vec<&str> = list.ok().lines().next().unwrap_or_default().split_whitespace().collect();
+    assert_eq!(header, ["id", "pathWithNamespace", "visibility", "defaultBranch", "httpUrlToRepo"]);
+    assert_eq!(row(&list.stdout, &id)[1..3], [format!("{org}/ml/trainer").as_str(), "private"]);
+    assert!(list.stdout.lines().any(|l| l == "total: 2"), "{}", list.stdout);
+    let found = c.run(&["repo", "list", "--search", "train", "--json"]).json();
+    assert_eq!(found.as_array().map(Vec::len), Some(1), "{found}");
+    let paged = c.run(&["repo", "list", "--page", "2", "--per-page", "1", "--json"]).json();
+    assert_eq!(paged.as_array().map(Vec::len), Some(1), "{paged}");
+
+    // get: by path below the organization, by full path, by id; --organization-id is taken as given.
+    for key in ["ml/trainer", &format!("{org}/ml/trainer"), &id] {
+        assert_eq!(c.run(&["repo", "get", key]).field("id"), id, "{key}");
+    }
+    let json = c.run(&["repo", "get", "ml/trainer", "--organization-id", &org, "--json"]).json();
+    assert_eq!(json["pathWithNamespace"], format!("{org}/ml/trainer"));
+
+    // The token from standard input instead of the environment.
+    let token = c.token.clone().expect("a token");
+    let no_env = Client { token: None, ..c.clone() };
+    assert_eq!(no_env.run_stdin(&["repo", "get", "ml/trainer", "--token-stdin"], &format!("{token}\n")).field("id"), id);
+}
+
+#[test]
+fn repository_failures_exit_with_the_documented_statuses() {
+    let server = Serve::start();
+    let (c, _) = server.admin_with_token();
+
+    // No token: exit 2, naming the variable and the flag; there is no flag taking the value.
+    let no_token = Client { token: None, ..c.clone() };
+    let line = no_token.run(&["repo", "list"]).fails(2).to_string();
+    assert!(line.contains("YUNXIAO_ACCESS_TOKEN") && line.contains("--token-stdin"), "{line}");
+    assert!(no_token.run_stdin(&["repo", "list", "--token-stdin"], "").fails(2).contains("standard input is empty"));
+    assert_eq!(no_token.run(&["repo", "list", "--token", "pt-x"]).code, 2, "no --token VALUE flag (ps would show it)");
+
+    // A wrong token: exit 5 with Codeup's code.
+    let wrong = Client { token: Some("pt-not-a-real-token-at-all".into()), ..c.clone() };
+    assert!(wrong.run(&["repo", "list"]).fails(5).starts_with("error: InvalidTokenError: "));
+
+    // Not found (3), a conflict (1), the server's field check (1), clap's value check (2).
+    assert!(c.run(&["repo", "get", "no/such"]).fails(3).starts_with("error: NotFound: "));
+    c.run(&["repo", "create", "ml/trainer"]).ok();
+    assert!(c.run(&["repo", "create", "ml/trainer"]).fails(1).starts_with("error: Conflict: "));
+    assert!(c.run(&["repo", "create", "ml/y", "--name", ""]).fails(1).starts_with("error: BadRequest: "));
+    assert_eq!(c.run(&["repo", "create", "ml/x", "--visibility", "public"]).code, 2);
+
+    // No permission: a user whose RAM policies allow nothing is refused (4).
+    let (_, bob) = server.user("bob", &c);
+    server.admin_cli(&["policy", "detach", "--user", "bob", "--policy", "AdministratorAccess"]);
+    let out = server.admin_cli(&["token", "create", "--user", "bob", "--json"]);
+    let bob_token: Value = serde_json::from_slice(&out.stdout).expect("token JSON");
+    let bob = Client { token: Some(bob_token["token"].as_str().expect("token").to_string()), ..bob };
+    assert!(bob.run(&["repo", "list"]).fails(4).starts_with("error: Forbidden: "));
+
+    // No HTTP answer: exit 6.
+    drop(server);
+    assert!(c.run(&["repo", "list"]).fails(6).starts_with("error: NetworkError: "));
 }
