@@ -407,12 +407,12 @@ mod tests {
 
     #[test]
     fn git_complaints_map_to_failures() {
-        assert_eq!(classify_git("f", "fatal: Authentication failed for 'http://h/x.git/'").0, ExitKind::Authentication);
-        assert_eq!(classify_git("f", "fatal: remote error: upload-pack: not our ref 0123").0, ExitKind::RefNotFound);
-        assert_eq!(classify_git("f", "fatal: couldn't find remote ref refs/heads/nope").0, ExitKind::RefNotFound);
-        assert_eq!(classify_git("f", "fatal: unable to access 'http://h/': Failed to connect to h port 1").0, ExitKind::Network);
-        assert_eq!(classify_git("f", "fatal: repository 'http://h/x.git/' not found").0, ExitKind::NotFound);
-        assert_eq!(classify_git("f", "something else").0, ExitKind::Other);
+        assert_eq!(classify_git("f", "fatal: Authentication failed for 'http://h/x.git/'").kind, ExitKind::Authentication);
+        assert_eq!(classify_git("f", "fatal: remote error: upload-pack: not our ref 0123").kind, ExitKind::RefNotFound);
+        assert_eq!(classify_git("f", "fatal: couldn't find remote ref refs/heads/nope").kind, ExitKind::RefNotFound);
+        assert_eq!(classify_git("f", "fatal: unable to access 'http://h/': Failed to connect to h port 1").kind, ExitKind::Network);
+        assert_eq!(classify_git("f", "fatal: repository 'http://h/x.git/' not found").kind, ExitKind::NotFound);
+        assert_eq!(classify_git("f", "something else").kind, ExitKind::Other);
     }
 
     #[test]

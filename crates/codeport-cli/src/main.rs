@@ -84,7 +84,7 @@ fn main() -> ExitCode {
     }
 }
 
-async fn serve(config: codeport_server::Config) -> Result<(), String> {
+async fn serve(mut config: codeport_server::Config) -> Result<(), String> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("CODEPORT_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")))
         .with_target(false)
@@ -99,13 +99,21 @@ async fn serve(config: codeport_server::Config) -> Result<(), String> {
         external_url = %config.external_url,
         master_key = if config.master_key.is_some() { "CODEPORT_MASTER_KEY" } else { "data_dir/master.key" },
         max_body_bytes = config.max_body_bytes,
+        verify_external_repos = config.verify_external_repos,
+        probe_allowed_networks = ?config.probe_allowed_networks,
         "codeport starting"
     );
     let listen = config.listen;
+    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let bound = listener.local_addr().map_err(|e| e.to_string())?;
+    // `--listen HOST:0` picks a free port: clone URLs and the hosted-repository check must
+    // name the port actually bound, not 0, unless an external URL was given.
+    if listen.port() == 0 && config.external_url == format!("http://{listen}") {
+        config.external_url = format!("http://{bound}");
+    }
     let state = codeport_server::open_state(config, true).await?;
     codeport_server::bootstrap(&state).await?;
-    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-    tracing::info!(addr = %listener.local_addr().map_err(|e| e.to_string())?, backend = state.store.backend(), "ready");
+    tracing::info!(addr = %bound, external_url = %state.config.external_url, backend = state.store.backend(), "ready");
     codeport_server::serve(state, listener, shutdown_signal()).await.map_err(|e| format!("server error: {e}"))?;
     tracing::info!("stopped");
     Ok(())

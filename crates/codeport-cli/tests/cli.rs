@@ -775,3 +775,27 @@ fn postgres_replicas_starting_together_bootstrap_once() {
     b.stop_with(libc::SIGTERM);
     assert!(!a.log_text().contains(mk) && !b.log_text().contains(mk), "a server logged CODEPORT_MASTER_KEY");
 }
+
+#[test]
+fn a_free_port_is_named_in_the_external_url() {
+    // `--listen 127.0.0.1:0`: the OS picks the port; clone URLs must name it, not 0.
+    let dir = TempDir::new().unwrap();
+    let data = dir.path().join("data");
+    let args: Vec<OsString> = vec!["serve".into(), "--listen".into(), "127.0.0.1:0".into(), "--data-dir".into(), data.clone().into()];
+    let mut server = Server::start(dir.path(), 0, &args, &[], &dir.path().join("server.log"));
+    let deadline = Instant::now() + STARTUP_TIMEOUT;
+    let ready = loop {
+        let log = server.log_text();
+        if let Some(line) = log.lines().find(|l| l.contains("ready")) {
+            break line.to_string();
+        }
+        assert!(Instant::now() < deadline, "no ready line; output:\n{log}");
+        thread::sleep(Duration::from_millis(50));
+    };
+    let addr = ready.split("addr=").nth(1).and_then(|r| r.split_whitespace().next()).expect("addr in the ready line").to_string();
+    assert!(!addr.ends_with(":0"), "{ready}");
+    assert!(ready.contains(&format!("external_url=http://{addr}")), "{ready}");
+    server.port = addr.rsplit(':').next().unwrap().parse().unwrap();
+    server.wait_healthy();
+    server.stop_with(libc::SIGTERM);
+}
