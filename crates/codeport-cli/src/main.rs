@@ -53,8 +53,11 @@ fn main() -> ExitCode {
     // git runs `codeport PROMPT` as its askpass program during `codeport checkout`.
     if let Some(socket) = std::env::var_os(checkout::ASKPASS_SOCKET_ENV) {
         let args: Vec<String> = std::env::args().skip(1).collect();
+        // Only git's own prompts: `codeport serve` with the variable set stays a server.
         if let [prompt] = args.as_slice() {
-            return checkout::askpass_main(std::path::Path::new(&socket), prompt);
+            if prompt.starts_with("Username") || prompt.starts_with("Password") {
+                return checkout::askpass_main(std::path::Path::new(&socket), prompt);
+            }
         }
     }
     let cli = Cli::parse();
