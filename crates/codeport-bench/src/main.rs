@@ -55,10 +55,13 @@ async fn bare(addr: String) {
         "CodeCommit": "", "CodeRepoUserName": "", "CodeRepoAccessToken": "", "MountPath": "/root/code/", "Accessibility": "PRIVATE",
         "CloneType": 0, "UserId": "1234567890123456", "GmtCreateTime": "2026-01-01T00:00:00.000Z", "GmtModifyTime": "2026-01-01T00:00:00.000Z"
     });
-    let app = axum::Router::new().route("/api/v1/codesources/{id}", axum::routing::get(move || {
-        let b = body.clone();
-        async move { axum::Json(b) }
-    }));
+    let app = axum::Router::new().route(
+        "/api/v1/codesources/{id}",
+        axum::routing::get(move || {
+            let b = body.clone();
+            async move { axum::Json(b) }
+        }),
+    );
     let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
     axum::serve(listener, app).await.expect("serve");
 }
@@ -115,7 +118,9 @@ async fn read_response(stream: &mut tokio::net::TcpStream, buf: &mut Vec<u8>) ->
             let status = head.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
             let len = head
                 .lines()
-                .find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case("content-length")).and_then(|(_, v)| v.trim().parse::<usize>().ok()))
+                .find_map(|l| {
+                    l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case("content-length")).and_then(|(_, v)| v.trim().parse::<usize>().ok())
+                })
                 .unwrap_or(0);
             let total = end + 4 + len;
             while buf.len() < total {
@@ -196,7 +201,11 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let cp_addr = format!("127.0.0.1:{}", free_port());
     let mut cmd = Command::new(&args.codeport);
-    cmd.args(["serve", "--listen", &cp_addr, "--data-dir"]).arg(dir.path()).env("CODEPORT_LOG", "warn").stdout(Stdio::null()).stderr(Stdio::inherit());
+    cmd.args(["serve", "--listen", &cp_addr, "--data-dir"])
+        .arg(dir.path())
+        .env("CODEPORT_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
     if let Some(u) = &args.database_url {
         cmd.args(["--database-url", u]);
     }
@@ -228,7 +237,13 @@ fn main() {
     let bare_req = vec![raw_request(&path, &[("host".into(), bare_addr.clone())])];
 
     load(&bare_addr, bare_req.clone(), args.connections, 1);
-    println!("connections {}, {} rounds of {} s each, backend {}", args.connections, args.rounds, args.seconds, if args.database_url.is_some() { "postgres" } else { "sqlite" });
+    println!(
+        "connections {}, {} rounds of {} s each, backend {}",
+        args.connections,
+        args.rounds,
+        args.seconds,
+        if args.database_url.is_some() { "postgres" } else { "sqlite" }
+    );
     println!("round   bare req/s   codeport req/s   ratio");
     let mut ratios = Vec::new();
     let (mut cp_total, mut bad_total) = (0u64, 0u64);

@@ -217,10 +217,12 @@ async fn policies(s: &AppState, cmd: PolicyCommand) -> Result<(), codeport_core:
         PolicyCommand::Create { name, document, description } => {
             let text = if document.as_os_str() == "-" {
                 let mut t = String::new();
-                std::io::Read::read_to_string(&mut std::io::stdin(), &mut t).map_err(|e| codeport_core::Error::invalid("document", format!("cannot read stdin: {e}")))?;
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut t)
+                    .map_err(|e| codeport_core::Error::invalid("document", format!("cannot read stdin: {e}")))?;
                 t
             } else {
-                std::fs::read_to_string(&document).map_err(|e| codeport_core::Error::invalid("document", format!("cannot read {}: {e}", document.display())))?
+                std::fs::read_to_string(&document)
+                    .map_err(|e| codeport_core::Error::invalid("document", format!("cannot read {}: {e}", document.display())))?
             };
             let p = s.create_policy(&name, &description, &text).await?;
             println!("Created policy {}.", p.name);
@@ -228,7 +230,10 @@ async fn policies(s: &AppState, cmd: PolicyCommand) -> Result<(), codeport_core:
         PolicyCommand::List { json } => {
             let all = s.list_policies().await?;
             if json {
-                print_json(json!(all.iter().map(|p| json!({"policyType": p.policy_type, "policyName": p.name, "description": p.description})).collect::<Vec<_>>()));
+                print_json(json!(all
+                    .iter()
+                    .map(|p| json!({"policyType": p.policy_type, "policyName": p.name, "description": p.description}))
+                    .collect::<Vec<_>>()));
             } else {
                 for p in all {
                     println!("{:<8} {:<28} {}", p.policy_type, p.name, p.description);
@@ -331,7 +336,10 @@ async fn access_keys(s: &AppState, cmd: AccessKeyCommand) -> Result<(), codeport
         AccessKeyCommand::List { user, json } => {
             let keys = s.list_access_keys(&user).await?;
             if json {
-                let items: Vec<_> = keys.iter().map(|k| json!({"accessKeyId": k.id, "status": if k.enabled {"Active"} else {"Inactive"}, "createdAt": rfc3339(k.created_at)})).collect();
+                let items: Vec<_> = keys
+                    .iter()
+                    .map(|k| json!({"accessKeyId": k.id, "status": if k.enabled {"Active"} else {"Inactive"}, "createdAt": rfc3339(k.created_at)}))
+                    .collect();
                 print_json(json!(items));
             } else if keys.is_empty() {
                 println!("{user} has no AccessKeys.");
@@ -359,7 +367,11 @@ async fn access_keys(s: &AppState, cmd: AccessKeyCommand) -> Result<(), codeport
 
 fn scope_text(scopes: &codeport_core::values::TokenScopes) -> String {
     let s = scopes.to_stored();
-    if s.is_empty() { "all".into() } else { s }
+    if s.is_empty() {
+        "all".into()
+    } else {
+        s
+    }
 }
 
 async fn tokens(s: &AppState, cmd: TokenCommand) -> Result<(), codeport_core::Error> {
@@ -367,13 +379,23 @@ async fn tokens(s: &AppState, cmd: TokenCommand) -> Result<(), codeport_core::Er
         TokenCommand::Create { user, expires_in, scope, json } => {
             let scopes = codeport_core::values::TokenScopes::parse(&scope)?;
             let ttl = expires_in
-                .map(|d| parse_duration(&d).ok_or_else(|| codeport_core::Error::invalid("--expires-in", format!("{d:?} is not a duration such as 30d, 12h, 15m or 2s"))))
+                .map(|d| {
+                    parse_duration(&d)
+                        .ok_or_else(|| codeport_core::Error::invalid("--expires-in", format!("{d:?} is not a duration such as 30d, 12h, 15m or 2s")))
+                })
                 .transpose()?;
             let t = s.create_token(&user, ttl, &scopes).await?;
             if json {
-                print_json(json!({"token": t.token.expose(), "tokenId": t.id, "expiresAt": t.expires_at.map(rfc3339), "scopes": scope_text(&scopes)}));
+                print_json(
+                    json!({"token": t.token.expose(), "tokenId": t.id, "expiresAt": t.expires_at.map(rfc3339), "scopes": scope_text(&scopes)}),
+                );
             } else {
-                println!("Token:    {}\nToken id: {}\nExpires:  {}\nThe token is shown only now; store it safely.", t.token.expose(), t.id, t.expires_at.map(rfc3339).unwrap_or_else(|| "never".into()));
+                println!(
+                    "Token:    {}\nToken id: {}\nExpires:  {}\nThe token is shown only now; store it safely.",
+                    t.token.expose(),
+                    t.id,
+                    t.expires_at.map(rfc3339).unwrap_or_else(|| "never".into())
+                );
             }
         }
         TokenCommand::List { user, json } => {
@@ -398,7 +420,13 @@ async fn tokens(s: &AppState, cmd: TokenCommand) -> Result<(), codeport_core::Er
                 println!("{user} has no tokens.");
             } else {
                 for t in &list {
-                    println!("{}  {:8} created {}  expires {}", t.id, state(t), rfc3339(t.created_at), t.expires_at.map(rfc3339).unwrap_or_else(|| "never".into()));
+                    println!(
+                        "{}  {:8} created {}  expires {}",
+                        t.id,
+                        state(t),
+                        rfc3339(t.created_at),
+                        t.expires_at.map(rfc3339).unwrap_or_else(|| "never".into())
+                    );
                 }
             }
         }

@@ -120,12 +120,24 @@ async fn inspect_target(plan: &Plan) -> Result<Target, CommandError> {
         }
     }
     if dir.join(".git").is_dir() {
-        let out = git(dir).args(["config", "--get", "remote.origin.url"]).output().await.map_err(|e| fail(ExitKind::Other, format!("cannot run git: {e}")))?;
+        let out = git(dir)
+            .args(["config", "--get", "remote.origin.url"])
+            .output()
+            .await
+            .map_err(|e| fail(ExitKind::Other, format!("cannot run git: {e}")))?;
         let origin = String::from_utf8_lossy(&out.stdout).trim().to_string();
         if same_repository(&origin, &plan.repo_url) {
             return Ok(Target::Same);
         }
-        return Err(fail(ExitKind::TargetRefused, format!("{} is a checkout of {} , not {}; left untouched", dir.display(), if origin.is_empty() { "another repository" } else { &origin }, plan.repo_url)));
+        return Err(fail(
+            ExitKind::TargetRefused,
+            format!(
+                "{} is a checkout of {} , not {}; left untouched",
+                dir.display(),
+                if origin.is_empty() { "another repository" } else { &origin },
+                plan.repo_url
+            ),
+        ));
     }
     Err(fail(ExitKind::TargetRefused, format!("{} is not empty and not a checkout of {}; left untouched", dir.display(), plan.repo_url)))
 }
@@ -163,11 +175,26 @@ async fn run_git(cmd: &mut tokio::process::Command, what: &str) -> Outcome {
 /// Maps git's complaint to a failure kind, keeping its last meaningful line as the message.
 fn classify_git(what: &str, stderr: &str) -> CommandError {
     let lower = stderr.to_ascii_lowercase();
-    let kind = if lower.contains("authentication failed") || lower.contains("401") || lower.contains("could not read username") || lower.contains("could not read password") {
+    let kind = if lower.contains("authentication failed")
+        || lower.contains("401")
+        || lower.contains("could not read username")
+        || lower.contains("could not read password")
+    {
         ExitKind::Authentication
-    } else if lower.contains("not our ref") || lower.contains("couldn't find remote ref") || lower.contains("unadvertised object") || lower.contains("reference is not a tree") || lower.contains("did not match any") || lower.contains("unknown revision") {
+    } else if lower.contains("not our ref")
+        || lower.contains("couldn't find remote ref")
+        || lower.contains("unadvertised object")
+        || lower.contains("reference is not a tree")
+        || lower.contains("did not match any")
+        || lower.contains("unknown revision")
+    {
         ExitKind::RefNotFound
-    } else if lower.contains("could not resolve host") || lower.contains("failed to connect") || lower.contains("connection refused") || lower.contains("timed out") || lower.contains("connection reset") {
+    } else if lower.contains("could not resolve host")
+        || lower.contains("failed to connect")
+        || lower.contains("connection refused")
+        || lower.contains("timed out")
+        || lower.contains("connection reset")
+    {
         ExitKind::Network
     } else if lower.contains("not found") || lower.contains("404") {
         ExitKind::NotFound
@@ -187,11 +214,17 @@ async fn checkout(plan: &Plan, depth: Option<u32>, id: &str) -> Outcome {
         run_git(git(&plan.target).args(["init", "-q"]), "git init").await?;
         run_git(git(&plan.target).args(["remote", "add", "origin", &plan.repo_url]), "git remote add").await?;
     }
-    let askpass = Askpass::start(&plan.user_name, &plan.password).map_err(|e| fail(ExitKind::Other, format!("cannot set up the credential hand-off: {e}")))?;
+    let askpass =
+        Askpass::start(&plan.user_name, &plan.password).map_err(|e| fail(ExitKind::Other, format!("cannot set up the credential hand-off: {e}")))?;
     let result = fetch_and_checkout(plan, depth, &askpass).await;
     askpass.stop();
     result?;
-    let head = git(&plan.target).args(["rev-parse", "HEAD"]).output().await.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
+    let head = git(&plan.target)
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .await
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
     let at = if plan.commit.is_empty() { format!("{} ({})", short(&head), plan.branch) } else { short(&head).to_string() };
     println!("Checked out {id} at {at} into {}", plan.target.display());
     Ok(())

@@ -127,12 +127,11 @@ impl CodeupApi {
         };
         let raw = raw.trim();
         if raw.is_empty() {
-            let from =
-                if args.token_stdin { "standard input (--token-stdin) gave an empty line" } else { "YUNXIAO_ACCESS_TOKEN is not set" };
+            let from = if args.token_stdin { "standard input (--token-stdin) gave an empty line" } else { "YUNXIAO_ACCESS_TOKEN is not set" };
             return Err(usage(format!("missing personal access token: {from}; set {TOKEN_ENV} or pipe the token into --token-stdin")));
         }
-        let mut token = HeaderValue::from_str(raw)
-            .map_err(|_| usage("the personal access token holds characters an HTTP header cannot carry".into()))?;
+        let mut token =
+            HeaderValue::from_str(raw).map_err(|_| usage("the personal access token holds characters an HTTP header cannot carry".into()))?;
         token.set_sensitive(true);
         Ok(CodeupApi { endpoint, token })
     }

@@ -52,14 +52,7 @@ pub struct ApiArgs {
     access_key_id: Option<String>,
     /// The AccessKey secret. Prefer the environment variable: a flag is visible to other
     /// users in `ps`.
-    #[arg(
-        long,
-        env = "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-        value_name = "SECRET",
-        hide_env_values = true,
-        global = true,
-        display_order = 102
-    )]
+    #[arg(long, env = "ALIBABA_CLOUD_ACCESS_KEY_SECRET", value_name = "SECRET", hide_env_values = true, global = true, display_order = 102)]
     access_key_secret: Option<String>,
 }
 
@@ -282,8 +275,7 @@ impl From<String> for CommandError {
 fn parse_endpoint(raw: &str) -> Result<(String, String), String> {
     let raw = raw.trim();
     let with_scheme = if raw.contains("://") { raw.to_string() } else { format!("http://{raw}") };
-    let bad =
-        |why: &str| format!("invalid endpoint {raw:?} (--endpoint or CODEPORT_ENDPOINT): {why}; expected host:port or http://host:port");
+    let bad = |why: &str| format!("invalid endpoint {raw:?} (--endpoint or CODEPORT_ENDPOINT): {why}; expected host:port or http://host:port");
     let url = url::Url::parse(&with_scheme).map_err(|e| bad(&e.to_string()))?;
     match url.scheme() {
         "http" => {}
@@ -498,12 +490,8 @@ mod tests {
 
     #[test]
     fn errors_render_on_one_line() {
-        let e = ApiError {
-            status: Some(400),
-            code: "InvalidParameter".into(),
-            message: "bad\nline\u{1b}[31m".into(),
-            request_id: Some("r-1".into()),
-        };
+        let e =
+            ApiError { status: Some(400), code: "InvalidParameter".into(), message: "bad\nline\u{1b}[31m".into(), request_id: Some("r-1".into()) };
         assert_eq!(e.to_string(), "InvalidParameter: bad\\nline\\u{1b}[31m (RequestId r-1)");
     }
 

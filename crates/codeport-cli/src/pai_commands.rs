@@ -534,9 +534,7 @@ fn display_value(key: &str, v: &Value) -> String {
         };
     }
     match v {
-        Value::Array(items) if items.iter().all(|i| !i.is_object() && !i.is_array()) => {
-            items.iter().map(scalar).collect::<Vec<_>>().join(", ")
-        }
+        Value::Array(items) if items.iter().all(|i| !i.is_object() && !i.is_array()) => items.iter().map(scalar).collect::<Vec<_>>().join(", "),
         other => scalar(other),
     }
 }

@@ -120,7 +120,8 @@ pub fn resolve_serve(args: ServeArgs, file: Option<&Path>) -> Result<Config, Str
 fn probe_allowed_networks(flag: Vec<String>, file: Option<Vec<String>>) -> Result<Vec<String>, String> {
     let given = if flag.is_empty() { file.unwrap_or_default() } else { flag };
     let networks: Vec<String> = given.iter().map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).collect();
-    codeport_server::services::external_repos::parse_allowed_networks(&networks).map_err(|e| format!("--probe-allow / probe_allowed_networks: {e}"))?;
+    codeport_server::services::external_repos::parse_allowed_networks(&networks)
+        .map_err(|e| format!("--probe-allow / probe_allowed_networks: {e}"))?;
     Ok(networks)
 }
 
@@ -168,7 +169,10 @@ mod tests {
         assert!(resolve(&["--verify-external-repos"], None).unwrap().verify_external_repos);
         assert!(resolve(&["--verify-external-repos=true"], None).unwrap().verify_external_repos);
         assert!(resolve(&[], Some("verify_external_repos = true\n")).unwrap().verify_external_repos);
-        assert!(!resolve(&["--verify-external-repos=false"], Some("verify_external_repos = true\n")).unwrap().verify_external_repos, "the flag beats the file");
+        assert!(
+            !resolve(&["--verify-external-repos=false"], Some("verify_external_repos = true\n")).unwrap().verify_external_repos,
+            "the flag beats the file"
+        );
     }
 
     #[test]

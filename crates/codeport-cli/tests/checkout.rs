@@ -35,7 +35,12 @@ async fn start(big_file_mb: usize) -> World {
     let x = Scratch::new();
     let c = s.admin_token();
     let org = s.organization_id();
-    let r = c.post(&format!("/oapi/v1/codeup/organizations/{org}/repositories?createParentPath=true"), &json!({"name": "app", "path": "ml/app", "visibility": "private", "readMeType": "USER_GUIDE"})).await;
+    let r = c
+        .post(
+            &format!("/oapi/v1/codeup/organizations/{org}/repositories?createParentPath=true"),
+            &json!({"name": "app", "path": "ml/app", "visibility": "private", "readMeType": "USER_GUIDE"}),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
     let fp = r.json["pathWithNamespace"].as_str().unwrap().to_string();
     let admin_token = c.token.clone().unwrap();

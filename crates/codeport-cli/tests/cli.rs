@@ -74,7 +74,10 @@ fn http_get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
 
 fn assert_nothing_listens(port: u16) {
     let sa: SocketAddr = addr(port).parse().expect("socket address");
-    assert!(TcpStream::connect_timeout(&sa, Duration::from_millis(300)).is_err(), "something answers on port {port}, but no server should listen there");
+    assert!(
+        TcpStream::connect_timeout(&sa, Duration::from_millis(300)).is_err(),
+        "something answers on port {port}, but no server should listen there"
+    );
 }
 
 fn mode(path: &Path) -> u32 {
@@ -271,7 +274,10 @@ fn check_bootstrap(data_dir: &Path) -> Value {
     assert_eq!(keys, ["accessKeyId", "accessKeySecret", "organizationId", "personalAccessToken", "userId", "userName"], "bootstrap.json keys");
     let s = |k: &str| obj[k].as_str().unwrap_or_else(|| panic!("bootstrap.json {k} is not a string: {}", obj[k]));
     let org = s("organizationId");
-    assert!(org.len() == 24 && org.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)), "organizationId {org:?} is not 24 lowercase hex digits");
+    assert!(
+        org.len() == 24 && org.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)),
+        "organizationId {org:?} is not 24 lowercase hex digits"
+    );
     let uid = s("userId");
     assert!(!uid.is_empty() && uid.bytes().all(|c| c.is_ascii_digit()), "userId {uid:?} is not numeric");
     assert_eq!(s("userName"), "admin");
@@ -335,7 +341,12 @@ fn first_start_writes_private_credentials_once_and_never_logs_secrets() {
     assert!(!log2.contains("bootstrap.json"), "second start claims to have bootstrapped again:\n{log2}");
     assert_no_secrets(&log2, "second start output", &secrets);
     // No stray temporary files from the atomic writes.
-    let leftovers: Vec<_> = std::fs::read_dir(&data).unwrap().filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.contains(".tmp-")).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(&data)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp-"))
+        .collect();
     assert!(leftovers.is_empty(), "temporary files left in the data directory: {leftovers:?}");
 }
 
@@ -635,7 +646,11 @@ fn admin_policies_are_created_attached_simulated_and_guarded() {
     assert!(implicit.starts_with("ImplicitDeny"), "{implicit}");
     // Precise parse errors, unknown actions refused, policies in use kept.
     let bad = tmp.path().join("bad.json");
-    std::fs::write(&bad, r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"allow","Action":"*","Resource":"*"}]}"#).unwrap();
+    std::fs::write(
+        &bad,
+        r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"allow","Action":"*","Resource":"*"}]}"#,
+    )
+    .unwrap();
     let line = admin(tmp.path(), &data, &["policy", "create", "--name", "Bad", "--document", bad.to_str().unwrap()]).one_line_failure();
     assert!(line.contains("Statement[1].Effect"), "{line}");
     std::fs::write(&bad, r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"paicodesource:GetCodeSorce","Resource":"*"}]}"#).unwrap();
@@ -742,7 +757,8 @@ fn postgres_two_replicas_share_one_database() {
 
     one.stop_with(libc::SIGTERM);
     two.stop_with(libc::SIGINT);
-    let secrets = [("accessKeySecret", boot["accessKeySecret"].as_str().unwrap()), ("personalAccessToken", boot["personalAccessToken"].as_str().unwrap())];
+    let secrets =
+        [("accessKeySecret", boot["accessKeySecret"].as_str().unwrap()), ("personalAccessToken", boot["personalAccessToken"].as_str().unwrap())];
     assert_no_secrets(&one.log_text(), "replica one output", &secrets);
     assert_no_secrets(&two.log_text(), "replica two output", &secrets);
     // The URL has no password here, but the log must name the database it uses.

@@ -39,9 +39,7 @@ impl Serve {
         // Read the log until `ready addr=...`, then keep draining so the server never blocks on a full pipe.
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(addr) =
-                    line.contains(" ready ").then(|| line.split_whitespace().find_map(|w| w.strip_prefix("addr="))).flatten()
-                {
+                if let Some(addr) = line.contains(" ready ").then(|| line.split_whitespace().find_map(|w| w.strip_prefix("addr="))).flatten() {
                     let _ = tx.send(addr.to_string());
                 }
             }
@@ -64,10 +62,7 @@ impl Serve {
     fn admin_key(&self) -> (String, String) {
         let path = self.data_dir().join("bootstrap.json");
         let boot: Value = serde_json::from_slice(&std::fs::read(&path).expect("bootstrap.json")).expect("bootstrap.json is JSON");
-        (
-            boot["accessKeyId"].as_str().expect("accessKeyId").to_string(),
-            boot["accessKeySecret"].as_str().expect("accessKeySecret").to_string(),
-        )
+        (boot["accessKeyId"].as_str().expect("accessKeyId").to_string(), boot["accessKeySecret"].as_str().expect("accessKeySecret").to_string())
     }
 
     /// The client as the bootstrap admin (AccessKey only; see [`Serve::admin_with_token`]).
@@ -79,8 +74,7 @@ impl Serve {
     /// The bootstrap admin with its personal access token too (YUNXIAO_ACCESS_TOKEN, for
     /// `codeport repo`), and the organization id it belongs to.
     fn admin_with_token(&self) -> (Client, String) {
-        let boot: Value =
-            serde_json::from_slice(&std::fs::read(self.data_dir().join("bootstrap.json")).expect("bootstrap.json")).expect("JSON");
+        let boot: Value = serde_json::from_slice(&std::fs::read(self.data_dir().join("bootstrap.json")).expect("bootstrap.json")).expect("JSON");
         let token = boot["personalAccessToken"].as_str().expect("personalAccessToken").to_string();
         (Client { token: Some(token), ..self.admin() }, boot["organizationId"].as_str().expect("organizationId").to_string())
     }
@@ -221,12 +215,7 @@ impl Client {
         );
         // No command prints the personal access token, not even with --json.
         if let Some(token) = &self.token {
-            assert!(
-                !run.stdout.contains(token) && !run.stderr.contains(token),
-                "the access token was printed:\n{}{}",
-                run.stdout,
-                run.stderr
-            );
+            assert!(!run.stdout.contains(token) && !run.stderr.contains(token), "the access token was printed:\n{}{}", run.stdout, run.stderr);
         }
         assert!(
             !run.stderr.contains(TOKEN) && (args.contains(&"--json") || !run.stdout.contains(TOKEN)),
@@ -308,8 +297,7 @@ fn workspace_and_code_source_lifecycle_from_the_shell() {
         "--code-branch",
         "main",
     ];
-    let created =
-        c.run_stdin(&[&args[..], &["--mount-path", "/root/code/", "--code-repo-access-token-stdin"]].concat(), &format!("{TOKEN}\n"));
+    let created = c.run_stdin(&[&args[..], &["--mount-path", "/root/code/", "--code-repo-access-token-stdin"]].concat(), &format!("{TOKEN}\n"));
     let cs = created.field("CodeSourceId").to_string();
     assert!(cs.starts_with("code-"), "{}", created.stdout);
 
@@ -338,11 +326,8 @@ fn workspace_and_code_source_lifecycle_from_the_shell() {
     assert_eq!((paged["TotalCount"].as_i64(), paged["CodeSources"].as_array().map(Vec::len)), (Some(2), Some(1)));
 
     // Update: given fields change, "" clears, a new token from stdin replaces the old one.
-    c.run_stdin(
-        &["codesource", "update", &cs, "--description", "nightly", "--code-branch", "", "--code-repo-access-token-stdin"],
-        "tok-second\r\n",
-    )
-    .ok();
+    c.run_stdin(&["codesource", "update", &cs, "--description", "nightly", "--code-branch", "", "--code-repo-access-token-stdin"], "tok-second\r\n")
+        .ok();
     let json = c.run(&["codesource", "get", &cs, "--json"]).json();
     assert_eq!(
         (json["Description"].as_str(), json["CodeBranch"].as_str(), json["CodeRepoAccessToken"].as_str()),
@@ -386,16 +371,14 @@ fn failures_exit_with_the_documented_statuses() {
 
     // No permission: a user without policies is refused by RAM (exit 4).
     server.admin_cli(&["user", "create", "bob"]);
-    let key: Value =
-        serde_json::from_slice(&server.admin_cli(&["access-key", "create", "--user", "bob", "--json"]).stdout).expect("access key JSON");
+    let key: Value = serde_json::from_slice(&server.admin_cli(&["access-key", "create", "--user", "bob", "--json"]).stdout).expect("access key JSON");
     server.admin_cli(&["policy", "detach", "--user", "bob", "--policy", "AdministratorAccess"]);
     let bob = c.with(key["accessKeyId"].as_str().expect("id"), key["accessKeySecret"].as_str().expect("secret"));
     assert!(bob.run(&["workspace", "list"]).fails(4).starts_with("error: NoPermission: "));
 
     // Server refusals of the input: exit 1 with the field named.
     let ws = c.run(&["workspace", "create", "--name", "team_two", "--description", "d"]).field("WorkspaceId").to_string();
-    let line =
-        c.run(&["codesource", "create", "--workspace-id", &ws, "--display-name", "x", "--mount-path", "relative"]).fails(1).to_string();
+    let line = c.run(&["codesource", "create", "--workspace-id", &ws, "--display-name", "x", "--mount-path", "relative"]).fails(1).to_string();
     assert!(line.starts_with("error: InvalidParameter: ") && line.contains("MountPath"), "{line}");
 
     // --code-repo-access-token-stdin with nothing on stdin is a usage error, not an empty token.

@@ -96,8 +96,8 @@ fn the_readme_walkthrough_checks_out_a_pinned_commit_without_the_token() {
     std::fs::create_dir_all(&work).expect("work dir");
     std::fs::create_dir_all(&home).expect("home dir");
     let bin_dir = Path::new(env!("CARGO_BIN_EXE_codeport")).parent().expect("the binary's directory").to_path_buf();
-    let path = std::env::join_paths(std::iter::once(bin_dir).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())))
-        .expect("PATH");
+    let path =
+        std::env::join_paths(std::iter::once(bin_dir).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()))).expect("PATH");
     let endpoint = format!("127.0.0.1:{}", free_port());
 
     let mut cmd = Command::new("bash");
@@ -142,11 +142,8 @@ fn the_readme_walkthrough_checks_out_a_pinned_commit_without_the_token() {
         std::thread::sleep(Duration::from_millis(100));
     };
     let stdout = read_text(&tmp.path().join("stdout"));
-    let report = format!(
-        "stdout:\n{stdout}\nstderr:\n{}\ncodeport.log:\n{}",
-        read_text(&tmp.path().join("stderr")),
-        read_text(&work.join("codeport.log"))
-    );
+    let report =
+        format!("stdout:\n{stdout}\nstderr:\n{}\ncodeport.log:\n{}", read_text(&tmp.path().join("stderr")), read_text(&work.join("codeport.log")));
     drop(group);
     let status = status.unwrap_or_else(|| panic!("the walkthrough did not finish within {SCRIPT_TIMEOUT:?}\n{report}"));
     assert!(status.success(), "the walkthrough failed ({status})\n{report}");

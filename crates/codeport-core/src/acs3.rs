@@ -262,15 +262,7 @@ impl RequestSigner<'_> {
     pub fn headers(&self) -> BTreeMap<String, String> {
         let mut h = BTreeMap::new();
         let now = self.now.to_offset(time::UtcOffset::UTC);
-        let date = format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-            now.year(),
-            now.month() as u8,
-            now.day(),
-            now.hour(),
-            now.minute(),
-            now.second()
-        );
+        let date = format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", now.year(), now.month() as u8, now.day(), now.hour(), now.minute(), now.second());
         for (name, value) in [
             ("host", self.host),
             ("x-acs-version", PAI_API_VERSION),
@@ -310,7 +302,10 @@ mod tests {
 
     #[test]
     fn parses_the_sdk_authorization_shape() {
-        let a = parse_authorization("ACS3-HMAC-SHA256 Credential=LTAIx,SignedHeaders=accept;host,Signature=4b453f45db1371dcff7aa9a376eb8127fb8738d316f4ac7fd0a141e437625736").unwrap();
+        let a = parse_authorization(
+            "ACS3-HMAC-SHA256 Credential=LTAIx,SignedHeaders=accept;host,Signature=4b453f45db1371dcff7aa9a376eb8127fb8738d316f4ac7fd0a141e437625736",
+        )
+        .unwrap();
         assert_eq!(a.access_key_id, "LTAIx");
         assert_eq!(a.signed_headers, vec!["accept", "host"]);
         for bad in [

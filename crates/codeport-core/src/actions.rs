@@ -210,9 +210,14 @@ mod tests {
         assert_eq!(find("PaiCodeSource:getcodesource").map(|a| a.access), Some(AccessLevel::Get));
         assert!(find("paicodesource:GetCodeSorce").is_none());
         assert_eq!(of_operation(Family::Codeup, "PushRepository").map(|a| a.access), Some(AccessLevel::Update));
-    // Read-only policies grant by name (`*:Get*`, `*:List*`): every read is named so.
-    for a in CATALOG {
-        assert_eq!(a.access.is_read(), a.operation.starts_with("Get") || a.operation.starts_with("List") || a.operation.starts_with("Search"), "{}", a.action);
-    }
+        // Read-only policies grant by name (`*:Get*`, `*:List*`): every read is named so.
+        for a in CATALOG {
+            assert_eq!(
+                a.access.is_read(),
+                a.operation.starts_with("Get") || a.operation.starts_with("List") || a.operation.starts_with("Search"),
+                "{}",
+                a.action
+            );
+        }
     }
 }

@@ -132,15 +132,21 @@ impl AuthFailure {
     pub fn message(self) -> &'static str {
         match self {
             AuthFailure::MissingAuthorization => "The request is not signed: the Authorization header is missing.",
-            AuthFailure::MalformedAuthorization => "The Authorization header is malformed; expected ACS3-HMAC-SHA256 Credential=...,SignedHeaders=...,Signature=....",
-            AuthFailure::MissingSignatureHeader => "A header required by ACS3-HMAC-SHA256 is missing or not signed (x-acs-date, x-acs-signature-nonce, x-acs-content-sha256, host).",
+            AuthFailure::MalformedAuthorization => {
+                "The Authorization header is malformed; expected ACS3-HMAC-SHA256 Credential=...,SignedHeaders=...,Signature=...."
+            }
+            AuthFailure::MissingSignatureHeader => {
+                "A header required by ACS3-HMAC-SHA256 is missing or not signed (x-acs-date, x-acs-signature-nonce, x-acs-content-sha256, host)."
+            }
             AuthFailure::AccessKeyNotFound => "The specified AccessKey ID does not exist.",
             AuthFailure::AccessKeyDisabled => "The specified AccessKey is disabled.",
             AuthFailure::SignatureMismatch => "The request signature does not conform to Alibaba Cloud standards.",
             AuthFailure::IllegalTimestamp => "The x-acs-date header is malformed or more than 15 minutes away from the server time.",
             AuthFailure::NonceUsed => "The x-acs-signature-nonce has already been used.",
             AuthFailure::ContentHashMismatch => "x-acs-content-sha256 does not match the SHA-256 of the request body.",
-            AuthFailure::UnsupportedCredential => "Only AccessKey credentials signed with ACS3-HMAC-SHA256 are supported (no STS or bearer tokens yet).",
+            AuthFailure::UnsupportedCredential => {
+                "Only AccessKey credentials signed with ACS3-HMAC-SHA256 are supported (no STS or bearer tokens yet)."
+            }
             AuthFailure::MissingToken => "A personal access token is required in the x-yunxiao-token header.",
             AuthFailure::InvalidToken => "Token is invalid.",
             AuthFailure::ExpiredToken => "Token has expired.",

@@ -447,10 +447,13 @@ mod tests {
 
     #[test]
     fn git_urls() {
-        for ok in ["https://codeup.aliyun.com/org/repo.git", "http://127.0.0.1:8080/a/b.git", "ssh://git@host:22/a/b.git", "git@github.com:me/repo.git"] {
+        for ok in
+            ["https://codeup.aliyun.com/org/repo.git", "http://127.0.0.1:8080/a/b.git", "ssh://git@host:22/a/b.git", "git@github.com:me/repo.git"]
+        {
             assert!(GitUrl::parse(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "ftp://host/a", "https://", "https://host", "just-a-name", "git@:x", "https://host/a b", "/local/path", "file:///etc/passwd"] {
+        for bad in ["", "ftp://host/a", "https://", "https://host", "just-a-name", "git@:x", "https://host/a b", "/local/path", "file:///etc/passwd"]
+        {
             assert!(GitUrl::parse(bad).is_err(), "{bad}");
         }
     }
@@ -460,7 +463,9 @@ mod tests {
         for ok in ["master", "feature/x", "refs/heads/main", "v1.0", "release-2024"] {
             assert!(GitRefName::parse("CodeBranch", ok).is_ok(), "{ok}");
         }
-        for bad in ["", "a..b", "a b", "a~1", "x^", "a:b", "a?", "a*", "a[", "/a", "a/", "a.", ".a", "a/.b", "x.lock", "@", "a@{1}", "a//b", "-x", "a\\b"] {
+        for bad in
+            ["", "a..b", "a b", "a~1", "x^", "a:b", "a?", "a*", "a[", "/a", "a/", "a.", ".a", "a/.b", "x.lock", "@", "a@{1}", "a//b", "-x", "a\\b"]
+        {
             assert!(GitRefName::parse("CodeBranch", bad).is_err(), "{bad}");
         }
     }
@@ -526,8 +531,14 @@ pub enum ScopeResource {
 
 impl ScopeResource {
     /// Every resource, for the default (full) scope set.
-    pub const ALL: [ScopeResource; 6] =
-        [ScopeResource::Group, ScopeResource::Repository, ScopeResource::Member, ScopeResource::User, ScopeResource::Organization, ScopeResource::OrganizationMember];
+    pub const ALL: [ScopeResource; 6] = [
+        ScopeResource::Group,
+        ScopeResource::Repository,
+        ScopeResource::Member,
+        ScopeResource::User,
+        ScopeResource::Organization,
+        ScopeResource::OrganizationMember,
+    ];
 
     /// The name used in `--scope` and storage.
     pub fn as_str(self) -> &'static str {
@@ -560,11 +571,14 @@ impl TokenScopes {
     pub fn parse(s: &str) -> Result<Self> {
         let mut out: Vec<(ScopeResource, ScopeAccess)> = Vec::new();
         for item in s.split(',').map(str::trim).filter(|i| !i.is_empty()) {
-            let (res, acc) = item.split_once(':').ok_or_else(|| Error::invalid("scope", format!("{item:?} must look like group:read or repository:write")))?;
-            let res = ScopeResource::ALL
-                .into_iter()
-                .find(|r| r.as_str().eq_ignore_ascii_case(res.trim()))
-                .ok_or_else(|| Error::invalid("scope", format!("unknown resource {res:?}; expected one of {}", ScopeResource::ALL.map(ScopeResource::as_str).join(", "))))?;
+            let (res, acc) =
+                item.split_once(':').ok_or_else(|| Error::invalid("scope", format!("{item:?} must look like group:read or repository:write")))?;
+            let res = ScopeResource::ALL.into_iter().find(|r| r.as_str().eq_ignore_ascii_case(res.trim())).ok_or_else(|| {
+                Error::invalid(
+                    "scope",
+                    format!("unknown resource {res:?}; expected one of {}", ScopeResource::ALL.map(ScopeResource::as_str).join(", ")),
+                )
+            })?;
             let acc = match acc.trim().to_ascii_lowercase().as_str() {
                 "read" | "ro" | "read-only" => ScopeAccess::Read,
                 "write" | "rw" | "read-write" => ScopeAccess::Write,
@@ -580,7 +594,11 @@ impl TokenScopes {
 
     /// The stored form (empty for all).
     pub fn to_stored(&self) -> String {
-        self.0.iter().map(|(r, a)| format!("{}:{}", r.as_str(), if *a == ScopeAccess::Write { "write" } else { "read" })).collect::<Vec<_>>().join(",")
+        self.0
+            .iter()
+            .map(|(r, a)| format!("{}:{}", r.as_str(), if *a == ScopeAccess::Write { "write" } else { "read" }))
+            .collect::<Vec<_>>()
+            .join(",")
     }
 
     /// Whether the scopes allow `access` to `resource`.
@@ -616,7 +634,8 @@ mod scope_tests {
 pub struct GroupPath(String);
 
 /// Names that would collide with codeport's own routes or git's conventions.
-const RESERVED_PATHS: &[&str] = &["api", "oapi", "healthz", "groups", "namespaces", "repositories", "members", "users", "admin", "assets", "static", "-", "info", "git"];
+const RESERVED_PATHS: &[&str] =
+    &["api", "oapi", "healthz", "groups", "namespaces", "repositories", "members", "users", "admin", "assets", "static", "-", "info", "git"];
 
 impl GroupPath {
     /// Parses a path for the given field.

@@ -68,10 +68,7 @@ pub(crate) fn git_error(sub: &str, stderr: &[u8]) -> GitError {
         s.truncate(cut);
         s.push('…');
     }
-    GitError::Git {
-        command: sub.to_string(),
-        stderr: s,
-    }
+    GitError::Git { command: sub.to_string(), stderr: s }
 }
 
 /// Run a command to completion, feeding `stdin` (streamed concurrently so
@@ -80,9 +77,7 @@ pub(crate) async fn run(mut cmd: Command, sub: &str, stdin: Option<&[u8]>) -> Re
     if stdin.is_some() {
         cmd.stdin(Stdio::piped());
     }
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| GitError::io(&format!("spawn git {sub}"), e))?;
+    let mut child = cmd.spawn().map_err(|e| GitError::io(&format!("spawn git {sub}"), e))?;
     let writer = child.stdin.take();
     let feed = async move {
         if let (Some(mut w), Some(data)) = (writer, stdin) {
@@ -93,12 +88,7 @@ pub(crate) async fn run(mut cmd: Command, sub: &str, stdin: Option<&[u8]>) -> Re
     };
     let (_, out) = tokio::join!(feed, child.wait_with_output());
     let out = out.map_err(|e| GitError::io(&format!("wait git {sub}"), e))?;
-    Ok(Output {
-        success: out.status.success(),
-        code: out.status.code(),
-        stdout: out.stdout,
-        stderr: out.stderr,
-    })
+    Ok(Output { success: out.status.success(), code: out.status.code(), stdout: out.stdout, stderr: out.stderr })
 }
 
 /// Run and require success, returning stdout.

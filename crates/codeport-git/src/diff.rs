@@ -29,12 +29,7 @@ pub struct DiffLimits {
 impl Default for DiffLimits {
     /// 1000 commits, 3000 files, 1 MiB per file, 4 MiB in total.
     fn default() -> Self {
-        DiffLimits {
-            max_commits: MAX_COMPARE_COMMITS,
-            max_files: 3000,
-            max_file_bytes: 1 << 20,
-            max_total_bytes: 4 << 20,
-        }
+        DiffLimits { max_commits: MAX_COMPARE_COMMITS, max_files: 3000, max_file_bytes: 1 << 20, max_total_bytes: 4 << 20 }
     }
 }
 
@@ -65,11 +60,7 @@ fn parse_raw_numstat(out: &[u8]) -> Vec<FileDiff> {
             let status = parts[4];
             let first = tokens.next().unwrap_or("").to_string();
             let two_paths = status.starts_with('R') || status.starts_with('C');
-            let second = if two_paths {
-                tokens.next().unwrap_or("").to_string()
-            } else {
-                first.clone()
-            };
+            let second = if two_paths { tokens.next().unwrap_or("").to_string() } else { first.clone() };
             let kind = status.chars().next().unwrap_or('M');
             files.push(FileDiff {
                 old_path: first,
@@ -112,20 +103,13 @@ impl Repo {
     /// revisions are `NotFound`, as is a missing merge base when
     /// `straight = false`.
     pub async fn compare(&self, from: &str, to: &str, straight: bool) -> Result<Comparison> {
-        self.compare_with_limits(from, to, straight, DiffLimits::default())
-            .await
+        self.compare_with_limits(from, to, straight, DiffLimits::default()).await
     }
 
     /// [`Repo::compare`] with explicit limits. Text beyond the limits is
     /// dropped and flagged (`FileDiff::truncated`, `Comparison::truncated`)
     /// rather than failing, so the UI can still show the file list.
-    pub async fn compare_with_limits(
-        &self,
-        from: &str,
-        to: &str,
-        straight: bool,
-        limits: DiffLimits,
-    ) -> Result<Comparison> {
+    pub async fn compare_with_limits(&self, from: &str, to: &str, straight: bool, limits: DiffLimits) -> Result<Comparison> {
         let from_commit = self.require_commit(from).await?;
         let to_commit = self.require_commit(to).await?;
 
@@ -140,9 +124,7 @@ impl Repo {
         let diff_from = if straight {
             from_commit.clone()
         } else if base_commit.is_empty() {
-            return Err(GitError::not_found(format!(
-                "common ancestor of '{from}' and '{to}'"
-            )));
+            return Err(GitError::not_found(format!("common ancestor of '{from}' and '{to}'")));
         } else {
             base_commit.clone()
         };
@@ -150,10 +132,7 @@ impl Repo {
         let mut truncated = false;
         let mut cmd = self.git();
         cmd.args(["rev-list", "--no-commit-header", COMMIT_FORMAT])
-            .arg(format!(
-                "--max-count={}",
-                limits.max_commits.saturating_add(1)
-            ))
+            .arg(format!("--max-count={}", limits.max_commits.saturating_add(1)))
             .arg(&to_commit)
             .arg(format!("^{from_commit}"));
         let mut commits = parse_commits(&run_ok(cmd, "rev-list", None).await?);
@@ -163,63 +142,27 @@ impl Repo {
         }
 
         let mut cmd = self.git();
-        cmd.args([
-            "diff-tree",
-            "-r",
-            "-M",
-            "-z",
-            "--raw",
-            "--numstat",
-            "--no-abbrev",
-        ])
-        .arg(&diff_from)
-        .arg(&to_commit);
+        cmd.args(["diff-tree", "-r", "-M", "-z", "--raw", "--numstat", "--no-abbrev"]).arg(&diff_from).arg(&to_commit);
         let mut diffs = parse_raw_numstat(&run_ok(cmd, "diff-tree", None).await?);
         if diffs.len() > limits.max_files {
             diffs.truncate(limits.max_files);
             truncated = true;
         }
         if !diffs.is_empty() {
-            truncated |= self
-                .fill_patches(&diff_from, &to_commit, &mut diffs, &limits)
-                .await?;
+            truncated |= self.fill_patches(&diff_from, &to_commit, &mut diffs, &limits).await?;
         }
-        Ok(Comparison {
-            base_commit,
-            from_commit,
-            to_commit,
-            commits,
-            diffs,
-            truncated,
-        })
+        Ok(Comparison { base_commit, from_commit, to_commit, commits, diffs, truncated })
     }
 
     /// Stream the patch and distribute hunks to `diffs` (same order as the
     /// raw listing). Returns whether anything was cut.
-    async fn fill_patches(
-        &self,
-        a: &str,
-        b: &str,
-        diffs: &mut [FileDiff],
-        limits: &DiffLimits,
-    ) -> Result<bool> {
+    async fn fill_patches(&self, a: &str, b: &str, diffs: &mut [FileDiff], limits: &DiffLimits) -> Result<bool> {
         let mut cmd = self.git();
-        cmd.args([
-            "diff-tree",
-            "-r",
-            "-M",
-            "-p",
-            "--no-color",
-            "--full-index",
-            "--no-ext-diff",
-            "--no-textconv",
-        ])
-        .arg(a)
-        .arg(b)
-        .stderr(std::process::Stdio::null());
-        let mut child = cmd
-            .spawn()
-            .map_err(|e| GitError::io("spawn git diff-tree", e))?;
+        cmd.args(["diff-tree", "-r", "-M", "-p", "--no-color", "--full-index", "--no-ext-diff", "--no-textconv"])
+            .arg(a)
+            .arg(b)
+            .stderr(std::process::Stdio::null());
+        let mut child = cmd.spawn().map_err(|e| GitError::io("spawn git diff-tree", e))?;
         let stdout = child.stdout.take().expect("piped stdout");
         let mut reader = BufReader::with_capacity(64 * 1024, stdout);
         let mut total = 0usize;
@@ -232,10 +175,7 @@ impl Repo {
             // Read one line, but keep at most a bounded prefix of it.
             let mut overlong = false;
             loop {
-                let buf = reader
-                    .fill_buf()
-                    .await
-                    .map_err(|e| GitError::io("read diff", e))?;
+                let buf = reader.fill_buf().await.map_err(|e| GitError::io("read diff", e))?;
                 if buf.is_empty() {
                     break;
                 }
@@ -243,10 +183,7 @@ impl Repo {
                     Some(i) => (i + 1, true),
                     None => (buf.len(), false),
                 };
-                let room = limits
-                    .max_file_bytes
-                    .saturating_add(1)
-                    .saturating_sub(line.len());
+                let room = limits.max_file_bytes.saturating_add(1).saturating_sub(line.len());
                 if take > room {
                     overlong = true;
                 }
@@ -286,10 +223,7 @@ impl Repo {
             if f.truncated {
                 continue;
             }
-            if overlong
-                || f.diff.len() + line.len() > limits.max_file_bytes
-                || total + line.len() > limits.max_total_bytes
-            {
+            if overlong || f.diff.len() + line.len() > limits.max_file_bytes || total + line.len() > limits.max_total_bytes {
                 f.truncated = true;
                 cut = true;
                 if total + line.len() > limits.max_total_bytes {

@@ -86,23 +86,15 @@ impl GitError {
     }
 
     pub(crate) fn invalid_ref(name: &str, reason: impl Into<String>) -> Self {
-        GitError::InvalidRef {
-            name: name.to_string(),
-            reason: reason.into(),
-        }
+        GitError::InvalidRef { name: name.to_string(), reason: reason.into() }
     }
 
     pub(crate) fn invalid_path(path: &str, reason: impl Into<String>) -> Self {
-        GitError::InvalidPath {
-            path: path.to_string(),
-            reason: reason.into(),
-        }
+        GitError::InvalidPath { path: path.to_string(), reason: reason.into() }
     }
 
     pub(crate) fn conflict(message: impl Into<String>) -> Self {
-        GitError::Conflict {
-            message: message.into(),
-        }
+        GitError::Conflict { message: message.into() }
     }
 
     pub(crate) fn io(context: &str, e: std::io::Error) -> Self {

@@ -76,15 +76,9 @@ impl Network {
     /// family.
     pub fn contains(&self, addr: IpAddr) -> bool {
         match (self.addr, addr) {
-            (IpAddr::V4(net), IpAddr::V4(a)) => {
-                prefix_eq(u32::from(net).into(), u32::from(a).into(), 32, self.prefix)
-            }
-            (IpAddr::V6(net), IpAddr::V6(a)) => {
-                prefix_eq(u128::from(net), u128::from(a), 128, self.prefix)
-            }
-            (IpAddr::V4(_), IpAddr::V6(a)) => a
-                .to_ipv4_mapped()
-                .is_some_and(|v4| self.contains(IpAddr::V4(v4))),
+            (IpAddr::V4(net), IpAddr::V4(a)) => prefix_eq(u32::from(net).into(), u32::from(a).into(), 32, self.prefix),
+            (IpAddr::V6(net), IpAddr::V6(a)) => prefix_eq(u128::from(net), u128::from(a), 128, self.prefix),
+            (IpAddr::V4(_), IpAddr::V6(a)) => a.to_ipv4_mapped().is_some_and(|v4| self.contains(IpAddr::V4(v4))),
             (IpAddr::V6(_), IpAddr::V4(a)) => self.contains(IpAddr::V6(a.to_ipv6_mapped())),
         }
     }
@@ -103,43 +97,25 @@ impl FromStr for Network {
     /// (`10.1.2.3/8` is refused with the network it probably means), because such a typo
     /// usually allows more or less than the operator intended.
     fn from_str(s: &str) -> Result<Network, InvalidNetwork> {
-        let err = |reason: String| InvalidNetwork {
-            input: s.to_string(),
-            reason,
-        };
+        let err = |reason: String| InvalidNetwork { input: s.to_string(), reason };
         let text = s.trim();
         let (addr_text, prefix_text) = match text.split_once('/') {
             Some((a, p)) => (a, Some(p)),
             None => (text, None),
         };
-        let addr: IpAddr = addr_text
-            .parse()
-            .map_err(|_| err(format!("{addr_text:?} is not an IPv4 or IPv6 address")))?;
+        let addr: IpAddr = addr_text.parse().map_err(|_| err(format!("{addr_text:?} is not an IPv4 or IPv6 address")))?;
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix_text {
             None => max,
             Some(p) => match p.parse::<u8>() {
                 Ok(n) if n <= max => n,
-                Ok(n) => {
-                    return Err(err(format!(
-                        "the prefix length {n} is longer than the {max} bits of the address"
-                    )))
-                }
-                Err(_) => {
-                    return Err(err(format!(
-                        "the prefix length {p:?} is not a number from 0 to {max}"
-                    )))
-                }
+                Ok(n) => return Err(err(format!("the prefix length {n} is longer than the {max} bits of the address"))),
+                Err(_) => return Err(err(format!("the prefix length {p:?} is not a number from 0 to {max}"))),
             },
         };
-        let network = Network {
-            addr: mask(addr, prefix),
-            prefix,
-        };
+        let network = Network { addr: mask(addr, prefix), prefix };
         if network.addr != addr {
-            return Err(err(format!(
-                "it has bits set below the /{prefix} prefix; did you mean {network}?"
-            )));
+            return Err(err(format!("it has bits set below the /{prefix} prefix; did you mean {network}?")));
         }
         Ok(network)
     }
@@ -183,22 +159,12 @@ pub fn forbidden_class(addr: IpAddr) -> Option<&'static str> {
 }
 
 fn in_v4(a: Ipv4Addr, net: [u8; 4], prefix: u8) -> bool {
-    prefix_eq(
-        u32::from(a).into(),
-        u32::from(Ipv4Addr::from(net)).into(),
-        32,
-        prefix,
-    )
+    prefix_eq(u32::from(a).into(), u32::from(Ipv4Addr::from(net)).into(), 32, prefix)
 }
 
 fn in_v6(a: Ipv6Addr, net: [u16; 8], prefix: u8) -> bool {
     let [a0, a1, a2, a3, a4, a5, a6, a7] = net;
-    prefix_eq(
-        u128::from(a),
-        u128::from(Ipv6Addr::new(a0, a1, a2, a3, a4, a5, a6, a7)),
-        128,
-        prefix,
-    )
+    prefix_eq(u128::from(a), u128::from(Ipv6Addr::new(a0, a1, a2, a3, a4, a5, a6, a7)), 128, prefix)
 }
 
 /// The IPv4 special-purpose ranges (IANA's registry and its neighbours) as (network,
@@ -223,10 +189,7 @@ const V4_RANGES: &[([u8; 4], u8, &str)] = &[
 ];
 
 fn forbidden_v4(a: Ipv4Addr) -> Option<&'static str> {
-    V4_RANGES
-        .iter()
-        .find(|(net, prefix, _)| in_v4(a, *net, *prefix))
-        .map(|(_, _, class)| *class)
+    V4_RANGES.iter().find(|(net, prefix, _)| in_v4(a, *net, *prefix)).map(|(_, _, class)| *class)
 }
 
 /// The IPv6 special-purpose ranges that are refused outright (those embedding an IPv4
@@ -259,10 +222,7 @@ fn forbidden_v6(a: Ipv6Addr) -> Option<&'static str> {
     if s[0] == 0x2002 {
         return forbidden_v4(Ipv4Addr::from((u32::from(s[1]) << 16) | u32::from(s[2])));
     }
-    V6_RANGES
-        .iter()
-        .find(|(net, prefix, _)| in_v6(a, *net, *prefix))
-        .map(|(_, _, class)| *class)
+    V6_RANGES.iter().find(|(net, prefix, _)| in_v6(a, *net, *prefix)).map(|(_, _, class)| *class)
 }
 
 /// What to probe and how.
@@ -300,17 +260,12 @@ impl RemoteRefs {
 
     /// The commit branch `name` (without `refs/heads/`) points to.
     pub fn branch_oid(&self, name: &str) -> Option<&str> {
-        self.refs
-            .iter()
-            .find(|(r, _)| r.strip_prefix("refs/heads/") == Some(name))
-            .map(|(_, oid)| oid.as_str())
+        self.refs.iter().find(|(r, _)| r.strip_prefix("refs/heads/") == Some(name)).map(|(_, oid)| oid.as_str())
     }
 
     /// The branch names (without `refs/heads/`), for messages that list what exists.
     pub fn branches(&self) -> impl Iterator<Item = &str> {
-        self.refs
-            .iter()
-            .filter_map(|(r, _)| r.strip_prefix("refs/heads/"))
+        self.refs.iter().filter_map(|(r, _)| r.strip_prefix("refs/heads/"))
     }
 
     /// Whether `oid` (a full object id) is the tip of some advertised ref: the only commits
@@ -339,9 +294,7 @@ pub enum ProbeError {
     #[error("cannot resolve the repository's host: {0}")]
     Resolve(String),
     /// The remote refused the credentials, or wants some and none were given.
-    #[error(
-        "the repository refused the credentials (or requires credentials that were not given)"
-    )]
+    #[error("the repository refused the credentials (or requires credentials that were not given)")]
     AuthenticationFailed,
     /// There is no repository at that URL (or the credentials may not see it).
     #[error("no git repository exists at that URL (or it is not visible with these credentials)")]
@@ -396,13 +349,8 @@ fn parse_target(raw: &str) -> Result<Target, ProbeError> {
     if raw.is_empty() {
         return Err(unsupported("the URL is empty"));
     }
-    if raw
-        .chars()
-        .any(|c| c.is_whitespace() || c.is_control() || c == '\\')
-    {
-        return Err(unsupported(
-            "the URL contains whitespace, a control character or a backslash",
-        ));
+    if raw.chars().any(|c| c.is_whitespace() || c.is_control() || c == '\\') {
+        return Err(unsupported("the URL contains whitespace, a control character or a backslash"));
     }
     let Some((scheme, rest)) = raw.split_once("://") else {
         return Err(unsupported(if raw.contains("::") {
@@ -415,9 +363,7 @@ fn parse_target(raw: &str) -> Result<Target, ProbeError> {
     };
     let scheme = scheme.to_ascii_lowercase();
     if scheme != "http" && scheme != "https" {
-        return Err(unsupported(format!(
-            "only http:// and https:// repositories can be checked, not {scheme}://"
-        )));
+        return Err(unsupported(format!("only http:// and https:// repositories can be checked, not {scheme}://")));
     }
     // Anything before the first '/', '?' or '#' is the authority; an '@' there is userinfo,
     // whatever a lenient parser would make of it.
@@ -433,34 +379,22 @@ fn parse_target(raw: &str) -> Result<Target, ProbeError> {
     }
     let url = url::Url::parse(raw).map_err(|e| unsupported(format!("not a valid URL: {e}")))?;
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(unsupported(
-            "credentials embedded in the URL are refused; give them separately",
-        ));
+        return Err(unsupported("credentials embedded in the URL are refused; give them separately"));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(unsupported(
-            "a repository URL has no query (?...) or fragment (#...)",
-        ));
+        return Err(unsupported("a repository URL has no query (?...) or fragment (#...)"));
     }
-    let port = url
-        .port_or_known_default()
-        .ok_or_else(|| unsupported("the URL has no port"))?;
+    let port = url.port_or_known_default().ok_or_else(|| unsupported("the URL has no port"))?;
     let host = match url.host() {
         Some(url::Host::Domain(d)) if d.ends_with('.') => {
-            return Err(unsupported(
-                "the host name ends with a dot; write it without the trailing dot",
-            ));
+            return Err(unsupported("the host name ends with a dot; write it without the trailing dot"));
         }
         Some(url::Host::Domain(d)) => TargetHost::Name(d.to_string()),
         Some(url::Host::Ipv4(a)) => TargetHost::Addr(IpAddr::V4(a)),
         Some(url::Host::Ipv6(a)) => TargetHost::Addr(IpAddr::V6(a)),
         None => return Err(unsupported("the URL has no host")),
     };
-    Ok(Target {
-        url: url.as_str().to_string(),
-        host,
-        port,
-    })
+    Ok(Target { url: url.as_str().to_string(), host, port })
 }
 
 /// The addresses the host resolves to, each checked against the defaults and the allowed
@@ -469,9 +403,7 @@ async fn resolve_checked(target: &Target, allowed: &[Network]) -> Result<Vec<IpA
     let addrs: Vec<IpAddr> = match &target.host {
         TargetHost::Addr(a) => vec![*a],
         TargetHost::Name(name) => {
-            let found = tokio::net::lookup_host((name.as_str(), target.port))
-                .await
-                .map_err(|e| ProbeError::Resolve(format!("{name}: {e}")))?;
+            let found = tokio::net::lookup_host((name.as_str(), target.port)).await.map_err(|e| ProbeError::Resolve(format!("{name}: {e}")))?;
             let mut addrs: Vec<IpAddr> = Vec::new();
             for sa in found {
                 if !addrs.contains(&sa.ip()) {
@@ -482,19 +414,10 @@ async fn resolve_checked(target: &Target, allowed: &[Network]) -> Result<Vec<IpA
         }
     };
     if addrs.is_empty() {
-        return Err(ProbeError::Resolve(format!(
-            "{} has no addresses",
-            target.host
-        )));
+        return Err(ProbeError::Resolve(format!("{} has no addresses", target.host)));
     }
-    if let Some(bad) = addrs
-        .iter()
-        .find(|a| is_forbidden_by_default(**a) && !allowed.iter().any(|n| n.contains(**a)))
-    {
-        return Err(ProbeError::ForbiddenAddress {
-            host: target.host.to_string(),
-            addr: *bad,
-        });
+    if let Some(bad) = addrs.iter().find(|a| is_forbidden_by_default(**a) && !allowed.iter().any(|n| n.contains(**a))) {
+        return Err(ProbeError::ForbiddenAddress { host: target.host.to_string(), addr: *bad });
     }
     Ok(addrs)
 }
@@ -515,22 +438,14 @@ fn curl_resolve_entry(host: &str, port: u16, addrs: &[IpAddr]) -> String {
 /// The credentials as an `Authorization` header value, or `None` for an anonymous probe.
 fn authorization(username: Option<&str>, password: Option<&str>) -> Option<String> {
     let password = password.filter(|p| !p.is_empty())?;
-    let user = username
-        .filter(|u| !u.is_empty())
-        .unwrap_or(DEFAULT_USER_NAME);
+    let user = username.filter(|u| !u.is_empty()).unwrap_or(DEFAULT_USER_NAME);
     let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
     Some(format!("Authorization: Basic {token}"))
 }
 
 /// The isolated `git ls-remote` command. `home` is an empty directory used as `HOME` and
 /// working directory; the header (if any) goes into the environment only.
-fn ls_remote_command(
-    target: &Target,
-    addrs: &[IpAddr],
-    header: Option<&str>,
-    home: &std::path::Path,
-    timeout: Duration,
-) -> Command {
+fn ls_remote_command(target: &Target, addrs: &[IpAddr], header: Option<&str>, home: &std::path::Path, timeout: Duration) -> Command {
     let mut cmd = Command::new("git");
     cmd.env_clear();
     if let Some(path) = std::env::var_os("PATH") {
@@ -546,9 +461,7 @@ fn ls_remote_command(
         .current_dir(home);
     // Configuration through GIT_CONFIG_COUNT stays out of the process list.
     if let Some(h) = header {
-        cmd.env("GIT_CONFIG_COUNT", "1")
-            .env("GIT_CONFIG_KEY_0", "http.extraHeader")
-            .env("GIT_CONFIG_VALUE_0", h);
+        cmd.env("GIT_CONFIG_COUNT", "1").env("GIT_CONFIG_KEY_0", "http.extraHeader").env("GIT_CONFIG_VALUE_0", h);
     }
     let secs = timeout.as_secs().max(1).to_string();
     let mut config = vec![
@@ -565,10 +478,7 @@ fn ls_remote_command(
         format!("http.lowSpeedTime={secs}"),
     ];
     if let TargetHost::Name(name) = &target.host {
-        config.push(format!(
-            "http.curloptResolve={}",
-            curl_resolve_entry(name, target.port, addrs)
-        ));
+        config.push(format!("http.curloptResolve={}", curl_resolve_entry(name, target.port, addrs)));
     }
     for c in config {
         cmd.arg("-c").arg(c);
@@ -608,11 +518,7 @@ impl Drop for GroupKiller {
 
 /// Reads at most `limit` bytes; `Ok(None)` means there was more. When `drain` is set the
 /// rest is read and dropped so the writer never blocks on a full pipe.
-async fn read_capped<R: AsyncRead + Unpin>(
-    reader: Option<R>,
-    limit: u64,
-    drain: bool,
-) -> std::io::Result<Option<Vec<u8>>> {
+async fn read_capped<R: AsyncRead + Unpin>(reader: Option<R>, limit: u64, drain: bool) -> std::io::Result<Option<Vec<u8>>> {
     let Some(mut reader) = reader else {
         return Ok(Some(Vec::new()));
     };
@@ -636,11 +542,7 @@ pub const MIN_GIT_FOR_PROBE: (u32, u32) = (2, 37);
 /// Refuses, with a message saying why, when the installed git is too old for the probe.
 /// Servers call this at start when the probe is switched on.
 pub async fn check_git_for_probe() -> Result<(), String> {
-    let out = tokio::process::Command::new("git")
-        .arg("--version")
-        .output()
-        .await
-        .map_err(|e| format!("cannot run git: {e}"))?;
+    let out = tokio::process::Command::new("git").arg("--version").output().await.map_err(|e| format!("cannot run git: {e}"))?;
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     match parse_git_version(&text) {
         Some(v) if v >= MIN_GIT_FOR_PROBE => Ok(()),
@@ -681,34 +583,18 @@ async fn probe_target(req: &ProbeRequest<'_>, target: &Target) -> Result<RemoteR
         .spawn()
         .map_err(|e| ProbeError::Internal(format!("cannot start git: {e}")))?;
     let mut killer = GroupKiller(child.id());
-    let (stdout, stderr) = tokio::join!(
-        read_capped(child.stdout.take(), MAX_REFS_OUTPUT, false),
-        read_capped(child.stderr.take(), MAX_STDERR, true)
-    );
-    let stdout =
-        stdout.map_err(|e| ProbeError::Internal(format!("cannot read git's output: {e}")))?;
+    let (stdout, stderr) = tokio::join!(read_capped(child.stdout.take(), MAX_REFS_OUTPUT, false), read_capped(child.stderr.take(), MAX_STDERR, true));
+    let stdout = stdout.map_err(|e| ProbeError::Internal(format!("cannot read git's output: {e}")))?;
     let Some(stdout) = stdout else {
-        return Err(ProbeError::Git(format!(
-            "the remote advertises more than {} MiB of refs",
-            MAX_REFS_OUTPUT >> 20
-        )));
+        return Err(ProbeError::Git(format!("the remote advertises more than {} MiB of refs", MAX_REFS_OUTPUT >> 20)));
     };
-    let stderr = stderr
-        .map_err(|e| ProbeError::Internal(format!("cannot read git's messages: {e}")))?
-        .unwrap_or_default();
-    let status = child
-        .wait()
-        .await
-        .map_err(|e| ProbeError::Internal(format!("cannot wait for git: {e}")))?;
+    let stderr = stderr.map_err(|e| ProbeError::Internal(format!("cannot read git's messages: {e}")))?.unwrap_or_default();
+    let status = child.wait().await.map_err(|e| ProbeError::Internal(format!("cannot wait for git: {e}")))?;
     killer.disarm();
     if status.success() {
         return parse_ls_remote(&String::from_utf8_lossy(&stdout));
     }
-    let secrets: Vec<&str> = [req.password, header.as_deref()]
-        .into_iter()
-        .flatten()
-        .filter(|s| !s.is_empty())
-        .collect();
+    let secrets: Vec<&str> = [req.password, header.as_deref()].into_iter().flatten().filter(|s| !s.is_empty()).collect();
     let message = scrub(&String::from_utf8_lossy(&stderr), &secrets);
     Err(classify_failure(&message))
 }
@@ -738,11 +624,7 @@ fn classify_failure(stderr: &str) -> ProbeError {
         .or_else(|| stderr.lines().rev().find(|l| !l.trim().is_empty()))
         .unwrap_or("git failed without a message")
         .trim();
-    let line = line
-        .strip_prefix("fatal:")
-        .or_else(|| line.strip_prefix("error:"))
-        .unwrap_or(line)
-        .trim();
+    let line = line.strip_prefix("fatal:").or_else(|| line.strip_prefix("error:")).unwrap_or(line).trim();
     let excerpt = truncate(line, MAX_MESSAGE);
     let lower = stderr.to_ascii_lowercase();
     let status = http_status(&lower);
@@ -752,12 +634,12 @@ fn classify_failure(stderr: &str) -> ProbeError {
         || matches!(status, Some(401 | 403))
     {
         ProbeError::AuthenticationFailed
-    } else if matches!(status, Some(404 | 410))
-        || (lower.contains("repository '") && lower.contains("' not found"))
-    {
+    } else if matches!(status, Some(404 | 410)) || (lower.contains("repository '") && lower.contains("' not found")) {
         ProbeError::NotFound
     } else if let Some(code @ 300..=399) = status {
-        ProbeError::Network(format!("the server answered with a redirect (HTTP {code}), which codeport does not follow: give the repository's final URL"))
+        ProbeError::Network(format!(
+            "the server answered with a redirect (HTTP {code}), which codeport does not follow: give the repository's final URL"
+        ))
     } else if status.is_some_and(|s| s >= 500)
         || [
             "could not resolve",
@@ -805,12 +687,7 @@ fn truncate(s: &str, max: usize) -> String {
 fn parse_ls_remote(out: &str) -> Result<RemoteRefs, ProbeError> {
     let mut refs = RemoteRefs::default();
     for line in out.lines().filter(|l| !l.is_empty()) {
-        let bad = || {
-            ProbeError::Git(format!(
-                "unexpected ls-remote output line {:?}",
-                truncate(line, 120)
-            ))
-        };
+        let bad = || ProbeError::Git(format!("unexpected ls-remote output line {:?}", truncate(line, 120)));
         let (left, name) = line.split_once('\t').ok_or_else(bad)?;
         if let Some(target) = left.strip_prefix("ref: ") {
             if name == "HEAD" {
@@ -818,13 +695,11 @@ fn parse_ls_remote(out: &str) -> Result<RemoteRefs, ProbeError> {
             }
             continue;
         }
-        let oid_ok =
-            (left.len() == 40 || left.len() == 64) && left.bytes().all(|b| b.is_ascii_hexdigit());
+        let oid_ok = (left.len() == 40 || left.len() == 64) && left.bytes().all(|b| b.is_ascii_hexdigit());
         if !oid_ok || name.is_empty() {
             return Err(bad());
         }
-        refs.refs
-            .push((name.to_string(), left.to_ascii_lowercase()));
+        refs.refs.push((name.to_string(), left.to_ascii_lowercase()));
     }
     Ok(refs)
 }
@@ -865,21 +740,13 @@ mod tests {
     #[test]
     fn cidr_parsing_refuses_with_a_clear_reason() {
         let msg = |s: &str| s.parse::<Network>().unwrap_err().to_string();
-        assert!(
-            msg("10.0.0.0/33").contains("prefix length 33 is longer than the 32 bits"),
-            "{}",
-            msg("10.0.0.0/33")
-        );
+        assert!(msg("10.0.0.0/33").contains("prefix length 33 is longer than the 32 bits"), "{}", msg("10.0.0.0/33"));
         assert!(msg("fd00::/129").contains("longer than the 128 bits"));
         assert!(msg("10.0.0.0/x").contains("is not a number from 0 to 32"));
         assert!(msg("10.0.0/8").contains("is not an IPv4 or IPv6 address"));
         assert!(msg("example.com/8").contains("\"example.com\" is not an IPv4 or IPv6 address"));
         assert!(msg("").contains("is not an IPv4 or IPv6 address"));
-        assert!(
-            msg("10.1.2.3/8").contains("did you mean 10.0.0.0/8?"),
-            "{}",
-            msg("10.1.2.3/8")
-        );
+        assert!(msg("10.1.2.3/8").contains("did you mean 10.0.0.0/8?"), "{}", msg("10.1.2.3/8"));
         assert!(msg("10.0.0.0/33").starts_with("\"10.0.0.0/33\" is not a network in CIDR notation"));
     }
 
@@ -889,10 +756,7 @@ mod tests {
         assert!(lo.contains(ip("127.0.0.1")));
         assert!(lo.contains(ip("127.255.255.255")));
         assert!(!lo.contains(ip("128.0.0.1")));
-        assert!(
-            lo.contains(ip("::ffff:127.0.0.1")),
-            "an IPv4-mapped address is the same host"
-        );
+        assert!(lo.contains(ip("::ffff:127.0.0.1")), "an IPv4-mapped address is the same host");
         assert!(!lo.contains(ip("::1")));
         let mapped = net("::ffff:10.0.0.0/104");
         assert!(mapped.contains(ip("10.9.9.9")));
@@ -958,10 +822,7 @@ mod tests {
         ];
         for (addr, class) in cases {
             let found = forbidden_class(ip(addr));
-            assert!(
-                found.is_some_and(|c| c.contains(class)),
-                "{addr}: expected {class}, got {found:?}"
-            );
+            assert!(found.is_some_and(|c| c.contains(class)), "{addr}: expected {class}, got {found:?}");
             assert!(is_forbidden_by_default(ip(addr)), "{addr}");
         }
     }
@@ -1040,51 +901,27 @@ mod tests {
         assert_eq!(t.host, TargetHost::Name("example.com".into()));
         assert_eq!(t.port, 443);
         let t = parse_target("http://example.com:8080/x.git").unwrap();
-        assert_eq!(
-            (t.port, t.url.as_str()),
-            (8080, "http://example.com:8080/x.git")
-        );
+        assert_eq!((t.port, t.url.as_str()), (8080, "http://example.com:8080/x.git"));
         // Obscure IPv4 spellings become the address they are.
         let t = parse_target("http://0x7f.1/x.git").unwrap();
-        assert_eq!(
-            (t.host.clone(), t.url.as_str()),
-            (TargetHost::Addr(ip("127.0.0.1")), "http://127.0.0.1/x.git")
-        );
+        assert_eq!((t.host.clone(), t.url.as_str()), (TargetHost::Addr(ip("127.0.0.1")), "http://127.0.0.1/x.git"));
         let t = parse_target("http://2130706433/x.git").unwrap();
         assert_eq!(t.host, TargetHost::Addr(ip("127.0.0.1")));
         let t = parse_target("http://[::ffff:7f00:1]:81/x.git").unwrap();
-        assert_eq!(
-            (t.host, t.port),
-            (TargetHost::Addr(ip("::ffff:127.0.0.1")), 81)
-        );
+        assert_eq!((t.host, t.port), (TargetHost::Addr(ip("::ffff:127.0.0.1")), 81));
     }
 
     #[tokio::test]
     async fn address_literals_are_checked_without_resolving() {
         let t = parse_target("http://[::1]/x.git").unwrap();
         let e = resolve_checked(&t, &[]).await.unwrap_err();
-        assert_eq!(
-            e,
-            ProbeError::ForbiddenAddress {
-                host: "::1".into(),
-                addr: ip("::1")
-            }
-        );
+        assert_eq!(e, ProbeError::ForbiddenAddress { host: "::1".into(), addr: ip("::1") });
         assert!(e.to_string().contains("a loopback address"), "{e}");
-        assert_eq!(
-            resolve_checked(&t, &[net("::1")]).await.unwrap(),
-            vec![ip("::1")]
-        );
+        assert_eq!(resolve_checked(&t, &[net("::1")]).await.unwrap(), vec![ip("::1")]);
         let t = parse_target("http://169.254.169.254/latest/meta-data").unwrap();
-        assert!(matches!(
-            resolve_checked(&t, &[net("127.0.0.0/8")]).await,
-            Err(ProbeError::ForbiddenAddress { .. })
-        ));
+        assert!(matches!(resolve_checked(&t, &[net("127.0.0.0/8")]).await, Err(ProbeError::ForbiddenAddress { .. })));
         let t = parse_target("http://localhost:1/x.git").unwrap();
-        assert!(matches!(
-            resolve_checked(&t, &[]).await,
-            Err(ProbeError::ForbiddenAddress { .. })
-        ));
+        assert!(matches!(resolve_checked(&t, &[]).await, Err(ProbeError::ForbiddenAddress { .. })));
     }
 
     #[test]
@@ -1098,16 +935,8 @@ mod tests {
         let r = parse_ls_remote(out).unwrap();
         assert_eq!(r.head_branch.as_deref(), Some("main"));
         assert_eq!(r.refs.len(), 5);
-        assert!(
-            r.has_branch("main")
-                && r.has_branch("dev")
-                && !r.has_branch("v1")
-                && !r.has_branch("HEAD")
-        );
-        assert_eq!(
-            r.branch_oid("dev"),
-            Some("2222222222222222222222222222222222222222")
-        );
+        assert!(r.has_branch("main") && r.has_branch("dev") && !r.has_branch("v1") && !r.has_branch("HEAD"));
+        assert_eq!(r.branch_oid("dev"), Some("2222222222222222222222222222222222222222"));
         assert_eq!(r.branches().collect::<Vec<_>>(), ["dev", "main"]);
         assert!(r.is_advertised("4444444444444444444444444444444444444444"));
         assert!(!r.is_advertised("5555555555555555555555555555555555555555"));
@@ -1117,35 +946,18 @@ mod tests {
         let sha256 = format!("{}\trefs/heads/main\n", "a".repeat(64));
         assert!(parse_ls_remote(&sha256).unwrap().has_branch("main"));
         // A symref HEAD to something that is not a branch is no default branch.
-        assert_eq!(
-            parse_ls_remote("ref: refs/remotes/x\tHEAD\n")
-                .unwrap()
-                .head_branch,
-            None
-        );
-        assert!(matches!(
-            parse_ls_remote("garbage\n"),
-            Err(ProbeError::Git(_))
-        ));
-        assert!(matches!(
-            parse_ls_remote("1234\trefs/heads/main\n"),
-            Err(ProbeError::Git(_))
-        ));
+        assert_eq!(parse_ls_remote("ref: refs/remotes/x\tHEAD\n").unwrap().head_branch, None);
+        assert!(matches!(parse_ls_remote("garbage\n"), Err(ProbeError::Git(_))));
+        assert!(matches!(parse_ls_remote("1234\trefs/heads/main\n"), Err(ProbeError::Git(_))));
     }
 
     #[test]
     fn git_messages_map_to_error_classes() {
         let c = classify_failure;
-        assert_eq!(
-            c("fatal: could not read Username for 'https://h': terminal prompts disabled\n"),
-            ProbeError::AuthenticationFailed
-        );
+        assert_eq!(c("fatal: could not read Username for 'https://h': terminal prompts disabled\n"), ProbeError::AuthenticationFailed);
         assert_eq!(c("remote: HTTP Basic: Access denied\nfatal: Authentication failed for 'https://h/x.git/'\n"), ProbeError::AuthenticationFailed);
         assert_eq!(c("fatal: unable to access 'https://h/x.git/': The requested URL returned error: 403\n"), ProbeError::AuthenticationFailed);
-        assert_eq!(
-            c("remote: Repository not found.\nfatal: repository 'https://h/x.git/' not found\n"),
-            ProbeError::NotFound
-        );
+        assert_eq!(c("remote: Repository not found.\nfatal: repository 'https://h/x.git/' not found\n"), ProbeError::NotFound);
         assert_eq!(c("fatal: unable to access 'https://h/x.git/': The requested URL returned error: 404\n"), ProbeError::NotFound);
         assert!(
             matches!(c("fatal: unable to access 'http://h/x.git/': The requested URL returned error: 302\n"), ProbeError::Network(m) if m.contains("redirect (HTTP 302)"))
@@ -1166,33 +978,18 @@ mod tests {
     #[test]
     fn secrets_are_scrubbed_from_git_messages() {
         let header = authorization(Some("alice"), Some("hunter2-token")).unwrap();
-        let b64 = header
-            .strip_prefix("Authorization: Basic ")
-            .unwrap()
-            .to_string();
+        let b64 = header.strip_prefix("Authorization: Basic ").unwrap().to_string();
         let text = format!("fatal: echo hunter2-token and {header} and {b64}");
         let out = scrub(&text, &["hunter2-token", &header]);
-        assert!(
-            !out.contains("hunter2-token") && !out.contains(&b64),
-            "{out}"
-        );
+        assert!(!out.contains("hunter2-token") && !out.contains(&b64), "{out}");
     }
 
     #[test]
     fn credentials_become_a_basic_header_with_a_default_user() {
         let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
-        assert_eq!(
-            authorization(Some("alice"), Some("pw")),
-            Some(format!("Authorization: Basic {}", b64("alice:pw")))
-        );
-        assert_eq!(
-            authorization(None, Some("tok")),
-            Some(format!("Authorization: Basic {}", b64("git:tok")))
-        );
-        assert_eq!(
-            authorization(Some(""), Some("tok")),
-            Some(format!("Authorization: Basic {}", b64("git:tok")))
-        );
+        assert_eq!(authorization(Some("alice"), Some("pw")), Some(format!("Authorization: Basic {}", b64("alice:pw"))));
+        assert_eq!(authorization(None, Some("tok")), Some(format!("Authorization: Basic {}", b64("git:tok"))));
+        assert_eq!(authorization(Some(""), Some("tok")), Some(format!("Authorization: Basic {}", b64("git:tok"))));
         assert_eq!(authorization(Some("alice"), None), None);
         assert_eq!(authorization(Some("alice"), Some("")), None);
     }
@@ -1202,48 +999,18 @@ mod tests {
         let t = parse_target("https://example.com/x.git").unwrap();
         let header = authorization(Some("alice"), Some("hunter2-token")).unwrap();
         let home = std::env::temp_dir();
-        let cmd = ls_remote_command(
-            &t,
-            &[ip("93.184.216.34"), ip("2606:2800::1")],
-            Some(&header),
-            &home,
-            Duration::from_secs(10),
-        );
+        let cmd = ls_remote_command(&t, &[ip("93.184.216.34"), ip("2606:2800::1")], Some(&header), &home, Duration::from_secs(10));
         let std = cmd.as_std();
-        let args: Vec<String> = std
-            .get_args()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
+        let args: Vec<String> = std.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
         let line = args.join(" ");
-        assert!(
-            !line.contains("hunter2") && !line.contains("Authorization"),
-            "{line}"
-        );
-        assert!(
-            line.contains("http.curloptResolve=example.com:443:93.184.216.34,[2606:2800::1]"),
-            "{line}"
-        );
-        assert!(
-            line.contains("http.followRedirects=false") && line.contains("credential.helper="),
-            "{line}"
-        );
-        assert!(
-            line.ends_with("ls-remote --symref -- https://example.com/x.git"),
-            "{line}"
-        );
-        let env: Vec<(String, String)> = std
-            .get_envs()
-            .filter_map(|(k, v)| {
-                Some((
-                    k.to_string_lossy().into_owned(),
-                    v?.to_string_lossy().into_owned(),
-                ))
-            })
-            .collect();
+        assert!(!line.contains("hunter2") && !line.contains("Authorization"), "{line}");
+        assert!(line.contains("http.curloptResolve=example.com:443:93.184.216.34,[2606:2800::1]"), "{line}");
+        assert!(line.contains("http.followRedirects=false") && line.contains("credential.helper="), "{line}");
+        assert!(line.ends_with("ls-remote --symref -- https://example.com/x.git"), "{line}");
+        let env: Vec<(String, String)> =
+            std.get_envs().filter_map(|(k, v)| Some((k.to_string_lossy().into_owned(), v?.to_string_lossy().into_owned()))).collect();
         assert!(env.contains(&("GIT_CONFIG_VALUE_0".into(), header.clone())));
         assert!(env.contains(&("GIT_TERMINAL_PROMPT".into(), "0".into())));
-        assert!(!env
-            .iter()
-            .any(|(k, _)| k == "GIT_ASKPASS" || k == "SSH_ASKPASS"));
+        assert!(!env.iter().any(|(k, _)| k == "GIT_ASKPASS" || k == "SSH_ASKPASS"));
     }
 }

@@ -10,8 +10,7 @@ use crate::validate::{check_rev, normalize_path, validate_branch_name, validate_
 
 /// Pretty format for commits: 9 NUL separated fields, message last, and a
 /// NUL terminator so multi-line messages are unambiguous.
-pub(crate) const COMMIT_FORMAT: &str =
-    "--format=%H%x00%P%x00%an%x00%ae%x00%at%x00%cn%x00%ce%x00%ct%x00%B%x00";
+pub(crate) const COMMIT_FORMAT: &str = "--format=%H%x00%P%x00%an%x00%ae%x00%at%x00%cn%x00%ce%x00%ct%x00%B%x00";
 const COMMIT_FIELDS: usize = 9;
 
 fn secs_to_ms(s: &str) -> i64 {
@@ -75,13 +74,7 @@ pub(crate) fn parse_ls_tree(out: &[u8]) -> Vec<RawEntry> {
             };
             let id = it.next()?.to_string();
             let size = it.next().and_then(|s| s.parse::<u64>().ok());
-            Some(RawEntry {
-                mode,
-                kind,
-                id,
-                size: if kind == EntryKind::Blob { size } else { None },
-                path: path.to_string(),
-            })
+            Some(RawEntry { mode, kind, id, size: if kind == EntryKind::Blob { size } else { None }, path: path.to_string() })
         })
         .collect()
 }
@@ -92,12 +85,7 @@ impl Repo {
     pub async fn is_empty(&self) -> Result<bool> {
         self.ensure_exists()?;
         let mut cmd = self.git();
-        cmd.args([
-            "for-each-ref",
-            "--count=1",
-            "--format=%(refname)",
-            "refs/heads/",
-        ]);
+        cmd.args(["for-each-ref", "--count=1", "--format=%(refname)", "refs/heads/"]);
         Ok(trimmed(&run_ok(cmd, "for-each-ref", None).await?).is_empty())
     }
 
@@ -112,9 +100,7 @@ impl Repo {
         if !out.success {
             return Ok(None);
         }
-        Ok(trimmed(&out.stdout)
-            .strip_prefix("refs/heads/")
-            .map(str::to_string))
+        Ok(trimmed(&out.stdout).strip_prefix("refs/heads/").map(str::to_string))
     }
 
     /// Make `branch` the default branch. It must exist unless the
@@ -123,12 +109,7 @@ impl Repo {
     pub async fn set_head(&self, branch: &str) -> Result<()> {
         validate_branch_name(branch)?;
         self.ensure_exists()?;
-        if self
-            .ref_target(&format!("refs/heads/{branch}"))
-            .await?
-            .is_none()
-            && !self.is_empty().await?
-        {
+        if self.ref_target(&format!("refs/heads/{branch}")).await?.is_none() && !self.is_empty().await? {
             return Err(GitError::not_found(format!("branch '{branch}'")));
         }
         self.set_head_unchecked(branch).await
@@ -136,8 +117,7 @@ impl Repo {
 
     pub(crate) async fn set_head_unchecked(&self, branch: &str) -> Result<()> {
         let mut cmd = self.git();
-        cmd.args(["symbolic-ref", "HEAD"])
-            .arg(format!("refs/heads/{branch}"));
+        cmd.args(["symbolic-ref", "HEAD"]).arg(format!("refs/heads/{branch}"));
         run_ok(cmd, "symbolic-ref", None).await?;
         Ok(())
     }
@@ -145,8 +125,7 @@ impl Repo {
     /// Exact value of a fully qualified ref, `None` when absent.
     pub(crate) async fn ref_target(&self, full_ref: &str) -> Result<Option<String>> {
         let mut cmd = self.git();
-        cmd.args(["rev-parse", "--verify", "--quiet", "--end-of-options"])
-            .arg(full_ref);
+        cmd.args(["rev-parse", "--verify", "--quiet", "--end-of-options"]).arg(full_ref);
         let out = run(cmd, "rev-parse", None).await?;
         if out.success {
             Ok(Some(trimmed(&out.stdout)))
@@ -166,29 +145,15 @@ impl Repo {
             input.push('\n');
         }
         let mut cmd = self.git();
-        cmd.args([
-            "rev-list",
-            "--no-commit-header",
-            "--no-walk=unsorted",
-            COMMIT_FORMAT,
-            "--stdin",
-        ]);
+        cmd.args(["rev-list", "--no-commit-header", "--no-walk=unsorted", COMMIT_FORMAT, "--stdin"]);
         let out = run_ok(cmd, "rev-list", Some(input.as_bytes())).await?;
-        Ok(parse_commits(&out)
-            .into_iter()
-            .map(|c| (c.id.clone(), c))
-            .collect())
+        Ok(parse_commits(&out).into_iter().map(|c| (c.id.clone(), c)).collect())
     }
 
     async fn list_branches(&self, pattern: &str) -> Result<Vec<Branch>> {
         self.ensure_exists()?;
         let mut cmd = self.git();
-        cmd.args([
-            "for-each-ref",
-            "--sort=refname",
-            "--format=%(refname)%00%(objectname)%00%(objecttype)",
-        ])
-        .arg(pattern);
+        cmd.args(["for-each-ref", "--sort=refname", "--format=%(refname)%00%(objectname)%00%(objecttype)"]).arg(pattern);
         let out = run_ok(cmd, "for-each-ref", None).await?;
         let text = String::from_utf8_lossy(&out);
         let mut refs = Vec::new();
@@ -203,15 +168,7 @@ impl Repo {
         }
         let ids: Vec<String> = refs.iter().map(|(_, id)| id.clone()).collect();
         let infos = self.commit_infos(&ids).await?;
-        Ok(refs
-            .into_iter()
-            .filter_map(|(name, id)| {
-                infos.get(&id).map(|c| Branch {
-                    name,
-                    commit: c.clone(),
-                })
-            })
-            .collect())
+        Ok(refs.into_iter().filter_map(|(name, id)| infos.get(&id).map(|c| Branch { name, commit: c.clone() })).collect())
     }
 
     /// All branches sorted by name, with their head commits, using two git
@@ -227,11 +184,7 @@ impl Repo {
             return Ok(None);
         }
         let full = format!("refs/heads/{name}");
-        Ok(self
-            .list_branches(&full)
-            .await?
-            .into_iter()
-            .find(|b| b.name == name))
+        Ok(self.list_branches(&full).await?.into_iter().find(|b| b.name == name))
     }
 
     async fn list_tags(&self, pattern: &str) -> Result<Vec<Tag>> {
@@ -277,8 +230,7 @@ impl Repo {
         // Tags of tags are rare; peel them one by one.
         for (name, commit, _) in tags.iter_mut().filter(|t| t.1.is_none()) {
             let mut cmd = self.git();
-            cmd.args(["rev-parse", "--verify", "--quiet", "--end-of-options"])
-                .arg(format!("refs/tags/{name}^{{commit}}"));
+            cmd.args(["rev-parse", "--verify", "--quiet", "--end-of-options"]).arg(format!("refs/tags/{name}^{{commit}}"));
             let out = run(cmd, "rev-parse", None).await?;
             if out.success {
                 *commit = Some(trimmed(&out.stdout));
@@ -290,11 +242,7 @@ impl Repo {
             .into_iter()
             .filter_map(|(name, id, message)| {
                 let commit = infos.get(id.as_ref()?)?.clone();
-                Some(Tag {
-                    name,
-                    message,
-                    commit,
-                })
+                Some(Tag { name, message, commit })
             })
             .collect())
     }
@@ -311,11 +259,7 @@ impl Repo {
             return Ok(None);
         }
         let full = format!("refs/tags/{name}");
-        Ok(self
-            .list_tags(&full)
-            .await?
-            .into_iter()
-            .find(|t| t.name == name))
+        Ok(self.list_tags(&full).await?.into_iter().find(|t| t.name == name))
     }
 
     /// Full commit id for a branch, tag, (abbreviated) sha or `refs/...`
@@ -330,16 +274,11 @@ impl Repo {
         let candidates: Vec<String> = if is_full_sha || rev.starts_with("refs/") {
             vec![rev.to_string()]
         } else {
-            vec![
-                format!("refs/heads/{rev}"),
-                format!("refs/tags/{rev}"),
-                rev.to_string(),
-            ]
+            vec![format!("refs/heads/{rev}"), format!("refs/tags/{rev}"), rev.to_string()]
         };
         for c in candidates {
             let mut cmd = self.git();
-            cmd.args(["rev-parse", "--verify", "--quiet", "--end-of-options"])
-                .arg(format!("{c}^{{commit}}"));
+            cmd.args(["rev-parse", "--verify", "--quiet", "--end-of-options"]).arg(format!("{c}^{{commit}}"));
             let out = run(cmd, "rev-parse", None).await?;
             if out.success {
                 return Ok(Some(trimmed(&out.stdout)));
@@ -350,9 +289,7 @@ impl Repo {
 
     /// Like [`Repo::resolve_commit`] but unknown revisions are an error.
     pub(crate) async fn require_commit(&self, rev: &str) -> Result<String> {
-        self.resolve_commit(rev)
-            .await?
-            .ok_or_else(|| GitError::not_found(format!("revision '{rev}'")))
+        self.resolve_commit(rev).await?.ok_or_else(|| GitError::not_found(format!("revision '{rev}'")))
     }
 
     /// One commit with its line statistics against its first parent;
@@ -366,14 +303,7 @@ impl Repo {
             return Ok(None);
         };
         let mut cmd = self.git();
-        cmd.args([
-            "diff-tree",
-            "-r",
-            "--numstat",
-            "-z",
-            "--no-renames",
-            "--no-commit-id",
-        ]);
+        cmd.args(["diff-tree", "-r", "--numstat", "-z", "--no-renames", "--no-commit-id"]);
         match info.parent_ids.first() {
             Some(p) => cmd.arg(p).arg(&id),
             None => cmd.arg("--root").arg(&id),
@@ -435,37 +365,19 @@ impl Repo {
             }
             cmd
         };
-        let (list, count) = tokio::join!(
-            run_ok(build(false), "rev-list", None),
-            run_ok(build(true), "rev-list", None)
-        );
-        let commits = if q.limit == 0 {
-            Vec::new()
-        } else {
-            parse_commits(&list?)
-        };
+        let (list, count) = tokio::join!(run_ok(build(false), "rev-list", None), run_ok(build(true), "rev-list", None));
+        let commits = if q.limit == 0 { Vec::new() } else { parse_commits(&list?) };
         let total = trimmed(&count?).parse::<u64>().unwrap_or(0);
         Ok((commits, total))
     }
 
     /// The entries at exactly the given paths in `commit`, keyed by path;
     /// used to check existence and parent components with one process.
-    pub(crate) async fn entries_at(
-        &self,
-        commit: &str,
-        paths: &[String],
-    ) -> Result<HashMap<String, RawEntry>> {
+    pub(crate) async fn entries_at(&self, commit: &str, paths: &[String]) -> Result<HashMap<String, RawEntry>> {
         let mut cmd = self.git();
-        cmd.args(["ls-tree", "-t", "-l", "-z", "--full-tree"])
-            .arg(commit)
-            .arg("--")
-            .args(paths);
+        cmd.args(["ls-tree", "-t", "-l", "-z", "--full-tree"]).arg(commit).arg("--").args(paths);
         let out = run_ok(cmd, "ls-tree", None).await?;
-        Ok(parse_ls_tree(&out)
-            .into_iter()
-            .filter(|e| paths.contains(&e.path))
-            .map(|e| (e.path.clone(), e))
-            .collect())
+        Ok(parse_ls_tree(&out).into_iter().filter(|e| paths.contains(&e.path)).map(|e| (e.path.clone(), e)).collect())
     }
 
     /// List a directory of `rev`. `path` `""` (or `/`) is the root. An
@@ -481,9 +393,7 @@ impl Repo {
             let entries = self.entries_at(&commit, std::slice::from_ref(&p)).await?;
             match entries.get(&p) {
                 None => return Err(GitError::not_found(format!("path '{p}'"))),
-                Some(e) if e.kind != EntryKind::Tree => {
-                    return Err(GitError::invalid_path(&p, "not a directory"))
-                }
+                Some(e) if e.kind != EntryKind::Tree => return Err(GitError::invalid_path(&p, "not a directory")),
                 Some(e) => (e.id.clone(), format!("{p}/")),
             }
         };
@@ -515,9 +425,7 @@ impl Repo {
         let entries = self.entries_at(&commit, std::slice::from_ref(&p)).await?;
         let entry = match entries.get(&p) {
             None => return Err(GitError::not_found(format!("file '{p}'"))),
-            Some(e) if e.kind != EntryKind::Blob => {
-                return Err(GitError::invalid_path(&p, "not a file"))
-            }
+            Some(e) if e.kind != EntryKind::Blob => return Err(GitError::invalid_path(&p, "not a file")),
             Some(e) => e,
         };
         let size = entry.size.unwrap_or(0);
@@ -527,11 +435,6 @@ impl Repo {
         let mut cmd = self.git();
         cmd.args(["cat-file", "blob"]).arg(&entry.id);
         let bytes = run_ok(cmd, "cat-file", None).await?;
-        Ok(BlobContent {
-            id: entry.id.clone(),
-            commit_id: commit,
-            size,
-            bytes,
-        })
+        Ok(BlobContent { id: entry.id.clone(), commit_id: commit, size, bytes })
     }
 }

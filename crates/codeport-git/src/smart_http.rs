@@ -92,12 +92,7 @@ impl Service {
 /// `GIT_PROTOCOL` (only `[a-z0-9=:._-]`), so a client cannot inject
 /// anything else into the child's environment.
 pub fn sanitize_git_protocol(value: Option<&str>) -> Option<&str> {
-    value.filter(|v| {
-        !v.is_empty()
-            && v.len() <= 256
-            && v.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"=:._-".contains(&b))
-    })
+    value.filter(|v| !v.is_empty() && v.len() <= 256 && v.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"=:._-".contains(&b)))
 }
 
 fn wants_v2(protocol: Option<&str>) -> bool {
@@ -111,12 +106,7 @@ pub fn service_preamble(service: Service) -> Bytes {
     Bytes::from(format!("{:04x}{line}0000", line.len() + 4))
 }
 
-fn spawn_service(
-    repo: &Repo,
-    service: Service,
-    protocol: Option<&str>,
-    advertise: bool,
-) -> Result<Child> {
+fn spawn_service(repo: &Repo, service: Service, protocol: Option<&str>, advertise: bool) -> Result<Child> {
     repo.ensure_exists()?;
     let mut cmd = git(None);
     if service == Service::UploadPack {
@@ -140,8 +130,7 @@ fn spawn_service(
     if !advertise {
         cmd.stdin(Stdio::piped());
     }
-    cmd.spawn()
-        .map_err(|e| GitError::io(&format!("spawn git {}", service.subcommand()), e))
+    cmd.spawn().map_err(|e| GitError::io(&format!("spawn git {}", service.subcommand()), e))
 }
 
 /// Read at most [`STDERR_LIMIT`] bytes of stderr, draining the rest so
@@ -174,20 +163,12 @@ fn collect_stderr(stderr: Option<ChildStderr>) -> JoinHandle<String> {
 /// stream ends with an error item if git exits unsuccessfully, so a broken
 /// advertisement is never mistaken for an empty repository. Dropping the
 /// stream kills git.
-pub async fn advertise(
-    repo: &Repo,
-    service: Service,
-    git_protocol: Option<&str>,
-) -> Result<impl Stream<Item = io::Result<Bytes>> + Send + 'static> {
+pub async fn advertise(repo: &Repo, service: Service, git_protocol: Option<&str>) -> Result<impl Stream<Item = io::Result<Bytes>> + Send + 'static> {
     let protocol = sanitize_git_protocol(git_protocol);
     let mut child = spawn_service(repo, service, protocol, true)?;
     let stdout = child.stdout.take().expect("piped stdout");
     let stderr = collect_stderr(child.stderr.take());
-    let preamble = if service == Service::UploadPack && wants_v2(protocol) {
-        None
-    } else {
-        Some(Ok(service_preamble(service)))
-    };
+    let preamble = if service == Service::UploadPack && wants_v2(protocol) { None } else { Some(Ok(service_preamble(service))) };
 
     struct State {
         out: ReaderStream<ChildStdout>,
@@ -195,12 +176,7 @@ pub async fn advertise(
         stderr: Option<JoinHandle<String>>,
         name: &'static str,
     }
-    let state = State {
-        out: ReaderStream::with_capacity(stdout, CHUNK),
-        child: Some(child),
-        stderr: Some(stderr),
-        name: service.subcommand(),
-    };
+    let state = State { out: ReaderStream::with_capacity(stdout, CHUNK), child: Some(child), stderr: Some(stderr), name: service.subcommand() };
     let body = stream::unfold(state, |mut st| async move {
         st.child.as_ref()?;
         if let Some(item) = st.out.next().await {
@@ -285,13 +261,7 @@ impl RpcCompletion {
     pub async fn wait(self) -> RpcExit {
         match self.handle.await {
             Ok(exit) => exit,
-            Err(e) => RpcExit {
-                success: false,
-                code: None,
-                killed: false,
-                stderr: format!("waiter task failed: {e}"),
-                stdin_error: None,
-            },
+            Err(e) => RpcExit { success: false, code: None, killed: false, stderr: format!("waiter task failed: {e}"), stdin_error: None },
         }
     }
 }
@@ -319,9 +289,7 @@ pub async fn rpc(
     let feeder: JoinHandle<Option<String>> = tokio::spawn(async move {
         let mut stdin = stdin;
         let copied = if gzip {
-            let mut decoder = async_compression::tokio::bufread::GzipDecoder::new(
-                BufReader::with_capacity(CHUNK, body),
-            );
+            let mut decoder = async_compression::tokio::bufread::GzipDecoder::new(BufReader::with_capacity(CHUNK, body));
             tokio::io::copy(&mut decoder, &mut stdin).await
         } else {
             let mut body = body;
@@ -361,28 +329,13 @@ pub async fn rpc(
         };
         let stderr = stderr.await.unwrap_or_default();
         match status {
-            Ok(s) => RpcExit {
-                success: s.success() && !killed,
-                code: s.code(),
-                killed,
-                stderr,
-                stdin_error,
-            },
-            Err(e) => RpcExit {
-                success: false,
-                code: None,
-                killed,
-                stderr: format!("wait failed: {e}; {stderr}"),
-                stdin_error,
-            },
+            Ok(s) => RpcExit { success: s.success() && !killed, code: s.code(), killed, stderr, stdin_error },
+            Err(e) => RpcExit { success: false, code: None, killed, stderr: format!("wait failed: {e}; {stderr}"), stdin_error },
         }
     });
 
     Ok(RpcOutput {
-        stdout: RpcStream {
-            inner: ReaderStream::with_capacity(stdout, CHUNK),
-            disarm: Some(disarm_tx),
-        },
+        stdout: RpcStream { inner: ReaderStream::with_capacity(stdout, CHUNK), disarm: Some(disarm_tx) },
         completion: RpcCompletion { handle },
     })
 }

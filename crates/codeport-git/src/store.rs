@@ -75,10 +75,7 @@ impl RepoStore {
     /// Handle for repository `id` without touching the disk, so request
     /// handlers can build one per request.
     pub fn open(&self, id: i64) -> Repo {
-        Repo {
-            id,
-            dir: self.root.join(format!("{id}.git")),
-        }
+        Repo { id, dir: self.root.join(format!("{id}.git")) }
     }
 
     /// Create repository `id` with HEAD on `default_branch`, optionally
@@ -89,12 +86,7 @@ impl RepoStore {
     /// only a `.tmp-*` directory that [`RepoStore::sweep`] removes. An
     /// existing repository with the same id is never touched
     /// ([`GitError::AlreadyExists`]).
-    pub async fn create(
-        &self,
-        id: i64,
-        default_branch: &str,
-        initial: Option<InitialCommit>,
-    ) -> Result<Repo> {
+    pub async fn create(&self, id: i64, default_branch: &str, initial: Option<InitialCommit>) -> Result<Repo> {
         validate_branch_name(default_branch)?;
         let initial_path = match &initial {
             Some(i) => Some(normalize_path(&i.file_name)?),
@@ -102,26 +94,15 @@ impl RepoStore {
         };
         let target = self.open(id);
         if target.exists() {
-            return Err(GitError::AlreadyExists {
-                what: format!("repository {id}"),
-            });
+            return Err(GitError::AlreadyExists { what: format!("repository {id}") });
         }
-        tokio::fs::create_dir_all(&self.root)
-            .await
-            .map_err(|e| GitError::io("create repository root", e))?;
+        tokio::fs::create_dir_all(&self.root).await.map_err(|e| GitError::io("create repository root", e))?;
         let tmp = self.root.join(format!("{TMP_PREFIX}{}", random_suffix()));
-        let result = self
-            .build(&tmp, id, default_branch, initial, initial_path)
-            .await;
+        let result = self.build(&tmp, id, default_branch, initial, initial_path).await;
         let result = match result {
             Ok(()) => rename_no_replace(&tmp, &target.dir).await.map_err(|e| {
-                if matches!(
-                    e.kind(),
-                    ErrorKind::AlreadyExists | ErrorKind::DirectoryNotEmpty
-                ) {
-                    GitError::AlreadyExists {
-                        what: format!("repository {id}"),
-                    }
+                if matches!(e.kind(), ErrorKind::AlreadyExists | ErrorKind::DirectoryNotEmpty) {
+                    GitError::AlreadyExists { what: format!("repository {id}") }
                 } else {
                     GitError::io("move repository into place", e)
                 }
@@ -134,21 +115,9 @@ impl RepoStore {
         result.map(|()| target)
     }
 
-    async fn build(
-        &self,
-        tmp: &Path,
-        id: i64,
-        default_branch: &str,
-        initial: Option<InitialCommit>,
-        initial_path: Option<String>,
-    ) -> Result<()> {
+    async fn build(&self, tmp: &Path, id: i64, default_branch: &str, initial: Option<InitialCommit>, initial_path: Option<String>) -> Result<()> {
         let mut init = git(None);
-        init.arg("init")
-            .arg("--bare")
-            .arg("--quiet")
-            .arg("--template=")
-            .arg(format!("--initial-branch={default_branch}"))
-            .arg(tmp);
+        init.arg("init").arg("--bare").arg("--quiet").arg("--template=").arg(format!("--initial-branch={default_branch}")).arg(tmp);
         run_ok(init, "init", None).await?;
         for (key, value) in [
             ("uploadpack.allowReachableSHA1InWant", "true"),
@@ -162,20 +131,14 @@ impl RepoStore {
             cmd.arg("config").arg(key).arg(value);
             run_ok(cmd, "config", None).await?;
         }
-        let tmp_repo = Repo {
-            id,
-            dir: tmp.to_path_buf(),
-        };
+        let tmp_repo = Repo { id, dir: tmp.to_path_buf() };
         tmp_repo.set_head_unchecked(default_branch).await?;
         remove_hook_samples(tmp).await;
         if let (Some(init), Some(path)) = (initial, initial_path) {
             tmp_repo
                 .commit_change(FileCommit {
                     branch: default_branch.to_string(),
-                    change: FileChange::Create {
-                        path,
-                        content: init.content,
-                    },
+                    change: FileChange::Create { path, content: init.content },
                     message: init.message,
                     author: init.author,
                 })
@@ -190,17 +153,13 @@ impl RepoStore {
     /// retries are harmless.
     pub async fn delete(&self, id: i64) -> Result<()> {
         let repo = self.open(id);
-        let trash = self
-            .root
-            .join(format!("{TRASH_PREFIX}{id}-{}", random_suffix()));
+        let trash = self.root.join(format!("{TRASH_PREFIX}{id}-{}", random_suffix()));
         match tokio::fs::rename(&repo.dir, &trash).await {
             Ok(()) => {}
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(GitError::io("move repository to trash", e)),
         }
-        tokio::fs::remove_dir_all(&trash)
-            .await
-            .map_err(|e| GitError::io("remove repository", e))
+        tokio::fs::remove_dir_all(&trash).await.map_err(|e| GitError::io("remove repository", e))
     }
 
     /// Remove `.tmp-*` and `.trash-*` leftovers of interrupted creates and
@@ -213,17 +172,11 @@ impl RepoStore {
             Err(e) => return Err(GitError::io("read repository root", e)),
         };
         let mut removed = 0;
-        while let Some(entry) = rd
-            .next_entry()
-            .await
-            .map_err(|e| GitError::io("read repository root", e))?
-        {
+        while let Some(entry) = rd.next_entry().await.map_err(|e| GitError::io("read repository root", e))? {
             let name = entry.file_name();
             let name = name.to_string_lossy();
             if name.starts_with(TMP_PREFIX) || name.starts_with(TRASH_PREFIX) {
-                tokio::fs::remove_dir_all(entry.path())
-                    .await
-                    .map_err(|e| GitError::io("remove leftover directory", e))?;
+                tokio::fs::remove_dir_all(entry.path()).await.map_err(|e| GitError::io("remove leftover directory", e))?;
                 removed += 1;
             }
         }
@@ -257,10 +210,7 @@ impl RepoStore {
 /// rename, which closes the race between two creates of the same id.
 async fn rename_no_replace(from: &Path, to: &Path) -> std::io::Result<()> {
     if tokio::fs::symlink_metadata(to).await.is_ok() {
-        return Err(std::io::Error::new(
-            ErrorKind::AlreadyExists,
-            "target exists",
-        ));
+        return Err(std::io::Error::new(ErrorKind::AlreadyExists, "target exists"));
     }
     tokio::fs::rename(from, to).await
 }

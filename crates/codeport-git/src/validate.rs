@@ -135,10 +135,7 @@ pub(crate) fn check_rev(rev: &str) -> Result<(), GitError> {
         return bad("revision expressions are not allowed");
     }
     for c in rev.chars() {
-        if c.is_whitespace()
-            || c.is_control()
-            || matches!(c, ':' | '^' | '~' | '?' | '*' | '[' | '\\')
-        {
+        if c.is_whitespace() || c.is_control() || matches!(c, ':' | '^' | '~' | '?' | '*' | '[' | '\\') {
             return bad("revision expressions are not allowed");
         }
     }

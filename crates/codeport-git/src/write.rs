@@ -29,16 +29,10 @@ impl Drop for TempIndex {
 /// Strip what git's ident format cannot carry and refuse what is left
 /// empty, so a hostile name cannot forge ident lines.
 fn clean_ident(s: &str, what: &str) -> Result<String> {
-    let cleaned: String = s
-        .chars()
-        .filter(|c| !matches!(c, '<' | '>' | '\n' | '\r' | '\0'))
-        .collect();
+    let cleaned: String = s.chars().filter(|c| !matches!(c, '<' | '>' | '\n' | '\r' | '\0')).collect();
     let cleaned = cleaned.trim().to_string();
     if cleaned.is_empty() {
-        return Err(GitError::InvalidArgument {
-            what: what.to_string(),
-            reason: "empty after removing forbidden characters".into(),
-        });
+        return Err(GitError::InvalidArgument { what: what.to_string(), reason: "empty after removing forbidden characters".into() });
     }
     Ok(cleaned)
 }
@@ -84,18 +78,12 @@ impl Repo {
     /// (`None` = the branch must not exist yet), for callers that already
     /// showed the user a version and want a stale edit to fail with
     /// [`GitError::Conflict`] instead of overwriting newer work.
-    pub async fn commit_change_at(
-        &self,
-        c: FileCommit,
-        expected_head: Option<String>,
-    ) -> Result<CommitResult> {
+    pub async fn commit_change_at(&self, c: FileCommit, expected_head: Option<String>) -> Result<CommitResult> {
         validate_branch_name(&c.branch)?;
         self.ensure_exists()?;
         let full_ref = format!("refs/heads/{}", c.branch);
         let (path, content) = match &c.change {
-            FileChange::Create { path, content } | FileChange::Update { path, content } => {
-                (normalize_path(path)?, Some(content.as_slice()))
-            }
+            FileChange::Create { path, content } | FileChange::Update { path, content } => (normalize_path(path)?, Some(content.as_slice())),
             FileChange::Delete { path } => (normalize_path(path)?, None),
         };
         if let Some(h) = &expected_head {
@@ -107,8 +95,7 @@ impl Repo {
             Some(h) => Some(h.clone()),
             None => {
                 let creating = matches!(c.change, FileChange::Create { .. });
-                let unborn_default = self.head_branch().await?.as_deref() == Some(&c.branch)
-                    && self.is_empty().await?;
+                let unborn_default = self.head_branch().await?.as_deref() == Some(&c.branch) && self.is_empty().await?;
                 if !(creating && unborn_default) {
                     return Err(GitError::not_found(format!("branch '{}'", c.branch)));
                 }
@@ -126,35 +113,20 @@ impl Repo {
                 }
             }
             prefixes.push(path.clone());
-            let entries = self
-                .entries_at(head, &prefixes)
-                .await
-                .map_err(|e| match e {
-                    GitError::Git { .. } => GitError::not_found(format!("commit '{head}'")),
-                    other => other,
-                })?;
-            let parent_file = prefixes[..prefixes.len() - 1]
-                .iter()
-                .any(|p| entries.get(p).is_some_and(|e| e.kind != EntryKind::Tree));
+            let entries = self.entries_at(head, &prefixes).await.map_err(|e| match e {
+                GitError::Git { .. } => GitError::not_found(format!("commit '{head}'")),
+                other => other,
+            })?;
+            let parent_file = prefixes[..prefixes.len() - 1].iter().any(|p| entries.get(p).is_some_and(|e| e.kind != EntryKind::Tree));
             let existing: Option<&RawEntry> = entries.get(&path);
             match &c.change {
                 FileChange::Create { .. } => {
                     if parent_file {
-                        return Err(GitError::conflict(format!(
-                            "a parent of '{path}' is a file"
-                        )));
+                        return Err(GitError::conflict(format!("a parent of '{path}' is a file")));
                     }
                     match existing {
-                        Some(e) if e.kind == EntryKind::Blob => {
-                            return Err(GitError::AlreadyExists {
-                                what: format!("file '{path}'"),
-                            })
-                        }
-                        Some(_) => {
-                            return Err(GitError::conflict(format!(
-                                "'{path}' is a directory or submodule"
-                            )))
-                        }
+                        Some(e) if e.kind == EntryKind::Blob => return Err(GitError::AlreadyExists { what: format!("file '{path}'") }),
+                        Some(_) => return Err(GitError::conflict(format!("'{path}' is a directory or submodule"))),
                         None => {}
                     }
                 }
@@ -216,9 +188,7 @@ impl Repo {
         let commit_id = trimmed(&run_ok(cmd, "commit-tree", Some(c.message.as_bytes())).await?);
         self.cas_ref(&full_ref, &commit_id, head.as_deref().unwrap_or(ZERO_ID))
             .await
-            .map_err(|_| {
-                GitError::conflict(format!("branch '{}' was changed concurrently", c.branch))
-            })?;
+            .map_err(|_| GitError::conflict(format!("branch '{}' was changed concurrently", c.branch)))?;
         Ok(CommitResult { commit_id, blob_id })
     }
 
@@ -247,17 +217,11 @@ impl Repo {
         let full = format!("refs/heads/{name}");
         if self.cas_ref(&full, &commit, ZERO_ID).await.is_err() {
             if self.ref_target(&full).await?.is_some() {
-                return Err(GitError::AlreadyExists {
-                    what: format!("branch '{name}'"),
-                });
+                return Err(GitError::AlreadyExists { what: format!("branch '{name}'") });
             }
-            return Err(GitError::conflict(format!(
-                "branch '{name}' clashes with an existing branch name"
-            )));
+            return Err(GitError::conflict(format!("branch '{name}' clashes with an existing branch name")));
         }
-        self.branch(name)
-            .await?
-            .ok_or_else(|| GitError::not_found(format!("branch '{name}'")))
+        self.branch(name).await?.ok_or_else(|| GitError::not_found(format!("branch '{name}'")))
     }
 
     /// Delete branch `name`; the default (HEAD) branch is refused with
@@ -267,46 +231,32 @@ impl Repo {
         validate_branch_name(name)?;
         self.ensure_exists()?;
         if self.head_branch().await?.as_deref() == Some(name) {
-            return Err(GitError::conflict(format!(
-                "branch '{name}' is the default branch"
-            )));
+            return Err(GitError::conflict(format!("branch '{name}' is the default branch")));
         }
         let full = format!("refs/heads/{name}");
         let Some(old) = self.ref_target(&full).await? else {
             return Err(GitError::not_found(format!("branch '{name}'")));
         };
-        self.delete_ref(&full, &old)
-            .await
-            .map_err(|_| GitError::conflict(format!("branch '{name}' was changed concurrently")))
+        self.delete_ref(&full, &old).await.map_err(|_| GitError::conflict(format!("branch '{name}' was changed concurrently")))
     }
 
     /// Create tag `name` on `rev`: annotated (a tag object by `tagger`)
     /// when `message` is non-empty, lightweight otherwise. Atomic like
     /// [`Repo::create_branch`].
-    pub async fn create_tag(
-        &self,
-        name: &str,
-        rev: &str,
-        message: Option<String>,
-        tagger: Signature,
-    ) -> Result<Tag> {
+    pub async fn create_tag(&self, name: &str, rev: &str, message: Option<String>, tagger: Signature) -> Result<Tag> {
         validate_tag_name(name)?;
         let commit = self.require_commit(rev).await?;
         let full = format!("refs/tags/{name}");
         if self.ref_target(&full).await?.is_some() {
-            return Err(GitError::AlreadyExists {
-                what: format!("tag '{name}'"),
-            });
+            return Err(GitError::AlreadyExists { what: format!("tag '{name}'") });
         }
         let target = match message.filter(|m| !m.is_empty()) {
             None => commit,
             Some(msg) => {
                 let tname = clean_ident(&tagger.name, "tagger name")?;
                 let temail = clean_ident(&tagger.email, "tagger email")?;
-                let mut obj = format!(
-                    "object {commit}\ntype commit\ntag {name}\ntagger {tname} <{temail}> {} +0000\n\n",
-                    tagger.when.div_euclid(1000)
-                );
+                let mut obj =
+                    format!("object {commit}\ntype commit\ntag {name}\ntagger {tname} <{temail}> {} +0000\n\n", tagger.when.div_euclid(1000));
                 obj.push_str(&msg);
                 if !obj.ends_with('\n') {
                     obj.push('\n');
@@ -318,17 +268,11 @@ impl Repo {
         };
         if self.cas_ref(&full, &target, ZERO_ID).await.is_err() {
             if self.ref_target(&full).await?.is_some() {
-                return Err(GitError::AlreadyExists {
-                    what: format!("tag '{name}'"),
-                });
+                return Err(GitError::AlreadyExists { what: format!("tag '{name}'") });
             }
-            return Err(GitError::conflict(format!(
-                "tag '{name}' clashes with an existing tag name"
-            )));
+            return Err(GitError::conflict(format!("tag '{name}' clashes with an existing tag name")));
         }
-        self.tag(name)
-            .await?
-            .ok_or_else(|| GitError::not_found(format!("tag '{name}'")))
+        self.tag(name).await?.ok_or_else(|| GitError::not_found(format!("tag '{name}'")))
     }
 
     /// Delete tag `name` ([`GitError::NotFound`] when absent).
@@ -339,8 +283,6 @@ impl Repo {
         let Some(old) = self.ref_target(&full).await? else {
             return Err(GitError::not_found(format!("tag '{name}'")));
         };
-        self.delete_ref(&full, &old)
-            .await
-            .map_err(|_| GitError::conflict(format!("tag '{name}' was changed concurrently")))
+        self.delete_ref(&full, &old).await.map_err(|_| GitError::conflict(format!("tag '{name}' was changed concurrently")))
     }
 }

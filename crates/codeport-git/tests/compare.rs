@@ -6,55 +6,20 @@ use common::*;
 const ZERO: &str = "0000000000000000000000000000000000000000";
 
 fn long_text(tag: &str) -> Vec<u8> {
-    (0..40)
-        .map(|i| format!("{tag} line {i}\n"))
-        .collect::<String>()
-        .into_bytes()
+    (0..40).map(|i| format!("{tag} line {i}\n")).collect::<String>().into_bytes()
 }
 
 async fn setup() -> (tempfile::TempDir, RepoStore, Repo) {
     let (d, s, r) = with_readme().await;
     put(&r, "main", "a.txt", b"one\ntwo\nthree\n", "a", T0 + 1000).await;
-    put(
-        &r,
-        "main",
-        "old.txt",
-        &long_text("renamed"),
-        "old",
-        T0 + 2000,
-    )
-    .await;
+    put(&r, "main", "old.txt", &long_text("renamed"), "old", T0 + 2000).await;
     put(&r, "main", "gone.txt", b"bye\n", "gone", T0 + 3000).await;
     r.create_branch("feature", "main").await.unwrap();
     // feature: modify, rename, add binary, add, delete.
-    put(
-        &r,
-        "feature",
-        "a.txt",
-        b"one\n2\nthree\nfour\n",
-        "edit a",
-        T0 + 4000,
-    )
-    .await;
+    put(&r, "feature", "a.txt", b"one\n2\nthree\nfour\n", "edit a", T0 + 4000).await;
     del(&r, "feature", "old.txt", "rm old", T0 + 5000).await;
-    put(
-        &r,
-        "feature",
-        "dir/new.txt",
-        &long_text("renamed"),
-        "add new",
-        T0 + 6000,
-    )
-    .await;
-    put(
-        &r,
-        "feature",
-        "img.bin",
-        &[0u8, 159, 146, 150, 0, 1, 2],
-        "bin",
-        T0 + 7000,
-    )
-    .await;
+    put(&r, "feature", "dir/new.txt", &long_text("renamed"), "add new", T0 + 6000).await;
+    put(&r, "feature", "img.bin", &[0u8, 159, 146, 150, 0, 1, 2], "bin", T0 + 7000).await;
     put(&r, "feature", "added.txt", b"hello\n", "added", T0 + 8000).await;
     del(&r, "feature", "gone.txt", "rm gone", T0 + 9000).await;
     // main moves on after the fork.
@@ -70,31 +35,15 @@ async fn compare_merge_base() {
     let feature = r.resolve_commit("feature").await.unwrap().unwrap();
     assert_eq!(c.from_commit, main);
     assert_eq!(c.to_commit, feature);
-    assert_eq!(
-        c.base_commit,
-        r.commit("main").await.unwrap().unwrap().0.parent_ids[0]
-    );
+    assert_eq!(c.base_commit, r.commit("main").await.unwrap().unwrap().0.parent_ids[0]);
     assert!(!c.truncated);
     let titles: Vec<&str> = c.commits.iter().map(|c| c.title.as_str()).collect();
-    assert_eq!(
-        titles,
-        ["rm gone", "added", "bin", "add new", "rm old", "edit a"]
-    );
+    assert_eq!(titles, ["rm gone", "added", "bin", "add new", "rm old", "edit a"]);
 
-    let paths: Vec<(&str, &str)> = c
-        .diffs
-        .iter()
-        .map(|d| (d.old_path.as_str(), d.new_path.as_str()))
-        .collect();
+    let paths: Vec<(&str, &str)> = c.diffs.iter().map(|d| (d.old_path.as_str(), d.new_path.as_str())).collect();
     assert_eq!(
         paths,
-        [
-            ("a.txt", "a.txt"),
-            ("added.txt", "added.txt"),
-            ("old.txt", "dir/new.txt"),
-            ("gone.txt", "gone.txt"),
-            ("img.bin", "img.bin"),
-        ]
+        [("a.txt", "a.txt"), ("added.txt", "added.txt"), ("old.txt", "dir/new.txt"), ("gone.txt", "gone.txt"), ("img.bin", "img.bin"),]
     );
     let by = |p: &str| c.diffs.iter().find(|d| d.new_path == p).unwrap();
 
@@ -133,11 +82,7 @@ async fn compare_straight() {
     let (_d, _s, r) = setup().await;
     let c = r.compare("main", "feature", true).await.unwrap();
     // Direct diff also shows main's later file as deleted.
-    let mo = c
-        .diffs
-        .iter()
-        .find(|d| d.old_path == "main-only.txt")
-        .unwrap();
+    let mo = c.diffs.iter().find(|d| d.old_path == "main-only.txt").unwrap();
     assert!(mo.deleted_file);
     assert_eq!(c.diffs.len(), 6);
     assert_eq!(c.commits.len(), 6);
@@ -149,29 +94,15 @@ async fn compare_straight() {
     // Same revision: nothing.
     let same = r.compare("main", "main", false).await.unwrap();
     assert!(same.commits.is_empty() && same.diffs.is_empty());
-    assert!(matches!(
-        r.compare("main", "nope", false).await.unwrap_err(),
-        GitError::NotFound { .. }
-    ));
-    assert!(matches!(
-        r.compare("-x", "main", false).await.unwrap_err(),
-        GitError::InvalidRef { .. }
-    ));
+    assert!(matches!(r.compare("main", "nope", false).await.unwrap_err(), GitError::NotFound { .. }));
+    assert!(matches!(r.compare("-x", "main", false).await.unwrap_err(), GitError::InvalidRef { .. }));
 }
 
 #[tokio::test]
 async fn compare_truncates() {
     let (_d, _s, r) = setup().await;
-    let limits = DiffLimits {
-        max_commits: 2,
-        max_files: 10,
-        max_file_bytes: 16,
-        max_total_bytes: 1 << 20,
-    };
-    let c = r
-        .compare_with_limits("main", "feature", false, limits)
-        .await
-        .unwrap();
+    let limits = DiffLimits { max_commits: 2, max_files: 10, max_file_bytes: 16, max_total_bytes: 1 << 20 };
+    let c = r.compare_with_limits("main", "feature", false, limits).await.unwrap();
     assert!(c.truncated);
     assert_eq!(c.commits.len(), 2);
     let a = c.diffs.iter().find(|d| d.new_path == "a.txt").unwrap();
@@ -180,30 +111,14 @@ async fn compare_truncates() {
     let gone = c.diffs.iter().find(|d| d.new_path == "gone.txt").unwrap();
     assert!(gone.truncated || gone.diff.len() <= 16);
 
-    let limits = DiffLimits {
-        max_commits: 100,
-        max_files: 2,
-        max_file_bytes: 1 << 20,
-        max_total_bytes: 1 << 20,
-    };
-    let c = r
-        .compare_with_limits("main", "feature", false, limits)
-        .await
-        .unwrap();
+    let limits = DiffLimits { max_commits: 100, max_files: 2, max_file_bytes: 1 << 20, max_total_bytes: 1 << 20 };
+    let c = r.compare_with_limits("main", "feature", false, limits).await.unwrap();
     assert!(c.truncated);
     assert_eq!(c.diffs.len(), 2);
     assert!(c.diffs[1].diff.contains("+hello"));
 
-    let limits = DiffLimits {
-        max_commits: 100,
-        max_files: 100,
-        max_file_bytes: 1 << 20,
-        max_total_bytes: 40,
-    };
-    let c = r
-        .compare_with_limits("main", "feature", false, limits)
-        .await
-        .unwrap();
+    let limits = DiffLimits { max_commits: 100, max_files: 100, max_file_bytes: 1 << 20, max_total_bytes: 40 };
+    let c = r.compare_with_limits("main", "feature", false, limits).await.unwrap();
     assert!(c.truncated);
     let total: usize = c.diffs.iter().map(|d| d.diff.len()).sum();
     assert!(total <= 40);
@@ -226,16 +141,9 @@ async fn compare_unrelated_histories() {
         .env("GIT_COMMITTER_EMAIL", "x@x")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let orphan = String::from_utf8(out.stdout).unwrap().trim().to_string();
-    assert!(matches!(
-        r.compare(&orphan, "main", false).await.unwrap_err(),
-        GitError::NotFound { .. }
-    ));
+    assert!(matches!(r.compare(&orphan, "main", false).await.unwrap_err(), GitError::NotFound { .. }));
     let c = r.compare(&orphan, "main", true).await.unwrap();
     assert_eq!(c.base_commit, "");
     assert_eq!(c.diffs.len(), 1);

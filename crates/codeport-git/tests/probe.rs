@@ -23,10 +23,7 @@ const USER: &str = "alice";
 #[derive(Clone)]
 enum Mode {
     /// Serve GIT_PROJECT_ROOT with `git http-backend`; require this Basic user:password.
-    Backend {
-        root: PathBuf,
-        basic: Option<(String, String)>,
-    },
+    Backend { root: PathBuf, basic: Option<(String, String)> },
     /// Answer every request with a 302 to this base URL plus the request's path.
     Redirect(String),
     /// Accept connections and never answer.
@@ -80,20 +77,13 @@ struct Request {
 
 impl Request {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }
 
 /// Reads one request (Content-Length bodies only: git sends its small ls-refs request that
 /// way), answers it and closes the connection.
-async fn serve_connection(
-    mut stream: TcpStream,
-    mode: &Mode,
-    hits: &AtomicUsize,
-) -> std::io::Result<()> {
+async fn serve_connection(mut stream: TcpStream, mode: &Mode, hits: &AtomicUsize) -> std::io::Result<()> {
     let mut buf = Vec::new();
     let head_end = loop {
         let mut chunk = [0u8; 4096];
@@ -112,16 +102,9 @@ async fn serve_connection(
     let mut first = lines.next().unwrap_or("").split(' ');
     let method = first.next().unwrap_or("").to_string();
     let target = first.next().unwrap_or("").to_string();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect();
+    let headers: Vec<(String, String)> = lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).collect();
     let mut body = buf[head_end + 4..].to_vec();
-    let len: usize = headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
+    let len: usize = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("content-length")).and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
     while body.len() < len {
         let mut chunk = vec![0u8; len - body.len()];
         let n = stream.read(&mut chunk).await?;
@@ -130,31 +113,15 @@ async fn serve_connection(
         }
         body.extend_from_slice(&chunk[..n]);
     }
-    let req = Request {
-        method,
-        target,
-        headers,
-        body,
-    };
+    let req = Request { method, target, headers, body };
     let response = match mode {
-        Mode::Redirect(base) => response(
-            "302 Found",
-            &[("Location", &format!("{base}{}", req.target))],
-            b"moved",
-        ),
+        Mode::Redirect(base) => response("302 Found", &[("Location", &format!("{base}{}", req.target))], b"moved"),
         Mode::Backend { root, basic } => {
-            let expected = basic.as_ref().map(|(u, p)| {
-                format!(
-                    "Basic {}",
-                    base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
-                )
-            });
+            let expected = basic.as_ref().map(|(u, p)| format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))));
             match expected {
-                Some(e) if req.header("authorization") != Some(e.as_str()) => response(
-                    "401 Unauthorized",
-                    &[("WWW-Authenticate", "Basic realm=\"test\"")],
-                    b"authentication required",
-                ),
+                Some(e) if req.header("authorization") != Some(e.as_str()) => {
+                    response("401 Unauthorized", &[("WWW-Authenticate", "Basic realm=\"test\"")], b"authentication required")
+                }
                 _ => http_backend(root, &req).await,
             }
         }
@@ -169,10 +136,7 @@ fn response(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
     for (k, v) in headers {
         out.push_str(&format!("{k}: {v}\r\n"));
     }
-    out.push_str(&format!(
-        "Content-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    ));
+    out.push_str(&format!("Content-Length: {}\r\nConnection: close\r\n\r\n", body.len()));
     let mut out = out.into_bytes();
     out.extend_from_slice(body);
     out
@@ -197,11 +161,7 @@ async fn http_backend(root: &Path, req: &Request) -> Vec<u8> {
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
-    for (header, var) in [
-        ("content-type", "CONTENT_TYPE"),
-        ("git-protocol", "GIT_PROTOCOL"),
-        ("content-encoding", "HTTP_CONTENT_ENCODING"),
-    ] {
+    for (header, var) in [("content-type", "CONTENT_TYPE"), ("git-protocol", "GIT_PROTOCOL"), ("content-encoding", "HTTP_CONTENT_ENCODING")] {
         if let Some(v) = req.header(header) {
             cmd.env(var, v);
         }
@@ -219,12 +179,7 @@ async fn http_backend(root: &Path, req: &Request) -> Vec<u8> {
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .map(|i| (i, 4))
-        .or_else(|| {
-            out.stdout
-                .windows(2)
-                .position(|w| w == b"\n\n")
-                .map(|i| (i, 2))
-        });
+        .or_else(|| out.stdout.windows(2).position(|w| w == b"\n\n").map(|i| (i, 2)));
     let Some((end, sep)) = split else {
         return response("500 Internal Server Error", &[], b"bad CGI output");
     };
@@ -240,10 +195,7 @@ async fn http_backend(root: &Path, req: &Request) -> Vec<u8> {
             }
         }
     }
-    let refs: Vec<(&str, &str)> = headers
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     response(&status, &refs, &out.stdout[end + sep..])
 }
 
@@ -251,60 +203,32 @@ async fn http_backend(root: &Path, req: &Request) -> Vec<u8> {
 /// the root, its temp dir guard, and the two tips.
 async fn repository() -> (tempfile::TempDir, PathBuf, String, String) {
     let (dir, store) = common::store();
-    let repo = store
-        .create(1, "main", Some(common::readme()))
-        .await
-        .unwrap();
-    let main = common::put(&repo, "main", "a.txt", b"a\n", "second", common::T0 + 1000)
-        .await
-        .commit_id;
+    let repo = store.create(1, "main", Some(common::readme())).await.unwrap();
+    let main = common::put(&repo, "main", "a.txt", b"a\n", "second", common::T0 + 1000).await.commit_id;
     common::git(repo.path(), &["branch", "dev", &format!("{main}~1")]);
-    let dev = common::git(repo.path(), &["rev-parse", "dev"])
-        .trim()
-        .to_string();
+    let dev = common::git(repo.path(), &["rev-parse", "dev"]).trim().to_string();
     (dir, store.root().to_path_buf(), main, dev)
 }
 
 /// A git server that requires Basic auth as USER with PASSWORD.
 async fn start_with_basic_auth(root: PathBuf) -> Server {
-    start(Mode::Backend {
-        root,
-        basic: Some((USER.into(), PASSWORD.into())),
-    })
-    .await
+    start(Mode::Backend { root, basic: Some((USER.into(), PASSWORD.into())) }).await
 }
 
 fn loopback() -> Vec<Network> {
     vec!["127.0.0.0/8".parse().unwrap(), "::1".parse().unwrap()]
 }
 
-fn req<'a>(
-    url: &'a str,
-    allowed: &'a [Network],
-    password: Option<&'a str>,
-    timeout: Duration,
-) -> ProbeRequest<'a> {
-    ProbeRequest {
-        url,
-        username: Some(USER),
-        password,
-        allowed,
-        timeout,
-    }
+fn req<'a>(url: &'a str, allowed: &'a [Network], password: Option<&'a str>, timeout: Duration) -> ProbeRequest<'a> {
+    ProbeRequest { url, username: Some(USER), password, allowed, timeout }
 }
 
 const BOUND: Duration = Duration::from_secs(10);
 
 async fn must_fail(r: &ProbeRequest<'_>) -> ProbeError {
     let e = probe(r).await.expect_err("the probe should fail");
-    assert!(
-        !e.to_string().contains(PASSWORD),
-        "the password leaked into {e}"
-    );
-    assert!(
-        !format!("{e:?}").contains(PASSWORD),
-        "the password leaked into {e:?}"
-    );
+    assert!(!e.to_string().contains(PASSWORD), "the password leaked into {e}");
+    assert!(!format!("{e:?}").contains(PASSWORD), "the password leaked into {e:?}");
     e
 }
 
@@ -312,29 +236,17 @@ async fn must_fail(r: &ProbeRequest<'_>) -> ProbeError {
 async fn loopback_is_refused_by_default_before_any_connection() {
     let (_dir, root, _, _) = repository().await;
     let server = start(Mode::Backend { root, basic: None }).await;
-    for url in [
-        server.url("/1.git"),
-        format!("http://localhost:{}/1.git", server.addr.port()),
-    ] {
+    for url in [server.url("/1.git"), format!("http://localhost:{}/1.git", server.addr.port())] {
         let e = must_fail(&req(&url, &[], Some(PASSWORD), BOUND)).await;
-        let ProbeError::ForbiddenAddress { addr, .. } = &e else {
-            panic!("{url}: {e:?}")
-        };
+        let ProbeError::ForbiddenAddress { addr, .. } = &e else { panic!("{url}: {e:?}") };
         assert!(addr.is_loopback(), "{e}");
         assert!(e.to_string().contains("loopback"), "{e}");
     }
     // Allowing some other private network does not open loopback.
     let other: Vec<Network> = vec!["10.0.0.0/8".parse().unwrap()];
     let url = server.url("/1.git");
-    assert!(matches!(
-        must_fail(&req(&url, &other, None, BOUND)).await,
-        ProbeError::ForbiddenAddress { .. }
-    ));
-    assert_eq!(
-        server.hits.load(Ordering::SeqCst),
-        0,
-        "nothing may be sent to a refused address"
-    );
+    assert!(matches!(must_fail(&req(&url, &other, None, BOUND)).await, ProbeError::ForbiddenAddress { .. }));
+    assert_eq!(server.hits.load(Ordering::SeqCst), 0, "nothing may be sent to a refused address");
 }
 
 fn check_refs(refs: &RemoteRefs, main: &str, dev: &str) {
@@ -351,18 +263,10 @@ async fn an_allowed_network_is_probed_and_reports_branches_and_head() {
     let server = start(Mode::Backend { root, basic: None }).await;
     let allowed = loopback();
     let url = server.url("/1.git");
-    check_refs(
-        &probe(&req(&url, &allowed, None, BOUND)).await.unwrap(),
-        &main,
-        &dev,
-    );
+    check_refs(&probe(&req(&url, &allowed, None, BOUND)).await.unwrap(), &main, &dev);
     // By name: resolved here, then pinned for git with http.curloptResolve.
     let url = format!("http://localhost:{}/1.git", server.addr.port());
-    check_refs(
-        &probe(&req(&url, &allowed, None, BOUND)).await.unwrap(),
-        &main,
-        &dev,
-    );
+    check_refs(&probe(&req(&url, &allowed, None, BOUND)).await.unwrap(), &main, &dev);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -371,29 +275,15 @@ async fn credentials_are_sent_as_basic_auth_and_wrong_ones_fail_authentication()
     let server = start_with_basic_auth(root).await;
     let allowed = loopback();
     let url = server.url("/1.git");
-    check_refs(
-        &probe(&req(&url, &allowed, Some(PASSWORD), BOUND))
-            .await
-            .unwrap(),
-        &main,
-        &dev,
-    );
+    check_refs(&probe(&req(&url, &allowed, Some(PASSWORD), BOUND)).await.unwrap(), &main, &dev);
 
     let wrong = format!("{PASSWORD}-wrong");
-    let e = probe(&req(&url, &allowed, Some(&wrong), BOUND))
-        .await
-        .unwrap_err();
+    let e = probe(&req(&url, &allowed, Some(&wrong), BOUND)).await.unwrap_err();
     assert_eq!(e, ProbeError::AuthenticationFailed);
     assert!(!e.to_string().contains(&wrong));
-    assert_eq!(
-        must_fail(&req(&url, &allowed, None, BOUND)).await,
-        ProbeError::AuthenticationFailed
-    );
+    assert_eq!(must_fail(&req(&url, &allowed, None, BOUND)).await, ProbeError::AuthenticationFailed);
     // A token without a user name goes with the default user name, which this server refuses.
-    let no_user = ProbeRequest {
-        username: None,
-        ..req(&url, &allowed, Some(PASSWORD), BOUND)
-    };
+    let no_user = ProbeRequest { username: None, ..req(&url, &allowed, Some(PASSWORD), BOUND) };
     assert_eq!(must_fail(&no_user).await, ProbeError::AuthenticationFailed);
 }
 
@@ -403,10 +293,7 @@ async fn a_missing_repository_is_not_found() {
     let server = start_with_basic_auth(root).await;
     let allowed = loopback();
     let url = server.url("/nope.git");
-    assert_eq!(
-        must_fail(&req(&url, &allowed, Some(PASSWORD), BOUND)).await,
-        ProbeError::NotFound
-    );
+    assert_eq!(must_fail(&req(&url, &allowed, Some(PASSWORD), BOUND)).await, ProbeError::NotFound);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -418,10 +305,7 @@ async fn a_closed_port_is_a_network_error() {
     let allowed = loopback();
     let url = format!("http://127.0.0.1:{port}/1.git");
     let e = must_fail(&req(&url, &allowed, Some(PASSWORD), BOUND)).await;
-    assert!(
-        matches!(&e, ProbeError::Network(m) if m.contains("connect")),
-        "{e:?}"
-    );
+    assert!(matches!(&e, ProbeError::Network(m) if m.contains("connect")), "{e:?}");
 }
 
 /// Every process whose command line mentions `needle` (git and its remote helper name the URL).
@@ -466,16 +350,9 @@ async fn a_redirect_is_not_followed() {
     let allowed = loopback();
     let url = redirector.url("/1.git");
     let e = must_fail(&req(&url, &allowed, Some(PASSWORD), BOUND)).await;
-    assert!(
-        matches!(&e, ProbeError::Network(m) if m.contains("redirect")),
-        "{e:?}"
-    );
+    assert!(matches!(&e, ProbeError::Network(m) if m.contains("redirect")), "{e:?}");
     assert!(redirector.hits.load(Ordering::SeqCst) >= 1);
-    assert_eq!(
-        target.hits.load(Ordering::SeqCst),
-        0,
-        "the redirect was followed"
-    );
+    assert_eq!(target.hits.load(Ordering::SeqCst), 0, "the redirect was followed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -489,8 +366,7 @@ async fn the_password_is_neither_on_git_command_lines_nor_in_errors() {
         let mut seen_git = false;
         for _ in 0..30 {
             tokio::time::sleep(Duration::from_millis(50)).await;
-            seen_git |=
-                !processes_mentioning(&format!("127.0.0.1:{}", server.addr.port())).is_empty();
+            seen_git |= !processes_mentioning(&format!("127.0.0.1:{}", server.addr.port())).is_empty();
             assert_eq!(processes_mentioning(PASSWORD), Vec::<String>::new());
         }
         seen_git

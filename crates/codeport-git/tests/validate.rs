@@ -48,18 +48,7 @@ fn normalize_path_table() {
 
 #[test]
 fn branch_name_table() {
-    let ok = [
-        "main",
-        "feature/x",
-        "release-1.0",
-        "a.b",
-        "user/name/topic",
-        "v1",
-        "x@y",
-        "über",
-        "a_b",
-        "refs-like",
-    ];
+    let ok = ["main", "feature/x", "release-1.0", "a.b", "user/name/topic", "v1", "x@y", "über", "a_b", "refs-like"];
     for n in ok {
         assert!(validate_branch_name(n).is_ok(), "{n}");
         assert!(validate_tag_name(n).is_ok(), "{n}");
@@ -145,8 +134,5 @@ fn branch_rules_agree_with_git() {
 fn errors_classify() {
     assert!(GitError::NotFound { what: "x".into() }.is_client_error());
     assert!(!GitError::Io("x".into()).is_client_error());
-    assert_eq!(
-        GitError::TooLarge { limit: 5 }.to_string(),
-        "object is larger than the limit of 5 bytes"
-    );
+    assert_eq!(GitError::TooLarge { limit: 5 }.to_string(), "object is larger than the limit of 5 bytes");
 }

@@ -85,9 +85,7 @@ impl StaticCatalog {
 
 impl ActionCatalog for StaticCatalog {
     fn implements_service(&self, service: &str) -> bool {
-        self.services
-            .iter()
-            .any(|s| s.eq_ignore_ascii_case(service))
+        self.services.iter().any(|s| s.eq_ignore_ascii_case(service))
     }
     fn matches_any(&self, pattern: &str) -> bool {
         let g = Glob::new(pattern, Case::Insensitive);

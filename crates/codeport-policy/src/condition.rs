@@ -109,15 +109,7 @@ impl Operator {
     /// Whether the operator is the negation of a positive one (see the module docs for what that implies).
     pub fn is_negated(self) -> bool {
         use Operator::*;
-        matches!(
-            self,
-            StringNotEquals
-                | StringNotEqualsIgnoreCase
-                | StringNotLike
-                | NumericNotEquals
-                | DateNotEquals
-                | NotIpAddress
-        )
+        matches!(self, StringNotEquals | StringNotEqualsIgnoreCase | StringNotLike | NumericNotEquals | DateNotEquals | NotIpAddress)
     }
 }
 
@@ -141,16 +133,9 @@ impl Cidr {
             Some((a, p)) => (a, Some(p)),
             None => (s, None),
         };
-        let ip: IpAddr = addr
-            .trim()
-            .parse()
-            .map_err(|_| format!("{s:?} is not an IP address or CIDR block"))?;
+        let ip: IpAddr = addr.trim().parse().map_err(|_| format!("{s:?} is not an IP address or CIDR block"))?;
         // A mapped address written with a /96+ prefix is kept as IPv6; a bare one reads as IPv4.
-        let ip = if prefix.is_none() {
-            canonical_ip(ip)
-        } else {
-            ip
-        };
+        let ip = if prefix.is_none() { canonical_ip(ip) } else { ip };
         let max = if ip.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
             None => max,
@@ -159,19 +144,14 @@ impl Cidr {
                 _ => return Err(format!("{s:?} has an invalid prefix length (0..={max})")),
             },
         };
-        Ok(Cidr {
-            network: mask(ip, prefix),
-            prefix,
-        })
+        Ok(Cidr { network: mask(ip, prefix), prefix })
     }
 
     /// Whether `ip` is inside the network. IPv4 and IPv6 never match each other (mapped addresses are IPv4).
     #[inline]
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.network, ip) {
-            (IpAddr::V4(_), IpAddr::V4(_)) | (IpAddr::V6(_), IpAddr::V6(_)) => {
-                mask(ip, self.prefix) == self.network
-            }
+            (IpAddr::V4(_), IpAddr::V4(_)) | (IpAddr::V6(_), IpAddr::V6(_)) => mask(ip, self.prefix) == self.network,
             _ => false,
         }
     }
@@ -181,20 +161,12 @@ fn mask(ip: IpAddr, prefix: u8) -> IpAddr {
     match ip {
         IpAddr::V4(v4) => {
             let bits = u32::from(v4);
-            let m = if prefix == 0 {
-                0
-            } else {
-                u32::MAX << (32 - prefix as u32)
-            };
+            let m = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix as u32) };
             IpAddr::V4((bits & m).into())
         }
         IpAddr::V6(v6) => {
             let bits = u128::from(v6);
-            let m = if prefix == 0 {
-                0
-            } else {
-                u128::MAX << (128 - prefix as u32)
-            };
+            let m = if prefix == 0 { 0 } else { u128::MAX << (128 - prefix as u32) };
             IpAddr::V6((bits & m).into())
         }
     }
@@ -234,11 +206,7 @@ pub(crate) enum Scalar<'a> {
 
 impl Condition {
     /// Compiles one condition; `values` are the JSON scalars. Errors name the offending value's index.
-    pub(crate) fn compile(
-        operator: Operator,
-        key: &str,
-        values: &[Scalar<'_>],
-    ) -> Result<Condition, (Option<usize>, String)> {
+    pub(crate) fn compile(operator: Operator, key: &str, values: &[Scalar<'_>]) -> Result<Condition, (Option<usize>, String)> {
         use Operator::*;
         if values.is_empty() {
             return Err((None, "has no values".into()));
@@ -251,27 +219,10 @@ impl Condition {
             }
         };
         let values = match operator {
-            StringEquals | StringNotEquals => {
-                Values::Strings(values.iter().map(|v| text(v).into()).collect())
-            }
-            StringEqualsIgnoreCase | StringNotEqualsIgnoreCase => Values::Folded(
-                values
-                    .iter()
-                    .map(|v| text(v).to_lowercase().into())
-                    .collect(),
-            ),
-            StringLike | StringNotLike => Values::Globs(
-                values
-                    .iter()
-                    .map(|v| Glob::new(&text(v), Case::Sensitive))
-                    .collect(),
-            ),
-            NumericEquals
-            | NumericNotEquals
-            | NumericLessThan
-            | NumericLessThanEquals
-            | NumericGreaterThan
-            | NumericGreaterThanEquals => {
+            StringEquals | StringNotEquals => Values::Strings(values.iter().map(|v| text(v).into()).collect()),
+            StringEqualsIgnoreCase | StringNotEqualsIgnoreCase => Values::Folded(values.iter().map(|v| text(v).to_lowercase().into()).collect()),
+            StringLike | StringNotLike => Values::Globs(values.iter().map(|v| Glob::new(&text(v), Case::Sensitive)).collect()),
+            NumericEquals | NumericNotEquals | NumericLessThan | NumericLessThanEquals | NumericGreaterThan | NumericGreaterThanEquals => {
                 let mut out = Vec::new();
                 for (i, v) in values.iter().enumerate() {
                     let n = match v {
@@ -279,21 +230,11 @@ impl Condition {
                         Scalar::Str(s) => parse_number(s),
                         Scalar::Bool(_) => None,
                     };
-                    out.push(n.ok_or_else(|| {
-                        (
-                            Some(i),
-                            format!("{} is not a number ({operator} needs numbers)", show(v)),
-                        )
-                    })?);
+                    out.push(n.ok_or_else(|| (Some(i), format!("{} is not a number ({operator} needs numbers)", show(v))))?);
                 }
                 Values::Numbers(out)
             }
-            DateEquals
-            | DateNotEquals
-            | DateLessThan
-            | DateLessThanEquals
-            | DateGreaterThan
-            | DateGreaterThanEquals => {
+            DateEquals | DateNotEquals | DateLessThan | DateLessThanEquals | DateGreaterThan | DateGreaterThanEquals => {
                 let mut out = Vec::new();
                 for (i, v) in values.iter().enumerate() {
                     let t = match v {
@@ -314,9 +255,7 @@ impl Condition {
                         Scalar::Str(s) => parse_bool(s),
                         Scalar::Num(_) => None,
                     };
-                    out.push(b.ok_or_else(|| {
-                        (Some(i), format!("{} is not true or false (Bool)", show(v)))
-                    })?);
+                    out.push(b.ok_or_else(|| (Some(i), format!("{} is not true or false (Bool)", show(v))))?);
                 }
                 Values::Bools(out)
             }
@@ -332,12 +271,7 @@ impl Condition {
                 Values::Cidrs(out)
             }
         };
-        Ok(Condition {
-            operator,
-            key: key.into(),
-            key_lower: key.to_ascii_lowercase().into(),
-            values,
-        })
+        Ok(Condition { operator, key: key.into(), key_lower: key.to_ascii_lowercase().into(), values })
     }
 
     /// The operator.

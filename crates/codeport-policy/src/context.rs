@@ -84,59 +84,29 @@ impl From<String> for ContextValue {
 }
 impl From<bool> for ContextValue {
     fn from(b: bool) -> Self {
-        ContextValue {
-            text: if b { "true" } else { "false" }.into(),
-            number: None,
-            boolean: Some(b),
-            time: None,
-            ip: None,
-        }
+        ContextValue { text: if b { "true" } else { "false" }.into(), number: None, boolean: Some(b), time: None, ip: None }
     }
 }
 impl From<f64> for ContextValue {
     fn from(n: f64) -> Self {
-        ContextValue {
-            text: n.to_string().into(),
-            number: n.is_finite().then_some(n),
-            boolean: None,
-            time: None,
-            ip: None,
-        }
+        ContextValue { text: n.to_string().into(), number: n.is_finite().then_some(n), boolean: None, time: None, ip: None }
     }
 }
 impl From<i64> for ContextValue {
     fn from(n: i64) -> Self {
-        ContextValue {
-            text: n.to_string().into(),
-            number: Some(n as f64),
-            boolean: None,
-            time: None,
-            ip: None,
-        }
+        ContextValue { text: n.to_string().into(), number: Some(n as f64), boolean: None, time: None, ip: None }
     }
 }
 impl From<OffsetDateTime> for ContextValue {
     fn from(t: OffsetDateTime) -> Self {
         let text = t.format(&Rfc3339).unwrap_or_else(|_| t.to_string());
-        ContextValue {
-            text: text.into(),
-            number: None,
-            boolean: None,
-            time: Some(t),
-            ip: None,
-        }
+        ContextValue { text: text.into(), number: None, boolean: None, time: Some(t), ip: None }
     }
 }
 impl From<IpAddr> for ContextValue {
     fn from(ip: IpAddr) -> Self {
         let ip = canonical_ip(ip);
-        ContextValue {
-            text: ip.to_string().into(),
-            number: None,
-            boolean: None,
-            time: None,
-            ip: Some(ip),
-        }
+        ContextValue { text: ip.to_string().into(), number: None, boolean: None, time: None, ip: Some(ip) }
     }
 }
 
@@ -158,15 +128,9 @@ impl Context {
     /// Adds a value to `key` (keeping earlier values: a key may have several).
     pub fn insert(&mut self, key: &str, value: impl Into<ContextValue>) -> &mut Self {
         let value = value.into();
-        match self
-            .entries
-            .iter_mut()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-        {
+        match self.entries.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(key)) {
             Some((_, vs)) => vs.push(value),
-            None => self
-                .entries
-                .push((key.to_ascii_lowercase().into(), vec![value])),
+            None => self.entries.push((key.to_ascii_lowercase().into(), vec![value])),
         }
         self
     }
@@ -186,30 +150,20 @@ impl Context {
 
     /// The values of `key` (case-insensitive), or `None` when the request does not carry it.
     pub fn get(&self, key: &str) -> Option<&[ContextValue]> {
-        self.entries
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v.as_slice())
+        self.entries.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v.as_slice())
     }
 
     /// Lookup by a key that is already ASCII-lowercase (the compiled conditions' form).
     #[inline]
     pub(crate) fn get_lower(&self, key_lower: &str) -> Option<&[ContextValue]> {
-        self.entries
-            .iter()
-            .find(|(k, _)| crate::glob::short_eq(k.as_bytes(), key_lower.as_bytes()))
-            .map(|(_, v)| v.as_slice())
+        self.entries.iter().find(|(k, _)| crate::glob::short_eq(k.as_bytes(), key_lower.as_bytes())).map(|(_, v)| v.as_slice())
     }
 }
 
 pub(crate) fn parse_number(s: &str) -> Option<f64> {
     let t = s.trim();
     // Rust accepts "inf"/"NaN"; policies mean decimal numbers only.
-    if t.is_empty()
-        || !t
-            .bytes()
-            .all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E'))
-    {
+    if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E')) {
         return None;
     }
     t.parse::<f64>().ok().filter(|n| n.is_finite())
@@ -230,18 +184,13 @@ pub(crate) fn parse_time(s: &str) -> Option<OffsetDateTime> {
     if s.len() < 10 || !s.as_bytes()[0].is_ascii_digit() {
         return None;
     }
-    OffsetDateTime::parse(s, &Rfc3339)
-        .or_else(|_| OffsetDateTime::parse(s, &Iso8601::DEFAULT))
-        .ok()
+    OffsetDateTime::parse(s, &Rfc3339).or_else(|_| OffsetDateTime::parse(s, &Iso8601::DEFAULT)).ok()
 }
 
 /// IPv4-mapped IPv6 (`::ffff:10.0.0.1`) is the IPv4 address, so IPv4 CIDRs match dual-stack listeners.
 pub(crate) fn canonical_ip(ip: IpAddr) -> IpAddr {
     match ip {
-        IpAddr::V6(v6) => v6
-            .to_ipv4_mapped()
-            .map(IpAddr::V4)
-            .unwrap_or(IpAddr::V6(v6)),
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(IpAddr::V6(v6)),
         v4 => v4,
     }
 }

@@ -23,12 +23,7 @@ pub struct PolicyError {
 impl PolicyError {
     /// A document-level error (no statement).
     pub(crate) fn doc(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        PolicyError {
-            statement: None,
-            sid: None,
-            field: field.into(),
-            reason: reason.into(),
-        }
+        PolicyError { statement: None, sid: None, field: field.into(), reason: reason.into() }
     }
 }
 

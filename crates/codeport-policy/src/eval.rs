@@ -21,11 +21,7 @@ pub struct Request<'a> {
 impl<'a> Request<'a> {
     /// Convenience constructor.
     pub fn new(action: &'a str, resource: &'a str, context: &'a Context) -> Self {
-        Request {
-            action,
-            resource,
-            context,
-        }
+        Request { action, resource, context }
     }
 }
 
@@ -205,11 +201,7 @@ impl PolicySet {
                             }
                         };
                         // A statement listing two actions of one service goes into its bucket once.
-                        let list = if st.effect() == Effect::Deny {
-                            &bucket.deny
-                        } else {
-                            &bucket.allow
-                        };
+                        let list = if st.effect() == Effect::Deny { &bucket.deny } else { &bucket.allow };
                         if list.last() != Some(&ord) {
                             push(bucket);
                         }
@@ -217,11 +209,7 @@ impl PolicySet {
                 }
             }
             self.conditional |= !st.conditions().is_empty();
-            self.entries.push(Entry {
-                policy: p,
-                index: i as u32,
-                statement: st.clone(),
-            });
+            self.entries.push(Entry { policy: p, index: i as u32, statement: st.clone() });
         }
         self
     }
@@ -260,29 +248,16 @@ impl PolicySet {
                 let b = &self.by_action[i].1;
                 let applies = |e: &Entry| e.statement.applies_except_action(resource, ctx);
                 if let Some(e) = self.first_applicable(&b.deny, &[], &applies) {
-                    return Decision {
-                        effect: DecisionEffect::ExplicitDeny,
-                        deciding: Some(self.reference(e)),
-                    };
+                    return Decision { effect: DecisionEffect::ExplicitDeny, deciding: Some(self.reference(e)) };
                 }
                 if let Some(e) = self.first_applicable(&b.allow, &[], &applies) {
-                    return Decision {
-                        effect: DecisionEffect::Allow,
-                        deciding: Some(self.reference(e)),
-                    };
+                    return Decision { effect: DecisionEffect::Allow, deciding: Some(self.reference(e)) };
                 }
-                return Decision {
-                    effect: DecisionEffect::ImplicitDeny,
-                    deciding: None,
-                };
+                return Decision { effect: DecisionEffect::ImplicitDeny, deciding: None };
             }
         }
         let service = action.split_once(':').map_or(action, |(s, _)| s);
-        let bucket = self
-            .services
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(service))
-            .map(|(_, b)| b);
+        let bucket = self.services.iter().find(|(k, _)| k.eq_ignore_ascii_case(service)).map(|(_, b)| b);
         let (bd, ba): (&[u32], &[u32]) = match bucket {
             Some(b) => (&b.deny, &b.allow),
             None => (&[], &[]),
@@ -295,21 +270,12 @@ impl PolicySet {
             }
         };
         if let Some(e) = self.first_applicable(bd, &self.global.deny, &applies) {
-            return Decision {
-                effect: DecisionEffect::ExplicitDeny,
-                deciding: Some(self.reference(e)),
-            };
+            return Decision { effect: DecisionEffect::ExplicitDeny, deciding: Some(self.reference(e)) };
         }
         if let Some(e) = self.first_applicable(ba, &self.global.allow, &applies) {
-            return Decision {
-                effect: DecisionEffect::Allow,
-                deciding: Some(self.reference(e)),
-            };
+            return Decision { effect: DecisionEffect::Allow, deciding: Some(self.reference(e)) };
         }
-        Decision {
-            effect: DecisionEffect::ImplicitDeny,
-            deciding: None,
-        }
+        Decision { effect: DecisionEffect::ImplicitDeny, deciding: None }
     }
 
     /// Evaluates every statement and reports each one's outcome along with the decision (allocates; for tools).
@@ -326,28 +292,15 @@ impl PolicySet {
                     }
                     _ => None,
                 };
-                StatementTrace {
-                    statement: self.reference(e),
-                    effect: e.statement.effect(),
-                    outcome,
-                    failed_condition,
-                }
+                StatementTrace { statement: self.reference(e), effect: e.statement.effect(), outcome, failed_condition }
             })
             .collect();
-        Trace {
-            decision: self.evaluate(req),
-            statements,
-        }
+        Trace { decision: self.evaluate(req), statements }
     }
 
     /// Merge-walks two ordinal lists (both ascending) and returns the first entry that applies.
     #[inline]
-    fn first_applicable(
-        &self,
-        a: &[u32],
-        b: &[u32],
-        applies: &impl Fn(&Entry) -> bool,
-    ) -> Option<&Entry> {
+    fn first_applicable(&self, a: &[u32], b: &[u32], applies: &impl Fn(&Entry) -> bool) -> Option<&Entry> {
         let (mut i, mut j) = (0, 0);
         loop {
             let ord = match (a.get(i), b.get(j)) {
@@ -378,30 +331,18 @@ impl PolicySet {
     }
 
     fn reference<'p>(&'p self, e: &'p Entry) -> StatementRef<'p> {
-        StatementRef {
-            policy: &self.names[e.policy as usize],
-            statement: e.index as usize,
-            sid: e.statement.sid(),
-        }
+        StatementRef { policy: &self.names[e.policy as usize], statement: e.index as usize, sid: e.statement.sid() }
     }
 }
 
 impl Default for PolicySet {
     /// An empty set (every request is implicitly denied), with the known-action index prepared.
     fn default() -> Self {
-        let mut by_action: Vec<(Box<str>, Bucket)> = codeport_actions()
-            .map(|a| (a.to_ascii_lowercase().into_boxed_str(), Bucket::default()))
-            .collect();
+        let mut by_action: Vec<(Box<str>, Bucket)> =
+            codeport_actions().map(|a| (a.to_ascii_lowercase().into_boxed_str(), Bucket::default())).collect();
         by_action.sort_by(|a, b| a.0.cmp(&b.0));
         by_action.dedup_by(|a, b| a.0 == b.0);
-        PolicySet {
-            by_action,
-            names: Vec::new(),
-            entries: Vec::new(),
-            services: Vec::new(),
-            global: Bucket::default(),
-            conditional: false,
-        }
+        PolicySet { by_action, names: Vec::new(), entries: Vec::new(), services: Vec::new(), global: Bucket::default(), conditional: false }
     }
 }
 

@@ -78,12 +78,7 @@ impl Glob {
             segs.push((start as u32, full.len() as u32));
             Kind::Segments(segs.into_boxed_slice())
         };
-        Glob {
-            source: pattern.into(),
-            full: full.into_boxed_str(),
-            kind,
-            case,
-        }
+        Glob { source: pattern.into(), full: full.into_boxed_str(), kind, case }
     }
 
     /// The pattern as written in the policy (for traces and error messages).
@@ -137,12 +132,8 @@ impl Glob {
         match self.kind {
             Kind::Any => true,
             Kind::Exact => f.eq_ignore_ascii_case(t),
-            Kind::Prefix => {
-                t.len() >= f.len() - 1 && f[..f.len() - 1].eq_ignore_ascii_case(&t[..f.len() - 1])
-            }
-            Kind::Suffix => {
-                t.len() >= f.len() - 1 && f[1..].eq_ignore_ascii_case(&t[t.len() - (f.len() - 1)..])
-            }
+            Kind::Prefix => t.len() >= f.len() - 1 && f[..f.len() - 1].eq_ignore_ascii_case(&t[..f.len() - 1]),
+            Kind::Suffix => t.len() >= f.len() - 1 && f[1..].eq_ignore_ascii_case(&t[t.len() - (f.len() - 1)..]),
             Kind::Segments(_) | Kind::General => glob_bytes(f, t, true),
         }
     }
@@ -185,8 +176,7 @@ fn segments_match(full: &[u8], segs: &[(u32, u32)], text: &[u8]) -> bool {
     let (first, rest) = segs.split_first().expect("at least two segments");
     let (last, middle) = rest.split_last().expect("at least two segments");
     let (first, last) = (lit(first), lit(last));
-    if text.len() < first.len() + last.len() || !starts_with(text, first) || !ends_with(text, last)
-    {
+    if text.len() < first.len() + last.len() || !starts_with(text, first) || !ends_with(text, last) {
         return false;
     }
     let mut hay = &text[first.len()..text.len() - last.len()];
@@ -276,11 +266,7 @@ fn glob_bytes(p: &[u8], t: &[u8], fold: bool) -> bool {
                     continue;
                 }
                 c => {
-                    let tc = if fold {
-                        t[ti].to_ascii_lowercase()
-                    } else {
-                        t[ti]
-                    };
+                    let tc = if fold { t[ti].to_ascii_lowercase() } else { t[ti] };
                     if c == tc {
                         pi += 1;
                         ti += 1;
@@ -341,11 +327,7 @@ mod tests {
             ("*?é", "é", false),
         ];
         for (p, t, want) in cases {
-            assert_eq!(
-                glob_match(p, t, Case::Insensitive),
-                *want,
-                "pattern {p:?} text {t:?}"
-            );
+            assert_eq!(glob_match(p, t, Case::Insensitive), *want, "pattern {p:?} text {t:?}");
         }
         assert!(!glob_match("ABC", "abc", Case::Sensitive));
         assert!(!glob_match("a*C", "abc", Case::Sensitive));

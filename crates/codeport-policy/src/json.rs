@@ -59,9 +59,7 @@ impl<'de> Visitor<'de> for JVisitor {
         Ok(J::Num(v.into()))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<J, E> {
-        serde_json::Number::from_f64(v)
-            .map(J::Num)
-            .ok_or_else(|| E::custom("number out of range"))
+        serde_json::Number::from_f64(v).map(J::Num).ok_or_else(|| E::custom("number out of range"))
     }
     fn visit_str<E>(self, v: &str) -> Result<J, E> {
         Ok(J::Str(v.to_owned()))

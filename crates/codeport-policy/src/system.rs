@@ -77,31 +77,11 @@ pub struct SystemPolicy {
 
 /// Every system policy, in listing order.
 pub const ALL: &[SystemPolicy] = &[
-    SystemPolicy {
-        name: "AdministratorAccess",
-        description: "Full access to all resources",
-        document: ADMINISTRATOR_ACCESS,
-    },
-    SystemPolicy {
-        name: "ReadOnlyAccess",
-        description: "Read-only access to all resources",
-        document: READ_ONLY_ACCESS,
-    },
-    SystemPolicy {
-        name: "AliyunPAIFullAccess",
-        description: "Full access to Platform for AI (PAI)",
-        document: ALIYUN_PAI_FULL_ACCESS,
-    },
-    SystemPolicy {
-        name: "AliyunPAIReadOnlyAccess",
-        description: "Read-only access to Platform for AI (PAI)",
-        document: ALIYUN_PAI_READ_ONLY_ACCESS,
-    },
-    SystemPolicy {
-        name: "AliyunRDCFullAccess",
-        description: "Full access to Alibaba Cloud DevOps (Codeup)",
-        document: ALIYUN_RDC_FULL_ACCESS,
-    },
+    SystemPolicy { name: "AdministratorAccess", description: "Full access to all resources", document: ADMINISTRATOR_ACCESS },
+    SystemPolicy { name: "ReadOnlyAccess", description: "Read-only access to all resources", document: READ_ONLY_ACCESS },
+    SystemPolicy { name: "AliyunPAIFullAccess", description: "Full access to Platform for AI (PAI)", document: ALIYUN_PAI_FULL_ACCESS },
+    SystemPolicy { name: "AliyunPAIReadOnlyAccess", description: "Read-only access to Platform for AI (PAI)", document: ALIYUN_PAI_READ_ONLY_ACCESS },
+    SystemPolicy { name: "AliyunRDCFullAccess", description: "Full access to Alibaba Cloud DevOps (Codeup)", document: ALIYUN_RDC_FULL_ACCESS },
     SystemPolicy {
         name: "AliyunRDCReadOnlyAccess",
         description: "Read-only access to Alibaba Cloud DevOps (Codeup)",

@@ -1,13 +1,9 @@
 //! Every condition operator: match, non-match, absent key, several values (OR), several keys (AND).
 
-use codeport_policy::{
-    Context, ContextValue, DecisionEffect, PermissiveCatalog, Policy, PolicySet, Request,
-};
+use codeport_policy::{Context, ContextValue, DecisionEffect, PermissiveCatalog, Policy, PolicySet, Request};
 
 fn allowed(condition: &str, ctx: &Context) -> bool {
-    let doc = format!(
-        r#"{{"Version":"1","Statement":[{{"Effect":"Allow","Action":"*","Resource":"*","Condition":{condition}}}]}}"#
-    );
+    let doc = format!(r#"{{"Version":"1","Statement":[{{"Effect":"Allow","Action":"*","Resource":"*","Condition":{condition}}}]}}"#);
     let p = Policy::parse(&doc, &PermissiveCatalog).unwrap_or_else(|e| panic!("{condition}: {e}"));
     let set = PolicySet::new([("p", p)]);
     let d = set.evaluate(&Request::new("paicodesource:GetCodeSource", "*", ctx));
@@ -125,11 +121,7 @@ fn every_operator_table() {
         let cond = format!(r#"{{"{op}":{{"k:v":{values}}}}}"#);
         assert_eq!(allowed(&cond, &ctx), *want, "{cond} with {ctx_values:?}");
     }
-    assert_eq!(
-        seen.len(),
-        codeport_policy::Operator::ALL.len(),
-        "every operator is covered"
-    );
+    assert_eq!(seen.len(), codeport_policy::Operator::ALL.len(), "every operator is covered");
 }
 
 #[test]
@@ -138,25 +130,13 @@ fn typed_context_values() {
     let ctx = Context::new()
         .with("acs:CurrentTime", t)
         .with("acs:SecureTransport", true)
-        .with(
-            "acs:SourceIp",
-            "10.0.0.1".parse::<std::net::IpAddr>().unwrap(),
-        )
+        .with("acs:SourceIp", "10.0.0.1".parse::<std::net::IpAddr>().unwrap())
         .with("x:n", 42i64)
         .with("x:f", 1.5f64);
-    assert!(allowed(
-        r#"{"DateEquals":{"acs:CurrentTime":"2024-05-01T08:00:00+08:00"}}"#,
-        &ctx
-    ));
+    assert!(allowed(r#"{"DateEquals":{"acs:CurrentTime":"2024-05-01T08:00:00+08:00"}}"#, &ctx));
     assert!(allowed(r#"{"Bool":{"acs:SecureTransport":"true"}}"#, &ctx));
-    assert!(allowed(
-        r#"{"StringEquals":{"acs:SecureTransport":"true"}}"#,
-        &ctx
-    ));
-    assert!(allowed(
-        r#"{"IpAddress":{"acs:SourceIp":"10.0.0.0/24"}}"#,
-        &ctx
-    ));
+    assert!(allowed(r#"{"StringEquals":{"acs:SecureTransport":"true"}}"#, &ctx));
+    assert!(allowed(r#"{"IpAddress":{"acs:SourceIp":"10.0.0.0/24"}}"#, &ctx));
     assert!(allowed(r#"{"NumericEquals":{"x:n":42}}"#, &ctx));
     assert!(allowed(r#"{"NumericLessThan":{"x:f":2}}"#, &ctx));
     assert!(!allowed(r#"{"Bool":{"acs:SecureTransport":false}}"#, &ctx));
@@ -164,51 +144,21 @@ fn typed_context_values() {
 
 #[test]
 fn keys_are_case_insensitive_and_several_keys_and_operators_are_anded() {
-    let ctx = Context::new()
-        .with("ACS:SourceIP", "10.0.0.1")
-        .with("pai:accessibility", "PUBLIC")
-        .with("acs:SecureTransport", "true");
+    let ctx = Context::new().with("ACS:SourceIP", "10.0.0.1").with("pai:accessibility", "PUBLIC").with("acs:SecureTransport", "true");
     // Key names compare case-insensitively on both sides.
-    assert!(allowed(
-        r#"{"IpAddress":{"acs:SourceIp":"10.0.0.0/8"}}"#,
-        &ctx
-    ));
-    assert!(allowed(
-        r#"{"StringEquals":{"PAI:Accessibility":"PUBLIC"}}"#,
-        &ctx
-    ));
+    assert!(allowed(r#"{"IpAddress":{"acs:SourceIp":"10.0.0.0/8"}}"#, &ctx));
+    assert!(allowed(r#"{"StringEquals":{"PAI:Accessibility":"PUBLIC"}}"#, &ctx));
     // Two keys under one operator: AND.
-    assert!(allowed(
-        r#"{"StringEquals":{"pai:Accessibility":"PUBLIC","acs:SecureTransport":"true"}}"#,
-        &ctx
-    ));
-    assert!(!allowed(
-        r#"{"StringEquals":{"pai:Accessibility":"PUBLIC","acs:SecureTransport":"false"}}"#,
-        &ctx
-    ));
+    assert!(allowed(r#"{"StringEquals":{"pai:Accessibility":"PUBLIC","acs:SecureTransport":"true"}}"#, &ctx));
+    assert!(!allowed(r#"{"StringEquals":{"pai:Accessibility":"PUBLIC","acs:SecureTransport":"false"}}"#, &ctx));
     // One key absent among several: false.
-    assert!(!allowed(
-        r#"{"StringEquals":{"pai:Accessibility":"PUBLIC","pai:EntityAccessType":"CREATOR"}}"#,
-        &ctx
-    ));
+    assert!(!allowed(r#"{"StringEquals":{"pai:Accessibility":"PUBLIC","pai:EntityAccessType":"CREATOR"}}"#, &ctx));
     // Two operators: AND.
-    assert!(allowed(
-        r#"{"IpAddress":{"acs:SourceIp":"10.0.0.0/8"},"Bool":{"acs:SecureTransport":true}}"#,
-        &ctx
-    ));
-    assert!(!allowed(
-        r#"{"IpAddress":{"acs:SourceIp":"10.0.0.0/8"},"Bool":{"acs:SecureTransport":false}}"#,
-        &ctx
-    ));
-    assert!(!allowed(
-        r#"{"IpAddress":{"acs:SourceIp":"192.168.0.0/16"},"Bool":{"acs:SecureTransport":true}}"#,
-        &ctx
-    ));
+    assert!(allowed(r#"{"IpAddress":{"acs:SourceIp":"10.0.0.0/8"},"Bool":{"acs:SecureTransport":true}}"#, &ctx));
+    assert!(!allowed(r#"{"IpAddress":{"acs:SourceIp":"10.0.0.0/8"},"Bool":{"acs:SecureTransport":false}}"#, &ctx));
+    assert!(!allowed(r#"{"IpAddress":{"acs:SourceIp":"192.168.0.0/16"},"Bool":{"acs:SecureTransport":true}}"#, &ctx));
     // Empty context: every condition unmet.
-    assert!(!allowed(
-        r#"{"StringNotEquals":{"pai:Accessibility":"PRIVATE"}}"#,
-        &Context::new()
-    ));
+    assert!(!allowed(r#"{"StringNotEquals":{"pai:Accessibility":"PRIVATE"}}"#, &Context::new()));
 }
 
 #[test]
@@ -224,25 +174,9 @@ fn deny_with_condition_only_when_met() {
     let set = PolicySet::new([("p", p)]);
     let inside = Context::new().with("acs:SourceIp", "10.1.1.1");
     let outside = Context::new().with("acs:SourceIp", "203.0.113.9");
-    let d = set.evaluate(&Request::new(
-        "paicodesource:DeleteCodeSource",
-        "*",
-        &outside,
-    ));
+    let d = set.evaluate(&Request::new("paicodesource:DeleteCodeSource", "*", &outside));
     assert_eq!(d.effect, DecisionEffect::ExplicitDeny);
     assert_eq!(d.deciding.unwrap().sid, Some("OfficeOnly"));
-    assert_eq!(
-        set.evaluate(&Request::new(
-            "paicodesource:DeleteCodeSource",
-            "*",
-            &inside
-        ))
-        .effect,
-        DecisionEffect::Allow
-    );
-    assert_eq!(
-        set.evaluate(&Request::new("codeup:GetRepository", "*", &outside))
-            .effect,
-        DecisionEffect::Allow
-    );
+    assert_eq!(set.evaluate(&Request::new("paicodesource:DeleteCodeSource", "*", &inside)).effect, DecisionEffect::Allow);
+    assert_eq!(set.evaluate(&Request::new("codeup:GetRepository", "*", &outside)).effect, DecisionEffect::Allow);
 }

@@ -1,21 +1,14 @@
 //! Decisions: wildcards, case-insensitivity, deny precedence, NotAction, deciding statements, traces.
 
-use codeport_policy::{
-    system, Context, DecisionEffect, PermissiveCatalog, Policy, PolicySet, Request,
-    StatementOutcome, StaticCatalog,
-};
+use codeport_policy::{system, Context, DecisionEffect, PermissiveCatalog, Policy, PolicySet, Request, StatementOutcome, StaticCatalog};
 
 fn policy(statements: &str) -> Policy {
-    Policy::parse(
-        &format!(r#"{{"Version":"1","Statement":[{statements}]}}"#),
-        &StaticCatalog::codeport(),
-    )
-    .unwrap_or_else(|e| panic!("{statements}: {e}"))
+    Policy::parse(&format!(r#"{{"Version":"1","Statement":[{statements}]}}"#), &StaticCatalog::codeport())
+        .unwrap_or_else(|e| panic!("{statements}: {e}"))
 }
 
 fn decide(set: &PolicySet, action: &str, resource: &str) -> DecisionEffect {
-    set.evaluate(&Request::new(action, resource, &Context::new()))
-        .effect
+    set.evaluate(&Request::new(action, resource, &Context::new())).effect
 }
 
 const CS_ARN: &str = "acs:paicodesource:cn-hangzhou:1234:workspace/42/codesource/code-abc";
@@ -59,44 +52,23 @@ fn action_and_resource_wildcards_table() {
         ("paiworkspace:*", "acs:paiworkspace:*:1234:workspace/42", "paiworkspace:GetWorkspace", "acs:paiworkspace:cn-hangzhou:1234:workspace/420", ImplicitDeny),
     ];
     for (action, resource, req_action, req_resource, want) in cases {
-        let set = PolicySet::new([(
-            "p",
-            policy(&format!(
-                r#"{{"Effect":"Allow","Action":"{action}","Resource":"{resource}"}}"#
-            )),
-        )]);
-        assert_eq!(
-            decide(&set, req_action, req_resource),
-            *want,
-            "{action} on {resource} vs {req_action} on {req_resource}"
-        );
+        let set = PolicySet::new([("p", policy(&format!(r#"{{"Effect":"Allow","Action":"{action}","Resource":"{resource}"}}"#)))]);
+        assert_eq!(decide(&set, req_action, req_resource), *want, "{action} on {resource} vs {req_action} on {req_resource}");
     }
 }
 
 #[test]
 fn explicit_deny_beats_allow_everything() {
     let admin = Policy::parse(system::ADMINISTRATOR_ACCESS, &StaticCatalog::codeport()).unwrap();
-    let deny = policy(
-        r#"{"Sid":"NoDelete","Effect":"Deny","Action":"paicodesource:Delete*","Resource":"*"}"#,
-    );
+    let deny = policy(r#"{"Sid":"NoDelete","Effect":"Deny","Action":"paicodesource:Delete*","Resource":"*"}"#);
     // The Deny is attached *after* the Allow: order does not matter for the effect.
     let set = PolicySet::new([("AdministratorAccess", admin), ("NoDelete", deny)]);
     let ctx = Context::new();
-    let d = set.evaluate(&Request::new(
-        "paicodesource:DeleteCodeSource",
-        CS_ARN,
-        &ctx,
-    ));
+    let d = set.evaluate(&Request::new("paicodesource:DeleteCodeSource", CS_ARN, &ctx));
     assert_eq!(d.effect, DecisionEffect::ExplicitDeny);
     let r = d.deciding.unwrap();
-    assert_eq!(
-        (r.policy, r.statement, r.sid),
-        ("NoDelete", 0, Some("NoDelete"))
-    );
-    assert_eq!(
-        d.to_string(),
-        r#"ExplicitDeny by policy "NoDelete" Statement[0] (Sid "NoDelete")"#
-    );
+    assert_eq!((r.policy, r.statement, r.sid), ("NoDelete", 0, Some("NoDelete")));
+    assert_eq!(d.to_string(), r#"ExplicitDeny by policy "NoDelete" Statement[0] (Sid "NoDelete")"#);
     let d = set.evaluate(&Request::new("paicodesource:GetCodeSource", CS_ARN, &ctx));
     assert_eq!(d.effect, DecisionEffect::Allow);
     assert_eq!(d.deciding.unwrap().policy, "AdministratorAccess");
@@ -112,51 +84,23 @@ fn not_action_applies_to_everything_else() {
                {"Effect":"Deny","NotAction":["paicodesource:Get*","paicodesource:List*"],"Resource":"*"}"#,
         ),
     )]);
-    assert_eq!(
-        decide(&set, "paicodesource:GetCodeSource", "*"),
-        DecisionEffect::Allow
-    );
-    assert_eq!(
-        decide(&set, "PAICODESOURCE:listcodesources", "*"),
-        DecisionEffect::Allow
-    );
-    assert_eq!(
-        decide(&set, "paicodesource:DeleteCodeSource", "*"),
-        DecisionEffect::ExplicitDeny
-    );
-    assert_eq!(
-        decide(&set, "codeup:GetRepository", "*"),
-        DecisionEffect::ExplicitDeny
-    );
-    assert_eq!(
-        decide(&set, "ecs:DescribeInstances", "*"),
-        DecisionEffect::ExplicitDeny
-    );
+    assert_eq!(decide(&set, "paicodesource:GetCodeSource", "*"), DecisionEffect::Allow);
+    assert_eq!(decide(&set, "PAICODESOURCE:listcodesources", "*"), DecisionEffect::Allow);
+    assert_eq!(decide(&set, "paicodesource:DeleteCodeSource", "*"), DecisionEffect::ExplicitDeny);
+    assert_eq!(decide(&set, "codeup:GetRepository", "*"), DecisionEffect::ExplicitDeny);
+    assert_eq!(decide(&set, "ecs:DescribeInstances", "*"), DecisionEffect::ExplicitDeny);
 
     // NotAction with Allow grants everything not listed.
-    let set = PolicySet::new([(
-        "p",
-        policy(r#"{"Effect":"Allow","NotAction":"codeup:*","Resource":"*"}"#),
-    )]);
-    assert_eq!(
-        decide(&set, "paiworkspace:CreateWorkspace", "*"),
-        DecisionEffect::Allow
-    );
-    assert_eq!(
-        decide(&set, "codeup:CreateRepository", "*"),
-        DecisionEffect::ImplicitDeny
-    );
+    let set = PolicySet::new([("p", policy(r#"{"Effect":"Allow","NotAction":"codeup:*","Resource":"*"}"#))]);
+    assert_eq!(decide(&set, "paiworkspace:CreateWorkspace", "*"), DecisionEffect::Allow);
+    assert_eq!(decide(&set, "codeup:CreateRepository", "*"), DecisionEffect::ImplicitDeny);
 }
 
 #[test]
 fn default_deny_and_empty_set() {
     let set = PolicySet::new(Vec::<(String, Policy)>::new());
     assert!(set.is_empty());
-    let d = set.evaluate(&Request::new(
-        "paicodesource:GetCodeSource",
-        "*",
-        &Context::new(),
-    ));
+    let d = set.evaluate(&Request::new("paicodesource:GetCodeSource", "*", &Context::new()));
     assert_eq!(d.effect, DecisionEffect::ImplicitDeny);
     assert_eq!(d.deciding, None);
     assert_eq!(d.to_string(), "ImplicitDeny (no statement applies)");
@@ -180,67 +124,32 @@ fn deciding_statement_is_first_in_attachment_order_across_indexes() {
     let ctx = Context::new();
     let sid = |action: &str, resource: &str| {
         let d = set.evaluate(&Request::new(action, resource, &ctx));
-        (
-            d.effect,
-            d.deciding.map(|r| (r.policy, r.statement, r.sid.unwrap())),
-        )
+        (d.effect, d.deciding.map(|r| (r.policy, r.statement, r.sid.unwrap())))
     };
+    assert_eq!(sid("paicodesource:GetCodeSource", "*"), (DecisionEffect::Allow, Some(("a", 1, "A1"))));
+    assert_eq!(sid("codeup:GetRepository", "*"), (DecisionEffect::Allow, Some(("a", 0, "A0"))));
+    assert_eq!(sid("paicodesource:DeleteCodeSource", "*"), (DecisionEffect::ExplicitDeny, Some(("b", 1, "B1"))));
     assert_eq!(
-        sid("paicodesource:GetCodeSource", "*"),
-        (DecisionEffect::Allow, Some(("a", 1, "A1")))
-    );
-    assert_eq!(
-        sid("codeup:GetRepository", "*"),
-        (DecisionEffect::Allow, Some(("a", 0, "A0")))
-    );
-    assert_eq!(
-        sid("paicodesource:DeleteCodeSource", "*"),
+        sid("paicodesource:DeleteCodeSource", "acs:paicodesource:x:1:workspace/9/codesource/1"),
         (DecisionEffect::ExplicitDeny, Some(("b", 1, "B1")))
     );
     assert_eq!(
-        sid(
-            "paicodesource:DeleteCodeSource",
-            "acs:paicodesource:x:1:workspace/9/codesource/1"
-        ),
-        (DecisionEffect::ExplicitDeny, Some(("b", 1, "B1")))
-    );
-    assert_eq!(
-        sid(
-            "paicodesource:GetCodeSource",
-            "acs:paicodesource:x:1:workspace/9/codesource/1"
-        ),
+        sid("paicodesource:GetCodeSource", "acs:paicodesource:x:1:workspace/9/codesource/1"),
         (DecisionEffect::ExplicitDeny, Some(("b", 2, "B2")))
     );
-    assert_eq!(
-        sid("ecs:RunInstances", "*"),
-        (DecisionEffect::ImplicitDeny, None)
-    );
+    assert_eq!(sid("ecs:RunInstances", "*"), (DecisionEffect::ImplicitDeny, None));
 }
 
 #[test]
 fn statement_listing_several_services() {
     let set = PolicySet::new([(
         "p",
-        policy(
-            r#"{"Effect":"Allow","Action":["codeup:GetRepository","paicodesource:GetCodeSource","codeup:ListRepositories"],"Resource":"*"}"#,
-        ),
+        policy(r#"{"Effect":"Allow","Action":["codeup:GetRepository","paicodesource:GetCodeSource","codeup:ListRepositories"],"Resource":"*"}"#),
     )]);
-    assert_eq!(
-        decide(&set, "codeup:GetRepository", "*"),
-        DecisionEffect::Allow
-    );
-    assert_eq!(
-        decide(&set, "codeup:listrepositories", "*"),
-        DecisionEffect::Allow
-    );
-    assert_eq!(
-        decide(&set, "paicodesource:GetCodeSource", "*"),
-        DecisionEffect::Allow
-    );
-    assert_eq!(
-        decide(&set, "paicodesource:ListCodeSources", "*"),
-        DecisionEffect::ImplicitDeny
-    );
+    assert_eq!(decide(&set, "codeup:GetRepository", "*"), DecisionEffect::Allow);
+    assert_eq!(decide(&set, "codeup:listrepositories", "*"), DecisionEffect::Allow);
+    assert_eq!(decide(&set, "paicodesource:GetCodeSource", "*"), DecisionEffect::Allow);
+    assert_eq!(decide(&set, "paicodesource:ListCodeSources", "*"), DecisionEffect::ImplicitDeny);
 }
 
 #[test]
@@ -298,11 +207,7 @@ fn simulation_trace_explains_every_statement() {
     let t = set.simulate(&Request::new("paicodesource:GetCodeSource", CS_ARN, &ctx));
     assert_eq!(t.decision.effect, DecisionEffect::Allow);
     assert_eq!(t.decision.deciding.unwrap().sid, Some("Reads"));
-    let outcomes: Vec<_> = t
-        .statements
-        .iter()
-        .map(|s| (s.statement.sid.unwrap(), s.outcome))
-        .collect();
+    let outcomes: Vec<_> = t.statements.iter().map(|s| (s.statement.sid.unwrap(), s.outcome)).collect();
     assert_eq!(
         outcomes,
         [
@@ -312,10 +217,7 @@ fn simulation_trace_explains_every_statement() {
             ("Office", StatementOutcome::ConditionNotMet(0)),
         ]
     );
-    assert_eq!(
-        t.statements[3].failed_condition.as_deref(),
-        Some("NotIpAddress acs:SourceIp")
-    );
+    assert_eq!(t.statements[3].failed_condition.as_deref(), Some("NotIpAddress acs:SourceIp"));
 }
 
 #[test]
@@ -331,22 +233,9 @@ fn long_resources_use_the_folding_path() {
             tail.to_lowercase()
         )),
     )]);
-    assert_eq!(
-        decide(&set, "PaiCodeSource:GetCodeSource", &arn),
-        DecisionEffect::Allow
-    );
-    assert_eq!(
-        decide(&set, "paicodesource:deletecodesource", &arn),
-        DecisionEffect::ExplicitDeny
-    );
-    assert_eq!(
-        decide(
-            &set,
-            "paicodesource:GetCodeSource",
-            &arn.replace("1234", "9")
-        ),
-        DecisionEffect::ImplicitDeny
-    );
+    assert_eq!(decide(&set, "PaiCodeSource:GetCodeSource", &arn), DecisionEffect::Allow);
+    assert_eq!(decide(&set, "paicodesource:deletecodesource", &arn), DecisionEffect::ExplicitDeny);
+    assert_eq!(decide(&set, "paicodesource:GetCodeSource", &arn.replace("1234", "9")), DecisionEffect::ImplicitDeny);
 }
 
 /// The indexed evaluator agrees with a linear scan of every statement (as `simulate` does) for every known
@@ -367,19 +256,9 @@ fn indexed_evaluation_agrees_with_linear_scan() {
            {"Sid":"B4","Effect":"Allow","Action":"ecs:*","Resource":"*"}"#,
     );
     let set = PolicySet::new([("a", a), ("b", b)]);
-    let mut actions: Vec<String> = codeport_policy::codeport_actions()
-        .map(|s| s.to_string())
-        .collect();
+    let mut actions: Vec<String> = codeport_policy::codeport_actions().map(|s| s.to_string()).collect();
     actions.extend(
-        [
-            "paicodesource:GetFuture",
-            "PAICODESOURCE:DELETEFUTURE",
-            "codeup:Frob",
-            "ecs:RunInstances",
-            "oss:GetObject",
-            "nocolon",
-        ]
-        .map(String::from),
+        ["paicodesource:GetFuture", "PAICODESOURCE:DELETEFUTURE", "codeup:Frob", "ecs:RunInstances", "oss:GetObject", "nocolon"].map(String::from),
     );
     let resources = [
         "*",
@@ -390,12 +269,8 @@ fn indexed_evaluation_agrees_with_linear_scan() {
     ];
     let contexts = [
         Context::new(),
-        Context::new()
-            .with("acs:SourceIp", "10.0.0.1")
-            .with("acs:SecureTransport", true),
-        Context::new()
-            .with("acs:SourceIp", "192.0.2.1")
-            .with("acs:SecureTransport", "false"),
+        Context::new().with("acs:SourceIp", "10.0.0.1").with("acs:SecureTransport", true),
+        Context::new().with("acs:SourceIp", "192.0.2.1").with("acs:SecureTransport", "false"),
     ];
     let mut checked = 0;
     for action in &actions {
@@ -403,26 +278,14 @@ fn indexed_evaluation_agrees_with_linear_scan() {
             for ctx in &contexts {
                 let req = Request::new(action, resource, ctx);
                 let trace = set.simulate(&req);
-                let first = |effect| {
-                    trace
-                        .statements
-                        .iter()
-                        .find(|s| s.effect == effect && s.outcome == StatementOutcome::Applies)
-                };
-                let (want, by) = match (
-                    first(codeport_policy::Effect::Deny),
-                    first(codeport_policy::Effect::Allow),
-                ) {
+                let first = |effect| trace.statements.iter().find(|s| s.effect == effect && s.outcome == StatementOutcome::Applies);
+                let (want, by) = match (first(codeport_policy::Effect::Deny), first(codeport_policy::Effect::Allow)) {
                     (Some(d), _) => (DecisionEffect::ExplicitDeny, Some(d.statement)),
                     (None, Some(a)) => (DecisionEffect::Allow, Some(a.statement)),
                     (None, None) => (DecisionEffect::ImplicitDeny, None),
                 };
                 let d = set.evaluate(&req);
-                assert_eq!(
-                    (d.effect, d.deciding),
-                    (want, by),
-                    "{action} on {resource} with {ctx:?}"
-                );
+                assert_eq!((d.effect, d.deciding), (want, by), "{action} on {resource} with {ctx:?}");
                 checked += 1;
             }
         }

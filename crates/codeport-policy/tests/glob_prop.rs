@@ -11,11 +11,7 @@ fn reference(p: &[char], t: &[char], fold: bool) -> bool {
         Some(('?', rest)) => !t.is_empty() && reference(rest, &t[1..], fold),
         Some((c, rest)) => match t.split_first() {
             Some((d, trest)) => {
-                let eq = if fold {
-                    c.eq_ignore_ascii_case(d)
-                } else {
-                    c == d
-                };
+                let eq = if fold { c.eq_ignore_ascii_case(d) } else { c == d };
                 eq && reference(rest, trest, fold)
             }
             None => false,
@@ -28,14 +24,7 @@ fn check(p: &str, t: &str) -> Result<(), TestCaseError> {
     let tc: Vec<char> = t.chars().collect();
     for (case, fold) in [(Case::Insensitive, true), (Case::Sensitive, false)] {
         let want = reference(&pc, &tc, fold);
-        prop_assert_eq!(
-            Glob::new(p, case).matches(t),
-            want,
-            "pattern {:?} text {:?} {:?}",
-            p,
-            t,
-            case
-        );
+        prop_assert_eq!(Glob::new(p, case).matches(t), want, "pattern {:?} text {:?} {:?}", p, t, case);
         prop_assert_eq!(glob_match(p, t, case), want);
     }
     Ok(())

@@ -36,23 +36,11 @@ fn evaluate_does_not_allocate() {
         .with("pai:Accessibility", "PUBLIC");
     let long = format!("acs:paicodesource:x:1234:workspace/42/{}", "Z".repeat(500));
     let requests = [
-        (
-            "PaiCodeSource:GetCodeSource",
-            "ACS:paicodesource:cn:1234:workspace/42/codesource/1",
-            DecisionEffect::Allow,
-        ),
+        ("PaiCodeSource:GetCodeSource", "ACS:paicodesource:cn:1234:workspace/42/codesource/1", DecisionEffect::Allow),
         ("paicodesource:ListCodeSources", "*", DecisionEffect::Allow),
-        (
-            "paicodesource:Frobnicate",
-            "*",
-            DecisionEffect::ImplicitDeny,
-        ),
+        ("paicodesource:Frobnicate", "*", DecisionEffect::ImplicitDeny),
         ("ecs:RunInstances", "*", DecisionEffect::ExplicitDeny),
-        (
-            "paicodesource:GetCodeSource",
-            long.as_str(),
-            DecisionEffect::Allow,
-        ),
+        ("paicodesource:GetCodeSource", long.as_str(), DecisionEffect::Allow),
     ];
     // The harness itself detects allocations (simulate() allocates its trace).
     let before = ALLOCATIONS.load(Ordering::SeqCst);

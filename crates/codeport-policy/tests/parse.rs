@@ -1,13 +1,9 @@
 //! Parse errors name the statement, field and reason; catalog validation; system policies.
 
-use codeport_policy::{
-    system, ActionClause, Effect, PermissiveCatalog, Policy, PolicyError, StaticCatalog,
-};
+use codeport_policy::{system, ActionClause, Effect, PermissiveCatalog, Policy, PolicyError, StaticCatalog};
 
 fn wrap(statement: &str) -> String {
-    format!(
-        r#"{{"Version":"1","Statement":[{{"Effect":"Allow","Action":"*","Resource":"*"}},{statement}]}}"#
-    )
+    format!(r#"{{"Version":"1","Statement":[{{"Effect":"Allow","Action":"*","Resource":"*"}},{statement}]}}"#)
 }
 
 fn err(doc: &str) -> PolicyError {
@@ -83,35 +79,20 @@ fn parse_errors_are_precise() {
     for (doc, statement, field, message) in cases() {
         let e = err(&doc);
         assert_eq!(e.statement, statement, "{doc}: {e}");
-        assert!(
-            e.field == field,
-            "{doc}: field {:?} != {field:?} ({e})",
-            e.field
-        );
+        assert!(e.field == field, "{doc}: field {:?} != {field:?} ({e})", e.field);
         let shown = e.to_string();
-        assert!(
-            shown.contains(message),
-            "{doc}: {shown:?} lacks {message:?}"
-        );
+        assert!(shown.contains(message), "{doc}: {shown:?} lacks {message:?}");
         if let Some(i) = statement {
-            assert!(
-                shown.starts_with(&format!("Statement[{i}].{field}: ")),
-                "{shown}"
-            );
+            assert!(shown.starts_with(&format!("Statement[{i}].{field}: ")), "{shown}");
         }
     }
 }
 
 #[test]
 fn sid_is_reported_even_when_written_last() {
-    let e = err(&wrap(
-        r#"{"Effect":"Permit","Action":"*","Resource":"*","Sid":"Late"}"#,
-    ));
+    let e = err(&wrap(r#"{"Effect":"Permit","Action":"*","Resource":"*","Sid":"Late"}"#));
     assert_eq!(e.sid.as_deref(), Some("Late"));
-    assert_eq!(
-        e.to_string(),
-        r#"Statement[1].Effect: "Permit" is not Allow or Deny (case-sensitive) [Sid "Late"]"#
-    );
+    assert_eq!(e.to_string(), r#"Statement[1].Effect: "Permit" is not Allow or Deny (case-sensitive) [Sid "Late"]"#);
 }
 
 #[test]
@@ -133,21 +114,12 @@ fn catalog_accepts_known_and_foreign_actions() {
         "pai*:Frobnicate",
     ];
     for a in ok {
-        let doc = format!(
-            r#"{{"Version":"1","Statement":[{{"Effect":"Allow","Action":"{a}","Resource":"*"}}]}}"#
-        );
+        let doc = format!(r#"{{"Version":"1","Statement":[{{"Effect":"Allow","Action":"{a}","Resource":"*"}}]}}"#);
         Policy::parse(&doc, &StaticCatalog::codeport()).unwrap_or_else(|e| panic!("{a}: {e}"));
     }
-    let bad = [
-        "paicodesource:GetCodeSorce",
-        "paicodesource:Get*x",
-        "codeup:CreateCodeSource",
-        "PAIWORKSPACE:Nope",
-    ];
+    let bad = ["paicodesource:GetCodeSorce", "paicodesource:Get*x", "codeup:CreateCodeSource", "PAIWORKSPACE:Nope"];
     for a in bad {
-        let doc = format!(
-            r#"{{"Version":"1","Statement":[{{"Effect":"Allow","Action":"{a}","Resource":"*"}}]}}"#
-        );
+        let doc = format!(r#"{{"Version":"1","Statement":[{{"Effect":"Allow","Action":"{a}","Resource":"*"}}]}}"#);
         let e = Policy::parse(&doc, &StaticCatalog::codeport()).expect_err(a);
         assert_eq!((e.statement, e.field.as_str()), (Some(0), "Action"), "{a}");
         // The permissive catalog knows no service and accepts it.
@@ -157,8 +129,7 @@ fn catalog_accepts_known_and_foreign_actions() {
     let cat = StaticCatalog::new(["svc:DoThing"]);
     let doc = r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":["svc:do*","paicodesource:Anything"],"Resource":"*"}]}"#;
     Policy::parse(doc, &cat).unwrap();
-    let doc =
-        r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"svc:Undo","Resource":"*"}]}"#;
+    let doc = r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":"svc:Undo","Resource":"*"}]}"#;
     assert!(Policy::parse(doc, &cat).is_err());
 }
 
@@ -174,22 +145,10 @@ fn single_statement_object_and_structure() {
     assert_eq!(p.statements().len(), 1);
     assert_eq!(s.sid(), Some("One"));
     assert_eq!(s.effect(), Effect::Deny);
-    assert!(
-        matches!(s.actions(), ActionClause::NotAction(v) if v.len() == 2 && v[0].as_str() == "codeup:Get*")
-    );
+    assert!(matches!(s.actions(), ActionClause::NotAction(v) if v.len() == 2 && v[0].as_str() == "codeup:Get*"));
     assert_eq!(s.resources()[0].as_str(), "acs:codeup:*:*:*");
-    let ops: Vec<_> = s
-        .conditions()
-        .iter()
-        .map(|c| (c.operator().name(), c.key()))
-        .collect();
-    assert_eq!(
-        ops,
-        [
-            ("StringEquals", "pai:Accessibility"),
-            ("Bool", "acs:SecureTransport")
-        ]
-    );
+    let ops: Vec<_> = s.conditions().iter().map(|c| (c.operator().name(), c.key())).collect();
+    assert_eq!(ops, [("StringEquals", "pai:Accessibility"), ("Bool", "acs:SecureTransport")]);
 }
 
 #[test]
@@ -197,22 +156,11 @@ fn system_policies_parse_with_the_codeport_catalog() {
     let names: Vec<_> = system::ALL.iter().map(|p| p.name).collect();
     assert_eq!(
         names,
-        [
-            "AdministratorAccess",
-            "ReadOnlyAccess",
-            "AliyunPAIFullAccess",
-            "AliyunPAIReadOnlyAccess",
-            "AliyunRDCFullAccess",
-            "AliyunRDCReadOnlyAccess"
-        ]
+        ["AdministratorAccess", "ReadOnlyAccess", "AliyunPAIFullAccess", "AliyunPAIReadOnlyAccess", "AliyunRDCFullAccess", "AliyunRDCReadOnlyAccess"]
     );
     for p in system::ALL {
-        Policy::parse(p.document, &StaticCatalog::codeport())
-            .unwrap_or_else(|e| panic!("{}: {e}", p.name));
+        Policy::parse(p.document, &StaticCatalog::codeport()).unwrap_or_else(|e| panic!("{}: {e}", p.name));
     }
-    assert_eq!(
-        system::get("AliyunRDCFullAccess").unwrap().document,
-        system::ALIYUN_RDC_FULL_ACCESS
-    );
+    assert_eq!(system::get("AliyunRDCFullAccess").unwrap().document, system::ALIYUN_RDC_FULL_ACCESS);
     assert!(system::get("AliyunCodeupFullAccess").is_none());
 }

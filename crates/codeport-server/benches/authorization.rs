@@ -52,7 +52,16 @@ async fn setup() -> Setup {
     }
     state.detach_policy("heavy", "AdministratorAccess").await.expect("detach");
     let ws = state
-        .create_workspace(&admin, CreateWorkspace { name: WorkspaceName::parse("bench").unwrap(), display_name: None, description: Text::parse("d", "", 80, false).unwrap(), env_types: EnvTypes::parse(&["prod".into()]).unwrap(), resource_group_id: None })
+        .create_workspace(
+            &admin,
+            CreateWorkspace {
+                name: WorkspaceName::parse("bench").unwrap(),
+                display_name: None,
+                description: Text::parse("d", "", 80, false).unwrap(),
+                env_types: EnvTypes::parse(&["prod".into()]).unwrap(),
+                resource_group_id: None,
+            },
+        )
         .await
         .expect("workspace");
     let cmd = CreateCodeSource {
@@ -69,7 +78,14 @@ async fn setup() -> Setup {
         clone_type: None,
     };
     let code_source = state.create_code_source(&admin, cmd).await.expect("code source");
-    state.create_members(&admin, &ws.id, vec![(heavy_user.id.clone(), codeport_core::values::RoleSet::new(vec![codeport_core::values::WorkspaceRole::AlgoDeveloper]))]).await.expect("member");
+    state
+        .create_members(
+            &admin,
+            &ws.id,
+            vec![(heavy_user.id.clone(), codeport_core::values::RoleSet::new(vec![codeport_core::values::WorkspaceRole::AlgoDeveloper]))],
+        )
+        .await
+        .expect("member");
     let heavy = state.principal(&heavy_user.id, None).await.expect("heavy");
     let arn = codeport_server::authz::code_source_arn(&boot.organization_id, &ws.id, &code_source);
     Setup { state, admin, heavy, code_source, arn, _dir: dir }

@@ -118,7 +118,8 @@ impl Config {
             Ok(text) => MasterKey::parse(&text).map_err(|e| format!("{}: {e}", path.display())),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
                 let (key, text) = MasterKey::generate();
-                crate::fsutil::write_private_atomically(&path, format!("{text}\n").as_bytes()).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                crate::fsutil::write_private_atomically(&path, format!("{text}\n").as_bytes())
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
                 Ok(key)
             }
             Err(e) => Err(format!("cannot read the master key {}: {e} (start the server once, or set CODEPORT_MASTER_KEY)", path.display())),

@@ -28,7 +28,9 @@ pub async fn open_state(config: Config, create_key: bool) -> Result<AppState, St
         codeport_git::probe::check_git_for_probe().await?;
     }
     let master_key = config.load_master_key(create_key)?;
-    let store = codeport_store::open(&config.effective_database_url()).await.map_err(|e| format!("cannot open the database {}: {e}", config.redacted_database_url()))?;
+    let store = codeport_store::open(&config.effective_database_url())
+        .await
+        .map_err(|e| format!("cannot open the database {}: {e}", config.redacted_database_url()))?;
     let identity = Arc::new(identity_cache::IdentityCache::default());
     identity.observe_generation(store.identity_generation().await.map_err(|e| format!("cannot read the database: {e}"))?);
     let token_limits = Arc::new(rate_limit::RateLimiter::new(config.token_rate_limit));

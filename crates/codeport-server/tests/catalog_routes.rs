@@ -45,7 +45,9 @@ async fn every_catalog_operation_is_routed(s: TestServer) {
     // 18 PAI, 2 platform, 4 member operations in two editions plus 2 colon spellings each, 31 Codeup operations in two editions.
     assert!(checked >= 18 + 2 + 4 * 2 + 2 * 2 + 31 * 2, "{checked} routes checked");
     // A path the catalog does not name is unknown in both families.
-    for (method, path) in [(reqwest::Method::GET, "/api/v1/codesources/x1/nothing"), (reqwest::Method::GET, "/oapi/v1/codeup/repositories/x1/nothing")] {
+    for (method, path) in
+        [(reqwest::Method::GET, "/api/v1/codesources/x1/nothing"), (reqwest::Method::GET, "/oapi/v1/codeup/repositories/x1/nothing")]
+    {
         let resp = http.request(method, format!("{}{path}", s.base_url)).send().await.unwrap();
         let status = resp.status().as_u16();
         assert!(is_unknown_route(status, &resp.text().await.unwrap()), "{path}");

@@ -32,7 +32,8 @@ async fn a_three_level_tree_reads_back_by_id_and_path_in_both_editions(s: TestSe
     assert_eq!(top["ownerId"].as_i64().map(|v| v.to_string()), Some(s.admin_id()));
     assert!(top.get("kind").is_none() && top.get("avatarUrl").is_none());
     let mid = create(&c, &region, json!({"name": "Backend", "path": "backend", "parentId": top["id"], "visibility": "private"})).await;
-    let leaf = create(&c, &central, json!({"name": "Storage", "path": "storage", "parentId": mid["id"], "avatar": "https://img.example/a.png"})).await;
+    let leaf =
+        create(&c, &central, json!({"name": "Storage", "path": "storage", "parentId": mid["id"], "avatar": "https://img.example/a.png"})).await;
     assert_eq!(leaf["pathWithNamespace"], format!("{org}/platform/backend/storage"));
     assert_eq!(leaf["nameWithNamespace"], format!("{org} / Platform / Backend / Storage"));
     assert_eq!(leaf["visibility"], "private", "the default visibility is private");
@@ -80,7 +81,8 @@ async fn paths_nesting_and_visibility_rules_are_enforced(s: TestServer) {
     let top = create(&c, &central, json!({"name": "Team", "path": "team", "visibility": "private"})).await;
     let clash = c.post(&format!("{central}/groups"), &json!({"name": "Other", "path": "TEAM"})).await;
     assert_eq!((clash.status, clash.error_code()), (409, "Conflict"), "sibling paths are unique ignoring case");
-    let louder = c.post(&format!("{central}/groups"), &json!({"name": "Loud", "path": "loud", "parentId": top["id"], "visibility": "internal"})).await;
+    let louder =
+        c.post(&format!("{central}/groups"), &json!({"name": "Loud", "path": "loud", "parentId": top["id"], "visibility": "internal"})).await;
     assert_eq!(louder.status, 400, "a child may not be more visible than its parent");
     // Four levels of subgroups below a top-level group, and no more.
     let mut parent = top["id"].clone();
@@ -130,7 +132,8 @@ async fn lists_page_sort_and_filter_by_parent(s: TestServer) {
     let [central, region] = editions(&s);
     let top = create(&c, &central, json!({"name": "Top", "path": "top", "visibility": "public"})).await;
     for i in 0..5 {
-        create(&c, &central, json!({"name": format!("Child {i}"), "path": format!("child-{i}"), "parentId": top["id"], "visibility": "internal"})).await;
+        create(&c, &central, json!({"name": format!("Child {i}"), "path": format!("child-{i}"), "parentId": top["id"], "visibility": "internal"}))
+            .await;
         tokio::time::sleep(std::time::Duration::from_millis(3)).await;
     }
     for base in [&central, &region] {
@@ -139,7 +142,14 @@ async fn lists_page_sort_and_filter_by_parent(s: TestServer) {
         let names: Vec<_> = r.json.as_array().unwrap().iter().map(|n| n["name"].as_str().unwrap().to_string()).collect();
         assert_eq!(names, ["Child 2", "Child 3"]);
         assert_eq!(
-            (r.header("x-total"), r.header("x-total-pages"), r.header("x-page"), r.header("x-per-page"), r.header("x-next-page"), r.header("x-prev-page")),
+            (
+                r.header("x-total"),
+                r.header("x-total-pages"),
+                r.header("x-page"),
+                r.header("x-per-page"),
+                r.header("x-next-page"),
+                r.header("x-prev-page")
+            ),
             ("5", "3", "2", "2", "3", "1")
         );
         assert_eq!(r.header("x-request-id"), r.header("x-acs-request-id"), "x-request-id as the ListNamespaces page documents");
@@ -163,7 +173,13 @@ async fn renaming_moves_descendants_and_deleting_never_orphans(s: TestServer) {
     let mid = create(&c, &central, json!({"name": "Lake", "path": "lake", "parentId": top["id"], "visibility": "public"})).await;
     let leaf = create(&c, &central, json!({"name": "Raw", "path": "raw", "parentId": mid["id"], "visibility": "internal"})).await;
 
-    let r = c.call(reqwest::Method::PUT, &format!("{region}/groups/{}", encoded(&format!("{org}/data"))), Some(&json!({"name": "Analytics", "path": "analytics", "description": "renamed"}))).await;
+    let r = c
+        .call(
+            reqwest::Method::PUT,
+            &format!("{region}/groups/{}", encoded(&format!("{org}/data"))),
+            Some(&json!({"name": "Analytics", "path": "analytics", "description": "renamed"})),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.json["fullPath"], format!("{org}/analytics"));
     let moved = c.get(&format!("{central}/namespaces/{}", leaf["id"])).await;
@@ -200,7 +216,11 @@ async fn renaming_moves_descendants_and_deleting_never_orphans(s: TestServer) {
     for id in [&top["id"], &mid["id"], &leaf["id"]] {
         assert_eq!(c.get(&format!("{central}/namespaces/{id}")).await.status, 404);
     }
-    assert_eq!(c.call(reqwest::Method::DELETE, &format!("{central}/groups/{}", sibling["id"]), None).await.status, 200, "an empty group deletes without cascade");
+    assert_eq!(
+        c.call(reqwest::Method::DELETE, &format!("{central}/groups/{}", sibling["id"]), None).await.status,
+        200,
+        "an empty group deletes without cascade"
+    );
     let root = c.get(&format!("{central}/namespaces/{org}")).await;
     let r = c.call(reqwest::Method::DELETE, &format!("{central}/groups/{}", root.json["id"]), None).await;
     assert_eq!(r.status, 400, "the root namespace stays");
@@ -233,7 +253,10 @@ async fn group_members_grant_and_lose_access(s: TestServer) {
     let r = admin.post(&format!("{members}?accessLevel=20&userId=[{bob_id}]&expiresAt=2999-12-31"), &json!({})).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_no_nulls(&r.json, "member");
-    assert_eq!((r.json["userId"].as_str(), r.json["accessLevel"].as_i64(), r.json["username"].as_str()), (Some(bob_id.as_str()), Some(20), Some("bob")));
+    assert_eq!(
+        (r.json["userId"].as_str(), r.json["accessLevel"].as_i64(), r.json["username"].as_str()),
+        (Some(bob_id.as_str()), Some(20), Some("bob"))
+    );
     assert_eq!(r.json["expiresAt"], "3000-01-01T00:00:00Z", "valid through the given day");
     assert_eq!(bob.get(&format!("{central}/namespaces/{}", child["id"])).await.status, 200, "a member of an ancestor sees the subgroup");
     let r = bob.post(&format!("{region}/groups"), &json!({"name": "Sub", "path": "sub", "parentId": secret["id"]})).await;
@@ -273,7 +296,11 @@ async fn group_members_grant_and_lose_access(s: TestServer) {
     assert!(direct.json.as_array().unwrap().iter().all(|m| m.get("inheritedGroup").is_none()), "direct members carry no inheritedGroup");
     let r = admin.call(reqwest::Method::PUT, &format!("{members}/{bob_id}?accessLevel=40"), None).await;
     assert_eq!((r.status, r.json["accessLevel"].as_i64()), (200, Some(40)));
-    assert_eq!(bob.post(&format!("{region}/groups"), &json!({"name": "Sub", "path": "sub", "parentId": secret["id"]})).await.status, 200, "an admin creates subgroups");
+    assert_eq!(
+        bob.post(&format!("{region}/groups"), &json!({"name": "Sub", "path": "sub", "parentId": secret["id"]})).await.status,
+        200,
+        "an admin creates subgroups"
+    );
     let r = admin.call(reqwest::Method::DELETE, &format!("{members}/{bob_id}"), None).await;
     assert_eq!((r.status, &r.json), (200, &json!({"result": true})));
     assert_eq!(bob.get(&format!("{central}/namespaces/{}", secret["id"])).await.status, 404, "a removed member loses access");
@@ -296,17 +323,25 @@ async fn moving_a_group_moves_its_subtree(s: TestServer) {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.json["fullPath"], format!("{org}/a/b"));
     let moved = c.get(&format!("{central}/namespaces/{}", b1["id"])).await;
-    assert_eq!((moved.json["fullPath"].as_str(), moved.json["nameWithNamespace"].as_str()), (Some(format!("{org}/a/b/b1").as_str()), Some(format!("{org} / A / B / B1").as_str())));
+    assert_eq!(
+        (moved.json["fullPath"].as_str(), moved.json["nameWithNamespace"].as_str()),
+        (Some(format!("{org}/a/b/b1").as_str()), Some(format!("{org} / A / B / B1").as_str()))
+    );
     let r = put(&a["id"], json!({"parentId": b1["id"]})).await;
     assert_eq!(r.status, 400, "not into its own subtree: {}", r.text);
     // a/b/b1 is three levels; under a chain of three more it would exceed four subgroup levels.
     let mut deep = create(&c, &central, json!({"name": "D1", "path": "d1", "visibility": "internal"})).await;
     for i in 2..=3 {
-        deep = create(&c, &central, json!({"name": format!("D{i}"), "path": format!("d{i}"), "parentId": deep["id"], "visibility": "internal"})).await;
+        deep =
+            create(&c, &central, json!({"name": format!("D{i}"), "path": format!("d{i}"), "parentId": deep["id"], "visibility": "internal"})).await;
     }
     let r = put(&a["id"], json!({"parentId": deep["id"]})).await;
     assert_eq!(r.status, 400, "{}", r.text);
-    assert_eq!(c.get(&format!("{central}/namespaces/{}", b1["id"])).await.json["fullPath"], format!("{org}/a/b/b1"), "a refused move changes nothing");
+    assert_eq!(
+        c.get(&format!("{central}/namespaces/{}", b1["id"])).await.json["fullPath"],
+        format!("{org}/a/b/b1"),
+        "a refused move changes nothing"
+    );
     let r = put(&b["id"], json!({"parentId": 0})).await;
     assert_eq!((r.status, r.json["fullPath"].as_str()), (200, Some(format!("{org}/b").as_str())), "0 moves a group back to the root");
     let r = put(&b1["id"], json!({"parentId": deep["id"]})).await;

@@ -38,7 +38,11 @@ const CENTRAL: [Example; 3] = [
 const REGION: [Example; 3] = [
     Example { method: "POST", url: "https://{domain}/oapi/v1/codeup/groups", body: Some(CREATE_GROUP_BODY) },
     Example { method: "GET", url: "https://{domain}/oapi/v1/codeup/namespaces/1", body: None },
-    Example { method: "GET", url: "https://{domain}/oapi/v1/codeup/namespaces?parentId=1&page=1&perPage=20&search=Test&orderBy=updated_at&sort=desc", body: None },
+    Example {
+        method: "GET",
+        url: "https://{domain}/oapi/v1/codeup/namespaces?parentId=1&page=1&perPage=20&search=Test&orderBy=updated_at&sort=desc",
+        body: None,
+    },
 ];
 
 /// Runs one example with curl; returns (status, headers text, body JSON).

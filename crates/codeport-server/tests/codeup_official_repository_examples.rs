@@ -7,6 +7,7 @@
 //! - GetRepository - 查询代码库      https://help.aliyun.com/zh/yunxiao/developer-reference/getrepository-query-the-code-base
 //! - ListRepositories - 查询代码库列表 https://help.aliyun.com/zh/yunxiao/developer-reference/listrepositories-query-code-base-list
 //! - CreateBranch - 创建分支         https://help.aliyun.com/zh/yunxiao/developer-reference/createbranch-create-branch
+//!
 //! and the CreateFile page (https://help.aliyun.com/zh/yunxiao/developer-reference/createfile),
 //! whose stored copy is the older single-edition version: its example URL is the template
 //! `…/organizations/{organizationId}/repositories/{repositoryId}/files`, with a literal body.
@@ -91,7 +92,8 @@ const REGION: Examples = Examples {
     create_repository: "https://{domain}/oapi/v1/codeup/repositories?createParentPath=true",
     get_repository: "https://{domain}/oapi/v1/codeup/repositories/2813489或者60de7a6852743a5162b5f957%2FDemoRepo",
     list_repositories: "https://{domain}/oapi/v1/codeup/repositories?page=1&perPage=20&orderBy=created_at&sort=desc&search=TestRepo&archived=false",
-    create_branch: "https://{domain}/oapi/v1/codeup/repositories/2813489或者60de7a6852743a5162b5f957%2FDemoRepo/branches?branch=demo-branch&ref=master",
+    create_branch:
+        "https://{domain}/oapi/v1/codeup/repositories/2813489或者60de7a6852743a5162b5f957%2FDemoRepo/branches?branch=demo-branch&ref=master",
     create_file: "https://{domain}/oapi/v1/codeup/repositories/{repositoryId}/files",
     base: "https://{domain}/oapi/v1/codeup",
 };
@@ -191,7 +193,8 @@ fn check_examples(s: &TestServer, e: &Examples) {
     let list = curl(s, "GET", &localize(s, e.list_repositories), None);
     assert_eq!(list.status, 200, "ListRepositories example: {}", list.json);
     assert_json(&list, "ListRepositories");
-    let paths: Vec<_> = list.json.as_array().expect("a bare array").iter().map(|r| r["pathWithNamespace"].as_str().unwrap_or("").to_string()).collect();
+    let paths: Vec<_> =
+        list.json.as_array().expect("a bare array").iter().map(|r| r["pathWithNamespace"].as_str().unwrap_or("").to_string()).collect();
     assert_eq!(paths, [format!("{org}/TestRepo")], "search=TestRepo matches only TestRepo");
     for h in ["x-total: 1", "x-page: 1", "x-per-page: 20", "x-total-pages: 1"] {
         assert!(list.headers.contains(h), "{h} in {}", list.headers);
@@ -210,7 +213,12 @@ fn check_examples(s: &TestServer, e: &Examples) {
     assert_eq!(b["commit"]["shortId"], &master_sha[..8]);
     assert!(b["commit"]["parentIds"].is_array(), "{b}");
     let twice = curl(s, "POST", &with_id(e.create_branch, false), None);
-    assert_eq!((twice.status, twice.json["errorCode"].as_str().is_some()), (409, true), "CreateBranch example (full path), branch exists: {}", twice.json);
+    assert_eq!(
+        (twice.status, twice.json["errorCode"].as_str().is_some()),
+        (409, true),
+        "CreateBranch example (full path), branch exists: {}",
+        twice.json
+    );
     let listed = curl(s, "GET", &format!("{base}/repositories/{demo_id}/branches"), None);
     let names: Vec<_> = listed.json.as_array().expect("a bare array").iter().filter_map(|b| b["name"].as_str()).collect();
     assert!(names.contains(&"demo-branch") && names.contains(&"master"), "{names:?}");
@@ -243,7 +251,10 @@ async fn the_region_edition_examples_run_unchanged(s: TestServer) {
 #[test]
 fn the_or_placeholder_splits_into_two_runnable_urls() {
     let url = CENTRAL.create_branch;
-    assert_eq!(alternative(url, true), "https://{domain}/oapi/v1/codeup/organizations/60d54f3daccf2bbd6659f3ad/repositories/2813489/branches?branch=demo-branch&ref=master");
+    assert_eq!(
+        alternative(url, true),
+        "https://{domain}/oapi/v1/codeup/organizations/60d54f3daccf2bbd6659f3ad/repositories/2813489/branches?branch=demo-branch&ref=master"
+    );
     assert_eq!(
         alternative(url, false),
         "https://{domain}/oapi/v1/codeup/organizations/60d54f3daccf2bbd6659f3ad/repositories/60de7a6852743a5162b5f957%2FDemoRepo/branches?branch=demo-branch&ref=master"

@@ -54,7 +54,12 @@ fn clone_url(s: &TestServer, token: &str, full_path: &str) -> String {
 
 /// Status and body of a git discovery request.
 async fn info_refs(s: &TestServer, token: &str, full_path: &str, service: &str) -> (u16, String) {
-    let r = reqwest::Client::new().get(format!("{}/{full_path}.git/info/refs?service={service}", s.base_url)).basic_auth("x", Some(token)).send().await.unwrap();
+    let r = reqwest::Client::new()
+        .get(format!("{}/{full_path}.git/info/refs?service={service}", s.base_url))
+        .basic_auth("x", Some(token))
+        .send()
+        .await
+        .unwrap();
     (r.status().as_u16(), r.text().await.unwrap_or_default())
 }
 
@@ -149,7 +154,12 @@ async fn explicit_deny_on_one_repository_beats_allow_all(s: TestServer) {
     // Other repositories are unaffected.
     let r = c.get(&format!("{base}/repositories/{}", enc(&open))).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let r = c.post(&format!("{base}/repositories/{}/files", enc(&open)), &json!({"branch": "master", "filePath": "a.txt", "content": "a", "commitMessage": "add"})).await;
+    let r = c
+        .post(
+            &format!("{base}/repositories/{}/files", enc(&open)),
+            &json!({"branch": "master", "filePath": "a.txt", "content": "a", "commitMessage": "add"}),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(info_refs(&s, &token, &open, "git-upload-pack").await.0, 200);
     assert_eq!(info_refs(&s, &token, &open, "git-receive-pack").await.0, 200);
@@ -177,7 +187,9 @@ async fn source_ip_condition_decides(s: TestServer) {
     let base = central(&s);
     let (_, c) = s.token_user("ipuser", "").await;
     let fp = create_repo(&s, &c, "ram/ip", "private").await;
-    let policy = |ips: Value| json!({"Version": "1", "Statement": [{"Effect": "Allow", "Action": "codeup:*", "Resource": "*", "Condition": {"IpAddress": {"acs:SourceIp": ips}}}]}).to_string();
+    let policy = |ips: Value| {
+        json!({"Version": "1", "Statement": [{"Effect": "Allow", "Action": "codeup:*", "Resource": "*", "Condition": {"IpAddress": {"acs:SourceIp": ips}}}]}).to_string()
+    };
     s.state.create_policy("OfficeOnly", "", &policy(json!("10.0.0.0/8"))).await.unwrap();
     s.state.create_policy("OfficeAndLocal", "", &policy(json!(["10.0.0.0/8", "127.0.0.1"]))).await.unwrap();
     only(&s, "ipuser", &["OfficeOnly"]).await;

@@ -91,7 +91,11 @@ async fn repositories_are_created_read_listed_updated_and_deleted(s: TestServer)
     assert_eq!(up.json["description"], "new");
     let file = c.get(&format!("{region}/repositories/{}/files/README.md?ref=", enc(&format!("{org}/platform/backend/demo2")))).await;
     assert_eq!(file.status, 200, "the content survives the rename: {}", file.text);
-    assert_eq!(c.get(&format!("{region}/repositories/{}", enc(&format!("{org}/platform/backend/demo")))).await.status, 404, "the old path stops resolving");
+    assert_eq!(
+        c.get(&format!("{region}/repositories/{}", enc(&format!("{org}/platform/backend/demo")))).await.status,
+        404,
+        "the old path stops resolving"
+    );
     let public = put(&c, &format!("{central}/repositories/{id}"), &json!({"visibility": "public"})).await;
     assert_eq!(public.status, 400, "repositories are private or internal: {}", public.text);
     let no_branch = put(&c, &format!("{central}/repositories/{id}"), &json!({"default_branch": "nope"})).await;
@@ -103,8 +107,16 @@ async fn repositories_are_created_read_listed_updated_and_deleted(s: TestServer)
     let branches = c.get(&format!("{central}/repositories/{id}/branches")).await.json;
     let defaults: Vec<_> = branches.as_array().unwrap().iter().filter(|b| b["defaultBranch"] == true).map(|b| b["name"].clone()).collect();
     assert_eq!(defaults, [json!("dev")]);
-    assert_eq!(c.get(&format!("{central}/repositories/{id}/files/README.md?ref=")).await.json["ref"], "dev", "an empty ref means the new default branch");
-    assert_eq!(delete(&c, &format!("{central}/repositories/{id}/branches/dev")).await.status, 400, "the new default branch is protected from deletion");
+    assert_eq!(
+        c.get(&format!("{central}/repositories/{id}/files/README.md?ref=")).await.json["ref"],
+        "dev",
+        "an empty ref means the new default branch"
+    );
+    assert_eq!(
+        delete(&c, &format!("{central}/repositories/{id}/branches/dev")).await.status,
+        400,
+        "the new default branch is protected from deletion"
+    );
     assert_eq!(delete(&c, &format!("{central}/repositories/{id}/branches/master")).await.status, 200, "the old one is not");
 
     // Delete: the row and the data go.
@@ -141,25 +153,42 @@ async fn branches_tags_files_commits_and_compare(s: TestServer) {
     assert_eq!(master.status, 400, "the default branch cannot be deleted: {}", master.text);
 
     // Files: create in a directory (path encoded in the body), read, update, list, delete.
-    let created = c.post(&format!("{repo}/files"), &json!({"branch": "feature/x", "filePath": "src%2Fmain%2Fa.txt", "content": "one\n", "commitMessage": "add a", "encoding": "text"})).await;
+    let created = c
+        .post(
+            &format!("{repo}/files"),
+            &json!({"branch": "feature/x", "filePath": "src%2Fmain%2Fa.txt", "content": "one\n", "commitMessage": "add a", "encoding": "text"}),
+        )
+        .await;
     assert_eq!(created.status, 200, "{}", created.text);
     assert_eq!(created.json["filePath"], "src/main/a.txt");
-    let again = c.post(&format!("{repo}/files"), &json!({"branch": "feature/x", "filePath": "/src/main/a.txt", "content": "x", "commitMessage": "again"})).await;
+    let again = c
+        .post(&format!("{repo}/files"), &json!({"branch": "feature/x", "filePath": "/src/main/a.txt", "content": "x", "commitMessage": "again"}))
+        .await;
     assert_eq!(again.status, 409, "{}", again.text);
     let blob = c.get(&format!("{repo}/files/%2Fsrc%2Fmain%2Fa.txt?ref=feature%2Fx")).await;
     assert_eq!(blob.status, 200, "{}", blob.text);
     assert_eq!((blob.json["content"].as_str(), blob.json["size"].as_str(), blob.json["encoding"].as_str()), (Some("one\n"), Some("4"), Some("text")));
-    let binary = c.post(&format!("{repo}/files"), &json!({"branch": "feature/x", "filePath": "bin.dat", "content": "AAEC/w==", "commitMessage": "binary", "encoding": "base64"})).await;
+    let binary = c
+        .post(
+            &format!("{repo}/files"),
+            &json!({"branch": "feature/x", "filePath": "bin.dat", "content": "AAEC/w==", "commitMessage": "binary", "encoding": "base64"}),
+        )
+        .await;
     assert_eq!(binary.status, 200, "{}", binary.text);
     let bin = c.get(&format!("{repo}/files/bin.dat?ref=feature%2Fx")).await;
-    assert_eq!((bin.json["content"].as_str(), bin.json["encoding"].as_str(), bin.json["size"].as_str()), (Some("AAEC/w=="), Some("base64"), Some("4")));
-    let updated = put(&c, &format!("{crepo}/files/src%2Fmain%2Fa.txt"), &json!({"branch": "feature/x", "content": "two\n", "commitMessage": "update a"})).await;
+    assert_eq!(
+        (bin.json["content"].as_str(), bin.json["encoding"].as_str(), bin.json["size"].as_str()),
+        (Some("AAEC/w=="), Some("base64"), Some("4"))
+    );
+    let updated =
+        put(&c, &format!("{crepo}/files/src%2Fmain%2Fa.txt"), &json!({"branch": "feature/x", "content": "two\n", "commitMessage": "update a"})).await;
     assert_eq!(updated.status, 200, "{}", updated.text);
     assert_eq!(c.get(&format!("{repo}/files/src%2Fmain%2Fa.txt?ref=feature%2Fx")).await.json["content"], "two\n");
     let missing = put(&c, &format!("{crepo}/files/none.txt"), &json!({"branch": "feature/x", "content": "x", "commitMessage": "m"})).await;
     assert_eq!(missing.status, 404);
     let tree = c.get(&format!("{repo}/files/tree?ref=feature%2Fx")).await;
-    let entries: Vec<(String, String)> = tree.json.as_array().unwrap().iter().map(|e| (e["path"].as_str().unwrap().into(), e["type"].as_str().unwrap().into())).collect();
+    let entries: Vec<(String, String)> =
+        tree.json.as_array().unwrap().iter().map(|e| (e["path"].as_str().unwrap().into(), e["type"].as_str().unwrap().into())).collect();
     assert_eq!(entries, [("README.md".into(), "blob".into()), ("bin.dat".into(), "blob".into()), ("src".into(), "tree".into())]);
     let sub = c.get(&format!("{repo}/files/tree?ref=feature%2Fx&path=src%2Fmain")).await;
     assert_eq!(sub.json[0]["path"], "src/main/a.txt");
@@ -225,7 +254,13 @@ async fn bad_file_input_changes_nothing(s: TestServer) {
     let r = create_repo(&c, &region, json!({"name": "Guarded", "path": "guarded", "readMeType": "EMPTY"})).await;
     let repo = format!("{region}/repositories/{}", r["id"]);
     let head = c.get(&format!("{repo}/branches/master")).await.json["commit"]["id"].clone();
-    for (path, why) in [("..%2Fescape.txt", "dot-dot"), ("a%2F..%2F..%2Fb", "dot-dot inside"), ("a%00b", "NUL"), (".git%2Fconfig", ".git"), ("a%2F%2Fb", "empty segment")] {
+    for (path, why) in [
+        ("..%2Fescape.txt", "dot-dot"),
+        ("a%2F..%2F..%2Fb", "dot-dot inside"),
+        ("a%00b", "NUL"),
+        (".git%2Fconfig", ".git"),
+        ("a%2F%2Fb", "empty segment"),
+    ] {
         let w = c.post(&format!("{repo}/files"), &json!({"branch": "master", "filePath": path, "content": "x", "commitMessage": "m"})).await;
         assert_eq!((w.status, w.error_code()), (400, "BadRequest"), "{why}: {}", w.text);
     }
@@ -240,7 +275,12 @@ async fn bad_file_input_changes_nothing(s: TestServer) {
     assert_eq!(w.status, 404, "a missing branch: {}", w.text);
     let w = c.post(&format!("{repo}/files"), &json!({"branch": "a..b", "filePath": "ok.txt", "content": "x", "commitMessage": "m"})).await;
     assert_eq!(w.status, 400, "an invalid branch name: {}", w.text);
-    let w = c.post(&format!("{repo}/files"), &json!({"branch": "master", "filePath": "ok.txt", "content": "%%%", "encoding": "base64", "commitMessage": "m"})).await;
+    let w = c
+        .post(
+            &format!("{repo}/files"),
+            &json!({"branch": "master", "filePath": "ok.txt", "content": "%%%", "encoding": "base64", "commitMessage": "m"}),
+        )
+        .await;
     assert_eq!(w.status, 400, "bad base64: {}", w.text);
     assert_eq!(c.get(&format!("{repo}/branches/master")).await.json["commit"]["id"], head, "nothing was committed");
     assert_eq!(c.get(&format!("{repo}/commits?refName=master")).await.header("x-total"), "1");
@@ -249,7 +289,12 @@ async fn bad_file_input_changes_nothing(s: TestServer) {
     let w = c.post(&format!("{repo}/files"), &json!({"branch": "master", "filePath": "huge.txt", "content": huge, "commitMessage": "m"})).await;
     assert_eq!((w.status, w.error_code()), (413, "PayloadTooLarge"));
     // Repository paths and visibility.
-    for body in [json!({"name": "x", "path": "a/../b"}), json!({"name": "x", "path": "x.git"}), json!({"name": "x", "path": "ok", "visibility": "public"}), json!({"path": "ok"})] {
+    for body in [
+        json!({"name": "x", "path": "a/../b"}),
+        json!({"name": "x", "path": "x.git"}),
+        json!({"name": "x", "path": "ok", "visibility": "public"}),
+        json!({"path": "ok"}),
+    ] {
         let w = c.post(&format!("{region}/repositories?createParentPath=true"), &body).await;
         assert_eq!(w.status, 400, "{body}: {}", w.text);
     }
@@ -273,14 +318,21 @@ async fn visibility_and_permissions_follow_groups(s: TestServer) {
     assert_eq!(carols, [open["id"].clone()]);
     let oid = open["id"].clone();
     assert_eq!(carol.get(&format!("{region}/repositories/{oid}/files/README.md?ref=")).await.status, 200);
-    let w = carol.post(&format!("{region}/repositories/{oid}/files"), &json!({"branch": "master", "filePath": "c.txt", "content": "x", "commitMessage": "m"})).await;
+    let w = carol
+        .post(&format!("{region}/repositories/{oid}/files"), &json!({"branch": "master", "filePath": "c.txt", "content": "x", "commitMessage": "m"}))
+        .await;
     assert_eq!((w.status, w.error_code()), (403, "Forbidden"), "{}", w.text);
     // Bob becomes a developer of the team group: he sees, reads and writes the secret one, but may not delete it.
     let team = admin.get(&format!("{central}/namespaces/{}", enc(&format!("{org}/team")))).await.json;
     let added = admin.post(&format!("{central}/groups/{}/members?accessLevel=30&userId={bob_id}", team["id"]), &json!(null)).await;
     assert_eq!(added.status, 200, "{}", added.text);
     assert_eq!(bob.get(&format!("{region}/repositories/{sid}")).await.json["accessLevel"], 30);
-    let w = bob.post(&format!("{region}/repositories/{sid}/files"), &json!({"branch": "master", "filePath": "b.txt", "content": "x", "commitMessage": "by bob"})).await;
+    let w = bob
+        .post(
+            &format!("{region}/repositories/{sid}/files"),
+            &json!({"branch": "master", "filePath": "b.txt", "content": "x", "commitMessage": "by bob"}),
+        )
+        .await;
     assert_eq!(w.status, 200, "{}", w.text);
     let commit = bob.get(&format!("{region}/repositories/{sid}/commits/{}", w.json["commitId"].as_str().unwrap())).await;
     assert_eq!(commit.json["authorName"], "bob", "commits through the API are authored by the token's user");

@@ -129,7 +129,13 @@ async fn clone_push_fetch_over_both_protocols(s: TestServer) {
     let body = r.text().await.unwrap();
     assert!(body.starts_with("001e# service=git-upload-pack\n0000"), "{body}");
     assert!(body.contains("refs/heads/feature"), "{body}");
-    let r = http.get(format!("{refs}?service=git-upload-pack")).basic_auth("anyone", Some(&token)).header("git-protocol", "version=2").send().await.unwrap();
+    let r = http
+        .get(format!("{refs}?service=git-upload-pack"))
+        .basic_auth("anyone", Some(&token))
+        .header("git-protocol", "version=2")
+        .send()
+        .await
+        .unwrap();
     assert_eq!((r.status().as_u16(), header(&r, "content-type")), (200, UPLOAD_ADV));
     let body = r.text().await.unwrap();
     assert!(body.starts_with("000eversion 2\n"), "{body}");
@@ -169,7 +175,14 @@ async fn clone_push_fetch_over_both_protocols(s: TestServer) {
     assert_eq!(r.text().await.unwrap(), "");
 
     // A wrong request content type is refused before git runs.
-    let r = http.post(format!("{}/{fp}.git/git-upload-pack", s.base_url)).basic_auth("x", Some(&token)).header("content-type", "text/plain").body("0000").send().await.unwrap();
+    let r = http
+        .post(format!("{}/{fp}.git/git-upload-pack", s.base_url))
+        .basic_auth("x", Some(&token))
+        .header("content-type", "text/plain")
+        .body("0000")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 415);
 }
 
@@ -224,7 +237,11 @@ async fn authentication_and_access_answers(s: TestServer) {
         ("GET", format!("{org}/does-not-exist.git/info/refs?service=git-upload-pack")),
     ] {
         let url = format!("{}/{path}", s.base_url);
-        let r = if method == "GET" { http.get(url) } else { http.post(url).header("content-type", "application/x-git-upload-pack-request").body("0000") }.send().await.unwrap();
+        let r =
+            if method == "GET" { http.get(url) } else { http.post(url).header("content-type", "application/x-git-upload-pack-request").body("0000") }
+                .send()
+                .await
+                .unwrap();
         assert_eq!(r.status(), 401, "{method} {path}");
         assert_eq!(header(&r, "www-authenticate"), "Basic realm=\"codeport\"", "{method} {path}");
         assert!(header(&r, "content-type").starts_with("text/plain"), "{method} {path}");
@@ -242,20 +259,35 @@ async fn authentication_and_access_answers(s: TestServer) {
     assert!(err.contains("Authentication failed"), "{err}");
 
     // Valid token, nonexistent repository: 404.
-    let r = http.get(format!("{}/{org}/does-not-exist.git/info/refs?service=git-upload-pack", s.base_url)).basic_auth("x", Some(&admin_token)).send().await.unwrap();
+    let r = http
+        .get(format!("{}/{org}/does-not-exist.git/info/refs?service=git-upload-pack", s.base_url))
+        .basic_auth("x", Some(&admin_token))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
 
     // Dumb protocol and unknown services: 403.
     let r = http.get(format!("{}/{private_fp}.git/info/refs", s.base_url)).basic_auth("x", Some(&admin_token)).send().await.unwrap();
     assert_eq!(r.status(), 403);
-    let r = http.get(format!("{}/{private_fp}.git/info/refs?service=git-upload-archive", s.base_url)).basic_auth("x", Some(&admin_token)).send().await.unwrap();
+    let r = http
+        .get(format!("{}/{private_fp}.git/info/refs?service=git-upload-archive", s.base_url))
+        .basic_auth("x", Some(&admin_token))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
 
     // An organization member outside a private repository: 404 for both services.
     let (_, member) = s.token_user("member", "").await;
     let member_token = token_of(&member);
     for service in ["git-upload-pack", "git-receive-pack"] {
-        let r = http.get(format!("{}/{private_fp}.git/info/refs?service={service}", s.base_url)).basic_auth("member", Some(&member_token)).send().await.unwrap();
+        let r = http
+            .get(format!("{}/{private_fp}.git/info/refs?service={service}", s.base_url))
+            .basic_auth("member", Some(&member_token))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 404, "{service}");
     }
     let err = x.fails(&root, &["clone", &clone_url(&s, Some(&member_token), &private_fp, true), "m"]).await;
@@ -263,9 +295,21 @@ async fn authentication_and_access_answers(s: TestServer) {
 
     // The same member may read an internal repository but not push to it: 403.
     x.ok(&root, &["clone", &clone_url(&s, Some(&member_token), &internal_fp, true), "shared"]).await;
-    let r = http.get(format!("{}/{internal_fp}.git/info/refs?service=git-receive-pack", s.base_url)).basic_auth("member", Some(&member_token)).send().await.unwrap();
+    let r = http
+        .get(format!("{}/{internal_fp}.git/info/refs?service=git-receive-pack", s.base_url))
+        .basic_auth("member", Some(&member_token))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
-    let r = http.post(format!("{}/{internal_fp}.git/git-receive-pack", s.base_url)).basic_auth("member", Some(&member_token)).header("content-type", "application/x-git-receive-pack-request").body("0000").send().await.unwrap();
+    let r = http
+        .post(format!("{}/{internal_fp}.git/git-receive-pack", s.base_url))
+        .basic_auth("member", Some(&member_token))
+        .header("content-type", "application/x-git-receive-pack-request")
+        .body("0000")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
     let shared = x.path("shared");
     x.write(&shared, "x.txt", b"x\n");
@@ -280,7 +324,12 @@ async fn authentication_and_access_answers(s: TestServer) {
     let reader = s.state.create_token("admin", None, &scopes).await.expect("read-only token");
     let reader_token = reader.token.expose().to_string();
     x.ok(&root, &["-c", "protocol.version=2", "clone", &clone_url(&s, Some(&reader_token), &private_fp, false), "ro"]).await;
-    let r = http.get(format!("{}/{private_fp}/info/refs?service=git-receive-pack", s.base_url)).basic_auth("x", Some(&reader_token)).send().await.unwrap();
+    let r = http
+        .get(format!("{}/{private_fp}/info/refs?service=git-receive-pack", s.base_url))
+        .basic_auth("x", Some(&reader_token))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
     let ro = x.path("ro");
     x.write(&ro, "y.txt", b"y\n");
@@ -298,7 +347,6 @@ async fn authentication_and_access_answers(s: TestServer) {
     assert_eq!(r.status(), 404);
     assert_eq!(r.json::<Value>().await.unwrap()["errorCode"], "NotFound");
 }
-
 
 async fn pushes_to_a_deleted_repository_are_refused_and_write_nothing(s: TestServer) {
     let c = s.admin_token();

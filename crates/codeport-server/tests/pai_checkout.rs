@@ -110,7 +110,9 @@ async fn hosted_repositories_are_checked_on_create_and_update(s: TestServer) {
     assert_eq!(a.put(&cs_path(&id), &json!({"DisplayName": "renamed"})).await.status, 200);
 
     // External repositories are not probed unless the server is told to.
-    let ext = a.create_code_source(&json!({"WorkspaceId": ws, "DisplayName": "ext", "CodeRepo": "https://example.com/org/repo.git", "CodeBranch": "dev"})).await;
+    let ext = a
+        .create_code_source(&json!({"WorkspaceId": ws, "DisplayName": "ext", "CodeRepo": "https://example.com/org/repo.git", "CodeBranch": "dev"}))
+        .await;
     assert_eq!(a.get(&cs_path(&ext), &[]).await.json["CodeBranch"], "dev");
 }
 
@@ -215,7 +217,12 @@ async fn every_failure_has_its_own_code(s: TestServer) {
 
     // RAM: the action is its own, so it can be denied while GetCodeSource stays allowed.
     s.state
-        .create_policy("no-checkout", "", &json!({"Version": "1", "Statement": [{"Effect": "Deny", "Action": "paicodesource:GetCodeSourceCheckoutCredential", "Resource": "*"}]}).to_string())
+        .create_policy(
+            "no-checkout",
+            "",
+            &json!({"Version": "1", "Statement": [{"Effect": "Deny", "Action": "paicodesource:GetCodeSourceCheckoutCredential", "Resource": "*"}]})
+                .to_string(),
+        )
         .await
         .unwrap();
     s.state.attach_policy("member", "no-checkout").await.unwrap();
@@ -232,7 +239,9 @@ async fn every_failure_has_its_own_code(s: TestServer) {
     let r = credential(&sh.member, &wrong).await;
     assert_eq!((r.status, r.code()), (400, "CodeRepoAuthenticationFailed"), "{}", r.text);
     assert!(!r.text.contains("pt-not-a-real-token"), "{}", r.text);
-    let none = a.create_code_source(&json!({"WorkspaceId": sh.ws, "DisplayName": "none", "CodeRepo": clone_url(&s, &sh.fp), "Accessibility": "PUBLIC"})).await;
+    let none = a
+        .create_code_source(&json!({"WorkspaceId": sh.ws, "DisplayName": "none", "CodeRepo": clone_url(&s, &sh.fp), "Accessibility": "PUBLIC"}))
+        .await;
     assert_eq!(credential(&sh.member, &none).await.code(), "CodeRepoAuthenticationFailed");
 
     // The token's user losing access is the same failure as a revoked token.
@@ -292,7 +301,12 @@ async fn external_repositories_are_probed_when_configured(s: TestServer) {
     // The branch defaults to the remote's HEAD.
     let id = pa.create_code_source(&json!({"WorkspaceId": ws, "DisplayName": "ext", "CodeRepo": url, "CodeRepoAccessToken": token})).await;
     assert_eq!(pa.get(&cs_path(&id), &[]).await.json["CodeBranch"], "master");
-    let r = pa.post("/api/v1/codesources", &json!({"WorkspaceId": ws, "DisplayName": "x", "CodeRepo": url, "CodeRepoAccessToken": token, "CodeBranch": "nope"})).await;
+    let r = pa
+        .post(
+            "/api/v1/codesources",
+            &json!({"WorkspaceId": ws, "DisplayName": "x", "CodeRepo": url, "CodeRepoAccessToken": token, "CodeBranch": "nope"}),
+        )
+        .await;
     assert_invalid(&r, "CodeBranch", "nope");
     let r = pa.post("/api/v1/codesources", &json!({"WorkspaceId": ws, "DisplayName": "x", "CodeRepo": url, "CodeRepoAccessToken": "pt-wrong"})).await;
     assert_eq!((r.status, r.code()), (400, "CodeRepoAuthenticationFailed"), "{}", r.text);
@@ -302,7 +316,10 @@ async fn external_repositories_are_probed_when_configured(s: TestServer) {
     assert_eq!(r.code(), "CodeRepoAuthenticationFailed", "{}", r.text);
 
     let strict = s.replica(|c| c.verify_external_repos = true).await;
-    let r = a.at(&strict.base_url).post("/api/v1/codesources", &json!({"WorkspaceId": ws, "DisplayName": "x", "CodeRepo": url, "CodeRepoAccessToken": token})).await;
+    let r = a
+        .at(&strict.base_url)
+        .post("/api/v1/codesources", &json!({"WorkspaceId": ws, "DisplayName": "x", "CodeRepo": url, "CodeRepoAccessToken": token}))
+        .await;
     assert_eq!((r.status, r.code()), (400, "InvalidParameter"), "{}", r.text);
     assert!(r.json["Message"].as_str().unwrap_or("").contains("loopback"), "{}", r.text);
     assert_eq!(a.get("/api/v1/codesources", &[("WorkspaceId", &ws)]).await.json["TotalCount"], 1, "refusals create nothing");
@@ -312,4 +329,10 @@ fn urlencode(s: &str) -> String {
     s.replace('/', "%2F")
 }
 
-both_backends!(external_repositories_are_probed_when_configured, hosted_repositories_are_checked_on_create_and_update, a_member_checks_out_with_a_minted_read_only_credential, every_failure_has_its_own_code, a_minted_credential_expires);
+both_backends!(
+    external_repositories_are_probed_when_configured,
+    hosted_repositories_are_checked_on_create_and_update,
+    a_member_checks_out_with_a_minted_read_only_credential,
+    every_failure_has_its_own_code,
+    a_minted_credential_expires
+);

@@ -44,7 +44,8 @@ async fn create_applies_defaults_and_returns_every_field(s: TestServer) {
     let created = c["GmtCreateTime"].as_str().unwrap();
     assert_eq!(created.len(), 24, "{created}");
     assert!(created.ends_with('Z') && created.as_bytes()[19] == b'.', "ISO 8601 with milliseconds: {created}");
-    for k in ["CodeSourceId", "DisplayName", "Description", "CodeRepo", "CodeBranch", "CodeCommit", "CodeRepoUserName", "GmtModifyTime", "RequestId"] {
+    for k in ["CodeSourceId", "DisplayName", "Description", "CodeRepo", "CodeBranch", "CodeCommit", "CodeRepoUserName", "GmtModifyTime", "RequestId"]
+    {
         assert!(c.get(k).is_some(), "GetCodeSource has {k}");
     }
 
@@ -56,7 +57,10 @@ async fn create_applies_defaults_and_returns_every_field(s: TestServer) {
     let id = t.dev.create_code_source(&full).await;
     let c = t.dev.get(&format!("/api/v1/codesources/{id}"), &[]).await.json;
     assert_eq!((c["CodeCommit"].as_str(), c["Accessibility"].as_str(), c["CloneType"].as_i64()), (Some("abcdef12"), Some("PUBLIC"), Some(1)));
-    assert_eq!((c["CodeBranch"].as_str(), c["MountPath"].as_str(), c["CodeRepoUserName"].as_str()), (Some("feature/x"), Some("/mnt/code"), Some("bot")));
+    assert_eq!(
+        (c["CodeBranch"].as_str(), c["MountPath"].as_str(), c["CodeRepoUserName"].as_str()),
+        (Some("feature/x"), Some("/mnt/code"), Some("bot"))
+    );
 }
 
 async fn bad_fields_are_named_and_nothing_is_created(s: TestServer) {
@@ -152,12 +156,21 @@ async fn visibility_follows_accessibility_and_roles(s: TestServer) {
 
     let r = t.guest.post("/api/v1/codesources", &json!({"WorkspaceId": t.ws, "DisplayName": "nope"})).await;
     assert_eq!((r.status, r.code()), (403, "NoPermission"), "guests may not create code sources");
-    assert_eq!(t.dev2.post("/api/v1/codesources", &json!({"WorkspaceId": t.ws, "DisplayName": "label"})).await.status, 200, "label managers develop code sources");
+    assert_eq!(
+        t.dev2.post("/api/v1/codesources", &json!({"WorkspaceId": t.ws, "DisplayName": "label"})).await.status,
+        200,
+        "label managers develop code sources"
+    );
 }
 
 async fn only_creators_and_managers_change_code_sources(s: TestServer) {
     let t = team(&s).await;
-    let id = t.dev.create_code_source(&json!({"WorkspaceId": t.ws, "DisplayName": "shared", "Accessibility": "PUBLIC", "CodeBranch": "main", "CodeCommit": "abcd1234"})).await;
+    let id = t
+        .dev
+        .create_code_source(
+            &json!({"WorkspaceId": t.ws, "DisplayName": "shared", "Accessibility": "PUBLIC", "CodeBranch": "main", "CodeCommit": "abcd1234"}),
+        )
+        .await;
     let path = format!("/api/v1/codesources/{id}");
     let r = t.dev2.put(&path, &json!({"Description": "hijack"})).await;
     assert_eq!((r.status, r.code()), (403, "NoPermission"));
@@ -168,7 +181,10 @@ async fn only_creators_and_managers_change_code_sources(s: TestServer) {
     let r = t.dev.put(&path, &json!({"DisplayName": "renamed", "CodeCommit": "", "MountPath": "/data/code", "CloneType": 1})).await;
     assert_eq!((r.status, r.json["CodeSourceId"].as_str()), (200, Some(id.as_str())), "{}", r.text);
     let after = t.dev.get(&path, &[]).await.json;
-    assert_eq!((after["DisplayName"].as_str(), after["CodeCommit"].as_str(), after["CodeBranch"].as_str()), (Some("renamed"), Some(""), Some("main")));
+    assert_eq!(
+        (after["DisplayName"].as_str(), after["CodeCommit"].as_str(), after["CodeBranch"].as_str()),
+        (Some("renamed"), Some(""), Some("main"))
+    );
     assert_eq!((after["MountPath"].as_str(), after["CloneType"].as_i64()), (Some("/data/code"), Some(1)));
     assert_eq!(after["GmtCreateTime"], before["GmtCreateTime"]);
     assert!(after["GmtModifyTime"].as_str() >= before["GmtModifyTime"].as_str());
@@ -207,7 +223,9 @@ async fn lists_filter_sort_page_and_count(s: TestServer) {
             c.get("/api/v1/codesources", &pairs).await.json
         }
     };
-    let names = |v: &serde_json::Value| v["CodeSources"].as_array().unwrap().iter().map(|c| c["DisplayName"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let names = |v: &serde_json::Value| {
+        v["CodeSources"].as_array().unwrap().iter().map(|c| c["DisplayName"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+    };
     let r = list(vec![]).await;
     assert_eq!(r["TotalCount"], 4);
     assert_eq!(names(&r), ["Bravo", "alpha", "Charlie model", "delta model"], "default: creation time ascending");

@@ -116,17 +116,26 @@ async fn every_operation_asks_ram(s: TestServer) {
     let ws = &t.ws;
     let u = &t.user;
     let cases: Vec<(&str, Reply)> = vec![
-        ("paiworkspace:CreateWorkspace", u.post("/api/v1/workspaces", &json!({"WorkspaceName": "x_ws", "Description": "x", "EnvTypes": ["prod"]})).await),
+        (
+            "paiworkspace:CreateWorkspace",
+            u.post("/api/v1/workspaces", &json!({"WorkspaceName": "x_ws", "Description": "x", "EnvTypes": ["prod"]})).await,
+        ),
         ("paiworkspace:GetWorkspace", u.get(&format!("/api/v1/workspaces/{ws}"), &[]).await),
         ("paiworkspace:ListWorkspaces", u.get("/api/v1/workspaces", &[]).await),
         ("paiworkspace:UpdateWorkspace", u.put(&format!("/api/v1/workspaces/{ws}"), &json!({"Description": "y"})).await),
         ("paiworkspace:DeleteWorkspace", u.delete(&format!("/api/v1/workspaces/{ws}"), &[]).await),
         ("paiworkspace:GetDefaultWorkspace", u.get("/api/v1/defaultWorkspaces", &[]).await),
-        ("paiworkspace:CreateMember", u.post(&format!("/api/v1/workspaces/{ws}/members"), &json!({"Members": [{"UserId": other_id, "Roles": ["PAI.AlgoDeveloper"]}]})).await),
+        (
+            "paiworkspace:CreateMember",
+            u.post(&format!("/api/v1/workspaces/{ws}/members"), &json!({"Members": [{"UserId": other_id, "Roles": ["PAI.AlgoDeveloper"]}]})).await,
+        ),
         ("paiworkspace:ListMembers", u.get(&format!("/api/v1/workspaces/{ws}/members"), &[]).await),
         ("paiworkspace:GetMember", u.get(&format!("/api/v1/workspaces/{ws}/member"), &[("UserId", &t.user_id)]).await),
         ("paiworkspace:DeleteMembers", u.delete(&format!("/api/v1/workspaces/{ws}/members"), &[("MemberIds", &member)]).await),
-        ("paiworkspace:AddMemberRole", u.call(reqwest::Method::POST, &format!("/api/v1/workspaces/{ws}/members/{member}/roles/PAI.AlgoOperator"), &[], Some(&json!({}))).await),
+        (
+            "paiworkspace:AddMemberRole",
+            u.call(reqwest::Method::POST, &format!("/api/v1/workspaces/{ws}/members/{member}/roles/PAI.AlgoOperator"), &[], Some(&json!({}))).await,
+        ),
         ("paiworkspace:RemoveMemberRole", u.delete(&format!("/api/v1/workspaces/{ws}/members/{member}/roles/PAI.WorkspaceAdmin"), &[]).await),
         ("paicodesource:CreateCodeSource", u.post("/api/v1/codesources", &json!({"WorkspaceId": ws, "DisplayName": "x"})).await),
         ("paicodesource:ListCodeSources", u.get("/api/v1/codesources", &[("WorkspaceId", ws)]).await),
@@ -191,9 +200,11 @@ async fn an_explicit_deny_on_one_code_source_beats_allow_all(s: TestServer) {
 async fn source_ip_conditions_decide(s: TestServer) {
     let t = setup(&s, "roamer", &["PAI.AlgoDeveloper"]).await;
     let cs = t.user.create_code_source(&json!({"WorkspaceId": t.ws, "DisplayName": "ip"})).await;
-    let allow_from = |range: &str| json!({"Version": "1", "Statement": [
-        {"Effect": "Allow", "Action": ["paicodesource:*", "paiworkspace:*"], "Resource": "*", "Condition": {"IpAddress": {"acs:SourceIp": [range]}}}
-    ]});
+    let allow_from = |range: &str| {
+        json!({"Version": "1", "Statement": [
+            {"Effect": "Allow", "Action": ["paicodesource:*", "paiworkspace:*"], "Resource": "*", "Condition": {"IpAddress": {"acs:SourceIp": [range]}}}
+        ]})
+    };
     custom(&s, "office-only", allow_from("10.0.0.0/8")).await;
     custom(&s, "loopback-only", allow_from("127.0.0.0/8")).await;
 
@@ -212,9 +223,13 @@ async fn source_ip_conditions_decide(s: TestServer) {
     assert_eq!(t.user.get("/api/v1/codesources", &[("WorkspaceId", &t.ws)]).await.status, 200);
 
     // A Deny guarded by the caller's range wins over the allow.
-    custom(&s, "block-loopback", json!({"Version": "1", "Statement": [
-        {"Effect": "Deny", "Action": "paicodesource:GetCodeSource", "Resource": "*", "Condition": {"IpAddress": {"acs:SourceIp": "127.0.0.1"}}}
-    ]}))
+    custom(
+        &s,
+        "block-loopback",
+        json!({"Version": "1", "Statement": [
+            {"Effect": "Deny", "Action": "paicodesource:GetCodeSource", "Resource": "*", "Condition": {"IpAddress": {"acs:SourceIp": "127.0.0.1"}}}
+        ]}),
+    )
     .await;
     policies(&s, t.user_name, &["block-loopback"], &[]).await;
     assert_denied(&t.user.get(&cs_path(&cs), &[]).await, "paicodesource:GetCodeSource", "ExplicitDeny");

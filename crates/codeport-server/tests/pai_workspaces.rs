@@ -7,7 +7,12 @@ use serde_json::json;
 async fn workspace_lifecycle_and_shapes(s: TestServer) {
     let a = s.admin();
     let ws = a.create_workspace("first_ws").await;
-    let rg = a.post("/api/v1/workspaces", &json!({"WorkspaceName": "grouped", "Description": "d", "EnvTypes": ["dev", "prod"], "ResourceGroupId": "rg-acfm"})).await;
+    let rg = a
+        .post(
+            "/api/v1/workspaces",
+            &json!({"WorkspaceName": "grouped", "Description": "d", "EnvTypes": ["dev", "prod"], "ResourceGroupId": "rg-acfm"}),
+        )
+        .await;
     let rg_ws = rg.json["WorkspaceId"].as_str().unwrap().to_string();
     assert_eq!(a.get(&format!("/api/v1/workspaces/{rg_ws}"), &[]).await.json["ResourceGroupId"], "rg-acfm");
     let listed = a.get("/api/v1/workspaces", &[("ResourceGroupId", "rg-acfm")]).await;
@@ -143,7 +148,12 @@ async fn members_are_added_listed_and_removed_all_or_none(s: TestServer) {
     let ws = a.create_workspace("team_ws").await;
     let (alice, alice_c) = s.user("alice").await;
     let (bob, _) = s.user("bob").await;
-    let r = a.post(&format!("/api/v1/workspaces/{ws}/members"), &json!({"Members": [{"UserId": alice, "Roles": ["PAI.AlgoDeveloper"]}, {"UserId": bob, "Roles": ["pai.workspaceguest"]}]})).await;
+    let r = a
+        .post(
+            &format!("/api/v1/workspaces/{ws}/members"),
+            &json!({"Members": [{"UserId": alice, "Roles": ["PAI.AlgoDeveloper"]}, {"UserId": bob, "Roles": ["pai.workspaceguest"]}]}),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.json["Members"][0]["MemberId"], format!("{ws}-{alice}"));
     assert_eq!(r.json["Members"][1]["Roles"], json!(["PAI.WorkspaceGuest"]));
@@ -151,7 +161,12 @@ async fn members_are_added_listed_and_removed_all_or_none(s: TestServer) {
 
     // A batch with one bad entry adds nobody.
     let (carol, _) = s.user("carol").await;
-    let r = a.post(&format!("/api/v1/workspaces/{ws}/members"), &json!({"Members": [{"UserId": carol, "Roles": ["PAI.AlgoDeveloper"]}, {"UserId": alice, "Roles": ["PAI.AlgoDeveloper"]}]})).await;
+    let r = a
+        .post(
+            &format!("/api/v1/workspaces/{ws}/members"),
+            &json!({"Members": [{"UserId": carol, "Roles": ["PAI.AlgoDeveloper"]}, {"UserId": alice, "Roles": ["PAI.AlgoDeveloper"]}]}),
+        )
+        .await;
     assert_eq!((r.status, r.code()), (409, "MemberAlreadyExists"));
     assert_eq!(a.get(&format!("/api/v1/workspaces/{ws}/member"), &[("UserId", &carol)]).await.status, 404);
     for (body, code) in [
@@ -194,7 +209,10 @@ async fn members_are_added_listed_and_removed_all_or_none(s: TestServer) {
 
     let roles = |r: &codeport_testkit::Reply| r.json["Roles"].clone();
     assert_eq!(a.post(&format!("/api/v1/workspaces/{ws}/members/{member}/roles/PAI.WorkspaceAdmin"), &json!({})).await.status, 200);
-    assert_eq!(roles(&a.get(&format!("/api/v1/workspaces/{ws}/member"), &[("UserId", &alice)]).await), json!(["PAI.WorkspaceAdmin", "PAI.AlgoDeveloper"]));
+    assert_eq!(
+        roles(&a.get(&format!("/api/v1/workspaces/{ws}/member"), &[("UserId", &alice)]).await),
+        json!(["PAI.WorkspaceAdmin", "PAI.AlgoDeveloper"])
+    );
     assert_eq!(a.get(&format!("/api/v1/workspaces/{ws}"), &[]).await.json["AdminNames"], json!(["admin", "alice"]));
     // Alice now manages the workspace.
     let r = alice_c.post(&format!("/api/v1/workspaces/{ws}/members"), &json!({"Members": [{"UserId": carol, "Roles": ["PAI.AlgoOperator"]}]})).await;

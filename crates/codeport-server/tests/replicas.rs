@@ -98,4 +98,3 @@ async fn a_token_revoked_on_one_replica_fails_on_the_other(s: TestServer) {
 }
 
 both_backends!(a_policy_attached_on_one_replica_applies_on_the_other, a_token_revoked_on_one_replica_fails_on_the_other);
-

@@ -6,9 +6,9 @@
 //! callers pass already-validated values and decide what a result means.
 
 mod nonce;
-mod sql;
 mod postgres;
 mod records;
+mod sql;
 mod sqlite;
 
 pub use nonce::NonceCache;
@@ -150,7 +150,14 @@ pub trait Store: Send + Sync + 'static {
     /// One direct member of a group.
     async fn namespace_member(&self, namespace_id: i64, user_id: &str) -> StoreResult<Option<NamespaceMember>>;
     /// Adds members at one level, all or none (an existing member is `StoreError::Unique`).
-    async fn add_namespace_members(&self, namespace_id: i64, user_ids: &[String], level: i64, expires_at: Option<Millis>, now: Millis) -> StoreResult<()>;
+    async fn add_namespace_members(
+        &self,
+        namespace_id: i64,
+        user_ids: &[String],
+        level: i64,
+        expires_at: Option<Millis>,
+        now: Millis,
+    ) -> StoreResult<()>;
     /// Changes a member's level and expiry; false if not a member.
     async fn set_namespace_member(&self, namespace_id: i64, user_id: &str, level: i64, expires_at: Option<Millis>) -> StoreResult<bool>;
     /// Removes a member; false if not a member.

@@ -106,7 +106,8 @@ async fn count<C: GenericClient>(c: &C, s: Stmt) -> StoreResult<u64> {
 impl PostgresStore {
     /// Connects to `url` (a `postgres://` URL) and runs migrations under an advisory lock.
     pub async fn connect(url: &str) -> StoreResult<PostgresStore> {
-        let cfg: tokio_postgres::Config = url.parse().map_err(|e: tokio_postgres::Error| StoreError::Backend(format!("invalid database URL: {e}")))?;
+        let cfg: tokio_postgres::Config =
+            url.parse().map_err(|e: tokio_postgres::Error| StoreError::Backend(format!("invalid database URL: {e}")))?;
         let mgr = Manager::from_config(cfg.clone(), NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = Pool::builder(mgr).max_size(16).build().map_err(|e| StoreError::Backend(e.to_string()))?;
         let store = PostgresStore { pool, config: cfg, nonce_inserts: AtomicU64::new(0) };
@@ -118,7 +119,9 @@ impl PostgresStore {
         let mut c = self.pool.get().await.map_err(pool_err)?;
         let tx = c.transaction().await.map_err(backend)?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await.map_err(backend)?;
-        tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)").await.map_err(backend)?;
+        tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
+            .await
+            .map_err(backend)?;
         for (version, script) in MIGRATIONS {
             let done = tx.query_opt("SELECT version FROM schema_migrations WHERE version = $1", &[version]).await.map_err(backend)?;
             if done.is_none() {
@@ -166,7 +169,8 @@ impl PostgresStore {
     /// A page and its total, read in one REPEATABLE READ snapshot so they agree.
     async fn page<T>(&self, cnt: Stmt, page: Stmt, map: fn(&dyn RowLike) -> T) -> StoreResult<(Vec<T>, u64)> {
         let mut c = self.pool.get().await.map_err(pool_err)?;
-        let tx = c.build_transaction().isolation_level(tokio_postgres::IsolationLevel::RepeatableRead).read_only(true).start().await.map_err(backend)?;
+        let tx =
+            c.build_transaction().isolation_level(tokio_postgres::IsolationLevel::RepeatableRead).read_only(true).start().await.map_err(backend)?;
         let rows = query_all(&tx, page, map).await?;
         let total = count(&tx, cnt).await?;
         tx.commit().await.map_err(backend)?;
@@ -186,9 +190,19 @@ impl Store for PostgresStore {
     }
 
     async fn bootstrap(&self, org: &Organization, owner: &User, key: &AccessKey, token: &PersonalAccessToken) -> StoreResult<()> {
-        self.in_tx(vec![sql::insert_org(org), sql::insert_user(owner), sql::insert_membership(&org.id, &owner.id, OrgRole::Owner, org.created_at), sql::insert_key(key), sql::insert_token(token), sql::insert_root_ns(org), sql::seed_default_policies(&org.id), sql::attach_default_policies(&owner.id, &org.id, org.created_at), sql::bump_identity_generation()])
-            .await
-            .map(drop)
+        self.in_tx(vec![
+            sql::insert_org(org),
+            sql::insert_user(owner),
+            sql::insert_membership(&org.id, &owner.id, OrgRole::Owner, org.created_at),
+            sql::insert_key(key),
+            sql::insert_token(token),
+            sql::insert_root_ns(org),
+            sql::seed_default_policies(&org.id),
+            sql::attach_default_policies(&owner.id, &org.id, org.created_at),
+            sql::bump_identity_generation(),
+        ])
+        .await
+        .map(drop)
     }
 
     async fn organization_by_name(&self, name: &str) -> StoreResult<Option<Organization>> {
@@ -353,7 +367,14 @@ impl Store for PostgresStore {
         self.one(sql::ns_member(namespace_id, user_id), sql::ns_member_row).await
     }
 
-    async fn add_namespace_members(&self, namespace_id: i64, user_ids: &[String], level: i64, expires_at: Option<Millis>, now: Millis) -> StoreResult<()> {
+    async fn add_namespace_members(
+        &self,
+        namespace_id: i64,
+        user_ids: &[String],
+        level: i64,
+        expires_at: Option<Millis>,
+        now: Millis,
+    ) -> StoreResult<()> {
         self.in_tx(user_ids.iter().map(|u| sql::insert_ns_member(namespace_id, u, level, expires_at, now)).collect()).await.map(drop)
     }
 

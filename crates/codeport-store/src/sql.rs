@@ -196,17 +196,28 @@ pub fn org_with_role_row(r: &dyn RowLike) -> (Organization, OrgRole) {
     (org_row(r), OrgRole::from_stored(&r.text(3)))
 }
 
-const ORG_MEMBER_SELECT: &str = "SELECT m.organization_id, m.role, m.created_at, u.id, u.name, u.display_name, u.email, u.default_organization_id, u.created_at";
+const ORG_MEMBER_SELECT: &str =
+    "SELECT m.organization_id, m.role, m.created_at, u.id, u.name, u.display_name, u.email, u.default_organization_id, u.created_at";
 pub fn org_member_row(r: &dyn RowLike) -> OrgMember {
     OrgMember {
         organization_id: r.text(0),
         role: OrgRole::from_stored(&r.text(1)),
         joined_at: r.int(2),
-        user: User { id: r.text(3), name: r.text(4), display_name: r.text(5), email: r.text(6), default_organization_id: r.text(7), created_at: r.int(8) },
+        user: User {
+            id: r.text(3),
+            name: r.text(4),
+            display_name: r.text(5),
+            email: r.text(6),
+            default_organization_id: r.text(7),
+            created_at: r.int(8),
+        },
     }
 }
 pub fn org_member(org: &str, user: &str) -> Stmt {
-    stmt(&format!("{ORG_MEMBER_SELECT} FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.organization_id = $1 AND m.user_id = $2"), vec![t(org), t(user)])
+    stmt(
+        &format!("{ORG_MEMBER_SELECT} FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.organization_id = $1 AND m.user_id = $2"),
+        vec![t(org), t(user)],
+    )
 }
 
 /// The count and page statements of an organization member listing (by join time).
@@ -217,7 +228,10 @@ pub fn list_org_members(q: &OrgMemberQuery) -> (Stmt, Stmt) {
             b.push(" FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.organization_id = ").bind(t(&q.organization_id));
             if let Some(text) = &q.text {
                 let p = contains_pattern(text);
-                b.push(" AND (lower(u.name) LIKE lower(").bind(P::T(p.clone())).push(") ESCAPE '\\' OR lower(u.display_name) LIKE lower(").bind(P::T(p.clone()));
+                b.push(" AND (lower(u.name) LIKE lower(")
+                    .bind(P::T(p.clone()))
+                    .push(") ESCAPE '\\' OR lower(u.display_name) LIKE lower(")
+                    .bind(P::T(p.clone()));
                 b.push(") ESCAPE '\\' OR lower(u.email) LIKE lower(").bind(P::T(p)).push(") ESCAPE '\\')");
             }
             if !q.roles.is_empty() {
@@ -381,7 +395,11 @@ pub fn max_descendant_depth(n: &Namespace) -> Stmt {
 pub fn cap_descendant_visibility(org: &str, full_path: &str, allowed: &str, more_visible: &[&str]) -> Stmt {
     let mut b = Builder::new("UPDATE namespaces SET visibility = ");
     b.bind(t(allowed)).push(" WHERE organization_id = ").bind(t(org));
-    b.push(" AND substr(lower(full_path), 1, length(").bind(t(full_path)).push(") + 1) = lower(").bind(t(full_path)).push(") || '/' AND visibility IN (");
+    b.push(" AND substr(lower(full_path), 1, length(")
+        .bind(t(full_path))
+        .push(") + 1) = lower(")
+        .bind(t(full_path))
+        .push(") || '/' AND visibility IN (");
     if more_visible.is_empty() {
         b.push("NULL");
     }
@@ -396,7 +414,10 @@ pub fn cap_descendant_visibility(org: &str, full_path: &str, allowed: &str, more
 }
 /// How many groups sit below the one at `full_path`.
 pub fn count_descendants(org: &str, full_path: &str) -> Stmt {
-    stmt("SELECT COUNT(*) FROM namespaces WHERE organization_id = $1 AND substr(lower(full_path), 1, length($2) + 1) = lower($2) || '/'", vec![t(org), t(full_path)])
+    stmt(
+        "SELECT COUNT(*) FROM namespaces WHERE organization_id = $1 AND substr(lower(full_path), 1, length($2) + 1) = lower($2) || '/'",
+        vec![t(org), t(full_path)],
+    )
 }
 /// Deletes the group at `full_path` and everything below it (members go by cascade).
 pub fn delete_ns_tree(org: &str, full_path: &str) -> Stmt {
@@ -414,7 +435,14 @@ pub fn ns_member_row(r: &dyn RowLike) -> NamespaceMember {
         access_level: r.int(1),
         expires_at: r.opt_int(2),
         created_at: r.int(3),
-        user: User { id: r.text(4), name: r.text(5), display_name: r.text(6), email: r.text(7), default_organization_id: r.text(8), created_at: r.int(9) },
+        user: User {
+            id: r.text(4),
+            name: r.text(5),
+            display_name: r.text(6),
+            email: r.text(7),
+            default_organization_id: r.text(8),
+            created_at: r.int(9),
+        },
     }
 }
 /// Unexpired memberships at `min_level` or above on the group at `full_path` and its ancestors.
@@ -432,7 +460,10 @@ pub fn ns_member(ns: i64, user: &str) -> Stmt {
     stmt(&format!("{NS_MEMBER_SELECT} WHERE nm.namespace_id = $1 AND nm.user_id = $2"), vec![P::I(ns), t(user)])
 }
 pub fn set_ns_member_level(ns: i64, user: &str, level: i64, expires_at: Option<Millis>) -> Stmt {
-    stmt("UPDATE namespace_members SET access_level = $1, expires_at = $2 WHERE namespace_id = $3 AND user_id = $4", vec![P::I(level), P::OI(expires_at), P::I(ns), t(user)])
+    stmt(
+        "UPDATE namespace_members SET access_level = $1, expires_at = $2 WHERE namespace_id = $3 AND user_id = $4",
+        vec![P::I(level), P::OI(expires_at), P::I(ns), t(user)],
+    )
 }
 pub fn delete_ns_member(ns: i64, user: &str) -> Stmt {
     stmt("DELETE FROM namespace_members WHERE namespace_id = $1 AND user_id = $2", vec![P::I(ns), t(user)])
@@ -456,7 +487,11 @@ pub fn list_ns(q: &NamespaceQuery, now: Millis) -> (Stmt, Stmt) {
             }
             if let Some(text) = &q.search {
                 let p = contains_pattern(text);
-                b.push(" AND (lower(n.name) LIKE lower(").bind(P::T(p.clone())).push(") ESCAPE '\\' OR lower(n.path) LIKE lower(").bind(P::T(p)).push(") ESCAPE '\\')");
+                b.push(" AND (lower(n.name) LIKE lower(")
+                    .bind(P::T(p.clone()))
+                    .push(") ESCAPE '\\' OR lower(n.path) LIKE lower(")
+                    .bind(P::T(p))
+                    .push(") ESCAPE '\\')");
             }
         },
         |b| {
@@ -484,7 +519,14 @@ pub fn attach_default_policies(user: &str, org: &str, now: Millis) -> Stmt {
 }
 pub const POLICY_COLS: &str = "organization_id, name, description, document, created_at, updated_at";
 pub fn policy_row(r: &dyn RowLike) -> PolicyRecord {
-    PolicyRecord { organization_id: r.text(0), name: r.text(1), description: r.text(2), document: r.text(3), created_at: r.int(4), updated_at: r.int(5) }
+    PolicyRecord {
+        organization_id: r.text(0),
+        name: r.text(1),
+        description: r.text(2),
+        document: r.text(3),
+        created_at: r.int(4),
+        updated_at: r.int(5),
+    }
 }
 pub fn insert_policy(p: &PolicyRecord) -> Stmt {
     stmt(
@@ -509,10 +551,16 @@ pub fn delete_policy(org: &str, name: &str) -> Stmt {
     stmt("DELETE FROM policies WHERE organization_id = $1 AND lower(name) = lower($2)", vec![t(org), t(name)])
 }
 pub fn attach_policy(user: &str, p: &PolicyRef, now: Millis) -> Stmt {
-    stmt("INSERT INTO policy_attachments (user_id, policy_type, policy_name, created_at) VALUES ($1, $2, $3, $4)", vec![t(user), t(&p.policy_type), t(&p.policy_name), P::I(now)])
+    stmt(
+        "INSERT INTO policy_attachments (user_id, policy_type, policy_name, created_at) VALUES ($1, $2, $3, $4)",
+        vec![t(user), t(&p.policy_type), t(&p.policy_name), P::I(now)],
+    )
 }
 pub fn detach_policy(user: &str, p: &PolicyRef) -> Stmt {
-    stmt("DELETE FROM policy_attachments WHERE user_id = $1 AND policy_type = $2 AND lower(policy_name) = lower($3)", vec![t(user), t(&p.policy_type), t(&p.policy_name)])
+    stmt(
+        "DELETE FROM policy_attachments WHERE user_id = $1 AND policy_type = $2 AND lower(policy_name) = lower($3)",
+        vec![t(user), t(&p.policy_type), t(&p.policy_name)],
+    )
 }
 /// A user's attached policies in attachment order, with custom documents joined in.
 pub fn attached_policies(user: &str) -> Stmt {
@@ -534,7 +582,10 @@ pub fn clear_default_policies(org: &str) -> Stmt {
     stmt("DELETE FROM default_policies WHERE organization_id = $1", vec![t(org)])
 }
 pub fn insert_default_policy(org: &str, p: &PolicyRef) -> Stmt {
-    stmt("INSERT INTO default_policies (organization_id, policy_type, policy_name) VALUES ($1, $2, $3)", vec![t(org), t(&p.policy_type), t(&p.policy_name)])
+    stmt(
+        "INSERT INTO default_policies (organization_id, policy_type, policy_name) VALUES ($1, $2, $3)",
+        vec![t(org), t(&p.policy_type), t(&p.policy_name)],
+    )
 }
 
 // --- repositories ----------------------------------------------------------------------
@@ -585,7 +636,10 @@ pub fn insert_repo(x: &Repository) -> Stmt {
     )
 }
 pub fn insert_repo_member(repo: i64, user: &str, level: i64, now: Millis) -> Stmt {
-    stmt("INSERT INTO repository_members (repository_id, user_id, access_level, expires_at, created_at) VALUES ($1, $2, $3, NULL, $4)", vec![P::I(repo), t(user), P::I(level), P::I(now)])
+    stmt(
+        "INSERT INTO repository_members (repository_id, user_id, access_level, expires_at, created_at) VALUES ($1, $2, $3, NULL, $4)",
+        vec![P::I(repo), t(user), P::I(level), P::I(now)],
+    )
 }
 pub fn activate_repo(id: i64) -> Stmt {
     stmt("UPDATE repositories SET state = 'active' WHERE id = $1 AND state = 'creating'", vec![P::I(id)])
@@ -597,7 +651,10 @@ pub fn repo_by_id(id: i64) -> Stmt {
     stmt(&format!("SELECT {REPO_COLS} FROM repositories WHERE id = $1 AND state = 'active'"), vec![P::I(id)])
 }
 pub fn repo_by_path(org: &str, full_path: &str) -> Stmt {
-    stmt(&format!("SELECT {REPO_COLS} FROM repositories WHERE organization_id = $1 AND lower(full_path) = lower($2) AND state = 'active'"), vec![t(org), t(full_path)])
+    stmt(
+        &format!("SELECT {REPO_COLS} FROM repositories WHERE organization_id = $1 AND lower(full_path) = lower($2) AND state = 'active'"),
+        vec![t(org), t(full_path)],
+    )
 }
 /// Deletes rows stuck in 'creating' since before `before`, returning their ids.
 pub fn discard_unfinished_repos(before: Millis) -> Stmt {
@@ -663,15 +720,24 @@ pub fn cap_repo_visibility(org: &str, full_path: &str, allowed: &str, more_visib
 }
 /// Repositories anywhere below the group at `full_path`, in any state.
 pub fn count_repos_below(org: &str, full_path: &str) -> Stmt {
-    stmt("SELECT COUNT(*) FROM repositories WHERE organization_id = $1 AND substr(lower(full_path), 1, length($2) + 1) = lower($2) || '/'", vec![t(org), t(full_path)])
+    stmt(
+        "SELECT COUNT(*) FROM repositories WHERE organization_id = $1 AND substr(lower(full_path), 1, length($2) + 1) = lower($2) || '/'",
+        vec![t(org), t(full_path)],
+    )
 }
 /// Ids of the repositories below the group at `full_path`, in any state.
 pub fn repo_ids_below(org: &str, full_path: &str) -> Stmt {
-    stmt("SELECT id FROM repositories WHERE organization_id = $1 AND substr(lower(full_path), 1, length($2) + 1) = lower($2) || '/' ORDER BY id", vec![t(org), t(full_path)])
+    stmt(
+        "SELECT id FROM repositories WHERE organization_id = $1 AND substr(lower(full_path), 1, length($2) + 1) = lower($2) || '/' ORDER BY id",
+        vec![t(org), t(full_path)],
+    )
 }
 /// Deletes the repositories below the group at `full_path` (their members go by cascade).
 pub fn delete_repos_below(org: &str, full_path: &str) -> Stmt {
-    stmt("DELETE FROM repositories WHERE organization_id = $1 AND substr(lower(full_path), 1, length($2) + 1) = lower($2) || '/'", vec![t(org), t(full_path)])
+    stmt(
+        "DELETE FROM repositories WHERE organization_id = $1 AND substr(lower(full_path), 1, length($2) + 1) = lower($2) || '/'",
+        vec![t(org), t(full_path)],
+    )
 }
 
 /// The count and page statements of a repository listing (active repositories only).
@@ -703,7 +769,11 @@ pub fn list_repos(q: &RepositoryQuery, now: Millis) -> (Stmt, Stmt) {
             }
             if let Some(text) = &q.search {
                 let p = contains_pattern(text);
-                b.push(" AND (lower(r.path) LIKE lower(").bind(P::T(p.clone())).push(") ESCAPE '\\' OR lower(r.name) LIKE lower(").bind(P::T(p)).push(") ESCAPE '\\')");
+                b.push(" AND (lower(r.path) LIKE lower(")
+                    .bind(P::T(p.clone()))
+                    .push(") ESCAPE '\\' OR lower(r.name) LIKE lower(")
+                    .bind(P::T(p))
+                    .push(") ESCAPE '\\')");
             }
             if let Some(a) = q.archived {
                 b.push(" AND r.archived = ").bind(P::B(a));
@@ -778,7 +848,8 @@ pub fn revoke_token(id: &str) -> Stmt {
 
 // --- workspaces ----------------------------------------------------------------------
 
-pub const WS_COLS: &str = "id, organization_id, name, display_name, description, env_types, creator_id, is_default, status, created_at, modified_at, resource_group_id";
+pub const WS_COLS: &str =
+    "id, organization_id, name, display_name, description, env_types, creator_id, is_default, status, created_at, modified_at, resource_group_id";
 pub fn ws_row(r: &dyn RowLike) -> Workspace {
     Workspace {
         id: r.text(0),
@@ -936,7 +1007,11 @@ pub fn list_members(q: &MemberQuery) -> (Stmt, Stmt) {
             b.push(" FROM workspace_members m JOIN users u ON u.id = m.user_id WHERE m.workspace_id = ").bind(t(&q.workspace_id));
             if let Some(n) = &q.name_contains {
                 let p = contains_pattern(n);
-                b.push(" AND (lower(u.name) LIKE lower(").bind(P::T(p.clone())).push(") ESCAPE '\\' OR lower(u.display_name) LIKE lower(").bind(P::T(p)).push(") ESCAPE '\\')");
+                b.push(" AND (lower(u.name) LIKE lower(")
+                    .bind(P::T(p.clone()))
+                    .push(") ESCAPE '\\' OR lower(u.display_name) LIKE lower(")
+                    .bind(P::T(p))
+                    .push(") ESCAPE '\\')");
             }
             if !q.any_role.is_empty() {
                 b.push(" AND (");

@@ -152,7 +152,12 @@ impl SqliteStore {
         })
         .await
         .map_err(|e| StoreError::Backend(e.to_string()))??;
-        Ok(SqliteStore { id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed), path, writer: Arc::new(Mutex::new(writer)), nonces: NonceCache::default() })
+        Ok(SqliteStore {
+            id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
+            path,
+            writer: Arc::new(Mutex::new(writer)),
+            nonces: NonceCache::default(),
+        })
     }
 
     /// Runs `f` on this thread's read-only connection (opened on first use).
@@ -162,8 +167,11 @@ impl SqliteStore {
             let conn = match map.entry(self.id) {
                 std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
                 std::collections::hash_map::Entry::Vacant(v) => {
-                    let c = Connection::open_with_flags(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI)
-                        .map_err(backend)?;
+                    let c = Connection::open_with_flags(
+                        &self.path,
+                        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+                    )
+                    .map_err(backend)?;
                     configure(&c).map_err(backend)?;
                     // Readers map the file: page reads become memory reads instead of pread calls.
                     c.pragma_update(None, "mmap_size", 256i64 * 1024 * 1024).map_err(backend)?;
@@ -207,7 +215,10 @@ fn migrate(c: &mut Connection) -> rusqlite::Result<()> {
         let done: Option<i64> = tx.query_row("SELECT version FROM schema_migrations WHERE version = ?1", [version], |r| r.get(0)).optional()?;
         if done.is_none() {
             tx.execute_batch(script)?;
-            tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)", rusqlite::params![version, codeport_core::timefmt::now_millis()])?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
+                rusqlite::params![version, codeport_core::timefmt::now_millis()],
+            )?;
         }
     }
     tx.commit()
@@ -395,7 +406,14 @@ impl Store for SqliteStore {
         self.read(|c| query_one(c, sql::ns_member(namespace_id, user_id), sql::ns_member_row))
     }
 
-    async fn add_namespace_members(&self, namespace_id: i64, user_ids: &[String], level: i64, expires_at: Option<Millis>, now: Millis) -> StoreResult<()> {
+    async fn add_namespace_members(
+        &self,
+        namespace_id: i64,
+        user_ids: &[String],
+        level: i64,
+        expires_at: Option<Millis>,
+        now: Millis,
+    ) -> StoreResult<()> {
         let stmts: Vec<Stmt> = user_ids.iter().map(|u| sql::insert_ns_member(namespace_id, u, level, expires_at, now)).collect();
         self.write(move |c| stmts.into_iter().try_for_each(|s| exec(c, s).map(drop))).await
     }

@@ -325,7 +325,14 @@ fn member_query(ws: &str) -> MemberQuery {
 }
 
 fn cs_query(ws: &str) -> CodeSourceQuery {
-    CodeSourceQuery { workspace_id: s(ws), visibility: Visibility::All, display_name_contains: None, sort: CodeSourceSort::Created, order: SortOrder::Asc, page: page(1, 100) }
+    CodeSourceQuery {
+        workspace_id: s(ws),
+        visibility: Visibility::All,
+        display_name_contains: None,
+        sort: CodeSourceSort::Created,
+        order: SortOrder::Asc,
+        page: page(1, 100),
+    }
 }
 
 async fn ws_ids(store: &dyn Store, q: &WorkspaceQuery) -> (Vec<String>, u64) {
@@ -763,10 +770,16 @@ async fn check_members(store: &dyn Store) {
     store.add_members(&[membership(&other, &bob, DEV_ROLES, T0 + 1)]).await.unwrap();
 
     // All or none: a batch containing an existing member, or the same user twice, adds nothing.
-    assert_unique(store.add_members(&[membership(&ws, &dave, DEV_ROLES, T0 + 103), membership(&ws, &bob, ADMIN_ROLES, T0 + 103)]).await, "batch with an existing member");
+    assert_unique(
+        store.add_members(&[membership(&ws, &dave, DEV_ROLES, T0 + 103), membership(&ws, &bob, ADMIN_ROLES, T0 + 103)]).await,
+        "batch with an existing member",
+    );
     assert_eq!(store.member(&ws, &dave).await.unwrap(), None);
     assert_eq!(store.member(&ws, &bob).await.unwrap().unwrap().member, bob_m, "the existing member is unchanged");
-    assert_unique(store.add_members(&[membership(&ws, &erin, DEV_ROLES, T0 + 103), membership(&ws, &erin, DEV_ROLES, T0 + 103)]).await, "batch with a duplicate");
+    assert_unique(
+        store.add_members(&[membership(&ws, &erin, DEV_ROLES, T0 + 103), membership(&ws, &erin, DEV_ROLES, T0 + 103)]).await,
+        "batch with a duplicate",
+    );
     assert_eq!(store.member(&ws, &erin).await.unwrap(), None);
     store.add_members(&[]).await.unwrap();
     store
@@ -856,8 +869,18 @@ async fn check_code_source_crud(store: &dyn Store) {
 
     let plain = code_source("code-plain", &ws, "Plain", alice, "PRIVATE", T0 + 1, T0 + 1);
     let secret: Vec<u8> = vec![0, 1, 2, 0x7f, 0x80, 0xfe, 0xff, 0];
-    let sealed = CodeSource { sealed_repo_token: Some(secret.clone()), clone_type: 0, ..code_source("code-sealed", &ws, "Sealed", alice, "PUBLIC", T0 + 2, T0 + 3) };
-    let empty = CodeSource { sealed_repo_token: Some(vec![]), code_repo: s(""), code_branch: s(""), code_commit: s(""), ..code_source("code-empty", &ws, "Empty", alice, "PUBLIC", T0 + 4, T0 + 4) };
+    let sealed = CodeSource {
+        sealed_repo_token: Some(secret.clone()),
+        clone_type: 0,
+        ..code_source("code-sealed", &ws, "Sealed", alice, "PUBLIC", T0 + 2, T0 + 3)
+    };
+    let empty = CodeSource {
+        sealed_repo_token: Some(vec![]),
+        code_repo: s(""),
+        code_branch: s(""),
+        code_commit: s(""),
+        ..code_source("code-empty", &ws, "Empty", alice, "PUBLIC", T0 + 4, T0 + 4)
+    };
     for c in [&plain, &sealed, &empty] {
         store.create_code_source(c).await.unwrap();
     }
@@ -890,7 +913,12 @@ async fn check_code_source_crud(store: &dyn Store) {
         modified_at: T0 + 50,
     };
     assert!(store.update_code_source(&changes).await.unwrap());
-    let expected = CodeSource { workspace_id: plain.workspace_id.clone(), creator_id: plain.creator_id.clone(), created_at: plain.created_at, ..changes.clone() };
+    let expected = CodeSource {
+        workspace_id: plain.workspace_id.clone(),
+        creator_id: plain.creator_id.clone(),
+        created_at: plain.created_at,
+        ..changes.clone()
+    };
     assert_eq!(store.code_source(&plain.id).await.unwrap(), Some(expected));
 
     // Tokens can be removed again.
@@ -1146,7 +1174,10 @@ async fn check_repositories(store: &dyn Store) {
     renamed.full_name = format!("{ORG_ID} / team_b");
     store.update_namespace(&team, &renamed, &["internal", "public"]).await.unwrap();
     let moved = store.repository(created.id).await.unwrap().unwrap();
-    assert_eq!((moved.full_path.as_str(), moved.full_name.as_str()), (format!("{ORG_ID}/team_b/app").as_str(), format!("{ORG_ID} / team_b / app").as_str()));
+    assert_eq!(
+        (moved.full_path.as_str(), moved.full_name.as_str()),
+        (format!("{ORG_ID}/team_b/app").as_str(), format!("{ORG_ID} / team_b / app").as_str())
+    );
     assert_eq!(store.repository_by_path(ORG_ID, &format!("{ORG_ID}/team_a/app")).await.unwrap(), None, "the old path stops resolving");
     assert_eq!(store.repository(other.id).await.unwrap().unwrap().full_path, format!("{ORG_ID}/teamXa/tool"), "the look-alike stays put");
 

@@ -40,14 +40,38 @@ impl Scratch {
         let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
         tokio::task::spawn_blocking(move || {
             let mut cmd = std::process::Command::new("git");
-            for v in ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_ASKPASS", "SSH_ASKPASS", "GIT_PROTOCOL", "GIT_CONFIG_GLOBAL", "XDG_CONFIG_HOME", "GIT_TRACE", "GIT_CURL_VERBOSE"] {
+            for v in [
+                "GIT_DIR",
+                "GIT_WORK_TREE",
+                "GIT_INDEX_FILE",
+                "GIT_OBJECT_DIRECTORY",
+                "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+                "GIT_ASKPASS",
+                "SSH_ASKPASS",
+                "GIT_PROTOCOL",
+                "GIT_CONFIG_GLOBAL",
+                "XDG_CONFIG_HOME",
+                "GIT_TRACE",
+                "GIT_CURL_VERBOSE",
+            ] {
                 cmd.env_remove(v);
             }
             cmd.env("HOME", &home)
                 .env("GIT_CONFIG_NOSYSTEM", "1")
                 .env("GIT_TERMINAL_PROMPT", "0")
                 .env("LC_ALL", "C")
-                .args(["-c", "user.name=Tester", "-c", "user.email=tester@example.com", "-c", "credential.helper=", "-c", "init.defaultBranch=master", "-c", "advice.detachedHead=false"])
+                .args([
+                    "-c",
+                    "user.name=Tester",
+                    "-c",
+                    "user.email=tester@example.com",
+                    "-c",
+                    "credential.helper=",
+                    "-c",
+                    "init.defaultBranch=master",
+                    "-c",
+                    "advice.detachedHead=false",
+                ])
                 .args(&args)
                 .current_dir(&cwd);
             cmd.output().expect("run git")

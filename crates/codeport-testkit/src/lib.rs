@@ -105,7 +105,16 @@ impl TestServer {
         codeport_server::bootstrap(&state).await.expect("bootstrap");
         let bootstrap: Value = serde_json::from_slice(&std::fs::read(dir.path().join("bootstrap.json")).expect("bootstrap.json")).expect("json");
         let (tx, done_rx) = spawn_serving(&state, listener);
-        Some(TestServer { base_url: format!("http://{addr}"), endpoint: addr.to_string(), state, bootstrap, dir, shutdown: Some(tx), stopped: Some(done_rx), pg_database })
+        Some(TestServer {
+            base_url: format!("http://{addr}"),
+            endpoint: addr.to_string(),
+            state,
+            bootstrap,
+            dir,
+            shutdown: Some(tx),
+            stopped: Some(done_rx),
+            pg_database,
+        })
     }
 
     /// Runs SQL on this server's PostgreSQL database (for tests that disturb the database
@@ -318,7 +327,11 @@ impl PaiClient {
 
     /// Sends a prepared request.
     pub async fn send(&self, req: &SignedRequest) -> Reply {
-        let url = if req.raw_query.is_empty() { format!("{}{}", self.base_url, req.path) } else { format!("{}{}?{}", self.base_url, req.path, req.raw_query) };
+        let url = if req.raw_query.is_empty() {
+            format!("{}{}", self.base_url, req.path)
+        } else {
+            format!("{}{}?{}", self.base_url, req.path, req.raw_query)
+        };
         let mut rb = self.http.request(req.method.clone(), url);
         for (k, v) in &req.headers {
             rb = rb.header(k, v);
@@ -397,7 +410,11 @@ impl CodeupClient {
 
     /// Sends a request; `path` may carry a query string already.
     pub async fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Reply {
-        let mut rb = self.http.request(method, format!("{}{}", self.base_url, path)).header("accept", "application/json").header("content-type", "application/json");
+        let mut rb = self
+            .http
+            .request(method, format!("{}{}", self.base_url, path))
+            .header("accept", "application/json")
+            .header("content-type", "application/json");
         if let Some(t) = &self.token {
             rb = rb.header("x-yunxiao-token", t);
         }

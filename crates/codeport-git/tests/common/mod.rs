@@ -5,11 +5,7 @@ use tempfile::TempDir;
 pub const T0: i64 = 1_700_000_000_000;
 
 pub fn sig(when: i64) -> Signature {
-    Signature {
-        name: "Alice Example".into(),
-        email: "alice@example.com".into(),
-        when,
-    }
+    Signature { name: "Alice Example".into(), email: "alice@example.com".into(), when }
 }
 
 pub fn store() -> (TempDir, RepoStore) {
@@ -19,12 +15,7 @@ pub fn store() -> (TempDir, RepoStore) {
 }
 
 pub fn readme() -> InitialCommit {
-    InitialCommit {
-        file_name: "README.md".into(),
-        content: b"# hello\n".to_vec(),
-        message: "Initial commit".into(),
-        author: sig(T0),
-    }
+    InitialCommit { file_name: "README.md".into(), content: b"# hello\n".to_vec(), message: "Initial commit".into(), author: sig(T0) }
 }
 
 pub async fn with_readme() -> (TempDir, RepoStore, Repo) {
@@ -33,45 +24,20 @@ pub async fn with_readme() -> (TempDir, RepoStore, Repo) {
     (d, s, r)
 }
 
-pub async fn put(
-    repo: &Repo,
-    branch: &str,
-    path: &str,
-    content: &[u8],
-    msg: &str,
-    when: i64,
-) -> CommitResult {
+pub async fn put(repo: &Repo, branch: &str, path: &str, content: &[u8], msg: &str, when: i64) -> CommitResult {
     let exists = repo.blob(branch, path, u64::MAX).await.is_ok();
     let change = if exists {
-        FileChange::Update {
-            path: path.into(),
-            content: content.to_vec(),
-        }
+        FileChange::Update { path: path.into(), content: content.to_vec() }
     } else {
-        FileChange::Create {
-            path: path.into(),
-            content: content.to_vec(),
-        }
+        FileChange::Create { path: path.into(), content: content.to_vec() }
     };
-    repo.commit_change(FileCommit {
-        branch: branch.into(),
-        change,
-        message: msg.into(),
-        author: sig(when),
-    })
-    .await
-    .unwrap()
+    repo.commit_change(FileCommit { branch: branch.into(), change, message: msg.into(), author: sig(when) }).await.unwrap()
 }
 
 pub async fn del(repo: &Repo, branch: &str, path: &str, msg: &str, when: i64) -> CommitResult {
-    repo.commit_change(FileCommit {
-        branch: branch.into(),
-        change: FileChange::Delete { path: path.into() },
-        message: msg.into(),
-        author: sig(when),
-    })
-    .await
-    .unwrap()
+    repo.commit_change(FileCommit { branch: branch.into(), change: FileChange::Delete { path: path.into() }, message: msg.into(), author: sig(when) })
+        .await
+        .unwrap()
 }
 
 /// Run git (test-side only) in a repo dir and return stdout.
@@ -84,10 +50,6 @@ pub fn git(dir: &std::path::Path, args: &[&str]) -> String {
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }

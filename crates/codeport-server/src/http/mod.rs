@@ -31,7 +31,10 @@ where
     H: axum::handler::Handler<T, AppState> + Clone,
     T: 'static,
 {
-    let spec = codeport_core::actions::CATALOG.iter().find(|a| a.operation == operation).unwrap_or_else(|| panic!("{operation} is not in the action catalog"));
+    let spec = codeport_core::actions::CATALOG
+        .iter()
+        .find(|a| a.operation == operation)
+        .unwrap_or_else(|| panic!("{operation} is not in the action catalog"));
     let filter = match spec.method {
         "GET" => axum::routing::MethodFilter::GET,
         "POST" => axum::routing::MethodFilter::POST,

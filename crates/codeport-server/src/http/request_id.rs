@@ -50,7 +50,9 @@ pub async fn middleware(req: Request, next: Next) -> Response {
         Ok(resp) => resp,
         Err(_) => {
             tracing::error!(request_id = %id, %method, path = uri.path(), "handler panicked");
-            REQUEST_ID.scope(id.clone(), async { crate::http::pai::wire::PaiError(codeport_core::Error::internal("handler panicked")).into_response() }).await
+            REQUEST_ID
+                .scope(id.clone(), async { crate::http::pai::wire::PaiError(codeport_core::Error::internal("handler panicked")).into_response() })
+                .await
         }
     };
     if let Ok(v) = HeaderValue::from_str(&id) {

@@ -97,7 +97,9 @@ impl AppState {
         let found = match self.repository_at_path(p, path, Need::Read).await {
             Ok(found) => found,
             Err(e @ Error::Internal { .. }) => return Err(e),
-            Err(Error::NotFound { .. }) => return Err(Error::invalid("CodeRepo", format!("repository {path} does not exist on this server, or you cannot see it"))),
+            Err(Error::NotFound { .. }) => {
+                return Err(Error::invalid("CodeRepo", format!("repository {path} does not exist on this server, or you cannot see it")))
+            }
             Err(other) => return Err(Error::invalid("CodeRepo", format!("you may not read repository {path}: {other}"))),
         };
         let git = &found.git;
@@ -149,7 +151,9 @@ impl AppState {
             None => None,
         };
         let user = given(&cs.code_repo_user_name);
-        let head = self.verify_external_code_repo(&cs.code_repo, branch.as_deref(), commit.as_deref(), user.as_deref(), token.as_ref().map(Secret::expose)).await?;
+        let head = self
+            .verify_external_code_repo(&cs.code_repo, branch.as_deref(), commit.as_deref(), user.as_deref(), token.as_ref().map(Secret::expose))
+            .await?;
         if branch.is_none() {
             if let Some(head) = head {
                 cs.code_branch = head;
@@ -193,7 +197,10 @@ impl AppState {
     async fn hosted_checkout_authority(&self, cs: &CodeSource, path: &str) -> Result<Repository> {
         let org_id = path.split('/').next().unwrap_or_default();
         if self.store.repository_by_path(org_id, path).await.map_err(store_err)?.is_none() {
-            return Err(Error::OperationDenied { code: "CodeRepoNotFound", message: format!("The repository {path} of code source {} no longer exists.", cs.id) });
+            return Err(Error::OperationDenied {
+                code: "CodeRepoNotFound",
+                message: format!("The repository {path} of code source {} no longer exists.", cs.id),
+            });
         }
         let Some(sealed) = &cs.sealed_repo_token else {
             return Err(repo_auth_failed(format!("Code source {} stores no CodeRepoAccessToken for repository {path}.", cs.id)));
@@ -201,13 +208,20 @@ impl AppState {
         let token = self.master_key.open(sealed).map_err(|e| Error::internal(format!("code source {}: {e}", cs.id)))?;
         let caller = match self.authenticate_token(Some(token.expose())).await {
             Ok(caller) => caller,
-            Err(Error::Auth(_)) => return Err(repo_auth_failed(format!("The CodeRepoAccessToken of code source {} no longer authenticates (revoked, expired or wrong).", cs.id))),
+            Err(Error::Auth(_)) => {
+                return Err(repo_auth_failed(format!(
+                    "The CodeRepoAccessToken of code source {} no longer authenticates (revoked, expired or wrong).",
+                    cs.id
+                )))
+            }
             Err(other) => return Err(other),
         };
         match self.git_repository(&caller, path, Need::Read).await {
             Ok(found) => Ok(found.repo),
             Err(e @ (Error::Internal { .. } | Error::TooManyRequests { .. })) => Err(e),
-            Err(_) => Err(repo_auth_failed(format!("The CodeRepoAccessToken of code source {} no longer gives read access to repository {path}.", cs.id))),
+            Err(_) => {
+                Err(repo_auth_failed(format!("The CodeRepoAccessToken of code source {} no longer gives read access to repository {path}.", cs.id)))
+            }
         }
     }
 

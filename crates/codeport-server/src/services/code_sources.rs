@@ -15,11 +15,11 @@ use super::workspaces::Holding;
 use super::{store_err, Principal};
 use crate::authz::code_source_arn;
 use crate::state::AppState;
-use codeport_policy::keys;
 use codeport_core::secret::Secret;
 use codeport_core::timefmt::now_millis;
 use codeport_core::values::{Accessibility, CloneType, CommitId, GitRefName, GitUrl, MountPath, Page, SortOrder, Text};
 use codeport_core::{ids, Error, NotFoundKind, Result};
+use codeport_policy::keys;
 use codeport_store::{CodeSource, CodeSourceQuery, CodeSourceSort, Visibility};
 
 /// The fields of CreateCodeSource, validated.
@@ -228,7 +228,11 @@ impl AppState {
         let mut cs = self.writable_code_source(p, id, ram::UPDATE_CODE_SOURCE, "update").await?;
         // What the repository checks depend on; an update that changes none of them (a
         // rename, say) does not re-check a repository that may have changed since.
-        let repo_changed = cmd.code_repo.is_some() || cmd.code_branch.is_some() || cmd.code_commit.is_some() || cmd.code_repo_access_token.is_some() || cmd.code_repo_user_name.is_some();
+        let repo_changed = cmd.code_repo.is_some()
+            || cmd.code_branch.is_some()
+            || cmd.code_commit.is_some()
+            || cmd.code_repo_access_token.is_some()
+            || cmd.code_repo_user_name.is_some();
         if let Some(v) = cmd.display_name {
             cs.display_name = v.into_string();
         }
@@ -309,7 +313,12 @@ mod tests {
         for (action, op, any) in used {
             let spec = of_operation(Family::Pai, op).unwrap_or_else(|| panic!("{op} is in the catalog"));
             assert_eq!(action, spec.action, "{op}");
-            let form = spec.resource.replace("{region}", REGION).replace("{organizationId}", "1234").replace("{WorkspaceId}", "567").replace("{CodeSourceId}", "code-x");
+            let form = spec
+                .resource
+                .replace("{region}", REGION)
+                .replace("{organizationId}", "1234")
+                .replace("{WorkspaceId}", "567")
+                .replace("{CodeSourceId}", "code-x");
             assert_eq!(code_source_arn("1234", "567", if any { "*" } else { "code-x" }), form, "{op}");
         }
         let code_source_ops = codeport_core::actions::CATALOG.iter().filter(|a| a.action.starts_with("paicodesource:")).count();

@@ -26,10 +26,7 @@ pub const AUTHENTICATION_FAILED_CODE: &str = "CodeRepoAuthenticationFailed";
 /// serve settings, so a bad entry stops the start with a message naming it instead of
 /// failing every later verification.
 pub fn parse_allowed_networks(entries: &[String]) -> std::result::Result<Vec<Network>, String> {
-    entries
-        .iter()
-        .map(|e| e.parse::<Network>().map_err(|err| err.to_string()))
-        .collect()
+    entries.iter().map(|e| e.parse::<Network>().map_err(|err| err.to_string())).collect()
 }
 
 impl AppState {
@@ -66,18 +63,12 @@ impl AppState {
         let (branch, commit) = (given(branch), given(commit));
         // Checked once at start; a configuration built otherwise (tests) still gets a clear
         // message in the log.
-        let allowed = parse_allowed_networks(&self.config.probe_allowed_networks)
-            .map_err(|e| Error::internal(format!("probe_allowed_networks: {e}")))?;
+        let allowed =
+            parse_allowed_networks(&self.config.probe_allowed_networks).map_err(|e| Error::internal(format!("probe_allowed_networks: {e}")))?;
         if let Some(c) = commit {
             check_commit_syntax(c)?;
         }
-        let request = ProbeRequest {
-            url,
-            username: given(username),
-            password: given(token),
-            allowed: &allowed,
-            timeout: PROBE_TIMEOUT,
-        };
+        let request = ProbeRequest { url, username: given(username), password: given(token), allowed: &allowed, timeout: PROBE_TIMEOUT };
         let refs = match probe::probe(&request).await {
             Ok(refs) => refs,
             Err(e) => {
@@ -101,11 +92,15 @@ fn probe_error(e: ProbeError) -> Error {
     match e {
         ProbeError::AuthenticationFailed => Error::OperationDenied {
             code: AUTHENTICATION_FAILED_CODE,
-            message: "The repository named by CodeRepo refused CodeRepoUserName and CodeRepoAccessToken (or requires credentials that were not given).".into(),
+            message:
+                "The repository named by CodeRepo refused CodeRepoUserName and CodeRepoAccessToken (or requires credentials that were not given)."
+                    .into(),
         },
         ProbeError::Timeout => Error::invalid("CodeRepo", format!("the repository did not answer within {} seconds", PROBE_TIMEOUT.as_secs())),
         ProbeError::Internal(detail) => Error::internal(format!("verifying an external CodeRepo: {detail}")),
-        ProbeError::UnsupportedUrl(_) => Error::invalid("CodeRepo", format!("this server verifies external repositories, and this one cannot be verified: {e}")),
+        ProbeError::UnsupportedUrl(_) => {
+            Error::invalid("CodeRepo", format!("this server verifies external repositories, and this one cannot be verified: {e}"))
+        }
         other => Error::invalid("CodeRepo", other),
     }
 }
@@ -116,10 +111,7 @@ fn check_commit_syntax(c: &str) -> Result<()> {
     if (4..=64).contains(&c.len()) && c.bytes().all(|b| b.is_ascii_hexdigit()) {
         Ok(())
     } else {
-        Err(Error::invalid(
-            "CodeCommit",
-            format!("{c:?} is not a commit id (4 to 64 hexadecimal digits)"),
-        ))
+        Err(Error::invalid("CodeCommit", format!("{c:?} is not a commit id (4 to 64 hexadecimal digits)")))
     }
 }
 
@@ -144,10 +136,7 @@ fn check_branch(refs: &RemoteRefs, branch: Option<&str>) -> Result<()> {
     } else {
         format!("its branches include {}", existing.join(", "))
     };
-    Err(Error::invalid(
-        "CodeBranch",
-        format!("branch {b} does not exist in the repository named by CodeRepo; {known}"),
-    ))
+    Err(Error::invalid("CodeBranch", format!("branch {b} does not exist in the repository named by CodeRepo; {known}")))
 }
 
 /// See [`AppState::verify_external_code_repo`] for why an unadvertised full id passes.
@@ -173,25 +162,16 @@ mod tests {
     fn refs() -> RemoteRefs {
         RemoteRefs {
             head_branch: Some("main".into()),
-            refs: vec![
-                ("HEAD".into(), MAIN.into()),
-                ("refs/heads/dev".into(), DEV.into()),
-                ("refs/heads/main".into(), MAIN.into()),
-            ],
+            refs: vec![("HEAD".into(), MAIN.into()), ("refs/heads/dev".into(), DEV.into()), ("refs/heads/main".into(), MAIN.into())],
         }
     }
 
     #[test]
     fn allowed_networks_parse_or_name_the_bad_entry() {
-        let ok =
-            parse_allowed_networks(&["127.0.0.0/8".into(), "fd00::/8".into(), "10.1.2.3".into()])
-                .unwrap();
+        let ok = parse_allowed_networks(&["127.0.0.0/8".into(), "fd00::/8".into(), "10.1.2.3".into()]).unwrap();
         assert_eq!(ok.len(), 3);
         let e = parse_allowed_networks(&["127.0.0.0/8".into(), "10.0.0.0/40".into()]).unwrap_err();
-        assert!(
-            e.starts_with("\"10.0.0.0/40\" is not a network in CIDR notation"),
-            "{e}"
-        );
+        assert!(e.starts_with("\"10.0.0.0/40\" is not a network in CIDR notation"), "{e}");
         assert!(parse_allowed_networks(&[]).unwrap().is_empty());
     }
 
@@ -202,25 +182,11 @@ mod tests {
         assert!(matches!(auth, Error::OperationDenied { .. }));
         assert!(auth.to_string().contains("CodeRepoAccessToken"));
         // Both wire families answer it with 400 and this code.
-        assert_eq!(
-            crate::http::pai::wire::status_of(&auth),
-            http::StatusCode::BAD_REQUEST
-        );
-        assert_eq!(
-            crate::http::codeup::wire::status_and_code(&auth),
-            (
-                http::StatusCode::BAD_REQUEST,
-                "CodeRepoAuthenticationFailed"
-            )
-        );
+        assert_eq!(crate::http::pai::wire::status_of(&auth), http::StatusCode::BAD_REQUEST);
+        assert_eq!(crate::http::codeup::wire::status_and_code(&auth), (http::StatusCode::BAD_REQUEST, "CodeRepoAuthenticationFailed"));
         for e in [
-            ProbeError::UnsupportedUrl(
-                "only http:// and https:// repositories can be checked, not ssh://".into(),
-            ),
-            ProbeError::ForbiddenAddress {
-                host: "localhost".into(),
-                addr: "127.0.0.1".parse().unwrap(),
-            },
+            ProbeError::UnsupportedUrl("only http:// and https:// repositories can be checked, not ssh://".into()),
+            ProbeError::ForbiddenAddress { host: "localhost".into(), addr: "127.0.0.1".parse().unwrap() },
             ProbeError::Resolve("nowhere.invalid: failed".into()),
             ProbeError::NotFound,
             ProbeError::Timeout,
@@ -229,31 +195,15 @@ mod tests {
         ] {
             let mapped = probe_error(e.clone());
             assert_eq!(mapped.code(), "InvalidParameter", "{e:?}");
-            assert!(
-                matches!(&mapped, Error::InvalidParameter { field, .. } if field == "CodeRepo"),
-                "{e:?}"
-            );
-            assert_eq!(
-                crate::http::pai::wire::status_of(&mapped),
-                http::StatusCode::BAD_REQUEST
-            );
+            assert!(matches!(&mapped, Error::InvalidParameter { field, .. } if field == "CodeRepo"), "{e:?}");
+            assert_eq!(crate::http::pai::wire::status_of(&mapped), http::StatusCode::BAD_REQUEST);
         }
-        assert!(probe_error(ProbeError::Timeout)
+        assert!(probe_error(ProbeError::Timeout).to_string().contains("within 10 seconds"));
+        assert!(probe_error(ProbeError::NotFound).to_string().contains("no git repository exists at that URL"));
+        assert!(probe_error(ProbeError::ForbiddenAddress { host: "localhost".into(), addr: "127.0.0.1".parse().unwrap() })
             .to_string()
-            .contains("within 10 seconds"));
-        assert!(probe_error(ProbeError::NotFound)
-            .to_string()
-            .contains("no git repository exists at that URL"));
-        assert!(probe_error(ProbeError::ForbiddenAddress {
-            host: "localhost".into(),
-            addr: "127.0.0.1".parse().unwrap()
-        })
-        .to_string()
-        .contains("loopback"));
-        assert_eq!(
-            probe_error(ProbeError::Internal("cannot start git".into())).code(),
-            "InternalError"
-        );
+            .contains("loopback"));
+        assert_eq!(probe_error(ProbeError::Internal("cannot start git".into())).code(), "InternalError");
     }
 
     #[test]
@@ -262,11 +212,7 @@ mod tests {
         assert!(check_branch(&refs(), Some("dev")).is_ok());
         let e = check_branch(&refs(), Some("feature")).unwrap_err();
         assert!(matches!(&e, Error::InvalidParameter { field, .. } if field == "CodeBranch"));
-        assert!(
-            e.to_string().contains("branch feature does not exist")
-                && e.to_string().contains("dev, main"),
-            "{e}"
-        );
+        assert!(e.to_string().contains("branch feature does not exist") && e.to_string().contains("dev, main"), "{e}");
         let e = check_branch(&RemoteRefs::default(), Some("main")).unwrap_err();
         assert!(e.to_string().contains("it has no branches"), "{e}");
     }
@@ -274,19 +220,10 @@ mod tests {
     #[test]
     fn commits_are_accepted_when_advertised_or_given_in_full() {
         assert!(check_commit(&refs(), DEV).is_ok(), "an advertised tip");
-        assert!(
-            check_commit(&refs(), "22222222").is_ok(),
-            "abbreviates an advertised tip"
-        );
+        assert!(check_commit(&refs(), "22222222").is_ok(), "abbreviates an advertised tip");
         assert!(check_commit(&refs(), &DEV.to_uppercase()).is_ok());
-        assert!(
-            check_commit(&refs(), "abcdefabcdefabcdefabcdefabcdefabcdefabcd").is_ok(),
-            "a full id, unproven"
-        );
-        assert!(
-            check_commit(&refs(), &"ab".repeat(32)).is_ok(),
-            "a full SHA-256 id, unproven"
-        );
+        assert!(check_commit(&refs(), "abcdefabcdefabcdefabcdefabcdefabcdefabcd").is_ok(), "a full id, unproven");
+        assert!(check_commit(&refs(), &"ab".repeat(32)).is_ok(), "a full SHA-256 id, unproven");
         let e = check_commit(&refs(), "abcdef1").unwrap_err();
         assert!(matches!(&e, Error::InvalidParameter { field, .. } if field == "CodeCommit"));
         assert!(e.to_string().contains("full 40-digit commit id"), "{e}");
@@ -307,23 +244,13 @@ mod tests {
 
     /// The error for a URL given without branch, commit or credentials.
     async fn refusal(s: &AppState, url: &str) -> Error {
-        s.verify_external_code_repo(url, None, None, None, None)
-            .await
-            .unwrap_err()
+        s.verify_external_code_repo(url, None, None, None, None).await.unwrap_err()
     }
 
     #[tokio::test]
     async fn nothing_is_checked_when_the_setting_is_off() {
         let (_d, s) = state(false, &[]).await;
-        let r = s
-            .verify_external_code_repo(
-                "ssh://git@127.0.0.1/x.git",
-                Some("nope"),
-                Some("zz"),
-                None,
-                Some("t"),
-            )
-            .await;
+        let r = s.verify_external_code_repo("ssh://git@127.0.0.1/x.git", Some("nope"), Some("zz"), None, Some("t")).await;
         assert_eq!(r, Ok(None));
     }
 
@@ -331,54 +258,20 @@ mod tests {
     async fn when_on_the_url_and_address_are_checked_before_anything_connects() {
         let (_d, s) = state(true, &[]).await;
         let e = refusal(&s, "ssh://git@example.com/x.git").await;
-        assert!(
-            matches!(&e, Error::InvalidParameter { field, reason } if field == "CodeRepo" && reason.contains("not ssh://")),
-            "{e:?}"
-        );
-        let e = s
-            .verify_external_code_repo(
-                "http://127.0.0.1:9/x.git",
-                None,
-                None,
-                Some("u"),
-                Some("tok-secret"),
-            )
-            .await
-            .unwrap_err();
-        assert!(
-            e.to_string().contains("127.0.0.1") && e.to_string().contains("loopback"),
-            "{e}"
-        );
+        assert!(matches!(&e, Error::InvalidParameter { field, reason } if field == "CodeRepo" && reason.contains("not ssh://")), "{e:?}");
+        let e = s.verify_external_code_repo("http://127.0.0.1:9/x.git", None, None, Some("u"), Some("tok-secret")).await.unwrap_err();
+        assert!(e.to_string().contains("127.0.0.1") && e.to_string().contains("loopback"), "{e}");
         assert!(!e.to_string().contains("tok-secret"));
         let e = refusal(&s, "https://u:tok-secret@example.com/x.git").await;
-        assert!(
-            e.to_string().contains("credentials embedded") && !e.to_string().contains("tok-secret"),
-            "{e}"
-        );
-        let e = s
-            .verify_external_code_repo(
-                "https://example.com/x.git",
-                None,
-                Some("not-hex"),
-                None,
-                None,
-            )
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(&e, Error::InvalidParameter { field, .. } if field == "CodeCommit"),
-            "{e:?}"
-        );
+        assert!(e.to_string().contains("credentials embedded") && !e.to_string().contains("tok-secret"), "{e}");
+        let e = s.verify_external_code_repo("https://example.com/x.git", None, Some("not-hex"), None, None).await.unwrap_err();
+        assert!(matches!(&e, Error::InvalidParameter { field, .. } if field == "CodeCommit"), "{e:?}");
     }
 
     #[tokio::test]
     async fn an_allowed_network_is_probed_and_a_closed_port_is_reported() {
         let (_d, s) = state(true, &["127.0.0.0/8"]).await;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let e = refusal(&s, &format!("http://127.0.0.1:{port}/x.git")).await;
         assert!(
             matches!(&e, Error::InvalidParameter { field, reason } if field == "CodeRepo" && reason.contains("cannot reach the repository")),

@@ -2,16 +2,16 @@
 //! Used by the admin CLI (directly on the database) and by the request authenticators.
 
 use super::{store_err, Principal};
+use crate::identity_cache::CachedKey;
 use crate::state::AppState;
 use codeport_core::error::AuthFailure;
 use codeport_core::secret::{token_hash, Secret};
 use codeport_core::timefmt::{now_millis, Millis};
 use codeport_core::values::{TokenScopes, UserName};
 use codeport_core::{ids, Error, NotFoundKind, Result};
-use crate::identity_cache::CachedKey;
 use codeport_store::{AccessKey, OrgRole, Organization, PersonalAccessToken, StoreError, User};
-use std::sync::Arc;
 use serde::Serialize;
+use std::sync::Arc;
 
 /// The name of the organization created on first start.
 pub const DEFAULT_ORGANIZATION: &str = "default";
@@ -73,9 +73,23 @@ impl AppState {
             created_at: now,
         };
         let secret = ids::new_access_key_secret();
-        let key = AccessKey { id: ids::new_access_key_id(), user_id: user.id.clone(), sealed_secret: self.master_key.seal(&secret), enabled: true, created_at: now };
+        let key = AccessKey {
+            id: ids::new_access_key_id(),
+            user_id: user.id.clone(),
+            sealed_secret: self.master_key.seal(&secret),
+            enabled: true,
+            created_at: now,
+        };
         let token = ids::new_personal_access_token();
-        let tok = PersonalAccessToken { id: ids::new_token_id(), user_id: user.id.clone(), token_hash: token_hash(&token), scopes: String::new(), expires_at: None, revoked: false, created_at: now };
+        let tok = PersonalAccessToken {
+            id: ids::new_token_id(),
+            user_id: user.id.clone(),
+            token_hash: token_hash(&token),
+            scopes: String::new(),
+            expires_at: None,
+            revoked: false,
+            created_at: now,
+        };
         match self.store.bootstrap(&org, &user, &key, &tok).await {
             Ok(()) => {}
             // Another process bootstrapped at the same moment: theirs stands.
@@ -129,7 +143,13 @@ impl AppState {
     pub async fn create_access_key(&self, user_name: &str) -> Result<NewAccessKey> {
         let user = self.user_named(user_name).await?;
         let secret = ids::new_access_key_secret();
-        let key = AccessKey { id: ids::new_access_key_id(), user_id: user.id, sealed_secret: self.master_key.seal(&secret), enabled: true, created_at: now_millis() };
+        let key = AccessKey {
+            id: ids::new_access_key_id(),
+            user_id: user.id,
+            sealed_secret: self.master_key.seal(&secret),
+            enabled: true,
+            created_at: now_millis(),
+        };
         self.invalidating(self.store.create_access_key(&key).await).map_err(store_err)?;
         Ok(NewAccessKey { id: key.id, secret: Secret::new(secret) })
     }

@@ -92,7 +92,13 @@ impl AppState {
     }
 
     /// The caller's standing after checking the token allows `access` to `resource`.
-    pub(super) async fn standing_for(&self, caller: &TokenCaller, edition: &Edition, resource: ScopeResource, access: ScopeAccess) -> Result<Standing> {
+    pub(super) async fn standing_for(
+        &self,
+        caller: &TokenCaller,
+        edition: &Edition,
+        resource: ScopeResource,
+        access: ScopeAccess,
+    ) -> Result<Standing> {
         caller.require(resource, access)?;
         let (org, role) = self.acting_organization(caller.principal(), edition).await?;
         Ok(Standing { org, role, user_id: caller.principal().user.id.clone(), principal: caller.cached.principal.clone() })
@@ -152,9 +158,19 @@ impl AppState {
     pub(super) async fn create_group_in(&self, st: &Standing, cmd: CreateGroup) -> Result<Namespace> {
         // The organization root (any member may create top-level groups), or a visible parent.
         let (parent, level) = match cmd.parent_id.filter(|p| *p != 0) {
-            None => (self.store.namespace_by_path(&st.org.id, &st.org.id).await.map_err(store_err)?.ok_or_else(|| Error::internal("organization without a root namespace"))?, None),
+            None => (
+                self.store
+                    .namespace_by_path(&st.org.id, &st.org.id)
+                    .await
+                    .map_err(store_err)?
+                    .ok_or_else(|| Error::internal("organization without a root namespace"))?,
+                None,
+            ),
             Some(id) => {
-                let (ns, level) = self.find_namespace(st, &id.to_string()).await.map_err(|_| Error::invalid("parentId", format!("namespace {id} does not exist")))?;
+                let (ns, level) = self
+                    .find_namespace(st, &id.to_string())
+                    .await
+                    .map_err(|_| Error::invalid("parentId", format!("namespace {id} does not exist")))?;
                 (ns, Some(level))
             }
         };
@@ -169,7 +185,10 @@ impl AppState {
         }
         let max_depth = 1 + self.config.max_subgroup_levels as i64;
         if parent.depth + 1 > max_depth {
-            return Err(Error::invalid("parentId", format!("groups nest at most {} levels below a top-level group", self.config.max_subgroup_levels)));
+            return Err(Error::invalid(
+                "parentId",
+                format!("groups nest at most {} levels below a top-level group", self.config.max_subgroup_levels),
+            ));
         }
         let visibility = cmd.visibility.unwrap_or(CodeVisibility::Private);
         let parent_visibility = CodeVisibility::parse("visibility", &parent.visibility)?;
@@ -209,14 +228,25 @@ impl AppState {
         let st = self.standing(caller, edition, ScopeAccess::Read).await?;
         let covered = match cmd.parent_id {
             Some(p) => {
-                let (parent, _) = self.find_namespace(&st, &p.to_string()).await.map_err(|_| Error::invalid("parentId", format!("namespace {p} does not exist")))?;
+                let (parent, _) = self
+                    .find_namespace(&st, &p.to_string())
+                    .await
+                    .map_err(|_| Error::invalid("parentId", format!("namespace {p} does not exist")))?;
                 format!("{}/*", parent.full_path)
             }
             None => "*".to_string(),
         };
         self.authorize_namespace(&st, actions::LIST_NAMESPACES, &covered).await?;
         let viewer = if st.role.is_admin() { NamespaceViewer::All } else { NamespaceViewer::Member(st.user_id.clone()) };
-        let q = NamespaceQuery { organization_id: st.org.id.clone(), parent_id: cmd.parent_id, viewer, search: cmd.search, sort: cmd.sort, order: cmd.order, page: cmd.page };
+        let q = NamespaceQuery {
+            organization_id: st.org.id.clone(),
+            parent_id: cmd.parent_id,
+            viewer,
+            search: cmd.search,
+            sort: cmd.sort,
+            order: cmd.order,
+            page: cmd.page,
+        };
         self.store.list_namespaces(&q, now_millis()).await.map_err(store_err)
     }
 }
@@ -243,7 +273,12 @@ impl AppState {
         let old = self.administered_group(&st, key, "update", actions::UPDATE_GROUP).await?;
         let parent = match cmd.parent_id {
             Some(p) if Some(p) != old.parent_id => self.new_parent(&st, &old, p).await?,
-            _ => self.store.namespace(old.parent_id.unwrap_or_default()).await.map_err(store_err)?.ok_or_else(|| Error::internal("group without a parent"))?,
+            _ => self
+                .store
+                .namespace(old.parent_id.unwrap_or_default())
+                .await
+                .map_err(store_err)?
+                .ok_or_else(|| Error::internal("group without a parent"))?,
         };
         let mut new = old.clone();
         new.parent_id = Some(parent.id);
@@ -275,7 +310,8 @@ impl AppState {
         }
         new.visibility = visibility.as_str().to_string();
         new.updated_at = now_millis().max(old.updated_at);
-        let more_visible: Vec<&str> = [CodeVisibility::Internal, CodeVisibility::Public].into_iter().filter(|v| *v > visibility).map(CodeVisibility::as_str).collect();
+        let more_visible: Vec<&str> =
+            [CodeVisibility::Internal, CodeVisibility::Public].into_iter().filter(|v| *v > visibility).map(CodeVisibility::as_str).collect();
         self.store.update_namespace(&old, &new, &more_visible).await.map_err(|e| match e {
             codeport_store::StoreError::Unique(_) => Error::AlreadyExists { code: "Conflict", what: format!("A group at path {}", new.full_path) },
             other => store_err(other),
@@ -288,9 +324,16 @@ impl AppState {
     /// nesting limit.
     async fn new_parent(&self, st: &Standing, group: &Namespace, parent_id: i64) -> Result<Namespace> {
         let parent = if parent_id == 0 {
-            self.store.namespace_by_path(&st.org.id, &st.org.id).await.map_err(store_err)?.ok_or_else(|| Error::internal("organization without a root namespace"))?
+            self.store
+                .namespace_by_path(&st.org.id, &st.org.id)
+                .await
+                .map_err(store_err)?
+                .ok_or_else(|| Error::internal("organization without a root namespace"))?
         } else {
-            let (p, level) = self.find_namespace(st, &parent_id.to_string()).await.map_err(|_| Error::invalid("parentId", format!("namespace {parent_id} does not exist")))?;
+            let (p, level) = self
+                .find_namespace(st, &parent_id.to_string())
+                .await
+                .map_err(|_| Error::invalid("parentId", format!("namespace {parent_id} does not exist")))?;
             if level.unwrap_or(0) < access::ADMIN {
                 return Err(Error::Forbidden { action: format!("move groups into {}", p.full_path) });
             }
@@ -303,7 +346,10 @@ impl AppState {
         let deepest = self.store.max_subtree_depth(group).await.map_err(store_err)?;
         let max_depth = 1 + self.config.max_subgroup_levels as i64;
         if parent.depth + 1 + (deepest - group.depth) > max_depth {
-            return Err(Error::invalid("parentId", format!("the moved groups would nest more than {} levels below a top-level group", self.config.max_subgroup_levels)));
+            return Err(Error::invalid(
+                "parentId",
+                format!("the moved groups would nest more than {} levels below a top-level group", self.config.max_subgroup_levels),
+            ));
         }
         Ok(parent)
     }
@@ -318,7 +364,10 @@ impl AppState {
         let repositories = self.store.count_repositories_below(&ns).await.map_err(store_err)?;
         if (groups > 0 || repositories > 0) && !cascade {
             return Err(Error::Conflict {
-                message: format!("Group {} still has {groups} subgroup(s) and {repositories} repository(ies); delete them first or pass cascade=true.", ns.full_path),
+                message: format!(
+                    "Group {} still has {groups} subgroup(s) and {repositories} repository(ies); delete them first or pass cascade=true.",
+                    ns.full_path
+                ),
             });
         }
         if groups > 0 || repositories > 0 {
@@ -339,7 +388,15 @@ impl AppState {
         let mut number = 1;
         loop {
             let page = Page { number, size: 100 };
-            let q = NamespaceQuery { organization_id: st.org.id.clone(), parent_id: None, viewer: NamespaceViewer::All, search: None, sort: NamespaceSort::Created, order: SortOrder::Asc, page };
+            let q = NamespaceQuery {
+                organization_id: st.org.id.clone(),
+                parent_id: None,
+                viewer: NamespaceViewer::All,
+                search: None,
+                sort: NamespaceSort::Created,
+                order: SortOrder::Asc,
+                page,
+            };
             let (items, _) = self.store.list_namespaces(&q, now_millis()).await.map_err(store_err)?;
             for g in items.iter().filter(|g| g.full_path.to_lowercase().starts_with(&prefix)) {
                 self.authorize_namespace(st, actions::DELETE_GROUP, &g.full_path).await?;
@@ -387,7 +444,13 @@ pub fn parse_access_level(v: i64) -> Result<i64> {
 impl AppState {
     /// ListGroupMembers (no paging, as Codeup): each user once, at the highest level they hold
     /// on the group or an ancestor; an inherited membership names the group it comes from.
-    pub async fn group_members(&self, caller: &TokenCaller, edition: &Edition, key: &str, min_level: i64) -> Result<(Namespace, Vec<(NamespaceMember, Option<Namespace>)>)> {
+    pub async fn group_members(
+        &self,
+        caller: &TokenCaller,
+        edition: &Edition,
+        key: &str,
+        min_level: i64,
+    ) -> Result<(Namespace, Vec<(NamespaceMember, Option<Namespace>)>)> {
         caller.require(ScopeResource::Member, ScopeAccess::Read)?;
         let st = self.standing(caller, edition, ScopeAccess::Read).await?;
         let (ns, _) = self.find_namespace(&st, key).await?;
@@ -418,7 +481,15 @@ impl AppState {
     }
 
     /// CreateGroupMember: adds organization members at one level, all or none.
-    pub async fn add_group_members(&self, caller: &TokenCaller, edition: &Edition, key: &str, user_ids: Vec<String>, level: i64, expires_at: Option<i64>) -> Result<(Namespace, Vec<NamespaceMember>)> {
+    pub async fn add_group_members(
+        &self,
+        caller: &TokenCaller,
+        edition: &Edition,
+        key: &str,
+        user_ids: Vec<String>,
+        level: i64,
+        expires_at: Option<i64>,
+    ) -> Result<(Namespace, Vec<NamespaceMember>)> {
         let (st, ns) = self.member_admin(caller, edition, key, actions::CREATE_GROUP_MEMBER).await?;
         if user_ids.is_empty() {
             return Err(Error::missing("userId"));
@@ -433,7 +504,9 @@ impl AppState {
         }
         let now = now_millis();
         self.store.add_namespace_members(ns.id, &user_ids, level, expires_at, now).await.map_err(|e| match e {
-            codeport_store::StoreError::Unique(_) => Error::Conflict { message: format!("A user in {user_ids:?} is already a member of {}; nothing was added.", ns.full_path) },
+            codeport_store::StoreError::Unique(_) => {
+                Error::Conflict { message: format!("A user in {user_ids:?} is already a member of {}; nothing was added.", ns.full_path) }
+            }
             other => store_err(other),
         })?;
         let mut added = Vec::with_capacity(user_ids.len());
@@ -446,12 +519,21 @@ impl AppState {
     }
 
     /// UpdateGroupMember: a new access level (and optionally expiry) for a direct member.
-    pub async fn update_group_member(&self, caller: &TokenCaller, edition: &Edition, key: &str, user_id: &str, level: i64, expires_at: Option<i64>) -> Result<(Namespace, NamespaceMember)> {
+    pub async fn update_group_member(
+        &self,
+        caller: &TokenCaller,
+        edition: &Edition,
+        key: &str,
+        user_id: &str,
+        level: i64,
+        expires_at: Option<i64>,
+    ) -> Result<(Namespace, NamespaceMember)> {
         let (_, ns) = self.member_admin(caller, edition, key, actions::UPDATE_GROUP_MEMBER).await?;
         if !self.store.set_namespace_member(ns.id, user_id, level, expires_at).await.map_err(store_err)? {
             return Err(Error::not_found(NotFoundKind::Member, user_id));
         }
-        let m = self.store.namespace_member(ns.id, user_id).await.map_err(store_err)?.ok_or_else(|| Error::not_found(NotFoundKind::Member, user_id))?;
+        let m =
+            self.store.namespace_member(ns.id, user_id).await.map_err(store_err)?.ok_or_else(|| Error::not_found(NotFoundKind::Member, user_id))?;
         Ok((ns, m))
     }
 

@@ -250,18 +250,20 @@ impl AppState {
     }
 
     /// One page of an organization's members (the caller must belong to it).
-    pub async fn organization_members(&self, organization_id: &str, text: Option<String>, roles: Vec<OrgRole>, page: Page) -> Result<(Vec<OrgMember>, u64)> {
+    pub async fn organization_members(
+        &self,
+        organization_id: &str,
+        text: Option<String>,
+        roles: Vec<OrgRole>,
+        page: Page,
+    ) -> Result<(Vec<OrgMember>, u64)> {
         let q = OrgMemberQuery { organization_id: organization_id.to_string(), text, roles, page };
         self.store.list_org_members(&q).await.map_err(store_err)
     }
 
     /// One organization member by user id.
     pub async fn organization_member(&self, organization_id: &str, user_id: &str) -> Result<OrgMember> {
-        self.store
-            .org_member(organization_id, user_id)
-            .await
-            .map_err(store_err)?
-            .ok_or_else(|| Error::not_found(NotFoundKind::Member, user_id))
+        self.store.org_member(organization_id, user_id).await.map_err(store_err)?.ok_or_else(|| Error::not_found(NotFoundKind::Member, user_id))
     }
 }
 

@@ -62,7 +62,14 @@ impl AppState {
         parse_document(document)?;
         let org = self.default_organization().await?;
         let now = now_millis();
-        let record = PolicyRecord { organization_id: org.id, name: name.into(), description: description.into(), document: document.into(), created_at: now, updated_at: now };
+        let record = PolicyRecord {
+            organization_id: org.id,
+            name: name.into(),
+            description: description.into(),
+            document: document.into(),
+            created_at: now,
+            updated_at: now,
+        };
         self.store.create_policy(&record).await.map_err(|e| match e {
             StoreError::Unique(_) => Error::AlreadyExists { code: "EntityAlreadyExists.Policy", what: format!("Policy {name}") },
             other => store_err(other),
@@ -74,7 +81,10 @@ impl AppState {
     /// Every policy: the system ones, then the organization's custom ones.
     pub async fn list_policies(&self) -> Result<Vec<PolicyView>> {
         let org = self.default_organization().await?;
-        let mut out: Vec<PolicyView> = system::ALL.iter().map(|p| PolicyView { policy_type: SYSTEM, name: p.name.into(), description: p.description.into(), document: p.document.into() }).collect();
+        let mut out: Vec<PolicyView> = system::ALL
+            .iter()
+            .map(|p| PolicyView { policy_type: SYSTEM, name: p.name.into(), description: p.description.into(), document: p.document.into() })
+            .collect();
         for p in self.store.list_policies(&org.id).await.map_err(store_err)? {
             out.push(PolicyView { policy_type: CUSTOM, name: p.name, description: p.description, document: p.document });
         }
@@ -99,7 +109,9 @@ impl AppState {
                 Ok(())
             }
             PolicyDeletion::NotFound => Err(Error::not_found(NotFoundKind::Policy, name)),
-            PolicyDeletion::Attached(n) => Err(Error::Conflict { message: format!("Policy {name} is still attached {n} time(s) (to users or the default set); detach it first.") }),
+            PolicyDeletion::Attached(n) => Err(Error::Conflict {
+                message: format!("Policy {name} is still attached {n} time(s) (to users or the default set); detach it first."),
+            }),
         }
     }
 
@@ -108,7 +120,9 @@ impl AppState {
         let user = self.user_named(user_name).await?;
         let (r, _) = self.policy_ref(&user.default_organization_id, policy).await?;
         self.store.attach_policy(&user.id, &r, now_millis()).await.map_err(|e| match e {
-            StoreError::Unique(_) => Error::AlreadyExists { code: "EntityAlreadyExists.User.Policy", what: format!("The attachment of {} to {user_name}", r.policy_name) },
+            StoreError::Unique(_) => {
+                Error::AlreadyExists { code: "EntityAlreadyExists.User.Policy", what: format!("The attachment of {} to {user_name}", r.policy_name) }
+            }
             other => store_err(other),
         })?;
         // This process sees the change at once; other processes at their next generation poll.

@@ -130,7 +130,9 @@ pub fn git_err(e: GitError) -> Error {
         GitError::InvalidArgument { what, reason } => Error::invalid(&what, reason),
         GitError::AlreadyExists { what } => Error::AlreadyExists { code: "Conflict", what: capitalized(&what) },
         GitError::Conflict { message } => Error::Conflict { message: capitalized(&message) },
-        GitError::TooLarge { limit } => Error::OperationDenied { code: "FileTooLarge", message: format!("The file is larger than the limit of {limit} bytes.") },
+        GitError::TooLarge { limit } => {
+            Error::OperationDenied { code: "FileTooLarge", message: format!("The file is larger than the limit of {limit} bytes.") }
+        }
         other => Error::internal(other.to_string()),
     }
 }
@@ -183,7 +185,16 @@ impl AppState {
     /// Checks `need` on a visible repository: invisible is not found, then RAM decides
     /// `action` on the repository's ARN, then visible but short of the level is forbidden.
     #[allow(clippy::too_many_arguments)]
-    async fn check_need(&self, p: &Principal, is_org_admin: bool, user_id: &str, repo: Repository, key: &str, need: Need, action: &str) -> Result<RepoAccess> {
+    async fn check_need(
+        &self,
+        p: &Principal,
+        is_org_admin: bool,
+        user_id: &str,
+        repo: Repository,
+        key: &str,
+        need: Need,
+        action: &str,
+    ) -> Result<RepoAccess> {
         let level = self.repository_level(is_org_admin, user_id, &repo).await?.ok_or_else(|| Error::not_found(NotFoundKind::Repository, key))?;
         self.authorize(p, action, &repository_arn(&repo.organization_id, &repo.full_path), &[]).await?;
         let required = match need {
@@ -200,7 +211,10 @@ impl AppState {
             return Err(Error::Forbidden { action: format!("{what} repository {}", repo.full_path) });
         }
         if need == Need::Write && repo.archived {
-            return Err(Error::OperationDenied { code: "RepositoryArchived", message: format!("Repository {} is archived and read-only.", repo.full_path) });
+            return Err(Error::OperationDenied {
+                code: "RepositoryArchived",
+                message: format!("Repository {} is archived and read-only.", repo.full_path),
+            });
         }
         let git = self.repos.open(repo.id);
         Ok(RepoAccess { repo, level, git })
@@ -253,8 +267,15 @@ impl AppState {
     /// The namespace CreateRepository's `namespaceId` names (None or 0: the organization root).
     async fn start_namespace(&self, st: &Standing, start: Option<i64>) -> Result<Namespace> {
         Ok(match start.filter(|id| *id != 0) {
-            None => self.store.namespace_by_path(&st.org.id, &st.org.id).await.map_err(store_err)?.ok_or_else(|| Error::internal("organization without a root namespace"))?,
-            Some(id) => self.find_namespace(st, &id.to_string()).await.map_err(|_| Error::invalid("namespaceId", format!("namespace {id} does not exist")))?.0,
+            None => self
+                .store
+                .namespace_by_path(&st.org.id, &st.org.id)
+                .await
+                .map_err(store_err)?
+                .ok_or_else(|| Error::internal("organization without a root namespace"))?,
+            Some(id) => {
+                self.find_namespace(st, &id.to_string()).await.map_err(|_| Error::invalid("namespaceId", format!("namespace {id} does not exist")))?.0
+            }
         })
     }
 
@@ -265,7 +286,11 @@ impl AppState {
         for segment in parents {
             let full_path = format!("{}/{}", ns.full_path, segment.as_str());
             if let Some(existing) = self.store.namespace_by_path(&st.org.id, &full_path).await.map_err(store_err)? {
-                ns = self.find_namespace(st, &existing.id.to_string()).await.map_err(|_| Error::invalid("path", format!("group {full_path} does not exist")))?.0;
+                ns = self
+                    .find_namespace(st, &existing.id.to_string())
+                    .await
+                    .map_err(|_| Error::invalid("path", format!("group {full_path} does not exist")))?
+                    .0;
                 continue;
             }
             if !create {
@@ -281,7 +306,9 @@ impl AppState {
             };
             ns = match self.create_group_in(st, cmd).await {
                 // Someone else created it meanwhile: use theirs.
-                Err(Error::AlreadyExists { .. }) => self.store.namespace_by_path(&st.org.id, &full_path).await.map_err(store_err)?.ok_or_else(|| Error::internal("group vanished"))?,
+                Err(Error::AlreadyExists { .. }) => {
+                    self.store.namespace_by_path(&st.org.id, &full_path).await.map_err(store_err)?.ok_or_else(|| Error::internal("group vanished"))?
+                }
                 other => other?,
             };
         }
@@ -387,7 +414,16 @@ impl AppState {
             }
         };
         let viewer = if st.role.is_admin() { NamespaceViewer::All } else { NamespaceViewer::Member(st.user_id.clone()) };
-        let q = RepositoryQuery { organization_id: st.org.id.clone(), scope, viewer, search: cmd.search, archived: cmd.archived, sort: cmd.sort, order: cmd.order, page: cmd.page };
+        let q = RepositoryQuery {
+            organization_id: st.org.id.clone(),
+            scope,
+            viewer,
+            search: cmd.search,
+            archived: cmd.archived,
+            sort: cmd.sort,
+            order: cmd.order,
+            page: cmd.page,
+        };
         let (items, total) = self.store.list_repositories(&q, now_millis()).await.map_err(store_err)?;
         let mut out = Vec::with_capacity(items.len());
         for r in items {
@@ -403,7 +439,8 @@ impl AppState {
         let st = self.standing_for(caller, edition, ScopeResource::Repository, ScopeAccess::Write).await?;
         let found = self.find_repository(&st, key, Need::Admin, actions::UPDATE_REPOSITORY).await?;
         let mut repo = found.repo.clone();
-        let ns = self.store.namespace(repo.namespace_id).await.map_err(store_err)?.ok_or_else(|| Error::internal("repository without a namespace"))?;
+        let ns =
+            self.store.namespace(repo.namespace_id).await.map_err(store_err)?.ok_or_else(|| Error::internal("repository without a namespace"))?;
         if let Some(name) = cmd.name {
             repo.name = name.into_string();
         }
@@ -416,7 +453,9 @@ impl AppState {
             // A new path: the policies must also allow the repository under it.
             self.authorize(&st.principal, actions::UPDATE_REPOSITORY, &repository_arn(&st.org.id, &repo.full_path), &[]).await?;
         }
-        if repo.full_path.to_lowercase() != found.repo.full_path.to_lowercase() && self.store.namespace_by_path(&st.org.id, &repo.full_path).await.map_err(store_err)?.is_some() {
+        if repo.full_path.to_lowercase() != found.repo.full_path.to_lowercase()
+            && self.store.namespace_by_path(&st.org.id, &repo.full_path).await.map_err(store_err)?.is_some()
+        {
             return Err(Error::AlreadyExists { code: "Conflict", what: format!("A group at path {}", repo.full_path) });
         }
         if let Some(d) = cmd.description {
@@ -505,7 +544,11 @@ impl AppState {
         };
         if !head_exists {
             let branches = found.git.branches().await.map_err(git_err)?;
-            let pick = branches.iter().find(|b| b.name == found.repo.default_branch).or_else(|| branches.iter().find(|b| b.name == "master" || b.name == "main")).or(branches.first());
+            let pick = branches
+                .iter()
+                .find(|b| b.name == found.repo.default_branch)
+                .or_else(|| branches.iter().find(|b| b.name == "master" || b.name == "main"))
+                .or(branches.first());
             if let Some(b) = pick {
                 found.git.set_head(&b.name).await.map_err(git_err)?;
                 default_branch = Some(b.name.clone());

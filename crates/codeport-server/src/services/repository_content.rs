@@ -9,7 +9,9 @@ use super::repositories::{git_err, signature_of, Need, RepoAccess};
 use crate::state::AppState;
 use codeport_core::values::Page;
 use codeport_core::{Error, NotFoundKind, Result};
-use codeport_git::{BlobContent, Branch, CommitInfo, CommitResult, CommitStats, Comparison, EntryKind, FileChange, FileCommit, LogQuery, Tag, TreeEntry, TreeMode};
+use codeport_git::{
+    BlobContent, Branch, CommitInfo, CommitResult, CommitStats, Comparison, EntryKind, FileChange, FileCommit, LogQuery, Tag, TreeEntry, TreeMode,
+};
 
 /// Longest commit message the file API accepts (as Codeup documents).
 pub const MAX_COMMIT_MESSAGE_CHARS: usize = 102_400;
@@ -107,7 +109,15 @@ impl AppState {
     }
 
     /// ListBranches: one page, filtered by a name substring.
-    pub async fn list_branches(&self, caller: &TokenCaller, edition: &Edition, key: &str, search: Option<&str>, sort: BranchSort, page: Page) -> Result<(RepoAccess, Vec<Branch>, u64)> {
+    pub async fn list_branches(
+        &self,
+        caller: &TokenCaller,
+        edition: &Edition,
+        key: &str,
+        search: Option<&str>,
+        sort: BranchSort,
+        page: Page,
+    ) -> Result<(RepoAccess, Vec<Branch>, u64)> {
         let found = self.open_repository(caller, edition, key, Need::Read, actions::LIST_BRANCHES).await?;
         let mut all = found.git.branches().await.map_err(git_err)?;
         if let Some(s) = search.map(str::to_lowercase).filter(|s| !s.is_empty()) {
@@ -136,7 +146,10 @@ impl AppState {
         let found = self.open_repository(caller, edition, key, Need::Write, actions::CREATE_BRANCH).await?;
         codeport_git::validate_branch_name(name).map_err(|e| Error::invalid("branch", e.to_string()))?;
         let _writing = self.repo_locks.shared(found.repo.id).await;
-        let commit = self.commit_of(&found, from).await.map_err(|_| Error::invalid("ref", format!("{from:?} is not a branch, tag or commit of this repository")))?;
+        let commit = self
+            .commit_of(&found, from)
+            .await
+            .map_err(|_| Error::invalid("ref", format!("{from:?} is not a branch, tag or commit of this repository")))?;
         let b = found.git.create_branch(name, &commit).await.map_err(|e| match e {
             codeport_git::GitError::AlreadyExists { .. } => Error::AlreadyExists { code: "Conflict", what: format!("Branch {name}") },
             other => git_err(other),
@@ -149,7 +162,10 @@ impl AppState {
     pub async fn delete_branch(&self, caller: &TokenCaller, edition: &Edition, key: &str, name: &str) -> Result<()> {
         let found = self.open_repository(caller, edition, key, Need::Write, actions::DELETE_BRANCH).await?;
         if name == found.repo.default_branch {
-            return Err(Error::OperationDenied { code: "DefaultBranchCannotBeDeleted", message: format!("{name} is the default branch of {}; it cannot be deleted.", found.repo.full_path) });
+            return Err(Error::OperationDenied {
+                code: "DefaultBranchCannotBeDeleted",
+                message: format!("{name} is the default branch of {}; it cannot be deleted.", found.repo.full_path),
+            });
         }
         let _writing = self.repo_locks.shared(found.repo.id).await;
         found.git.delete_branch(name).await.map_err(|e| match e {
@@ -160,7 +176,14 @@ impl AppState {
     }
 
     /// ListTags: one page, newest name last (by name), filtered by a substring.
-    pub async fn list_tags(&self, caller: &TokenCaller, edition: &Edition, key: &str, search: Option<&str>, page: Page) -> Result<(RepoAccess, Vec<Tag>, u64)> {
+    pub async fn list_tags(
+        &self,
+        caller: &TokenCaller,
+        edition: &Edition,
+        key: &str,
+        search: Option<&str>,
+        page: Page,
+    ) -> Result<(RepoAccess, Vec<Tag>, u64)> {
         let found = self.open_repository(caller, edition, key, Need::Read, actions::LIST_TAGS).await?;
         let mut all = found.git.tags().await.map_err(git_err)?;
         if let Some(s) = search.map(str::to_lowercase).filter(|s| !s.is_empty()) {
@@ -179,15 +202,28 @@ impl AppState {
     }
 
     /// CreateTag: annotated when a message is given, tagged by the token's user.
-    pub async fn create_tag(&self, caller: &TokenCaller, edition: &Edition, key: &str, name: &str, from: &str, message: Option<String>) -> Result<(RepoAccess, Tag)> {
+    pub async fn create_tag(
+        &self,
+        caller: &TokenCaller,
+        edition: &Edition,
+        key: &str,
+        name: &str,
+        from: &str,
+        message: Option<String>,
+    ) -> Result<(RepoAccess, Tag)> {
         let found = self.open_repository(caller, edition, key, Need::Write, actions::CREATE_TAG).await?;
         codeport_git::validate_tag_name(name).map_err(|e| Error::invalid("tagName", e.to_string()))?;
         let _writing = self.repo_locks.shared(found.repo.id).await;
-        let commit = self.commit_of(&found, from).await.map_err(|_| Error::invalid("ref", format!("{from:?} is not a branch, tag or commit of this repository")))?;
-        let tag = found.git.create_tag(name, &commit, message.filter(|m| !m.trim().is_empty()), signature_of(caller.principal())).await.map_err(|e| match e {
-            codeport_git::GitError::AlreadyExists { .. } => Error::AlreadyExists { code: "Conflict", what: format!("Tag {name}") },
-            other => git_err(other),
-        })?;
+        let commit = self
+            .commit_of(&found, from)
+            .await
+            .map_err(|_| Error::invalid("ref", format!("{from:?} is not a branch, tag or commit of this repository")))?;
+        let tag = found.git.create_tag(name, &commit, message.filter(|m| !m.trim().is_empty()), signature_of(caller.principal())).await.map_err(
+            |e| match e {
+                codeport_git::GitError::AlreadyExists { .. } => Error::AlreadyExists { code: "Conflict", what: format!("Tag {name}") },
+                other => git_err(other),
+            },
+        )?;
         self.repository_changed(&found).await?;
         Ok((found, tag))
     }
@@ -204,7 +240,15 @@ impl AppState {
     }
 
     /// ListFiles: the tree at `path` of `rev`.
-    pub async fn list_files(&self, caller: &TokenCaller, edition: &Edition, key: &str, path: &str, rev: &str, shape: TreeShape) -> Result<Vec<TreeEntry>> {
+    pub async fn list_files(
+        &self,
+        caller: &TokenCaller,
+        edition: &Edition,
+        key: &str,
+        path: &str,
+        rev: &str,
+        shape: TreeShape,
+    ) -> Result<Vec<TreeEntry>> {
         let found = self.open_repository(caller, edition, key, Need::Read, actions::LIST_FILES).await?;
         let path = match path.trim() {
             "" | "/" => String::new(),
@@ -215,7 +259,9 @@ impl AppState {
         }
         let commit = self.commit_of(&found, rev).await?;
         let not_found = |e| match e {
-            codeport_git::GitError::NotFound { .. } | codeport_git::GitError::InvalidPath { .. } => Error::not_found(NotFoundKind::File, if path.is_empty() { "/" } else { path.as_str() }),
+            codeport_git::GitError::NotFound { .. } | codeport_git::GitError::InvalidPath { .. } => {
+                Error::not_found(NotFoundKind::File, if path.is_empty() { "/" } else { path.as_str() })
+            }
             other => git_err(other),
         };
         let mode = if shape == TreeShape::Recursive { TreeMode::Recursive } else { TreeMode::Direct };
@@ -245,17 +291,27 @@ impl AppState {
         let rev_name = if rev.trim().is_empty() { found.repo.default_branch.clone() } else { rev.trim().to_string() };
         let commit = self.commit_of(&found, &rev_name).await?;
         let blob = found.git.blob(&commit, &path, self.config.max_file_bytes).await.map_err(|e| match e {
-            codeport_git::GitError::NotFound { .. } | codeport_git::GitError::InvalidPath { .. } => Error::not_found(NotFoundKind::File, path.clone()),
-            codeport_git::GitError::TooLarge { limit } => {
-                Error::OperationDenied { code: "FileTooLarge", message: format!("{path} is larger than the file API's limit of {limit} bytes; clone the repository to read it.") }
+            codeport_git::GitError::NotFound { .. } | codeport_git::GitError::InvalidPath { .. } => {
+                Error::not_found(NotFoundKind::File, path.clone())
             }
+            codeport_git::GitError::TooLarge { limit } => Error::OperationDenied {
+                code: "FileTooLarge",
+                message: format!("{path} is larger than the file API's limit of {limit} bytes; clone the repository to read it."),
+            },
             other => git_err(other),
         })?;
         Ok((path, rev_name, blob))
     }
 
     /// CreateFile / UpdateFile / DeleteFile: one commit on `branch` by the token's user.
-    pub async fn write_file(&self, caller: &TokenCaller, edition: &Edition, key: &str, kind: FileWriteKind, w: FileWrite) -> Result<(String, CommitResult)> {
+    pub async fn write_file(
+        &self,
+        caller: &TokenCaller,
+        edition: &Edition,
+        key: &str,
+        kind: FileWriteKind,
+        w: FileWrite,
+    ) -> Result<(String, CommitResult)> {
         let action = match kind {
             FileWriteKind::Create => actions::CREATE_FILE,
             FileWriteKind::Update => actions::UPDATE_FILE,
@@ -270,7 +326,14 @@ impl AppState {
         codeport_git::validate_branch_name(&w.branch).map_err(|e| Error::invalid("branch", e.to_string()))?;
         if let Some(c) = &w.content {
             if c.len() as u64 > self.config.max_file_bytes {
-                return Err(Error::OperationDenied { code: "FileTooLarge", message: format!("The file is {} bytes; files written through the API are limited to {} bytes.", c.len(), self.config.max_file_bytes) });
+                return Err(Error::OperationDenied {
+                    code: "FileTooLarge",
+                    message: format!(
+                        "The file is {} bytes; files written through the API are limited to {} bytes.",
+                        c.len(),
+                        self.config.max_file_bytes
+                    ),
+                });
             }
         }
         let content = w.content.unwrap_or_default();
@@ -281,20 +344,31 @@ impl AppState {
         };
         let _writing = self.repo_locks.shared(found.repo.id).await;
         // Only the default branch of an empty repository may be born through the API.
-        if found.git.branch(&w.branch).await.map_err(git_err)?.is_none() && !(kind == FileWriteKind::Create && self.unborn(&found, &w.branch).await?) {
+        if found.git.branch(&w.branch).await.map_err(git_err)?.is_none() && !(kind == FileWriteKind::Create && self.unborn(&found, &w.branch).await?)
+        {
             return Err(branch_not_found(&w.branch));
         }
-        let result = found.git.commit_change(FileCommit { branch: w.branch.clone(), change, message, author: signature_of(caller.principal()) }).await.map_err(|e| match e {
-            codeport_git::GitError::NotFound { .. } => Error::not_found(NotFoundKind::File, path.clone()),
-            codeport_git::GitError::AlreadyExists { .. } => Error::AlreadyExists { code: "Conflict", what: format!("File {path}") },
-            other => git_err(other),
-        })?;
+        let result = found
+            .git
+            .commit_change(FileCommit { branch: w.branch.clone(), change, message, author: signature_of(caller.principal()) })
+            .await
+            .map_err(|e| match e {
+                codeport_git::GitError::NotFound { .. } => Error::not_found(NotFoundKind::File, path.clone()),
+                codeport_git::GitError::AlreadyExists { .. } => Error::AlreadyExists { code: "Conflict", what: format!("File {path}") },
+                other => git_err(other),
+            })?;
         self.repository_changed(&found).await?;
         Ok((path, result))
     }
 
     /// ListCommits: newest first, one page and the total.
-    pub async fn list_commits(&self, caller: &TokenCaller, edition: &Edition, key: &str, f: CommitFilter) -> Result<(RepoAccess, Vec<CommitInfo>, u64)> {
+    pub async fn list_commits(
+        &self,
+        caller: &TokenCaller,
+        edition: &Edition,
+        key: &str,
+        f: CommitFilter,
+    ) -> Result<(RepoAccess, Vec<CommitInfo>, u64)> {
         let found = self.open_repository(caller, edition, key, Need::Read, actions::LIST_COMMITS).await?;
         if self.unborn(&found, &f.ref_name).await? {
             return Ok((found, Vec::new(), 0));
@@ -304,7 +378,8 @@ impl AppState {
             Some(p) => Some(file_path(p)?),
             None => None,
         };
-        let q = LogQuery { rev: commit, path, since: f.since, until: f.until, search: f.search, skip: f.page.offset() as u64, limit: f.page.size as u64 };
+        let q =
+            LogQuery { rev: commit, path, since: f.since, until: f.until, search: f.search, skip: f.page.offset() as u64, limit: f.page.size as u64 };
         let (items, total) = found.git.log(&q).await.map_err(git_err)?;
         Ok((found, items, total))
     }
@@ -318,7 +393,15 @@ impl AppState {
 
     /// GetCompare: commits in `to` but not `from`, and the file diffs from their merge base
     /// (or directly between them when `straight`).
-    pub async fn compare(&self, caller: &TokenCaller, edition: &Edition, key: &str, from: &str, to: &str, straight: bool) -> Result<(RepoAccess, Comparison)> {
+    pub async fn compare(
+        &self,
+        caller: &TokenCaller,
+        edition: &Edition,
+        key: &str,
+        from: &str,
+        to: &str,
+        straight: bool,
+    ) -> Result<(RepoAccess, Comparison)> {
         let found = self.open_repository(caller, edition, key, Need::Read, actions::GET_COMPARE).await?;
         if from.trim().is_empty() {
             return Err(Error::missing("from"));

@@ -206,7 +206,9 @@ impl AppState {
             created_at: now,
         };
         self.store.create_workspace(&ws, &owner).await.map_err(|e| match e {
-            codeport_store::StoreError::Unique(_) => Error::AlreadyExists { code: "WorkspaceNameAlreadyExists", what: format!("A workspace named {}", ws.name) },
+            codeport_store::StoreError::Unique(_) => {
+                Error::AlreadyExists { code: "WorkspaceNameAlreadyExists", what: format!("A workspace named {}", ws.name) }
+            }
             other => store_err(other),
         })
     }
@@ -265,7 +267,10 @@ impl AppState {
             return Err(Error::Forbidden { action: "delete this workspace".into() });
         }
         if access.workspace.is_default {
-            return Err(Error::OperationDenied { code: "DefaultWorkspaceCannotBeDeleted", message: "The default workspace cannot be deleted.".into() });
+            return Err(Error::OperationDenied {
+                code: "DefaultWorkspaceCannotBeDeleted",
+                message: "The default workspace cannot be deleted.".into(),
+            });
         }
         self.store.delete_workspace(workspace_id).await.map_err(store_err)?;
         Ok(())
@@ -303,7 +308,9 @@ impl AppState {
                 Some(u) => self.store.org_role(p.organization_id(), &u.id).await.map_err(store_err)?.is_some(),
                 None => false,
             };
-            let user = user.filter(|_| in_org).ok_or_else(|| Error::invalid(field.clone(), format!("user {user_id} does not exist in this organization")))?;
+            let user = user
+                .filter(|_| in_org)
+                .ok_or_else(|| Error::invalid(field.clone(), format!("user {user_id} does not exist in this organization")))?;
             if rows.iter().any(|r: &WorkspaceMember| r.user_id == user.id) {
                 return Err(Error::invalid(field, format!("user {user_id} is listed twice")));
             }
@@ -312,7 +319,10 @@ impl AppState {
             rows.push(row);
         }
         self.store.add_members(&rows).await.map_err(|e| match e {
-            codeport_store::StoreError::Unique(_) => Error::AlreadyExists { code: "MemberAlreadyExists", what: "One of the users is already a member of this workspace; nothing was added. A member".into() },
+            codeport_store::StoreError::Unique(_) => Error::AlreadyExists {
+                code: "MemberAlreadyExists",
+                what: "One of the users is already a member of this workspace; nothing was added. A member".into(),
+            },
             other => store_err(other),
         })?;
         Ok(views)
@@ -332,7 +342,13 @@ impl AppState {
     }
 
     /// GetMember by user id or member id.
-    pub async fn get_member(&self, p: &Principal, workspace_id: &str, user_id: Option<String>, member_id_param: Option<String>) -> Result<MemberView> {
+    pub async fn get_member(
+        &self,
+        p: &Principal,
+        workspace_id: &str,
+        user_id: Option<String>,
+        member_id_param: Option<String>,
+    ) -> Result<MemberView> {
         self.authorized_workspace(p, workspace_id, ram::GET_MEMBER).await?;
         let user_id = match (user_id, member_id_param) {
             (Some(u), None) => u,
@@ -340,7 +356,11 @@ impl AppState {
             (Some(_), Some(_)) => return Err(Error::invalid("UserId", "give either UserId or MemberId, not both")),
             (None, None) => return Err(Error::missing("UserId")),
         };
-        self.store.member(workspace_id, &user_id).await.map_err(store_err)?.ok_or_else(|| Error::not_found(NotFoundKind::Member, member_id(workspace_id, &user_id)))
+        self.store
+            .member(workspace_id, &user_id)
+            .await
+            .map_err(store_err)?
+            .ok_or_else(|| Error::not_found(NotFoundKind::Member, member_id(workspace_id, &user_id)))
     }
 
     /// DeleteMembers: all or none; the owner cannot be removed.
@@ -352,9 +372,13 @@ impl AppState {
         let mut users = Vec::with_capacity(member_ids.len());
         for m in &member_ids {
             let user = user_of_member_id(workspace_id, m).ok_or_else(|| Error::not_found(NotFoundKind::Member, m.clone()))?;
-            let member = self.store.member(workspace_id, user).await.map_err(store_err)?.ok_or_else(|| Error::not_found(NotFoundKind::Member, m.clone()))?;
+            let member =
+                self.store.member(workspace_id, user).await.map_err(store_err)?.ok_or_else(|| Error::not_found(NotFoundKind::Member, m.clone()))?;
             if RoleSet::from_stored(&member.member.roles).contains(WorkspaceRole::Owner) {
-                return Err(Error::OperationDenied { code: "CannotRemoveOwner", message: format!("Member {m} is the workspace owner and cannot be removed.") });
+                return Err(Error::OperationDenied {
+                    code: "CannotRemoveOwner",
+                    message: format!("Member {m} is the workspace owner and cannot be removed."),
+                });
             }
             if !users.iter().any(|u| u == user) {
                 users.push(user.to_string());
@@ -366,12 +390,19 @@ impl AppState {
 
     /// AddMemberRole / RemoveMemberRole.
     pub async fn change_member_role(&self, p: &Principal, workspace_id: &str, member_id: &str, role: WorkspaceRole, add: bool) -> Result<()> {
-        self.managed_workspace(p, workspace_id, if add { ram::ADD_MEMBER_ROLE } else { ram::REMOVE_MEMBER_ROLE }, "change member roles in this workspace").await?;
+        self.managed_workspace(
+            p,
+            workspace_id,
+            if add { ram::ADD_MEMBER_ROLE } else { ram::REMOVE_MEMBER_ROLE },
+            "change member roles in this workspace",
+        )
+        .await?;
         if role == WorkspaceRole::Owner {
             return Err(Error::invalid("RoleName", "PAI.WorkspaceOwner belongs to the creator and cannot be granted or removed"));
         }
         let user = user_of_member_id(workspace_id, member_id).ok_or_else(|| Error::not_found(NotFoundKind::Member, member_id))?;
-        let member = self.store.member(workspace_id, user).await.map_err(store_err)?.ok_or_else(|| Error::not_found(NotFoundKind::Member, member_id))?;
+        let member =
+            self.store.member(workspace_id, user).await.map_err(store_err)?.ok_or_else(|| Error::not_found(NotFoundKind::Member, member_id))?;
         let mut roles = RoleSet::from_stored(&member.member.roles);
         if add {
             roles.insert(role);
@@ -380,7 +411,10 @@ impl AppState {
                 return Err(Error::not_found(NotFoundKind::Role, format!("{} of member {member_id}", role.as_str())));
             }
             if roles.is_empty() {
-                return Err(Error::OperationDenied { code: "LastRoleCannotBeRemoved", message: "A member must keep at least one role; delete the member instead.".into() });
+                return Err(Error::OperationDenied {
+                    code: "LastRoleCannotBeRemoved",
+                    message: "A member must keep at least one role; delete the member instead.".into(),
+                });
             }
         }
         self.store.set_member_roles(workspace_id, user, &roles.to_stored()).await.map_err(store_err)?;

@@ -109,7 +109,8 @@ pub fn group_member(m: &NamespaceMember, ns: &Namespace, inherited: Option<&Name
         v["expiresAt"] = json!(rfc3339(e));
     }
     if let Some(g) = inherited {
-        v["inheritedGroup"] = json!({"id": g.id, "name": g.name, "path": g.path, "fullPath": g.full_path, "webUrl": format!("{external_url}/{}", g.full_path)});
+        v["inheritedGroup"] =
+            json!({"id": g.id, "name": g.name, "path": g.path, "fullPath": g.full_path, "webUrl": format!("{external_url}/{}", g.full_path)});
     }
     v
 }

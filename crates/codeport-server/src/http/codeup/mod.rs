@@ -9,15 +9,15 @@ mod dto;
 mod repositories;
 pub mod wire;
 
+use crate::services::namespaces::{parse_access_level, CreateGroup, ListNamespaces, UpdateGroup};
 use crate::services::platform::{actions, user_of_org_member_id, Edition};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
 use axum::Router;
-use crate::services::namespaces::{parse_access_level, CreateGroup, ListNamespaces, UpdateGroup};
 use codeport_core::values::{CodeVisibility, GroupPath, ScopeAccess, ScopeResource, SortOrder, Text};
-use codeport_store::NamespaceSort;
 use codeport_core::{Error, NotFoundKind};
+use codeport_store::NamespaceSort;
 use codeport_store::{OrgRole, Organization};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -65,7 +65,14 @@ pub(super) fn edition(params: &HashMap<String, String>) -> Edition {
 
 /// Checks the token's scope, resolves the organization the request acts in, and asks RAM
 /// for `action` on that organization.
-async fn acting(s: &AppState, caller: &Caller, params: &HashMap<String, String>, resource: ScopeResource, access: ScopeAccess, action: &str) -> Result<(Organization, OrgRole), Error> {
+async fn acting(
+    s: &AppState,
+    caller: &Caller,
+    params: &HashMap<String, String>,
+    resource: ScopeResource,
+    access: ScopeAccess,
+    action: &str,
+) -> Result<(Organization, OrgRole), Error> {
     caller.0.require(resource, access)?;
     let (org, role) = s.acting_organization(caller.0.principal(), &edition(params)).await?;
     s.authorize_organization(&caller.0, action, &org.id).await?;
@@ -128,8 +135,14 @@ struct ByUser {
     user_id: Option<String>,
 }
 
-async fn read_member_by_user(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, CodeupQuery(q): CodeupQuery<ByUser>) -> Reply {
-    let (org, _) = acting(&s, &caller, &params, ScopeResource::OrganizationMember, ScopeAccess::Read, actions::GET_ORGANIZATION_MEMBER_BY_USER_ID).await?;
+async fn read_member_by_user(
+    State(s): State<AppState>,
+    caller: Caller,
+    PathParams(params): PathParams,
+    CodeupQuery(q): CodeupQuery<ByUser>,
+) -> Reply {
+    let (org, _) =
+        acting(&s, &caller, &params, ScopeResource::OrganizationMember, ScopeAccess::Read, actions::GET_ORGANIZATION_MEMBER_BY_USER_ID).await?;
     let user = q.user_id.filter(|u| !u.is_empty()).ok_or_else(|| Error::missing("userId"))?;
     let m = s.organization_member(&org.id, &user).await?;
     Ok(json(&dto::member(&m)))
@@ -203,7 +216,12 @@ struct NamespaceListQuery {
     sort: Option<String>,
 }
 
-async fn list_namespaces(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, CodeupQuery(q): CodeupQuery<NamespaceListQuery>) -> Reply {
+async fn list_namespaces(
+    State(s): State<AppState>,
+    caller: Caller,
+    PathParams(params): PathParams,
+    CodeupQuery(q): CodeupQuery<NamespaceListQuery>,
+) -> Reply {
     let page = page_of(int_param("page", q.page.as_ref())?, int_param("perPage", q.per_page.as_ref())?, 20)?;
     let sort = match q.order_by.as_deref().filter(|v| !v.is_empty()) {
         None | Some("updated_at") => NamespaceSort::Updated,
@@ -214,7 +232,13 @@ async fn list_namespaces(State(s): State<AppState>, caller: Caller, PathParams(p
         None => SortOrder::Desc,
         Some(v) => SortOrder::parse(v).map_err(|_| Error::invalid("sort", format!("{v:?} is not asc or desc")))?,
     };
-    let cmd = ListNamespaces { parent_id: int_param("parentId", q.parent_id.as_ref())?, search: q.search.filter(|v| !v.trim().is_empty()), sort, order, page };
+    let cmd = ListNamespaces {
+        parent_id: int_param("parentId", q.parent_id.as_ref())?,
+        search: q.search.filter(|v| !v.trim().is_empty()),
+        sort,
+        order,
+        page,
+    };
     let (items, total) = s.list_namespaces(&caller.0, &edition(&params), cmd).await?;
     let out: Vec<_> = items.iter().map(|n| dto::namespace(n, &s.config.external_url)).collect();
     Ok(paged(&out, total, page))
@@ -222,7 +246,9 @@ async fn list_namespaces(State(s): State<AppState>, caller: Caller, PathParams(p
 
 async fn update_group(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, BodyBytes(body): BodyBytes) -> Reply {
     let b = crate::http::pai::wire::JsonBody::parse(&body)?;
-    let opt_text = |field: &str, max: usize, required: bool| -> Result<Option<Text>, Error> { b.str(field)?.map(|v| Text::parse(field, &v, max, required)).transpose() };
+    let opt_text = |field: &str, max: usize, required: bool| -> Result<Option<Text>, Error> {
+        b.str(field)?.map(|v| Text::parse(field, &v, max, required)).transpose()
+    };
     let cmd = UpdateGroup {
         name: opt_text("name", 255, true)?,
         path: b.str("path")?.map(|p| GroupPath::parse("path", &p)).transpose()?,
@@ -265,7 +291,9 @@ struct MemberQuery {
 fn expiry(q: &MemberQuery) -> Result<Option<i64>, Error> {
     match q.expires_at.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
-        Some(v) => codeport_core::timefmt::parse_end_of_date(v).map(Some).ok_or_else(|| Error::invalid("expiresAt", format!("{v:?} is not a date such as 2026-12-31"))),
+        Some(v) => codeport_core::timefmt::parse_end_of_date(v)
+            .map(Some)
+            .ok_or_else(|| Error::invalid("expiresAt", format!("{v:?} is not a date such as 2026-12-31"))),
     }
 }
 
@@ -277,7 +305,12 @@ fn level(q: &MemberQuery, required: bool) -> Result<i64, Error> {
     }
 }
 
-async fn list_group_members(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, CodeupQuery(q): CodeupQuery<MemberQuery>) -> Reply {
+async fn list_group_members(
+    State(s): State<AppState>,
+    caller: Caller,
+    PathParams(params): PathParams,
+    CodeupQuery(q): CodeupQuery<MemberQuery>,
+) -> Reply {
     let min = match int_param("accessLevel", q.access_level.as_ref())? {
         None | Some(0) => 0,
         Some(v) => parse_access_level(v)?,
@@ -288,11 +321,17 @@ async fn list_group_members(State(s): State<AppState>, caller: Caller, PathParam
     Ok(json(&out))
 }
 
-async fn add_group_members(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, CodeupQuery(q): CodeupQuery<MemberQuery>) -> Reply {
+async fn add_group_members(
+    State(s): State<AppState>,
+    caller: Caller,
+    PathParams(params): PathParams,
+    CodeupQuery(q): CodeupQuery<MemberQuery>,
+) -> Reply {
     let level = level(&q, true)?;
     // Official examples send userId=[a,b]: brackets are tolerated.
     let raw = q.user_id.clone().unwrap_or_default();
-    let users: Vec<String> = raw.trim().trim_start_matches('[').trim_end_matches(']').split(',').map(str::trim).filter(|u| !u.is_empty()).map(str::to_string).collect();
+    let users: Vec<String> =
+        raw.trim().trim_start_matches('[').trim_end_matches(']').split(',').map(str::trim).filter(|u| !u.is_empty()).map(str::to_string).collect();
     let key = params.get("group_id").cloned().unwrap_or_default();
     let (ns, added) = s.add_group_members(&caller.0, &edition(&params), &key, users, level, expiry(&q)?).await?;
     let out: Vec<_> = added.iter().map(|m| dto::group_member(m, &ns, None, &s.config.external_url)).collect();
@@ -303,7 +342,12 @@ async fn add_group_members(State(s): State<AppState>, caller: Caller, PathParams
     }
 }
 
-async fn update_group_member(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, CodeupQuery(q): CodeupQuery<MemberQuery>) -> Reply {
+async fn update_group_member(
+    State(s): State<AppState>,
+    caller: Caller,
+    PathParams(params): PathParams,
+    CodeupQuery(q): CodeupQuery<MemberQuery>,
+) -> Reply {
     let level = level(&q, true)?;
     let key = params.get("group_id").cloned().unwrap_or_default();
     let user = params.get("user_id").cloned().unwrap_or_default();

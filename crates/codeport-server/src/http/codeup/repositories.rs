@@ -82,7 +82,13 @@ struct CreateQuery {
     create_parent_path: Option<String>,
 }
 
-async fn create_repository(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, CodeupQuery(q): CodeupQuery<CreateQuery>, BodyBytes(body): BodyBytes) -> Reply {
+async fn create_repository(
+    State(s): State<AppState>,
+    caller: Caller,
+    PathParams(params): PathParams,
+    CodeupQuery(q): CodeupQuery<CreateQuery>,
+    BodyBytes(body): BodyBytes,
+) -> Reply {
     let b = JsonBody::parse(&body)?;
     let path = b.str("path")?.ok_or_else(|| Error::missing("path"))?;
     let readme = match b.str("readMeType")?.as_deref().filter(|v| !v.is_empty()) {
@@ -151,12 +157,22 @@ async fn respond_list(s: &AppState, caller: &Caller, params: &HashMap<String, St
     Ok(paged(&out, total, page))
 }
 
-async fn list_repositories(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, CodeupQuery(q): CodeupQuery<RepositoryListQuery>) -> Reply {
+async fn list_repositories(
+    State(s): State<AppState>,
+    caller: Caller,
+    PathParams(params): PathParams,
+    CodeupQuery(q): CodeupQuery<RepositoryListQuery>,
+) -> Reply {
     let cmd = list_command(&q, ListScope::Organization)?;
     respond_list(&s, &caller, &params, cmd).await
 }
 
-async fn list_group_repositories(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, CodeupQuery(q): CodeupQuery<RepositoryListQuery>) -> Reply {
+async fn list_group_repositories(
+    State(s): State<AppState>,
+    caller: Caller,
+    PathParams(params): PathParams,
+    CodeupQuery(q): CodeupQuery<RepositoryListQuery>,
+) -> Reply {
     let include_subgroups = opt_bool("includeSubgroups", q.include_subgroups.as_deref())?.unwrap_or(false);
     let cmd = list_command(&q, ListScope::Group { key: param(&params, "group_id"), include_subgroups })?;
     respond_list(&s, &caller, &params, cmd).await
@@ -196,7 +212,12 @@ struct BranchListQuery {
     search: Option<String>,
 }
 
-async fn list_branches(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, CodeupQuery(q): CodeupQuery<BranchListQuery>) -> Reply {
+async fn list_branches(
+    State(s): State<AppState>,
+    caller: Caller,
+    PathParams(params): PathParams,
+    CodeupQuery(q): CodeupQuery<BranchListQuery>,
+) -> Reply {
     let page = page_of(int_param("page", q.page.as_ref())?, int_param("perPage", q.per_page.as_ref())?, 20)?;
     let sort = match q.sort.as_deref().filter(|v| !v.is_empty()) {
         None | Some("name_asc") => BranchSort::NameAsc,
@@ -217,7 +238,12 @@ struct CreateBranchQuery {
     from: Option<String>,
 }
 
-async fn create_branch(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, CodeupQuery(q): CodeupQuery<CreateBranchQuery>) -> Reply {
+async fn create_branch(
+    State(s): State<AppState>,
+    caller: Caller,
+    PathParams(params): PathParams,
+    CodeupQuery(q): CodeupQuery<CreateBranchQuery>,
+) -> Reply {
     let name = q.branch.filter(|v| !v.trim().is_empty()).ok_or_else(|| Error::missing("branch"))?;
     let from = q.from.filter(|v| !v.trim().is_empty()).ok_or_else(|| Error::missing("ref"))?;
     let (found, b) = s.create_branch(&caller.0, &edition(&params), &param(&params, "repo"), &name, &from).await?;
@@ -286,7 +312,10 @@ impl FromRequest<AppState> for FileBody {
 
 /// Decodes a body's `filePath` once (the official examples send `src%2Fmain%2Ftest.java`).
 fn decoded_path(raw: &str) -> Result<String, Error> {
-    percent_encoding::percent_decode_str(raw).decode_utf8().map(|c| c.into_owned()).map_err(|_| Error::invalid("filePath", "it is not valid UTF-8 once decoded"))
+    percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .map(|c| c.into_owned())
+        .map_err(|_| Error::invalid("filePath", "it is not valid UTF-8 once decoded"))
 }
 
 fn content_of(b: &JsonBody) -> Result<Vec<u8>, Error> {
@@ -308,7 +337,12 @@ fn required(b: &JsonBody, field: &str) -> Result<String, Error> {
 
 async fn create_file(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, FileBody(body): FileBody) -> Reply {
     let b = JsonBody::parse(&body)?;
-    let w = FileWrite { branch: required(&b, "branch")?, path: decoded_path(&required(&b, "filePath")?)?, content: Some(content_of(&b)?), message: required(&b, "commitMessage")? };
+    let w = FileWrite {
+        branch: required(&b, "branch")?,
+        path: decoded_path(&required(&b, "filePath")?)?,
+        content: Some(content_of(&b)?),
+        message: required(&b, "commitMessage")?,
+    };
     let branch = w.branch.clone();
     let (path, done) = s.write_file(&caller.0, &edition(&params), &param(&params, "repo"), FileWriteKind::Create, w).await?;
     Ok(json(&serde_json::json!({"filePath": path, "branch": branch, "newOid": done.blob_id.unwrap_or_default(), "commitId": done.commit_id})))
@@ -316,7 +350,12 @@ async fn create_file(State(s): State<AppState>, caller: Caller, PathParams(param
 
 async fn update_file(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, FileBody(body): FileBody) -> Reply {
     let b = JsonBody::parse(&body)?;
-    let w = FileWrite { branch: required(&b, "branch")?, path: param(&params, "file_path"), content: Some(content_of(&b)?), message: required(&b, "commitMessage")? };
+    let w = FileWrite {
+        branch: required(&b, "branch")?,
+        path: param(&params, "file_path"),
+        content: Some(content_of(&b)?),
+        message: required(&b, "commitMessage")?,
+    };
     let branch = w.branch.clone();
     let (path, done) = s.write_file(&caller.0, &edition(&params), &param(&params, "repo"), FileWriteKind::Update, w).await?;
     Ok(json(&serde_json::json!({"filePath": path, "branch": branch, "newOid": done.blob_id.unwrap_or_default(), "commitId": done.commit_id})))
@@ -329,7 +368,12 @@ struct DeleteFileQuery {
     commit_message: Option<String>,
 }
 
-async fn delete_file(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, CodeupQuery(q): CodeupQuery<DeleteFileQuery>) -> Reply {
+async fn delete_file(
+    State(s): State<AppState>,
+    caller: Caller,
+    PathParams(params): PathParams,
+    CodeupQuery(q): CodeupQuery<DeleteFileQuery>,
+) -> Reply {
     let branch = q.branch.filter(|v| !v.trim().is_empty()).ok_or_else(|| Error::missing("branch"))?;
     let message = q.commit_message.filter(|v| !v.trim().is_empty()).ok_or_else(|| Error::missing("commitMessage"))?;
     let w = FileWrite { branch: branch.clone(), path: param(&params, "file_path"), content: None, message: message.clone() };
@@ -353,7 +397,9 @@ async fn list_files(State(s): State<AppState>, caller: Caller, PathParams(params
         Some("FLATTEN") => TreeShape::Flatten,
         Some(other) => return Err(Error::invalid("type", format!("{other:?} is not DIRECT, RECURSIVE or FLATTEN")).into()),
     };
-    let entries = s.list_files(&caller.0, &edition(&params), &param(&params, "repo"), q.path.as_deref().unwrap_or(""), q.rev.as_deref().unwrap_or(""), shape).await?;
+    let entries = s
+        .list_files(&caller.0, &edition(&params), &param(&params, "repo"), q.path.as_deref().unwrap_or(""), q.rev.as_deref().unwrap_or(""), shape)
+        .await?;
     Ok(json(&entries.iter().map(dto::tree_entry).collect::<Vec<_>>()))
 }
 
@@ -364,7 +410,8 @@ struct BlobQuery {
 }
 
 async fn get_file(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, CodeupQuery(q): CodeupQuery<BlobQuery>) -> Reply {
-    let (path, rev, blob) = s.get_file(&caller.0, &edition(&params), &param(&params, "repo"), &param(&params, "file_path"), q.rev.as_deref().unwrap_or("")).await?;
+    let (path, rev, blob) =
+        s.get_file(&caller.0, &edition(&params), &param(&params, "repo"), &param(&params, "file_path"), q.rev.as_deref().unwrap_or("")).await?;
     Ok(json(&dto::file_blob(&path, &rev, &blob)))
 }
 
@@ -385,11 +432,18 @@ struct CommitListQuery {
 fn instant(field: &str, v: Option<&str>) -> Result<Option<i64>, Error> {
     match v.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
-        Some(v) => codeport_core::timefmt::parse_acs_date(v).map(Some).ok_or_else(|| Error::invalid(field, format!("{v:?} is not a time such as 2024-10-05T15:30:45Z"))),
+        Some(v) => codeport_core::timefmt::parse_acs_date(v)
+            .map(Some)
+            .ok_or_else(|| Error::invalid(field, format!("{v:?} is not a time such as 2024-10-05T15:30:45Z"))),
     }
 }
 
-async fn list_commits(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, CodeupQuery(q): CodeupQuery<CommitListQuery>) -> Reply {
+async fn list_commits(
+    State(s): State<AppState>,
+    caller: Caller,
+    PathParams(params): PathParams,
+    CodeupQuery(q): CodeupQuery<CommitListQuery>,
+) -> Reply {
     let page = page_of(int_param("page", q.page.as_ref())?, int_param("perPage", q.per_page.as_ref())?, 20)?;
     let f = CommitFilter {
         ref_name: q.ref_name.unwrap_or_default(),

@@ -40,9 +40,10 @@ pub fn status_and_code(e: &Error) -> (StatusCode, &'static str) {
         Error::Internal { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError"),
         Error::Auth(f) => {
             let status = match f {
-                AuthFailure::NotOrganizationMember | AuthFailure::NotDeploymentOrganizationMember | AuthFailure::TokenScope | AuthFailure::AccessKeyDisabled => {
-                    StatusCode::FORBIDDEN
-                }
+                AuthFailure::NotOrganizationMember
+                | AuthFailure::NotDeploymentOrganizationMember
+                | AuthFailure::TokenScope
+                | AuthFailure::AccessKeyDisabled => StatusCode::FORBIDDEN,
                 _ => StatusCode::UNAUTHORIZED,
             };
             (status, f.code())
@@ -105,7 +106,9 @@ pub fn paged<T: Serialize>(items: &[T], total: u64, page: Page) -> Response {
 /// Parses `page` and `perPage` (1–100) with the given default page size.
 pub fn page_of(page: Option<i64>, per_page: Option<i64>, default_size: i64) -> Result<Page, Error> {
     Page::parse(page, Some(per_page.unwrap_or(default_size))).map_err(|e| match e {
-        Error::InvalidParameter { field, reason } => Error::InvalidParameter { field: if field == "PageSize" { "perPage".into() } else { "page".into() }, reason },
+        Error::InvalidParameter { field, reason } => {
+            Error::InvalidParameter { field: if field == "PageSize" { "perPage".into() } else { "page".into() }, reason }
+        }
         other => other,
     })
 }
@@ -199,8 +202,14 @@ mod tests {
         keys.sort_unstable();
         assert_eq!(keys, ["errorCode", "errorMessage", "requestId"]);
         assert_eq!(body["errorCode"], "Forbidden");
-        assert_eq!(body["errorMessage"], "RAM policy denies codeup:CreateRepository on acs:codeup:cn-hangzhou:ORG1:repository/ORG1/x (implicit deny)");
+        assert_eq!(
+            body["errorMessage"],
+            "RAM policy denies codeup:CreateRepository on acs:codeup:cn-hangzhou:ORG1:repository/ORG1/x (implicit deny)"
+        );
         let (_, _, body) = render(denied(true)).await;
-        assert_eq!(body["errorMessage"], "RAM policy denies codeup:CreateRepository on acs:codeup:cn-hangzhou:ORG1:repository/ORG1/x (explicit deny)");
+        assert_eq!(
+            body["errorMessage"],
+            "RAM policy denies codeup:CreateRepository on acs:codeup:cn-hangzhou:ORG1:repository/ORG1/x (explicit deny)"
+        );
     }
 }

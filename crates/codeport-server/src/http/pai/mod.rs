@@ -118,7 +118,10 @@ async fn get_default_workspace(State(s): State<AppState>, req: Signed) -> Reply 
 
 async fn list_workspaces(State(s): State<AppState>, req: Signed) -> Reply {
     let q = Query::parse(&req.raw_query);
-    let (sort, order, page) = list_params(&q, &[("GmtCreateTime", WorkspaceSort::Created), ("GmtModifiedTime", WorkspaceSort::Modified), ("WorkspaceName", WorkspaceSort::Name)])?;
+    let (sort, order, page) = list_params(
+        &q,
+        &[("GmtCreateTime", WorkspaceSort::Created), ("GmtModifiedTime", WorkspaceSort::Modified), ("WorkspaceName", WorkspaceSort::Name)],
+    )?;
     q.bool("Verbose")?;
     if let Some(opt) = q.str("Option") {
         if opt.eq_ignore_ascii_case("GetResourceLimits") {
@@ -128,7 +131,16 @@ async fn list_workspaces(State(s): State<AppState>, req: Signed) -> Reply {
             return Err(Error::invalid("Option", format!("{opt:?} is not GetWorkspaces or GetResourceLimits")).into());
         }
     }
-    let cmd = ListWorkspaces { name_contains: q.str("WorkspaceName"), ids: q.list("WorkspaceIds"), status: q.str("Status"), resource_group_id: q.str("ResourceGroupId"), user_id: q.str("UserId"), sort, order, page };
+    let cmd = ListWorkspaces {
+        name_contains: q.str("WorkspaceName"),
+        ids: q.list("WorkspaceIds"),
+        status: q.str("Status"),
+        resource_group_id: q.str("ResourceGroupId"),
+        user_id: q.str("UserId"),
+        sort,
+        order,
+        page,
+    };
     let (items, total) = s.list_workspaces(&req.principal, cmd).await?;
     let mut out = Vec::with_capacity(items.len());
     for ws in &items {
@@ -163,8 +175,15 @@ async fn create_member(State(s): State<AppState>, Path(ws): Path<String>, req: S
     for (i, m) in items.iter().enumerate() {
         let user_field = format!("Members.{}.UserId", i + 1);
         let roles_field = format!("Members.{}.Roles", i + 1);
-        let user = m.str("UserId").map_err(|_| Error::invalid(&user_field, "it must be a string"))?.filter(|u| !u.is_empty()).ok_or_else(|| Error::missing(&user_field))?;
-        let roles = m.str_list("Roles").map_err(|_| Error::invalid(&roles_field, "it must be an array of role names"))?.ok_or_else(|| Error::missing(&roles_field))?;
+        let user = m
+            .str("UserId")
+            .map_err(|_| Error::invalid(&user_field, "it must be a string"))?
+            .filter(|u| !u.is_empty())
+            .ok_or_else(|| Error::missing(&user_field))?;
+        let roles = m
+            .str_list("Roles")
+            .map_err(|_| Error::invalid(&roles_field, "it must be an array of role names"))?
+            .ok_or_else(|| Error::missing(&roles_field))?;
         members.push((user, RoleSet::parse(&roles_field, &roles)?));
     }
     let views = s.create_members(&req.principal, &ws, members).await?;
@@ -263,7 +282,12 @@ async fn list_code_sources(State(s): State<AppState>, req: Signed) -> Reply {
     let workspace_id = q.str("WorkspaceId").ok_or_else(|| Error::missing("WorkspaceId"))?;
     let (sort, order, page) = list_params(
         &q,
-        &[("GmtCreateTime", CodeSourceSort::Created), ("GmtModifyTime", CodeSourceSort::Modified), ("DisplayName", CodeSourceSort::DisplayName), ("CodeSourceId", CodeSourceSort::Id)],
+        &[
+            ("GmtCreateTime", CodeSourceSort::Created),
+            ("GmtModifyTime", CodeSourceSort::Modified),
+            ("DisplayName", CodeSourceSort::DisplayName),
+            ("CodeSourceId", CodeSourceSort::Id),
+        ],
     )?;
     let cmd = ListCodeSources { workspace_id, display_name_contains: q.str("DisplayName"), sort, order, page };
     let (items, total) = s.list_code_sources(&req.principal, cmd).await?;
@@ -275,7 +299,9 @@ async fn update_code_source(State(s): State<AppState>, Path(id): Path<String>, r
     let b = JsonBody::parse(&req.body)?;
     for forbidden in ["Accessibility", "WorkspaceId"] {
         if b.has(forbidden) {
-            return Err(Error::invalid(forbidden, "it cannot be changed by UpdateCodeSource (use PublishCodeSource to make a code source PUBLIC)").into());
+            return Err(
+                Error::invalid(forbidden, "it cannot be changed by UpdateCodeSource (use PublishCodeSource to make a code source PUBLIC)").into()
+            );
         }
     }
     let cmd = UpdateCodeSource {

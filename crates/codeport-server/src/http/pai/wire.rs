@@ -262,7 +262,11 @@ impl JsonBody {
             Some(Value::Array(items)) => items
                 .iter()
                 .enumerate()
-                .map(|(i, v)| v.as_str().map(str::to_string).ok_or_else(|| Error::invalid(format!("{key}.{}", i + 1), format!("it must be a string, not {}", type_name(v)))))
+                .map(|(i, v)| {
+                    v.as_str()
+                        .map(str::to_string)
+                        .ok_or_else(|| Error::invalid(format!("{key}.{}", i + 1), format!("it must be a string, not {}", type_name(v))))
+                })
                 .collect::<Result<Vec<_>, _>>()
                 .map(Some),
             Some(other) => Err(Error::invalid(key, format!("it must be an array of strings, not {}", type_name(other)))),
