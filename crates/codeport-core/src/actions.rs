@@ -53,6 +53,8 @@ impl AccessLevel {
 /// One operation of the catalog.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ActionSpec {
+    /// The operation this row describes.
+    pub operation_id: Operation,
     /// Wire family.
     pub family: Family,
     /// The operation's official name.
@@ -111,73 +113,88 @@ const NS: &str = "acs:codeup:{region}:{organizationId}:namespace/{fullPath}";
 const REPO: &str = "acs:codeup:{region}:{organizationId}:repository/{fullPath}";
 
 macro_rules! catalog {
-    ($($family:ident $service:literal $op:literal $level:ident $res:expr, $mount:ident $method:literal $path:literal;)*) => {
-        /// Every operation, in the order the docs list them.
+    ($($family:ident $service:literal $op:ident $level:ident $res:expr, $mount:ident $method:literal $path:literal;)*) => {
+        /// Every operation codeport serves, by its official name. Routes are registered per
+        /// variant and carry it into the service call, so the action a request is authorized
+        /// for is the one its route was registered with; a `match` over it is exhaustive, so a
+        /// new operation without a handler or a test row does not compile.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[allow(missing_docs)]
+        pub enum Operation {
+            $($op,)*
+        }
+
+        impl Operation {
+            /// Every operation, in catalog order.
+            pub const ALL: &'static [Operation] = &[$(Operation::$op,)*];
+        }
+
+        /// Every operation, in the order the docs list them (`CATALOG[op as usize]` is `op`'s row).
         pub static CATALOG: &[ActionSpec] = &[
-            $(ActionSpec { family: Family::$family, operation: $op, action: concat!($service, ":", $op), access: AccessLevel::$level, resource: $res, mount: Mount::$mount, method: $method, path: $path },)*
+            $(ActionSpec { operation_id: Operation::$op, family: Family::$family, operation: stringify!($op), action: concat!($service, ":", stringify!($op)), access: AccessLevel::$level, resource: $res, mount: Mount::$mount, method: $method, path: $path },)*
         ];
     };
 }
 
 catalog! {
-    Pai "paiworkspace" "CreateWorkspace" Create WS_ANY, Pai "POST" "/api/v1/workspaces";
-    Pai "paiworkspace" "GetWorkspace" Get WS, Pai "GET" "/api/v1/workspaces/{workspace_id}";
-    Pai "paiworkspace" "ListWorkspaces" List WS_ANY, Pai "GET" "/api/v1/workspaces";
-    Pai "paiworkspace" "UpdateWorkspace" Update WS, Pai "PUT" "/api/v1/workspaces/{workspace_id}";
-    Pai "paiworkspace" "DeleteWorkspace" Delete WS, Pai "DELETE" "/api/v1/workspaces/{workspace_id}";
-    Pai "paiworkspace" "GetDefaultWorkspace" Get WS_ANY, Pai "GET" "/api/v1/defaultWorkspaces";
-    Pai "paiworkspace" "CreateMember" Create WS, Pai "POST" "/api/v1/workspaces/{workspace_id}/members";
-    Pai "paiworkspace" "ListMembers" List WS, Pai "GET" "/api/v1/workspaces/{workspace_id}/members";
-    Pai "paiworkspace" "GetMember" Get WS, Pai "GET" "/api/v1/workspaces/{workspace_id}/member";
-    Pai "paiworkspace" "DeleteMembers" Delete WS, Pai "DELETE" "/api/v1/workspaces/{workspace_id}/members";
-    Pai "paiworkspace" "AddMemberRole" Update WS, Pai "POST" "/api/v1/workspaces/{workspace_id}/members/{member_id}/roles/{role_name}";
-    Pai "paiworkspace" "RemoveMemberRole" Update WS, Pai "DELETE" "/api/v1/workspaces/{workspace_id}/members/{member_id}/roles/{role_name}";
-    Pai "paicodesource" "CreateCodeSource" Create CS_ANY, Pai "POST" "/api/v1/codesources";
-    Pai "paicodesource" "ListCodeSources" List CS_ANY, Pai "GET" "/api/v1/codesources";
-    Pai "paicodesource" "GetCodeSource" Get CS, Pai "GET" "/api/v1/codesources/{code_source_id}";
-    Pai "paicodesource" "UpdateCodeSource" Update CS, Pai "PUT" "/api/v1/codesources/{code_source_id}";
-    Pai "paicodesource" "DeleteCodeSource" Delete CS, Pai "DELETE" "/api/v1/codesources/{code_source_id}";
-    Pai "paicodesource" "PublishCodeSource" Update CS, Pai "PUT" "/api/v1/codesources/{code_source_id}/publish";
-    Pai "paicodesource" "GetCodeSourceCheckoutCredential" Get CS, Pai "POST" "/api/v1/codesources/{code_source_id}/checkoutcredential";
-    Codeup "codeup" "GetCurrentUser" Get USER, Platform "GET" "/oapi/v1/platform/user";
-    Codeup "codeup" "ListOrganizations" List ORG, Platform "GET" "/oapi/v1/platform/organizations";
-    Codeup "codeup" "ListOrganizationMembers" List ORG, PlatformMembers "GET" "/members";
-    Codeup "codeup" "GetOrganizationMember" Get ORG, PlatformMembers "GET" "/members/{member_id}";
-    Codeup "codeup" "GetOrganizationMemberByUserId" Get ORG, PlatformMembers "GET" "/members:readByUser";
-    Codeup "codeup" "SearchOrganizationMembers" List ORG, PlatformMembers "POST" "/members:search";
-    Codeup "codeup" "CreateGroup" Create NS, Codeup "POST" "/groups";
-    Codeup "codeup" "GetNamespace" Get NS, Codeup "GET" "/namespaces/{namespace_id}";
-    Codeup "codeup" "ListNamespaces" List NS, Codeup "GET" "/namespaces";
-    Codeup "codeup" "UpdateGroup" Update NS, Codeup "PUT" "/groups/{group_id}";
-    Codeup "codeup" "DeleteGroup" Delete NS, Codeup "DELETE" "/groups/{group_id}";
-    Codeup "codeup" "ListGroupMembers" List NS, Codeup "GET" "/groups/{group_id}/members";
-    Codeup "codeup" "CreateGroupMember" Create NS, Codeup "POST" "/groups/{group_id}/members";
-    Codeup "codeup" "UpdateGroupMember" Update NS, Codeup "PUT" "/groups/{group_id}/members/{user_id}";
-    Codeup "codeup" "DeleteGroupMember" Delete NS, Codeup "DELETE" "/groups/{group_id}/members/{user_id}";
-    Codeup "codeup" "ListGroupRepositories" List NS, Codeup "GET" "/groups/{group_id}/repositories";
-    Codeup "codeup" "CreateRepository" Create REPO, Codeup "POST" "/repositories";
-    Codeup "codeup" "GetRepository" Get REPO, Codeup "GET" "/repositories/{repo}";
-    Codeup "codeup" "ListRepositories" List REPO, Codeup "GET" "/repositories";
-    Codeup "codeup" "UpdateRepository" Update REPO, Codeup "PUT" "/repositories/{repo}";
-    Codeup "codeup" "DeleteRepository" Delete REPO, Codeup "DELETE" "/repositories/{repo}";
-    Codeup "codeup" "ListBranches" List REPO, Codeup "GET" "/repositories/{repo}/branches";
-    Codeup "codeup" "GetBranch" Get REPO, Codeup "GET" "/repositories/{repo}/branches/{branch}";
-    Codeup "codeup" "CreateBranch" Create REPO, Codeup "POST" "/repositories/{repo}/branches";
-    Codeup "codeup" "DeleteBranch" Delete REPO, Codeup "DELETE" "/repositories/{repo}/branches/{branch}";
-    Codeup "codeup" "ListTags" List REPO, Codeup "GET" "/repositories/{repo}/tags";
-    Codeup "codeup" "GetTag" Get REPO, Codeup "GET" "/repositories/{repo}/tags/{tag}";
-    Codeup "codeup" "CreateTag" Create REPO, Codeup "POST" "/repositories/{repo}/tags";
-    Codeup "codeup" "DeleteTag" Delete REPO, Codeup "DELETE" "/repositories/{repo}/tags/{tag}";
-    Codeup "codeup" "ListFiles" List REPO, Codeup "GET" "/repositories/{repo}/files/tree";
-    Codeup "codeup" "GetFileBlobs" Get REPO, Codeup "GET" "/repositories/{repo}/files/{file_path}";
-    Codeup "codeup" "CreateFile" Create REPO, Codeup "POST" "/repositories/{repo}/files";
-    Codeup "codeup" "UpdateFile" Update REPO, Codeup "PUT" "/repositories/{repo}/files/{file_path}";
-    Codeup "codeup" "DeleteFile" Delete REPO, Codeup "DELETE" "/repositories/{repo}/files/{file_path}";
-    Codeup "codeup" "ListCommits" List REPO, Codeup "GET" "/repositories/{repo}/commits";
-    Codeup "codeup" "GetCommit" Get REPO, Codeup "GET" "/repositories/{repo}/commits/{sha}";
-    Codeup "codeup" "GetCompare" Get REPO, Codeup "GET" "/repositories/{repo}/compares";
-    Codeup "codeup" "GetRepositoryContent" Get REPO, Git "" "";
-    Codeup "codeup" "PushRepository" Update REPO, Git "" "";
+    Pai "paiworkspace" CreateWorkspace Create WS_ANY, Pai "POST" "/api/v1/workspaces";
+    Pai "paiworkspace" GetWorkspace Get WS, Pai "GET" "/api/v1/workspaces/{workspace_id}";
+    Pai "paiworkspace" ListWorkspaces List WS_ANY, Pai "GET" "/api/v1/workspaces";
+    Pai "paiworkspace" UpdateWorkspace Update WS, Pai "PUT" "/api/v1/workspaces/{workspace_id}";
+    Pai "paiworkspace" DeleteWorkspace Delete WS, Pai "DELETE" "/api/v1/workspaces/{workspace_id}";
+    Pai "paiworkspace" GetDefaultWorkspace Get WS_ANY, Pai "GET" "/api/v1/defaultWorkspaces";
+    Pai "paiworkspace" CreateMember Create WS, Pai "POST" "/api/v1/workspaces/{workspace_id}/members";
+    Pai "paiworkspace" ListMembers List WS, Pai "GET" "/api/v1/workspaces/{workspace_id}/members";
+    Pai "paiworkspace" GetMember Get WS, Pai "GET" "/api/v1/workspaces/{workspace_id}/member";
+    Pai "paiworkspace" DeleteMembers Delete WS, Pai "DELETE" "/api/v1/workspaces/{workspace_id}/members";
+    Pai "paiworkspace" AddMemberRole Update WS, Pai "POST" "/api/v1/workspaces/{workspace_id}/members/{member_id}/roles/{role_name}";
+    Pai "paiworkspace" RemoveMemberRole Update WS, Pai "DELETE" "/api/v1/workspaces/{workspace_id}/members/{member_id}/roles/{role_name}";
+    Pai "paicodesource" CreateCodeSource Create CS_ANY, Pai "POST" "/api/v1/codesources";
+    Pai "paicodesource" ListCodeSources List CS_ANY, Pai "GET" "/api/v1/codesources";
+    Pai "paicodesource" GetCodeSource Get CS, Pai "GET" "/api/v1/codesources/{code_source_id}";
+    Pai "paicodesource" UpdateCodeSource Update CS, Pai "PUT" "/api/v1/codesources/{code_source_id}";
+    Pai "paicodesource" DeleteCodeSource Delete CS, Pai "DELETE" "/api/v1/codesources/{code_source_id}";
+    Pai "paicodesource" PublishCodeSource Update CS, Pai "PUT" "/api/v1/codesources/{code_source_id}/publish";
+    Pai "paicodesource" GetCodeSourceCheckoutCredential Get CS, Pai "POST" "/api/v1/codesources/{code_source_id}/checkoutcredential";
+    Codeup "codeup" GetCurrentUser Get USER, Platform "GET" "/oapi/v1/platform/user";
+    Codeup "codeup" ListOrganizations List ORG, Platform "GET" "/oapi/v1/platform/organizations";
+    Codeup "codeup" ListOrganizationMembers List ORG, PlatformMembers "GET" "/members";
+    Codeup "codeup" GetOrganizationMember Get ORG, PlatformMembers "GET" "/members/{member_id}";
+    Codeup "codeup" GetOrganizationMemberByUserId Get ORG, PlatformMembers "GET" "/members:readByUser";
+    Codeup "codeup" SearchOrganizationMembers List ORG, PlatformMembers "POST" "/members:search";
+    Codeup "codeup" CreateGroup Create NS, Codeup "POST" "/groups";
+    Codeup "codeup" GetNamespace Get NS, Codeup "GET" "/namespaces/{namespace_id}";
+    Codeup "codeup" ListNamespaces List NS, Codeup "GET" "/namespaces";
+    Codeup "codeup" UpdateGroup Update NS, Codeup "PUT" "/groups/{group_id}";
+    Codeup "codeup" DeleteGroup Delete NS, Codeup "DELETE" "/groups/{group_id}";
+    Codeup "codeup" ListGroupMembers List NS, Codeup "GET" "/groups/{group_id}/members";
+    Codeup "codeup" CreateGroupMember Create NS, Codeup "POST" "/groups/{group_id}/members";
+    Codeup "codeup" UpdateGroupMember Update NS, Codeup "PUT" "/groups/{group_id}/members/{user_id}";
+    Codeup "codeup" DeleteGroupMember Delete NS, Codeup "DELETE" "/groups/{group_id}/members/{user_id}";
+    Codeup "codeup" ListGroupRepositories List NS, Codeup "GET" "/groups/{group_id}/repositories";
+    Codeup "codeup" CreateRepository Create REPO, Codeup "POST" "/repositories";
+    Codeup "codeup" GetRepository Get REPO, Codeup "GET" "/repositories/{repo}";
+    Codeup "codeup" ListRepositories List REPO, Codeup "GET" "/repositories";
+    Codeup "codeup" UpdateRepository Update REPO, Codeup "PUT" "/repositories/{repo}";
+    Codeup "codeup" DeleteRepository Delete REPO, Codeup "DELETE" "/repositories/{repo}";
+    Codeup "codeup" ListBranches List REPO, Codeup "GET" "/repositories/{repo}/branches";
+    Codeup "codeup" GetBranch Get REPO, Codeup "GET" "/repositories/{repo}/branches/{branch}";
+    Codeup "codeup" CreateBranch Create REPO, Codeup "POST" "/repositories/{repo}/branches";
+    Codeup "codeup" DeleteBranch Delete REPO, Codeup "DELETE" "/repositories/{repo}/branches/{branch}";
+    Codeup "codeup" ListTags List REPO, Codeup "GET" "/repositories/{repo}/tags";
+    Codeup "codeup" GetTag Get REPO, Codeup "GET" "/repositories/{repo}/tags/{tag}";
+    Codeup "codeup" CreateTag Create REPO, Codeup "POST" "/repositories/{repo}/tags";
+    Codeup "codeup" DeleteTag Delete REPO, Codeup "DELETE" "/repositories/{repo}/tags/{tag}";
+    Codeup "codeup" ListFiles List REPO, Codeup "GET" "/repositories/{repo}/files/tree";
+    Codeup "codeup" GetFileBlobs Get REPO, Codeup "GET" "/repositories/{repo}/files/{file_path}";
+    Codeup "codeup" CreateFile Create REPO, Codeup "POST" "/repositories/{repo}/files";
+    Codeup "codeup" UpdateFile Update REPO, Codeup "PUT" "/repositories/{repo}/files/{file_path}";
+    Codeup "codeup" DeleteFile Delete REPO, Codeup "DELETE" "/repositories/{repo}/files/{file_path}";
+    Codeup "codeup" ListCommits List REPO, Codeup "GET" "/repositories/{repo}/commits";
+    Codeup "codeup" GetCommit Get REPO, Codeup "GET" "/repositories/{repo}/commits/{sha}";
+    Codeup "codeup" GetCompare Get REPO, Codeup "GET" "/repositories/{repo}/compares";
+    Codeup "codeup" GetRepositoryContent Get REPO, Git "" "";
+    Codeup "codeup" PushRepository Update REPO, Git "" "";
 }
 
 /// The services the catalog covers: an action pattern of one of these must match a real
@@ -189,9 +206,29 @@ pub fn find(action: &str) -> Option<&'static ActionSpec> {
     CATALOG.iter().find(|a| a.action.eq_ignore_ascii_case(action))
 }
 
-/// The catalog entry of an operation of a family.
-pub fn of_operation(family: Family, operation: &str) -> Option<&'static ActionSpec> {
-    CATALOG.iter().find(|a| a.family == family && a.operation == operation)
+impl Operation {
+    /// This operation's catalog row.
+    pub fn spec(self) -> &'static ActionSpec {
+        &CATALOG[self as usize]
+    }
+    /// The RAM action (`service:Operation`) that authorizes it.
+    pub fn action(self) -> &'static str {
+        self.spec().action
+    }
+    /// The official operation name (`GetCodeSource`).
+    pub fn name(self) -> &'static str {
+        self.spec().operation
+    }
+    /// The wire family that serves it.
+    pub fn family(self) -> Family {
+        self.spec().family
+    }
+}
+
+impl std::fmt::Display for Operation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 #[cfg(test)]
@@ -209,7 +246,7 @@ mod tests {
         }
         assert_eq!(find("PaiCodeSource:getcodesource").map(|a| a.access), Some(AccessLevel::Get));
         assert!(find("paicodesource:GetCodeSorce").is_none());
-        assert_eq!(of_operation(Family::Codeup, "PushRepository").map(|a| a.access), Some(AccessLevel::Update));
+        assert_eq!(Operation::PushRepository.spec().access, AccessLevel::Update);
         // Read-only policies grant by name (`*:Get*`, `*:List*`): every read is named so.
         for a in CATALOG {
             assert_eq!(
@@ -219,5 +256,16 @@ mod tests {
                 a.action
             );
         }
+    }
+
+    #[test]
+    fn each_operation_is_its_own_row() {
+        assert_eq!(Operation::ALL.len(), CATALOG.len());
+        for (i, op) in Operation::ALL.iter().enumerate() {
+            assert_eq!(*op as usize, i);
+            assert_eq!(op.spec().operation_id, *op);
+            assert_eq!(format!("{op:?}"), op.name());
+        }
+        assert_eq!(Operation::GetCodeSource.action(), "paicodesource:GetCodeSource");
     }
 }

@@ -11,11 +11,14 @@
 //! both from this run; the HTTP request around it (signature check, JSON) only makes the
 //! share smaller. Run: `cargo bench -p codeport-server --bench authorization`.
 
+use codeport_core::actions::Operation;
 use codeport_core::values::{EnvTypes, Text, WorkspaceName};
 use codeport_server::services::code_sources::CreateCodeSource;
 use codeport_server::services::workspaces::CreateWorkspace;
+use codeport_server::services::Call;
 use codeport_server::{AppState, Config};
 use criterion::{criterion_group, criterion_main, Criterion};
+use std::sync::Arc;
 
 fn policy_document(i: usize) -> String {
     let statements: Vec<String> = (0..10)
@@ -32,8 +35,8 @@ fn policy_document(i: usize) -> String {
 
 struct Setup {
     state: AppState,
-    admin: codeport_server::services::Principal,
-    heavy: codeport_server::services::Principal,
+    admin: Call,
+    heavy: Call,
     code_source: String,
     arn: String,
     _dir: tempfile::TempDir,
@@ -43,7 +46,7 @@ async fn setup() -> Setup {
     let dir = tempfile::tempdir().expect("temp dir");
     let state = codeport_server::open_state(Config::for_data_dir(dir.path()), true).await.expect("state");
     let boot = state.bootstrap_if_empty().await.expect("bootstrap").expect("fresh");
-    let admin = state.principal(&boot.user_id, None).await.expect("admin");
+    let admin = Arc::new(state.principal(&boot.user_id, None).await.expect("admin"));
     // The heavy user is an organization admin too, so the resource rules let it read.
     let heavy_user = state.create_user("heavy", None).await.expect("user");
     for i in 0..10 {
@@ -53,7 +56,7 @@ async fn setup() -> Setup {
     state.detach_policy("heavy", "AdministratorAccess").await.expect("detach");
     let ws = state
         .create_workspace(
-            &admin,
+            &Call::new(admin.clone(), Operation::CreateWorkspace),
             CreateWorkspace {
                 name: WorkspaceName::parse("bench").unwrap(),
                 display_name: None,
@@ -77,16 +80,17 @@ async fn setup() -> Setup {
         accessibility: Some(codeport_core::values::Accessibility::Public),
         clone_type: None,
     };
-    let code_source = state.create_code_source(&admin, cmd).await.expect("code source");
+    let code_source = state.create_code_source(&Call::new(admin.clone(), Operation::CreateCodeSource), cmd).await.expect("code source");
     state
         .create_members(
-            &admin,
+            &Call::new(admin.clone(), Operation::CreateMember),
             &ws.id,
             vec![(heavy_user.id.clone(), codeport_core::values::RoleSet::new(vec![codeport_core::values::WorkspaceRole::AlgoDeveloper]))],
         )
         .await
         .expect("member");
-    let heavy = state.principal(&heavy_user.id, None).await.expect("heavy");
+    let heavy = Call::new(Arc::new(state.principal(&heavy_user.id, None).await.expect("heavy")), Operation::GetCodeSource);
+    let admin = Call::new(admin, Operation::GetCodeSource);
     let arn = codeport_server::authz::code_source_arn(&boot.organization_id, &ws.id, &code_source);
     Setup { state, admin, heavy, code_source, arn, _dir: dir }
 }
@@ -97,11 +101,11 @@ fn bench(c: &mut Criterion) {
     // Warm the caches and check both users are allowed, so the benches measure allows.
     for p in [&s.admin, &s.heavy] {
         rt.block_on(s.state.get_code_source(p, &s.code_source)).expect("allowed");
-        rt.block_on(s.state.authorize(p, "paicodesource:GetCodeSource", &s.arn, &[])).expect("allowed");
+        rt.block_on(s.state.authorize(p, &s.arn, &[])).expect("allowed");
     }
     let mut g = c.benchmark_group("authorize");
-    g.bench_function("admin-access", |b| b.iter(|| rt.block_on(s.state.authorize(&s.admin, "paicodesource:GetCodeSource", &s.arn, &[])).unwrap()));
-    g.bench_function("10x10", |b| b.iter(|| rt.block_on(s.state.authorize(&s.heavy, "paicodesource:GetCodeSource", &s.arn, &[])).unwrap()));
+    g.bench_function("admin-access", |b| b.iter(|| rt.block_on(s.state.authorize(&s.admin, &s.arn, &[])).unwrap()));
+    g.bench_function("10x10", |b| b.iter(|| rt.block_on(s.state.authorize(&s.heavy, &s.arn, &[])).unwrap()));
     g.finish();
     let mut g = c.benchmark_group("get_code_source");
     g.bench_function("admin-access", |b| b.iter(|| rt.block_on(s.state.get_code_source(&s.admin, &s.code_source)).unwrap()));

@@ -9,8 +9,7 @@
 //! (the AccessKey that signed, PAI only), `acs:PrincipalARN`, `acs:UserAgent`, plus the
 //! per-service keys an operation passes.
 
-use crate::http::request_id;
-use crate::services::Principal;
+use crate::services::{Call, Principal};
 use crate::state::AppState;
 use codeport_core::error::AccessDenied;
 use codeport_core::{Error, Result};
@@ -55,29 +54,29 @@ pub fn principal_arn(p: &Principal) -> String {
     format!("acs:ram::{}:user/{}", p.organization_id(), p.user.name)
 }
 
-impl AppState {
-    /// The condition keys of the current request.
-    fn condition_context(&self, p: &Principal, extra: &[(&str, &str)]) -> Context {
-        let facts = request_id::facts();
-        let mut ctx = Context::new();
-        if let Some(ip) = facts.source_ip {
-            ctx.insert(keys::SOURCE_IP, ip);
-        }
-        ctx.insert(keys::CURRENT_TIME, time::OffsetDateTime::now_utc());
-        ctx.insert(keys::SECURE_TRANSPORT, self.config.external_url.starts_with("https://"));
-        if let Some(k) = &p.access_key_id {
-            ctx.insert(keys::ACCESS_ID, k.as_str());
-        }
-        ctx.insert(keys::PRINCIPAL_ARN, principal_arn(p));
-        if let Some(ua) = facts.user_agent.as_ref().and_then(|v| v.to_str().ok()) {
-            ctx.insert(keys::USER_AGENT, ua);
-        }
-        for (k, v) in extra {
-            ctx.insert(k, *v);
-        }
-        ctx
+/// The condition keys of a call.
+fn condition_context(call: &Call, extra: &[(&str, &str)]) -> Context {
+    let (p, facts) = (&*call.principal, &call.facts);
+    let mut ctx = Context::new();
+    if let Some(ip) = facts.source_ip {
+        ctx.insert(keys::SOURCE_IP, ip);
     }
+    ctx.insert(keys::CURRENT_TIME, time::OffsetDateTime::now_utc());
+    ctx.insert(keys::SECURE_TRANSPORT, facts.secure_transport);
+    if let Some(k) = &p.access_key_id {
+        ctx.insert(keys::ACCESS_ID, k.as_str());
+    }
+    ctx.insert(keys::PRINCIPAL_ARN, principal_arn(p));
+    if let Some(ua) = facts.user_agent.as_ref().and_then(|v| v.to_str().ok()) {
+        ctx.insert(keys::USER_AGENT, ua);
+    }
+    for (k, v) in extra {
+        ctx.insert(k, *v);
+    }
+    ctx
+}
 
+impl AppState {
     /// A user's compiled policies, from the cache or compiled and cached.
     pub async fn policy_set(&self, user_id: &str) -> Result<Arc<PolicySet>> {
         if let Some(set) = self.identity.policy_set(user_id) {
@@ -89,13 +88,17 @@ impl AppState {
         Ok(set)
     }
 
-    /// The RAM decision for `action` on `resource`: Ok when an attached policy allows it and
-    /// none denies it, else `Error::AccessDenied` (each wire family renders it as the cloud
-    /// does). `extra` adds per-service condition keys such as `pai:Accessibility`.
-    pub async fn authorize(&self, p: &Principal, action: &str, resource: &str, extra: &[(&str, &str)]) -> Result<()> {
+    /// The RAM decision for the call's operation on `resource`: Ok when an attached policy
+    /// allows its action and none denies it, else `Error::AccessDenied` (each wire family
+    /// renders it as the cloud does). The action is always the one of the operation the
+    /// request's route was registered for ([`Call::operation`]); `extra` adds per-service
+    /// condition keys such as `pai:Accessibility`.
+    pub async fn authorize(&self, call: &Call, resource: &str, extra: &[(&str, &str)]) -> Result<()> {
+        let p = &*call.principal;
+        let action = call.operation.action();
         let set = self.policy_set(&p.user.id).await?;
         // Policies without conditions never read the context: skip building it (hot path).
-        let ctx = if set.uses_conditions() { self.condition_context(p, extra) } else { Context::new() };
+        let ctx = if set.uses_conditions() { condition_context(call, extra) } else { Context::new() };
         let decision = set.evaluate(&Request::new(action, resource, &ctx));
         match decision.effect {
             DecisionEffect::Allow => Ok(()),

@@ -6,12 +6,14 @@
 
 use crate::http::request_id;
 use crate::services::repositories::{Need, RepoAccess};
+use crate::services::RequestFacts;
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::response::Response;
 use base64::Engine;
 use bytes::Bytes;
+use codeport_core::actions::Operation;
 use codeport_core::error::AuthFailure;
 use codeport_core::Error;
 use codeport_git::smart_http::{self, Service};
@@ -95,7 +97,8 @@ async fn info_refs(state: AppState, full_path: &str, req: Request) -> Response {
     let Some(service) = Service::parse(&name) else {
         return plain(StatusCode::FORBIDDEN, "Unsupported service.");
     };
-    let access = match authorize(&state, req.headers(), full_path, service).await {
+    let access = match authorize(&state, req.headers(), crate::http::request_facts(req.extensions(), req.headers(), &state), full_path, service).await
+    {
         Ok(a) => a,
         Err(resp) => return resp,
     };
@@ -107,7 +110,8 @@ async fn info_refs(state: AppState, full_path: &str, req: Request) -> Response {
 }
 
 async fn rpc(state: AppState, full_path: &str, service: Service, req: Request) -> Response {
-    let access = match authorize(&state, req.headers(), full_path, service).await {
+    let access = match authorize(&state, req.headers(), crate::http::request_facts(req.extensions(), req.headers(), &state), full_path, service).await
+    {
         Ok(a) => a,
         Err(resp) => return resp,
     };
@@ -161,7 +165,7 @@ async fn rpc(state: AppState, full_path: &str, service: Service, req: Request) -
 
 /// Authenticates the caller and checks their access for `service`; the error is the
 /// finished response.
-async fn authorize(state: &AppState, headers: &HeaderMap, full_path: &str, service: Service) -> Result<RepoAccess, Response> {
+async fn authorize(state: &AppState, headers: &HeaderMap, facts: RequestFacts, full_path: &str, service: Service) -> Result<RepoAccess, Response> {
     let Some(token) = credentials(headers) else {
         return Err(challenge("Authentication required: use a personal access token as the password."));
     };
@@ -170,9 +174,14 @@ async fn authorize(state: &AppState, headers: &HeaderMap, full_path: &str, servi
         Service::ReceivePack => Need::Write,
     };
     if token.starts_with(crate::services::checkout::CREDENTIAL_PREFIX) {
-        return state.git_checkout_access(&token, full_path, need).await.map_err(error_response);
+        return state.git_checkout_access(&token, full_path, need, facts).await.map_err(error_response);
     }
-    let caller = state.authenticate_token(Some(&token)).await.map_err(error_response)?;
+    // Git's "route" is its service: fetching is GetRepositoryContent, pushing PushRepository.
+    let operation = match service {
+        Service::UploadPack => Operation::GetRepositoryContent,
+        Service::ReceivePack => Operation::PushRepository,
+    };
+    let caller = state.authenticate_token(Some(&token), operation, facts).await.map_err(error_response)?;
     state.git_repository(&caller, full_path, need).await.map_err(error_response)
 }
 

@@ -10,27 +10,11 @@ use std::time::Instant;
 
 tokio::task_local! {
     static REQUEST_ID: String;
-    static FACTS: RequestFacts;
-}
-
-/// What RAM conditions may ask about the current request, besides who signed it.
-#[derive(Debug, Clone, Default)]
-pub struct RequestFacts {
-    /// The connection's peer address (never a forwarded-for header).
-    pub source_ip: Option<std::net::IpAddr>,
-    /// The User-Agent header (a cheap reference-counted copy).
-    pub user_agent: Option<http::HeaderValue>,
 }
 
 /// The current request's id ("" outside a request).
 pub fn current() -> String {
     REQUEST_ID.try_with(Clone::clone).unwrap_or_default()
-}
-
-/// The current request's facts (empty outside a request: no source address, so IP
-/// conditions are unmet).
-pub fn facts() -> RequestFacts {
-    FACTS.try_with(Clone::clone).unwrap_or_default()
 }
 
 /// Assigns the id, runs the request inside its scope, sets the header and logs one line.
@@ -40,12 +24,8 @@ pub async fn middleware(req: Request, next: Next) -> Response {
     // A Uri clone shares its bytes: no allocation on the hot path.
     let uri = req.uri().clone();
     let started = Instant::now();
-    let facts = RequestFacts {
-        source_ip: req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip()),
-        user_agent: req.headers().get(http::header::USER_AGENT).cloned(),
-    };
     // A panic is a bug; the caller still gets a well-formed 500 (the SDK cannot parse a dropped connection).
-    let run = std::panic::AssertUnwindSafe(REQUEST_ID.scope(id.clone(), FACTS.scope(facts, next.run(req))));
+    let run = std::panic::AssertUnwindSafe(REQUEST_ID.scope(id.clone(), next.run(req)));
     let mut resp = match futures_util::FutureExt::catch_unwind(run).await {
         Ok(resp) => resp,
         Err(_) => {

@@ -17,13 +17,13 @@
 //! go to callers who may read the code source (RAM action
 //! `paicodesource:GetCodeSourceCheckoutCredential`) and to no one else.
 
-use super::code_sources::ram;
 use super::namespaces::access;
 use super::repositories::Need;
 use super::repositories::RepoAccess;
-use super::{store_err, Principal};
+use super::{store_err, Call, RequestFacts};
 use crate::state::AppState;
 use base64::Engine;
+use codeport_core::actions::Operation;
 use codeport_core::error::AuthFailure;
 use codeport_core::secret::Secret;
 use codeport_core::timefmt::{now_millis, Millis};
@@ -93,7 +93,7 @@ impl AppState {
     /// Checks a hosted CodeRepo for a code source the principal creates or updates: the
     /// repository exists and the principal may read it, the branch and the commit exist.
     /// Every refusal is an InvalidParameter (400) naming the repository, branch or commit.
-    pub async fn check_hosted_code_repo(&self, p: &Principal, path: &str, branch: Option<&str>, commit: Option<&str>) -> Result<HostedRef> {
+    pub async fn check_hosted_code_repo(&self, p: &Call, path: &str, branch: Option<&str>, commit: Option<&str>) -> Result<HostedRef> {
         let found = match self.repository_at_path(p, path, Need::Read).await {
             Ok(found) => found,
             Err(e @ Error::Internal { .. }) => return Err(e),
@@ -131,7 +131,7 @@ impl AppState {
     /// before it is stored: for a repository hosted here, as the caller sees it (default
     /// branch, full commit id); for an external one, by the bounded probe when the server is
     /// configured to (`verify_external_repos`), defaulting the branch to the remote's HEAD.
-    pub async fn complete_code_repo_ref(&self, p: &Principal, cs: &mut CodeSource) -> Result<()> {
+    pub async fn complete_code_repo_ref(&self, p: &Call, cs: &mut CodeSource) -> Result<()> {
         if cs.code_repo.is_empty() {
             return Ok(());
         }
@@ -163,8 +163,8 @@ impl AppState {
     }
 
     /// GetCodeSourceCheckoutCredential: for a caller who may read the code source.
-    pub async fn checkout_credential(&self, p: &Principal, id: &str) -> Result<CheckoutCredential> {
-        let (cs, _) = self.readable_code_source(p, id, ram::GET_CODE_SOURCE_CHECKOUT_CREDENTIAL).await?;
+    pub async fn checkout_credential(&self, p: &Call, id: &str) -> Result<CheckoutCredential> {
+        let (cs, _) = self.readable_code_source(p, id).await?;
         if cs.code_repo.is_empty() {
             return Err(Error::OperationDenied { code: "CodeRepoNotSet", message: format!("Code source {id} has no CodeRepo to check out.") });
         }
@@ -183,7 +183,7 @@ impl AppState {
             };
             return Ok(base(cs.code_repo_user_name.clone(), password, None));
         };
-        let repo = self.hosted_checkout_authority(&cs, &path).await?;
+        let repo = self.hosted_checkout_authority(&cs, &path, &p.facts).await?;
         let ttl = self.config.checkout_credential_ttl.min(crate::config::MAX_CHECKOUT_CREDENTIAL_TTL);
         let exp = now_millis() + ttl.as_millis() as Millis;
         let grant = serde_json::to_string(&Grant { cs: cs.id.clone(), repo: repo.id, exp }).map_err(Error::internal)?;
@@ -194,7 +194,7 @@ impl AppState {
 
     /// Confirms that a code source's stored CodeRepoAccessToken still authenticates a user
     /// who may read the hosted repository at `path`; returns the repository.
-    async fn hosted_checkout_authority(&self, cs: &CodeSource, path: &str) -> Result<Repository> {
+    async fn hosted_checkout_authority(&self, cs: &CodeSource, path: &str, facts: &RequestFacts) -> Result<Repository> {
         let org_id = path.split('/').next().unwrap_or_default();
         if self.store.repository_by_path(org_id, path).await.map_err(store_err)?.is_none() {
             return Err(Error::OperationDenied {
@@ -206,7 +206,7 @@ impl AppState {
             return Err(repo_auth_failed(format!("Code source {} stores no CodeRepoAccessToken for repository {path}.", cs.id)));
         };
         let token = self.master_key.open(sealed).map_err(|e| Error::internal(format!("code source {}: {e}", cs.id)))?;
-        let caller = match self.authenticate_token(Some(token.expose())).await {
+        let caller = match self.authenticate_token(Some(token.expose()), Operation::GetRepositoryContent, facts.clone()).await {
             Ok(caller) => caller,
             Err(Error::Auth(_)) => {
                 return Err(repo_auth_failed(format!(
@@ -228,7 +228,7 @@ impl AppState {
     /// Git over HTTP with a minted checkout credential: read-only, the one repository it was
     /// minted for, until it expires, and only while the code source's stored token still
     /// reads that repository. Anything else is refused like a bad token or a missing repository.
-    pub async fn git_checkout_access(&self, credential: &str, full_path: &str, need: Need) -> Result<RepoAccess> {
+    pub async fn git_checkout_access(&self, credential: &str, full_path: &str, need: Need, facts: RequestFacts) -> Result<RepoAccess> {
         let invalid = || Error::Auth(AuthFailure::InvalidToken);
         let encoded = credential.strip_prefix(CREDENTIAL_PREFIX).ok_or_else(invalid)?;
         let sealed = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(encoded).map_err(|_| invalid())?;
@@ -242,7 +242,7 @@ impl AppState {
         }
         let cs = self.store.code_source(&grant.cs).await.map_err(store_err)?.ok_or_else(invalid)?;
         let path = self.hosted_repository_path(&cs.code_repo).ok_or_else(invalid)?;
-        let repo = self.hosted_checkout_authority(&cs, &path).await.map_err(|e| match e {
+        let repo = self.hosted_checkout_authority(&cs, &path, &facts).await.map_err(|e| match e {
             e @ (Error::Internal { .. } | Error::TooManyRequests { .. }) => e,
             _ => invalid(),
         })?;

@@ -12,7 +12,7 @@
 //! see the workspace.
 
 use super::workspaces::Holding;
-use super::{store_err, Principal};
+use super::{store_err, Call, Principal};
 use crate::authz::code_source_arn;
 use crate::state::AppState;
 use codeport_core::secret::Secret;
@@ -94,25 +94,6 @@ pub struct CodeSourceView {
     pub access_token: Option<Secret>,
 }
 
-/// The RAM actions of the code-source operations, spelled as the action catalog
-/// (`codeport_core::actions`) spells them; a unit test holds them to it.
-pub mod ram {
-    /// CreateCodeSource (on `workspace/{WorkspaceId}/codesource/*`).
-    pub const CREATE_CODE_SOURCE: &str = "paicodesource:CreateCodeSource";
-    /// ListCodeSources (on `workspace/{WorkspaceId}/codesource/*`).
-    pub const LIST_CODE_SOURCES: &str = "paicodesource:ListCodeSources";
-    /// GetCodeSource.
-    pub const GET_CODE_SOURCE: &str = "paicodesource:GetCodeSource";
-    /// UpdateCodeSource.
-    pub const UPDATE_CODE_SOURCE: &str = "paicodesource:UpdateCodeSource";
-    /// DeleteCodeSource.
-    pub const DELETE_CODE_SOURCE: &str = "paicodesource:DeleteCodeSource";
-    /// PublishCodeSource.
-    pub const PUBLISH_CODE_SOURCE: &str = "paicodesource:PublishCodeSource";
-    /// GetCodeSourceCheckoutCredential (codeport's operation: what a job runtime needs).
-    pub const GET_CODE_SOURCE_CHECKOUT_CREDENTIAL: &str = "paicodesource:GetCodeSourceCheckoutCredential";
-}
-
 /// `pai:EntityAccessType`: whether the caller created the code source.
 fn entity_access_type(p: &Principal, creator_id: &str) -> &'static str {
     if creator_id == p.user.id {
@@ -132,10 +113,10 @@ fn can_write(access: &Holding, p: &Principal, cs: &CodeSource) -> bool {
 
 impl AppState {
     /// Loads a code source the principal may read, with their workspace access; not found otherwise.
-    /// Then RAM decides `ram_action` on its ARN. One store read (the code source, its
+    /// Then RAM decides the call's operation on its ARN. One store read (the code source, its
     /// workspace's organization and the caller's roles there) and one evaluation of the
     /// caller's cached policies.
-    pub(crate) async fn readable_code_source(&self, p: &Principal, id: &str, ram_action: &str) -> Result<(CodeSource, Holding)> {
+    pub(crate) async fn readable_code_source(&self, p: &Call, id: &str) -> Result<(CodeSource, Holding)> {
         let not_found = || Error::not_found(NotFoundKind::CodeSource, id);
         let found = self.store.code_source_access(id, &p.user.id).await.map_err(store_err)?.ok_or_else(not_found)?;
         let holding = Holding::of(p, &found.organization_id, found.roles.as_deref()).ok_or_else(not_found)?;
@@ -144,12 +125,12 @@ impl AppState {
         }
         let cs = found.source;
         let extra = [(keys::PAI_ACCESSIBILITY, cs.accessibility.as_str()), (keys::PAI_ENTITY_ACCESS_TYPE, entity_access_type(p, &cs.creator_id))];
-        self.authorize(p, ram_action, &code_source_arn(&found.organization_id, &cs.workspace_id, &cs.id), &extra).await?;
+        self.authorize(p, &code_source_arn(&found.organization_id, &cs.workspace_id, &cs.id), &extra).await?;
         Ok((cs, holding))
     }
 
-    async fn writable_code_source(&self, p: &Principal, id: &str, ram_action: &str, action: &str) -> Result<CodeSource> {
-        let (cs, access) = self.readable_code_source(p, id, ram_action).await?;
+    async fn writable_code_source(&self, p: &Call, id: &str, action: &str) -> Result<CodeSource> {
+        let (cs, access) = self.readable_code_source(p, id).await?;
         if !can_write(&access, p, &cs) {
             return Err(Error::Forbidden { action: format!("{action} code source {id}; only its creator and the workspace's owner and admins may") });
         }
@@ -157,12 +138,12 @@ impl AppState {
     }
 
     /// CreateCodeSource.
-    pub async fn create_code_source(&self, p: &Principal, cmd: CreateCodeSource) -> Result<String> {
+    pub async fn create_code_source(&self, p: &Call, cmd: CreateCodeSource) -> Result<String> {
         let ws = self.workspace_access(p, &cmd.workspace_id).await?;
         let accessibility = cmd.accessibility.unwrap_or(Accessibility::Private);
         // The caller becomes the creator of what they create.
         let extra = [(keys::PAI_ACCESSIBILITY, accessibility.as_str()), (keys::PAI_ENTITY_ACCESS_TYPE, "CREATOR")];
-        self.authorize(p, ram::CREATE_CODE_SOURCE, &code_source_arn(&ws.workspace.organization_id, &ws.workspace.id, "*"), &extra).await?;
+        self.authorize(p, &code_source_arn(&ws.workspace.organization_id, &ws.workspace.id, "*"), &extra).await?;
         let access = ws.holding;
         if !access.develops() {
             return Err(Error::Forbidden { action: "create code sources in this workspace; guests may only read public ones".into() });
@@ -191,8 +172,8 @@ impl AppState {
     }
 
     /// GetCodeSource: the token is revealed to the creator only.
-    pub async fn get_code_source(&self, p: &Principal, id: &str) -> Result<CodeSourceView> {
-        let (cs, _) = self.readable_code_source(p, id, ram::GET_CODE_SOURCE).await?;
+    pub async fn get_code_source(&self, p: &Call, id: &str) -> Result<CodeSourceView> {
+        let (cs, _) = self.readable_code_source(p, id).await?;
         let access_token = match (&cs.sealed_repo_token, cs.creator_id == p.user.id) {
             (Some(sealed), true) => Some(self.master_key.open(sealed).map_err(|e| Error::internal(format!("code source {id}: {e}")))?),
             _ => None,
@@ -201,9 +182,9 @@ impl AppState {
     }
 
     /// ListCodeSources: only what the caller may read, with a matching total. Tokens never appear.
-    pub async fn list_code_sources(&self, p: &Principal, cmd: ListCodeSources) -> Result<(Vec<CodeSource>, u64)> {
+    pub async fn list_code_sources(&self, p: &Call, cmd: ListCodeSources) -> Result<(Vec<CodeSource>, u64)> {
         let ws = self.workspace_access(p, &cmd.workspace_id).await?;
-        self.authorize(p, ram::LIST_CODE_SOURCES, &code_source_arn(&ws.workspace.organization_id, &ws.workspace.id, "*"), &[]).await?;
+        self.authorize(p, &code_source_arn(&ws.workspace.organization_id, &ws.workspace.id, "*"), &[]).await?;
         let access = ws.holding;
         let visibility = if access.manages() {
             Visibility::All
@@ -224,8 +205,8 @@ impl AppState {
     }
 
     /// UpdateCodeSource: creator or workspace managers.
-    pub async fn update_code_source(&self, p: &Principal, id: &str, cmd: UpdateCodeSource) -> Result<()> {
-        let mut cs = self.writable_code_source(p, id, ram::UPDATE_CODE_SOURCE, "update").await?;
+    pub async fn update_code_source(&self, p: &Call, id: &str, cmd: UpdateCodeSource) -> Result<()> {
+        let mut cs = self.writable_code_source(p, id, "update").await?;
         // What the repository checks depend on; an update that changes none of them (a
         // rename, say) does not re-check a repository that may have changed since.
         let repo_changed = cmd.code_repo.is_some()
@@ -271,8 +252,8 @@ impl AppState {
     }
 
     /// DeleteCodeSource: creator or workspace managers.
-    pub async fn delete_code_source(&self, p: &Principal, id: &str) -> Result<()> {
-        self.writable_code_source(p, id, ram::DELETE_CODE_SOURCE, "delete").await?;
+    pub async fn delete_code_source(&self, p: &Call, id: &str) -> Result<()> {
+        self.writable_code_source(p, id, "delete").await?;
         if !self.store.delete_code_source(id).await.map_err(store_err)? {
             return Err(Error::not_found(NotFoundKind::CodeSource, id));
         }
@@ -280,48 +261,13 @@ impl AppState {
     }
 
     /// PublishCodeSource: PRIVATE becomes PUBLIC (idempotent).
-    pub async fn publish_code_source(&self, p: &Principal, id: &str) -> Result<()> {
-        let mut cs = self.writable_code_source(p, id, ram::PUBLISH_CODE_SOURCE, "publish").await?;
+    pub async fn publish_code_source(&self, p: &Call, id: &str) -> Result<()> {
+        let mut cs = self.writable_code_source(p, id, "publish").await?;
         if cs.accessibility != Accessibility::Public.as_str() {
             cs.accessibility = Accessibility::Public.as_str().to_string();
             cs.modified_at = now_millis().max(cs.modified_at);
             self.store.update_code_source(&cs).await.map_err(store_err)?;
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::ram;
-    use crate::authz::{code_source_arn, REGION};
-    use codeport_core::actions::{of_operation, Family};
-
-    /// The action strings are the catalog's, and the ARNs the service builds are the
-    /// catalog's forms (`codesource/*` for Create and List).
-    #[test]
-    fn ram_actions_match_the_catalog() {
-        let used = [
-            (ram::CREATE_CODE_SOURCE, "CreateCodeSource", true),
-            (ram::LIST_CODE_SOURCES, "ListCodeSources", true),
-            (ram::GET_CODE_SOURCE, "GetCodeSource", false),
-            (ram::UPDATE_CODE_SOURCE, "UpdateCodeSource", false),
-            (ram::DELETE_CODE_SOURCE, "DeleteCodeSource", false),
-            (ram::PUBLISH_CODE_SOURCE, "PublishCodeSource", false),
-            (ram::GET_CODE_SOURCE_CHECKOUT_CREDENTIAL, "GetCodeSourceCheckoutCredential", false),
-        ];
-        for (action, op, any) in used {
-            let spec = of_operation(Family::Pai, op).unwrap_or_else(|| panic!("{op} is in the catalog"));
-            assert_eq!(action, spec.action, "{op}");
-            let form = spec
-                .resource
-                .replace("{region}", REGION)
-                .replace("{organizationId}", "1234")
-                .replace("{WorkspaceId}", "567")
-                .replace("{CodeSourceId}", "code-x");
-            assert_eq!(code_source_arn("1234", "567", if any { "*" } else { "code-x" }), form, "{op}");
-        }
-        let code_source_ops = codeport_core::actions::CATALOG.iter().filter(|a| a.action.starts_with("paicodesource:")).count();
-        assert_eq!(code_source_ops, used.len(), "every paicodesource action is enforced");
     }
 }

@@ -13,8 +13,10 @@ pub mod repositories;
 pub mod repository_content;
 pub mod workspaces;
 
+use codeport_core::actions::Operation;
 use codeport_core::Error;
 use codeport_store::{OrgRole, User};
+use std::sync::Arc;
 
 /// Who is calling: an authenticated user acting in their default organization.
 #[derive(Debug, Clone)]
@@ -35,6 +37,54 @@ impl Principal {
     /// Organization owners and admins see and manage every workspace of their organization.
     pub fn is_org_admin(&self) -> bool {
         self.org_role.is_admin()
+    }
+}
+
+/// What RAM conditions may ask about a request besides who made it. The edge that received
+/// the request fills it in and hands it to the services explicitly (never through a
+/// task-local), so an authorization decision depends only on its arguments.
+#[derive(Debug, Clone, Default)]
+pub struct RequestFacts {
+    /// The connection's peer address (never a forwarded-for header).
+    pub source_ip: Option<std::net::IpAddr>,
+    /// The User-Agent header (a cheap reference-counted copy).
+    pub user_agent: Option<http::HeaderValue>,
+    /// Whether clients reach codeport over https (`acs:SecureTransport`).
+    pub secure_transport: bool,
+}
+
+/// One authenticated request as the services see it: who is calling, the catalog operation
+/// the request's route was registered for, and the request facts. Services authorize
+/// `operation`, so the action decided is always the one the route carries; it dereferences to
+/// the [`Principal`] for everything else.
+#[derive(Debug, Clone)]
+pub struct Call {
+    /// Who is calling.
+    pub principal: Arc<Principal>,
+    /// The operation being served (its RAM action is what gets authorized).
+    pub operation: Operation,
+    /// What conditions may read.
+    pub facts: RequestFacts,
+}
+
+impl Call {
+    /// A call made by code rather than over HTTP (benchmarks, tests, the admin CLI): no
+    /// source address or User-Agent, so conditions on them are unmet.
+    pub fn new(principal: Arc<Principal>, operation: Operation) -> Call {
+        Call { principal, operation, facts: RequestFacts::default() }
+    }
+
+    /// The same caller and facts, deciding another operation (one operation that implies
+    /// another, as deleting a group deletes its repositories).
+    pub fn as_operation(&self, operation: Operation) -> Call {
+        Call { principal: self.principal.clone(), operation, facts: self.facts.clone() }
+    }
+}
+
+impl std::ops::Deref for Call {
+    type Target = Principal;
+    fn deref(&self) -> &Principal {
+        &self.principal
     }
 }
 

@@ -10,15 +10,15 @@
 //! caller may see), or on `namespace/{parent}/*` when `parentId` names a parent: the ARN
 //! covers what is listed, and a policy may grant listing one subtree.
 
-use super::platform::{actions, Edition, TokenCaller};
-use super::{store_err, Principal};
+use super::platform::{Edition, TokenCaller};
+use super::{store_err, Call};
 use crate::authz::namespace_arn;
 use crate::state::AppState;
+use codeport_core::actions::Operation;
 use codeport_core::timefmt::now_millis;
 use codeport_core::values::{CodeVisibility, GroupPath, Page, ScopeAccess, ScopeResource, SortOrder, Text};
 use codeport_core::{Error, NotFoundKind, Result};
 use codeport_store::{Namespace, NamespaceMember, NamespaceQuery, NamespaceSort, NamespaceViewer, OrgRole, Organization};
-use std::sync::Arc;
 
 /// Codeup access levels.
 pub mod access {
@@ -82,8 +82,8 @@ pub(super) struct Standing {
     pub(super) org: Organization,
     pub(super) role: OrgRole,
     pub(super) user_id: String,
-    /// Who is calling, for RAM decisions.
-    pub(super) principal: Arc<Principal>,
+    /// Who is calling, for which operation: what RAM decides.
+    pub(super) call: Call,
 }
 
 impl AppState {
@@ -101,12 +101,12 @@ impl AppState {
     ) -> Result<Standing> {
         caller.require(resource, access)?;
         let (org, role) = self.acting_organization(caller.principal(), edition).await?;
-        Ok(Standing { org, role, user_id: caller.principal().user.id.clone(), principal: caller.cached.principal.clone() })
+        Ok(Standing { org, role, user_id: caller.principal().user.id.clone(), call: caller.call.clone() })
     }
 
-    /// The RAM decision for `action` on a namespace of the acting organization.
-    pub(super) async fn authorize_namespace(&self, st: &Standing, action: &str, full_path: &str) -> Result<()> {
-        self.authorize(&st.principal, action, &namespace_arn(&st.org.id, full_path), &[]).await
+    /// The RAM decision for the call's operation on a namespace of the acting organization.
+    pub(super) async fn authorize_namespace(&self, st: &Standing, full_path: &str) -> Result<()> {
+        self.authorize(&st.call, &namespace_arn(&st.org.id, full_path), &[]).await
     }
 
     /// The caller's effective access level on a namespace: organization owners/admins are admins
@@ -141,7 +141,7 @@ impl AppState {
     pub async fn get_namespace(&self, caller: &TokenCaller, edition: &Edition, key: &str) -> Result<Namespace> {
         let st = self.standing(caller, edition, ScopeAccess::Read).await?;
         let (ns, _) = self.find_namespace(&st, key).await?;
-        self.authorize_namespace(&st, actions::GET_NAMESPACE, &ns.full_path).await?;
+        self.authorize_namespace(&st, &ns.full_path).await?;
         Ok(ns)
     }
 
@@ -175,7 +175,7 @@ impl AppState {
             }
         };
         // RAM on the new group's full path, then the parent's rules.
-        self.authorize_namespace(st, actions::CREATE_GROUP, &format!("{}/{}", parent.full_path, cmd.path.as_str())).await?;
+        self.authorize_namespace(st, &format!("{}/{}", parent.full_path, cmd.path.as_str())).await?;
         // Under the root (named by its id too, as CreateRepository's missing parents do) any
         // member may create; below a group only its admins.
         if let Some(level) = level.filter(|_| parent.kind == "group") {
@@ -236,7 +236,7 @@ impl AppState {
             }
             None => "*".to_string(),
         };
-        self.authorize_namespace(&st, actions::LIST_NAMESPACES, &covered).await?;
+        self.authorize_namespace(&st, &covered).await?;
         let viewer = if st.role.is_admin() { NamespaceViewer::All } else { NamespaceViewer::Member(st.user_id.clone()) };
         let q = NamespaceQuery {
             organization_id: st.org.id.clone(),
@@ -252,13 +252,13 @@ impl AppState {
 }
 
 impl AppState {
-    /// A group (never a root) the caller administers and RAM lets them `ram_action`.
-    async fn administered_group(&self, st: &Standing, key: &str, action: &str, ram_action: &str) -> Result<Namespace> {
+    /// A group (never a root) the caller administers and on which RAM allows the call's operation.
+    async fn administered_group(&self, st: &Standing, key: &str, action: &str) -> Result<Namespace> {
         let (ns, level) = self.find_namespace(st, key).await?;
         if ns.kind != "group" {
             return Err(Error::invalid("groupId", "the organization's root namespace cannot be changed"));
         }
-        self.authorize_namespace(st, ram_action, &ns.full_path).await?;
+        self.authorize_namespace(st, &ns.full_path).await?;
         if level.unwrap_or(0) < access::ADMIN {
             return Err(Error::Forbidden { action: format!("{action} group {}", ns.full_path) });
         }
@@ -270,7 +270,7 @@ impl AppState {
     /// may not become more visible than its parent.
     pub async fn update_group(&self, caller: &TokenCaller, edition: &Edition, key: &str, cmd: UpdateGroup) -> Result<Namespace> {
         let st = self.standing(caller, edition, ScopeAccess::Write).await?;
-        let old = self.administered_group(&st, key, "update", actions::UPDATE_GROUP).await?;
+        let old = self.administered_group(&st, key, "update").await?;
         let parent = match cmd.parent_id {
             Some(p) if Some(p) != old.parent_id => self.new_parent(&st, &old, p).await?,
             _ => self
@@ -292,7 +292,7 @@ impl AppState {
         new.full_path = format!("{}/{}", parent.full_path, new.path);
         if !new.full_path.eq_ignore_ascii_case(&old.full_path) {
             // A rename or move: the policies must also allow the group at its new path.
-            self.authorize_namespace(&st, actions::UPDATE_GROUP, &new.full_path).await?;
+            self.authorize_namespace(&st, &new.full_path).await?;
         }
         new.full_name = format!("{} / {}", parent.full_name, new.name);
         if let Some(d) = cmd.description {
@@ -359,7 +359,7 @@ impl AppState {
     /// repositories' data); nothing is ever orphaned.
     pub async fn delete_group(&self, caller: &TokenCaller, edition: &Edition, key: &str, cascade: bool) -> Result<()> {
         let st = self.standing(caller, edition, ScopeAccess::Write).await?;
-        let ns = self.administered_group(&st, key, "delete", actions::DELETE_GROUP).await?;
+        let ns = self.administered_group(&st, key, "delete").await?;
         let groups = self.store.count_descendants(&ns).await.map_err(store_err)?;
         let repositories = self.store.count_repositories_below(&ns).await.map_err(store_err)?;
         if (groups > 0 || repositories > 0) && !cascade {
@@ -399,7 +399,7 @@ impl AppState {
             };
             let (items, _) = self.store.list_namespaces(&q, now_millis()).await.map_err(store_err)?;
             for g in items.iter().filter(|g| g.full_path.to_lowercase().starts_with(&prefix)) {
-                self.authorize_namespace(st, actions::DELETE_GROUP, &g.full_path).await?;
+                self.authorize_namespace(st, &g.full_path).await?;
             }
             if items.len() < 100 {
                 break;
@@ -421,7 +421,8 @@ impl AppState {
             };
             let (items, _) = self.store.list_repositories(&q, now_millis()).await.map_err(store_err)?;
             for r in &items {
-                self.authorize(&st.principal, actions::DELETE_REPOSITORY, &crate::authz::repository_arn(&st.org.id, &r.full_path), &[]).await?;
+                self.authorize(&st.call.as_operation(Operation::DeleteRepository), &crate::authz::repository_arn(&st.org.id, &r.full_path), &[])
+                    .await?;
             }
             if items.len() < 100 {
                 break;
@@ -454,7 +455,7 @@ impl AppState {
         caller.require(ScopeResource::Member, ScopeAccess::Read)?;
         let st = self.standing(caller, edition, ScopeAccess::Read).await?;
         let (ns, _) = self.find_namespace(&st, key).await?;
-        self.authorize_namespace(&st, actions::LIST_GROUP_MEMBERS, &ns.full_path).await?;
+        self.authorize_namespace(&st, &ns.full_path).await?;
         let rows = self.store.namespace_members(&ns, min_level, now_millis()).await.map_err(store_err)?;
         let mut best: Vec<NamespaceMember> = Vec::new();
         for m in rows {
@@ -473,10 +474,10 @@ impl AppState {
         Ok((ns, out))
     }
 
-    async fn member_admin(&self, caller: &TokenCaller, edition: &Edition, key: &str, ram_action: &str) -> Result<(Standing, Namespace)> {
+    async fn member_admin(&self, caller: &TokenCaller, edition: &Edition, key: &str) -> Result<(Standing, Namespace)> {
         caller.require(ScopeResource::Member, ScopeAccess::Write)?;
         let st = self.standing(caller, edition, ScopeAccess::Read).await?;
-        let ns = self.administered_group(&st, key, "manage the members of", ram_action).await?;
+        let ns = self.administered_group(&st, key, "manage the members of").await?;
         Ok((st, ns))
     }
 
@@ -490,7 +491,7 @@ impl AppState {
         level: i64,
         expires_at: Option<i64>,
     ) -> Result<(Namespace, Vec<NamespaceMember>)> {
-        let (st, ns) = self.member_admin(caller, edition, key, actions::CREATE_GROUP_MEMBER).await?;
+        let (st, ns) = self.member_admin(caller, edition, key).await?;
         if user_ids.is_empty() {
             return Err(Error::missing("userId"));
         }
@@ -528,7 +529,7 @@ impl AppState {
         level: i64,
         expires_at: Option<i64>,
     ) -> Result<(Namespace, NamespaceMember)> {
-        let (_, ns) = self.member_admin(caller, edition, key, actions::UPDATE_GROUP_MEMBER).await?;
+        let (_, ns) = self.member_admin(caller, edition, key).await?;
         if !self.store.set_namespace_member(ns.id, user_id, level, expires_at).await.map_err(store_err)? {
             return Err(Error::not_found(NotFoundKind::Member, user_id));
         }
@@ -539,7 +540,7 @@ impl AppState {
 
     /// DeleteGroupMember.
     pub async fn remove_group_member(&self, caller: &TokenCaller, edition: &Edition, key: &str, user_id: &str) -> Result<()> {
-        let (_, ns) = self.member_admin(caller, edition, key, actions::DELETE_GROUP_MEMBER).await?;
+        let (_, ns) = self.member_admin(caller, edition, key).await?;
         if !self.store.remove_namespace_member(ns.id, user_id).await.map_err(store_err)? {
             return Err(Error::not_found(NotFoundKind::Member, user_id));
         }

@@ -12,10 +12,12 @@
 //! `codeup:PushRepository` for push (its discovery included).
 
 use super::namespaces::{access, Standing};
-use super::platform::{actions, Edition, TokenCaller};
+use super::platform::{Edition, TokenCaller};
+use super::Call;
 use super::{store_err, Principal};
 use crate::authz::repository_arn;
 use crate::state::AppState;
+use codeport_core::actions::Operation;
 use codeport_core::timefmt::now_millis;
 use codeport_core::values::{CodeVisibility, GroupPath, Page, ScopeAccess, ScopeResource, SortOrder, Text};
 use codeport_core::{Error, NotFoundKind, Result};
@@ -182,21 +184,12 @@ impl AppState {
         Ok(held.max(floor))
     }
 
-    /// Checks `need` on a visible repository: invisible is not found, then RAM decides
-    /// `action` on the repository's ARN, then visible but short of the level is forbidden.
-    #[allow(clippy::too_many_arguments)]
-    async fn check_need(
-        &self,
-        p: &Principal,
-        is_org_admin: bool,
-        user_id: &str,
-        repo: Repository,
-        key: &str,
-        need: Need,
-        action: &str,
-    ) -> Result<RepoAccess> {
+    /// Checks `need` on a visible repository: invisible is not found, then RAM decides the
+    /// call's operation on the repository's ARN, then visible but short of the level is forbidden.
+    async fn check_need(&self, p: &Call, is_org_admin: bool, repo: Repository, key: &str, need: Need) -> Result<RepoAccess> {
+        let user_id = &p.user.id;
         let level = self.repository_level(is_org_admin, user_id, &repo).await?.ok_or_else(|| Error::not_found(NotFoundKind::Repository, key))?;
-        self.authorize(p, action, &repository_arn(&repo.organization_id, &repo.full_path), &[]).await?;
+        self.authorize(p, &repository_arn(&repo.organization_id, &repo.full_path), &[]).await?;
         let required = match need {
             Need::Read => access::VIEWER,
             Need::Write => access::DEVELOPER,
@@ -221,24 +214,24 @@ impl AppState {
     }
 
     /// Resolves a repository by numeric id or full path (already URL-decoded) in the
-    /// caller's organization and checks `need` and RAM's `action`.
-    async fn find_repository(&self, st: &Standing, key: &str, need: Need, action: &str) -> Result<RepoAccess> {
+    /// caller's organization and checks `need` and RAM's decision on the call's operation.
+    async fn find_repository(&self, st: &Standing, key: &str, need: Need) -> Result<RepoAccess> {
         let key = key.trim().trim_matches('/');
         let repo = match key.parse::<i64>() {
             Ok(id) => self.store.repository(id).await.map_err(store_err)?,
             Err(_) => self.store.repository_by_path(&st.org.id, key.strip_suffix(".git").unwrap_or(key)).await.map_err(store_err)?,
         };
         let repo = repo.filter(|r| r.organization_id == st.org.id).ok_or_else(|| Error::not_found(NotFoundKind::Repository, key))?;
-        self.check_need(&st.principal, st.role.is_admin(), &st.user_id, repo, key, need, action).await
+        self.check_need(&st.call, st.role.is_admin(), repo, key, need).await
     }
 
     /// A repository for a content operation (branches, files, commits...): the token must
-    /// allow repository reads or writes, RAM must allow `action` on it, and the caller must
-    /// hold `need`.
-    pub async fn open_repository(&self, caller: &TokenCaller, edition: &Edition, key: &str, need: Need, action: &str) -> Result<RepoAccess> {
+    /// allow repository reads or writes, RAM must allow the call's operation on it, and the
+    /// caller must hold `need`.
+    pub async fn open_repository(&self, caller: &TokenCaller, edition: &Edition, key: &str, need: Need) -> Result<RepoAccess> {
         let access = if need == Need::Read { ScopeAccess::Read } else { ScopeAccess::Write };
         let st = self.standing_for(caller, edition, ScopeResource::Repository, access).await?;
-        self.find_repository(&st, key, need, action).await
+        self.find_repository(&st, key, need).await
     }
 
     /// A repository addressed by a git URL path (`ORG/group/repo`, no `.git`): the
@@ -248,20 +241,21 @@ impl AppState {
     pub async fn git_repository(&self, caller: &TokenCaller, full_path: &str, need: Need) -> Result<RepoAccess> {
         let access = if need == Need::Read { ScopeAccess::Read } else { ScopeAccess::Write };
         caller.require(ScopeResource::Repository, access)?;
-        self.repository_at_path(caller.principal(), full_path, need).await
+        self.repository_at_path(&caller.call, full_path, need).await
     }
 
     /// A repository by full path for a principal however authenticated (a token for git, a
     /// signed PAI request for a code source that names the repository): membership of the
-    /// path's organization, visibility and level, and RAM as for git over HTTP.
-    pub async fn repository_at_path(&self, p: &Principal, full_path: &str, need: Need) -> Result<RepoAccess> {
+    /// path's organization, visibility and level, and RAM as for git over HTTP: whatever the
+    /// call's own operation, reading is `GetRepositoryContent` and writing `PushRepository`.
+    pub async fn repository_at_path(&self, p: &Call, full_path: &str, need: Need) -> Result<RepoAccess> {
         let not_found = || Error::not_found(NotFoundKind::Repository, full_path);
         let org_id = full_path.split('/').next().unwrap_or_default();
         let user_id = p.user.id.clone();
         let role = self.store.org_role(org_id, &user_id).await.map_err(store_err)?.ok_or_else(not_found)?;
         let repo = self.store.repository_by_path(org_id, full_path).await.map_err(store_err)?.ok_or_else(not_found)?;
-        let action = if need == Need::Read { actions::GET_REPOSITORY_CONTENT } else { actions::PUSH_REPOSITORY };
-        self.check_need(p, role.is_admin(), &user_id, repo, full_path, need, action).await
+        let implied = p.as_operation(if need == Need::Read { Operation::GetRepositoryContent } else { Operation::PushRepository });
+        self.check_need(&implied, role.is_admin(), repo, full_path, need).await
     }
 
     /// The namespace CreateRepository's `namespaceId` names (None or 0: the organization root).
@@ -324,7 +318,7 @@ impl AppState {
         let start = self.start_namespace(&st, cmd.namespace_id).await?;
         // RAM on the new repository's full path, before anything (a missing group) is created.
         let intended = std::iter::once(start.full_path.as_str()).chain(cmd.path.iter().map(GroupPath::as_str)).collect::<Vec<_>>().join("/");
-        self.authorize(&st.principal, actions::CREATE_REPOSITORY, &repository_arn(&st.org.id, &intended), &[]).await?;
+        self.authorize(&st.call, &repository_arn(&st.org.id, &intended), &[]).await?;
         let ns = self.target_namespace(&st, start, parents, cmd.create_parent_path).await?;
         if ns.kind == "group" && self.level_on(&st, &ns).await?.unwrap_or(0) < access::DEVELOPER {
             return Err(Error::Forbidden { action: format!("create repositories in {}", ns.full_path) });
@@ -392,7 +386,7 @@ impl AppState {
 
     /// GetRepository, with the caller's level.
     pub async fn get_repository(&self, caller: &TokenCaller, edition: &Edition, key: &str) -> Result<RepoAccess> {
-        self.open_repository(caller, edition, key, Need::Read, actions::GET_REPOSITORY).await
+        self.open_repository(caller, edition, key, Need::Read).await
     }
 
     /// ListRepositories / ListGroupRepositories: what the caller may see, one page.
@@ -400,12 +394,12 @@ impl AppState {
         let st = self.standing_for(caller, edition, ScopeResource::Repository, ScopeAccess::Read).await?;
         let scope = match cmd.scope {
             ListScope::Organization => {
-                self.authorize(&st.principal, actions::LIST_REPOSITORIES, &repository_arn(&st.org.id, "*"), &[]).await?;
+                self.authorize(&st.call, &repository_arn(&st.org.id, "*"), &[]).await?;
                 RepositoryScope::Organization
             }
             ListScope::Group { key, include_subgroups } => {
                 let (ns, _) = self.find_namespace(&st, &key).await?;
-                self.authorize_namespace(&st, actions::LIST_GROUP_REPOSITORIES, &ns.full_path).await?;
+                self.authorize_namespace(&st, &ns.full_path).await?;
                 if include_subgroups {
                     RepositoryScope::Subtree(ns.full_path)
                 } else {
@@ -437,7 +431,7 @@ impl AppState {
     /// branch must exist once the repository has commits, and becomes HEAD.
     pub async fn update_repository(&self, caller: &TokenCaller, edition: &Edition, key: &str, cmd: UpdateRepository) -> Result<RepoAccess> {
         let st = self.standing_for(caller, edition, ScopeResource::Repository, ScopeAccess::Write).await?;
-        let found = self.find_repository(&st, key, Need::Admin, actions::UPDATE_REPOSITORY).await?;
+        let found = self.find_repository(&st, key, Need::Admin).await?;
         let mut repo = found.repo.clone();
         let ns =
             self.store.namespace(repo.namespace_id).await.map_err(store_err)?.ok_or_else(|| Error::internal("repository without a namespace"))?;
@@ -451,7 +445,7 @@ impl AppState {
         repo.full_name = format!("{} / {}", ns.full_name, repo.name);
         if !repo.full_path.eq_ignore_ascii_case(&found.repo.full_path) {
             // A new path: the policies must also allow the repository under it.
-            self.authorize(&st.principal, actions::UPDATE_REPOSITORY, &repository_arn(&st.org.id, &repo.full_path), &[]).await?;
+            self.authorize(&st.call, &repository_arn(&st.org.id, &repo.full_path), &[]).await?;
         }
         if repo.full_path.to_lowercase() != found.repo.full_path.to_lowercase()
             && self.store.namespace_by_path(&st.org.id, &repo.full_path).await.map_err(store_err)?.is_some()
@@ -497,7 +491,7 @@ impl AppState {
     /// repository), then, once pushes in flight have finished, the data.
     pub async fn delete_repository(&self, caller: &TokenCaller, edition: &Edition, key: &str) -> Result<Repository> {
         let st = self.standing_for(caller, edition, ScopeResource::Repository, ScopeAccess::Write).await?;
-        let found = self.find_repository(&st, key, Need::Admin, actions::DELETE_REPOSITORY).await?;
+        let found = self.find_repository(&st, key, Need::Admin).await?;
         self.store.delete_repository(found.repo.id).await.map_err(store_err)?;
         self.remove_repository_data(&[found.repo.id]).await;
         Ok(found.repo)

@@ -4,7 +4,7 @@
 //! Each operation's RAM action (`codeup:ListBranches`...) is decided on the repository's ARN
 //! when the repository opens, after the visibility check.
 
-use super::platform::{actions, Edition, TokenCaller};
+use super::platform::{Edition, TokenCaller};
 use super::repositories::{git_err, signature_of, Need, RepoAccess};
 use crate::state::AppState;
 use codeport_core::values::Page;
@@ -118,7 +118,7 @@ impl AppState {
         sort: BranchSort,
         page: Page,
     ) -> Result<(RepoAccess, Vec<Branch>, u64)> {
-        let found = self.open_repository(caller, edition, key, Need::Read, actions::LIST_BRANCHES).await?;
+        let found = self.open_repository(caller, edition, key, Need::Read).await?;
         let mut all = found.git.branches().await.map_err(git_err)?;
         if let Some(s) = search.map(str::to_lowercase).filter(|s| !s.is_empty()) {
             all.retain(|b| b.name.to_lowercase().contains(&s));
@@ -136,14 +136,14 @@ impl AppState {
 
     /// GetBranch.
     pub async fn get_branch(&self, caller: &TokenCaller, edition: &Edition, key: &str, name: &str) -> Result<(RepoAccess, Branch)> {
-        let found = self.open_repository(caller, edition, key, Need::Read, actions::GET_BRANCH).await?;
+        let found = self.open_repository(caller, edition, key, Need::Read).await?;
         let b = found.git.branch(name).await.map_err(git_err)?.ok_or_else(|| branch_not_found(name))?;
         Ok((found, b))
     }
 
     /// CreateBranch from a branch, tag or commit.
     pub async fn create_branch(&self, caller: &TokenCaller, edition: &Edition, key: &str, name: &str, from: &str) -> Result<(RepoAccess, Branch)> {
-        let found = self.open_repository(caller, edition, key, Need::Write, actions::CREATE_BRANCH).await?;
+        let found = self.open_repository(caller, edition, key, Need::Write).await?;
         codeport_git::validate_branch_name(name).map_err(|e| Error::invalid("branch", e.to_string()))?;
         let _writing = self.repo_locks.shared(found.repo.id).await;
         let commit = self
@@ -160,7 +160,7 @@ impl AppState {
 
     /// DeleteBranch: never the default branch.
     pub async fn delete_branch(&self, caller: &TokenCaller, edition: &Edition, key: &str, name: &str) -> Result<()> {
-        let found = self.open_repository(caller, edition, key, Need::Write, actions::DELETE_BRANCH).await?;
+        let found = self.open_repository(caller, edition, key, Need::Write).await?;
         if name == found.repo.default_branch {
             return Err(Error::OperationDenied {
                 code: "DefaultBranchCannotBeDeleted",
@@ -184,7 +184,7 @@ impl AppState {
         search: Option<&str>,
         page: Page,
     ) -> Result<(RepoAccess, Vec<Tag>, u64)> {
-        let found = self.open_repository(caller, edition, key, Need::Read, actions::LIST_TAGS).await?;
+        let found = self.open_repository(caller, edition, key, Need::Read).await?;
         let mut all = found.git.tags().await.map_err(git_err)?;
         if let Some(s) = search.map(str::to_lowercase).filter(|s| !s.is_empty()) {
             all.retain(|t| t.name.to_lowercase().contains(&s));
@@ -196,7 +196,7 @@ impl AppState {
 
     /// GetTag.
     pub async fn get_tag(&self, caller: &TokenCaller, edition: &Edition, key: &str, name: &str) -> Result<(RepoAccess, Tag)> {
-        let found = self.open_repository(caller, edition, key, Need::Read, actions::GET_TAG).await?;
+        let found = self.open_repository(caller, edition, key, Need::Read).await?;
         let t = found.git.tag(name).await.map_err(git_err)?.ok_or_else(|| Error::not_found(NotFoundKind::Tag, name))?;
         Ok((found, t))
     }
@@ -211,7 +211,7 @@ impl AppState {
         from: &str,
         message: Option<String>,
     ) -> Result<(RepoAccess, Tag)> {
-        let found = self.open_repository(caller, edition, key, Need::Write, actions::CREATE_TAG).await?;
+        let found = self.open_repository(caller, edition, key, Need::Write).await?;
         codeport_git::validate_tag_name(name).map_err(|e| Error::invalid("tagName", e.to_string()))?;
         let _writing = self.repo_locks.shared(found.repo.id).await;
         let commit = self
@@ -230,7 +230,7 @@ impl AppState {
 
     /// DeleteTag.
     pub async fn delete_tag(&self, caller: &TokenCaller, edition: &Edition, key: &str, name: &str) -> Result<()> {
-        let found = self.open_repository(caller, edition, key, Need::Write, actions::DELETE_TAG).await?;
+        let found = self.open_repository(caller, edition, key, Need::Write).await?;
         let _writing = self.repo_locks.shared(found.repo.id).await;
         found.git.delete_tag(name).await.map_err(|e| match e {
             codeport_git::GitError::NotFound { .. } => Error::not_found(NotFoundKind::Tag, name),
@@ -249,7 +249,7 @@ impl AppState {
         rev: &str,
         shape: TreeShape,
     ) -> Result<Vec<TreeEntry>> {
-        let found = self.open_repository(caller, edition, key, Need::Read, actions::LIST_FILES).await?;
+        let found = self.open_repository(caller, edition, key, Need::Read).await?;
         let path = match path.trim() {
             "" | "/" => String::new(),
             p => file_path(p)?,
@@ -286,7 +286,7 @@ impl AppState {
 
     /// GetFileBlobs: a file's content at `rev`, up to the configured file limit.
     pub async fn get_file(&self, caller: &TokenCaller, edition: &Edition, key: &str, path: &str, rev: &str) -> Result<(String, String, BlobContent)> {
-        let found = self.open_repository(caller, edition, key, Need::Read, actions::GET_FILE_BLOBS).await?;
+        let found = self.open_repository(caller, edition, key, Need::Read).await?;
         let path = file_path(path)?;
         let rev_name = if rev.trim().is_empty() { found.repo.default_branch.clone() } else { rev.trim().to_string() };
         let commit = self.commit_of(&found, &rev_name).await?;
@@ -312,12 +312,7 @@ impl AppState {
         kind: FileWriteKind,
         w: FileWrite,
     ) -> Result<(String, CommitResult)> {
-        let action = match kind {
-            FileWriteKind::Create => actions::CREATE_FILE,
-            FileWriteKind::Update => actions::UPDATE_FILE,
-            FileWriteKind::Delete => actions::DELETE_FILE,
-        };
-        let found = self.open_repository(caller, edition, key, Need::Write, action).await?;
+        let found = self.open_repository(caller, edition, key, Need::Write).await?;
         let path = file_path(&w.path)?;
         let message = valid_message(&w.message)?;
         if w.branch.trim().is_empty() {
@@ -369,7 +364,7 @@ impl AppState {
         key: &str,
         f: CommitFilter,
     ) -> Result<(RepoAccess, Vec<CommitInfo>, u64)> {
-        let found = self.open_repository(caller, edition, key, Need::Read, actions::LIST_COMMITS).await?;
+        let found = self.open_repository(caller, edition, key, Need::Read).await?;
         if self.unborn(&found, &f.ref_name).await? {
             return Ok((found, Vec::new(), 0));
         }
@@ -386,7 +381,7 @@ impl AppState {
 
     /// GetCommit: by full or abbreviated id (or a ref), with its stats.
     pub async fn get_commit(&self, caller: &TokenCaller, edition: &Edition, key: &str, sha: &str) -> Result<(RepoAccess, CommitInfo, CommitStats)> {
-        let found = self.open_repository(caller, edition, key, Need::Read, actions::GET_COMMIT).await?;
+        let found = self.open_repository(caller, edition, key, Need::Read).await?;
         let (c, stats) = found.git.commit(sha.trim()).await.map_err(git_err)?.ok_or_else(|| Error::not_found(NotFoundKind::Commit, sha))?;
         Ok((found, c, stats))
     }
@@ -402,7 +397,7 @@ impl AppState {
         to: &str,
         straight: bool,
     ) -> Result<(RepoAccess, Comparison)> {
-        let found = self.open_repository(caller, edition, key, Need::Read, actions::GET_COMPARE).await?;
+        let found = self.open_repository(caller, edition, key, Need::Read).await?;
         if from.trim().is_empty() {
             return Err(Error::missing("from"));
         }

@@ -8,7 +8,7 @@
 //! RAM decision on its concrete ARN, then the role rules. Create and List have no single
 //! workspace and are decided on `workspace/*`, once, before anything else.
 
-use super::{store_err, Principal};
+use super::{store_err, Call, Principal};
 use crate::authz::workspace_arn;
 use crate::state::AppState;
 use codeport_core::timefmt::now_millis;
@@ -104,35 +104,6 @@ pub struct ListMembers {
     pub page: Page,
 }
 
-/// The RAM actions of the workspace and member operations, spelled as the action catalog
-/// (`codeport_core::actions`) spells them; a unit test holds them to it.
-pub mod ram {
-    /// CreateWorkspace (on `workspace/*`).
-    pub const CREATE_WORKSPACE: &str = "paiworkspace:CreateWorkspace";
-    /// GetWorkspace.
-    pub const GET_WORKSPACE: &str = "paiworkspace:GetWorkspace";
-    /// ListWorkspaces (on `workspace/*`).
-    pub const LIST_WORKSPACES: &str = "paiworkspace:ListWorkspaces";
-    /// UpdateWorkspace.
-    pub const UPDATE_WORKSPACE: &str = "paiworkspace:UpdateWorkspace";
-    /// DeleteWorkspace.
-    pub const DELETE_WORKSPACE: &str = "paiworkspace:DeleteWorkspace";
-    /// GetDefaultWorkspace (on `workspace/*`).
-    pub const GET_DEFAULT_WORKSPACE: &str = "paiworkspace:GetDefaultWorkspace";
-    /// CreateMember.
-    pub const CREATE_MEMBER: &str = "paiworkspace:CreateMember";
-    /// ListMembers.
-    pub const LIST_MEMBERS: &str = "paiworkspace:ListMembers";
-    /// GetMember.
-    pub const GET_MEMBER: &str = "paiworkspace:GetMember";
-    /// DeleteMembers.
-    pub const DELETE_MEMBERS: &str = "paiworkspace:DeleteMembers";
-    /// AddMemberRole.
-    pub const ADD_MEMBER_ROLE: &str = "paiworkspace:AddMemberRole";
-    /// RemoveMemberRole.
-    pub const REMOVE_MEMBER_ROLE: &str = "paiworkspace:RemoveMemberRole";
-}
-
 /// The member id PAI shows: `{WorkspaceId}-{UserId}`.
 pub fn member_id(workspace_id: &str, user_id: &str) -> String {
     format!("{workspace_id}-{user_id}")
@@ -145,7 +116,7 @@ fn user_of_member_id<'a>(workspace_id: &str, member_id: &'a str) -> Option<&'a s
 
 impl AppState {
     /// Loads a workspace the principal may see, with what they hold in it; not found otherwise.
-    pub async fn workspace_access(&self, p: &Principal, workspace_id: &str) -> Result<WorkspaceAccess> {
+    pub async fn workspace_access(&self, p: &Call, workspace_id: &str) -> Result<WorkspaceAccess> {
         let not_found = || Error::not_found(NotFoundKind::Workspace, workspace_id);
         if !ids::is_numeric_id(workspace_id) {
             return Err(not_found());
@@ -160,16 +131,16 @@ impl AppState {
     }
 
     /// A workspace the principal may see (not found otherwise, before RAM is asked) on which
-    /// RAM allows `ram_action` (its concrete ARN).
-    async fn authorized_workspace(&self, p: &Principal, workspace_id: &str, ram_action: &str) -> Result<WorkspaceAccess> {
+    /// RAM allows the call's operation (its concrete ARN).
+    async fn authorized_workspace(&self, p: &Call, workspace_id: &str) -> Result<WorkspaceAccess> {
         let access = self.workspace_access(p, workspace_id).await?;
-        self.authorize(p, ram_action, &workspace_arn(&access.workspace.organization_id, &access.workspace.id), &[]).await?;
+        self.authorize(p, &workspace_arn(&access.workspace.organization_id, &access.workspace.id), &[]).await?;
         Ok(access)
     }
 
     /// [`authorized_workspace`](Self::authorized_workspace), and the principal manages it.
-    async fn managed_workspace(&self, p: &Principal, workspace_id: &str, ram_action: &str, action: &str) -> Result<WorkspaceAccess> {
-        let access = self.authorized_workspace(p, workspace_id, ram_action).await?;
+    async fn managed_workspace(&self, p: &Call, workspace_id: &str, action: &str) -> Result<WorkspaceAccess> {
+        let access = self.authorized_workspace(p, workspace_id).await?;
         if !access.holding.manages() {
             return Err(Error::Forbidden { action: action.to_string() });
         }
@@ -177,13 +148,13 @@ impl AppState {
     }
 
     /// RAM on the organization's workspaces as a whole (`workspace/*`).
-    async fn authorize_any_workspace(&self, p: &Principal, ram_action: &str) -> Result<()> {
-        self.authorize(p, ram_action, &workspace_arn(p.organization_id(), "*"), &[]).await
+    async fn authorize_any_workspace(&self, p: &Call) -> Result<()> {
+        self.authorize(p, &workspace_arn(p.organization_id(), "*"), &[]).await
     }
 
     /// CreateWorkspace: the creator becomes its owner; the organization's first workspace is its default.
-    pub async fn create_workspace(&self, p: &Principal, cmd: CreateWorkspace) -> Result<Workspace> {
-        self.authorize_any_workspace(p, ram::CREATE_WORKSPACE).await?;
+    pub async fn create_workspace(&self, p: &Call, cmd: CreateWorkspace) -> Result<Workspace> {
+        self.authorize_any_workspace(p).await?;
         let now = now_millis();
         let ws = Workspace {
             id: ids::new_workspace_id(),
@@ -214,23 +185,23 @@ impl AppState {
     }
 
     /// GetWorkspace.
-    pub async fn get_workspace(&self, p: &Principal, workspace_id: &str) -> Result<Workspace> {
-        Ok(self.authorized_workspace(p, workspace_id, ram::GET_WORKSPACE).await?.workspace)
+    pub async fn get_workspace(&self, p: &Call, workspace_id: &str) -> Result<Workspace> {
+        Ok(self.authorized_workspace(p, workspace_id).await?.workspace)
     }
 
     /// GetDefaultWorkspace: the organization's default workspace, if the caller may see it.
-    pub async fn default_workspace(&self, p: &Principal) -> Result<Workspace> {
+    pub async fn default_workspace(&self, p: &Call) -> Result<Workspace> {
         let ws = self.store.default_workspace(p.organization_id()).await.map_err(store_err)?;
         let ws = ws.ok_or_else(|| Error::not_found(NotFoundKind::Workspace, "default"))?;
         let ws = self.workspace_access(p, &ws.id).await.map_err(|_| Error::not_found(NotFoundKind::Workspace, "default"))?.workspace;
         // Officially on `workspace/*`; decided once the caller may see the workspace.
-        self.authorize_any_workspace(p, ram::GET_DEFAULT_WORKSPACE).await?;
+        self.authorize_any_workspace(p).await?;
         Ok(ws)
     }
 
     /// ListWorkspaces: members see their workspaces; organization owners and admins see all.
-    pub async fn list_workspaces(&self, p: &Principal, cmd: ListWorkspaces) -> Result<(Vec<Workspace>, u64)> {
-        self.authorize_any_workspace(p, ram::LIST_WORKSPACES).await?;
+    pub async fn list_workspaces(&self, p: &Call, cmd: ListWorkspaces) -> Result<(Vec<Workspace>, u64)> {
+        self.authorize_any_workspace(p).await?;
         let visibility = match (&cmd.user_id, p.is_org_admin()) {
             (Some(u), true) => Visibility::User(u.clone()),
             (None, true) => Visibility::All,
@@ -252,8 +223,8 @@ impl AppState {
     }
 
     /// UpdateWorkspace: display name and description; absent fields stay.
-    pub async fn update_workspace(&self, p: &Principal, workspace_id: &str, display_name: Option<Text>, description: Option<Text>) -> Result<()> {
-        let ws = self.managed_workspace(p, workspace_id, ram::UPDATE_WORKSPACE, "update this workspace").await?.workspace;
+    pub async fn update_workspace(&self, p: &Call, workspace_id: &str, display_name: Option<Text>, description: Option<Text>) -> Result<()> {
+        let ws = self.managed_workspace(p, workspace_id, "update this workspace").await?.workspace;
         let dn = display_name.map(Text::into_string).unwrap_or(ws.display_name);
         let desc = description.map(Text::into_string).unwrap_or(ws.description);
         self.store.update_workspace(workspace_id, &dn, &desc, now_millis()).await.map_err(store_err)?;
@@ -261,8 +232,8 @@ impl AppState {
     }
 
     /// DeleteWorkspace: owners and organization admins; the default workspace stays.
-    pub async fn delete_workspace(&self, p: &Principal, workspace_id: &str) -> Result<()> {
-        let access = self.authorized_workspace(p, workspace_id, ram::DELETE_WORKSPACE).await?;
+    pub async fn delete_workspace(&self, p: &Call, workspace_id: &str) -> Result<()> {
+        let access = self.authorized_workspace(p, workspace_id).await?;
         if !(access.holding.org_admin || access.holding.roles.contains(WorkspaceRole::Owner)) {
             return Err(Error::Forbidden { action: "delete this workspace".into() });
         }
@@ -287,8 +258,8 @@ impl AppState {
     }
 
     /// CreateMember: adds users of the organization with roles, all or none.
-    pub async fn create_members(&self, p: &Principal, workspace_id: &str, members: Vec<(String, RoleSet)>) -> Result<Vec<MemberView>> {
-        self.managed_workspace(p, workspace_id, ram::CREATE_MEMBER, "add members to this workspace").await?;
+    pub async fn create_members(&self, p: &Call, workspace_id: &str, members: Vec<(String, RoleSet)>) -> Result<Vec<MemberView>> {
+        self.managed_workspace(p, workspace_id, "add members to this workspace").await?;
         if members.is_empty() {
             return Err(Error::missing("Members"));
         }
@@ -329,8 +300,8 @@ impl AppState {
     }
 
     /// ListMembers.
-    pub async fn list_members(&self, p: &Principal, workspace_id: &str, cmd: ListMembers) -> Result<(Vec<MemberView>, u64)> {
-        self.authorized_workspace(p, workspace_id, ram::LIST_MEMBERS).await?;
+    pub async fn list_members(&self, p: &Call, workspace_id: &str, cmd: ListMembers) -> Result<(Vec<MemberView>, u64)> {
+        self.authorized_workspace(p, workspace_id).await?;
         let q = MemberQuery {
             workspace_id: workspace_id.to_string(),
             name_contains: cmd.name_contains,
@@ -342,14 +313,8 @@ impl AppState {
     }
 
     /// GetMember by user id or member id.
-    pub async fn get_member(
-        &self,
-        p: &Principal,
-        workspace_id: &str,
-        user_id: Option<String>,
-        member_id_param: Option<String>,
-    ) -> Result<MemberView> {
-        self.authorized_workspace(p, workspace_id, ram::GET_MEMBER).await?;
+    pub async fn get_member(&self, p: &Call, workspace_id: &str, user_id: Option<String>, member_id_param: Option<String>) -> Result<MemberView> {
+        self.authorized_workspace(p, workspace_id).await?;
         let user_id = match (user_id, member_id_param) {
             (Some(u), None) => u,
             (None, Some(m)) => user_of_member_id(workspace_id, &m).ok_or_else(|| Error::not_found(NotFoundKind::Member, m.clone()))?.to_string(),
@@ -364,8 +329,8 @@ impl AppState {
     }
 
     /// DeleteMembers: all or none; the owner cannot be removed.
-    pub async fn delete_members(&self, p: &Principal, workspace_id: &str, member_ids: Vec<String>) -> Result<()> {
-        self.managed_workspace(p, workspace_id, ram::DELETE_MEMBERS, "remove members from this workspace").await?;
+    pub async fn delete_members(&self, p: &Call, workspace_id: &str, member_ids: Vec<String>) -> Result<()> {
+        self.managed_workspace(p, workspace_id, "remove members from this workspace").await?;
         if member_ids.is_empty() {
             return Err(Error::missing("MemberIds"));
         }
@@ -389,14 +354,8 @@ impl AppState {
     }
 
     /// AddMemberRole / RemoveMemberRole.
-    pub async fn change_member_role(&self, p: &Principal, workspace_id: &str, member_id: &str, role: WorkspaceRole, add: bool) -> Result<()> {
-        self.managed_workspace(
-            p,
-            workspace_id,
-            if add { ram::ADD_MEMBER_ROLE } else { ram::REMOVE_MEMBER_ROLE },
-            "change member roles in this workspace",
-        )
-        .await?;
+    pub async fn change_member_role(&self, p: &Call, workspace_id: &str, member_id: &str, role: WorkspaceRole, add: bool) -> Result<()> {
+        self.managed_workspace(p, workspace_id, "change member roles in this workspace").await?;
         if role == WorkspaceRole::Owner {
             return Err(Error::invalid("RoleName", "PAI.WorkspaceOwner belongs to the creator and cannot be granted or removed"));
         }
@@ -428,41 +387,5 @@ impl AppState {
     pub async fn account_type(&self, organization_id: &str, user_id: &str) -> Result<String> {
         let role = self.store.org_role(organization_id, user_id).await.map_err(store_err)?;
         Ok(if role == Some(codeport_store::OrgRole::Owner) { "1" } else { "5" }.to_string())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::ram;
-    use crate::authz::{workspace_arn, REGION};
-    use codeport_core::actions::{of_operation, Family};
-
-    /// The action strings are the catalog's, and the `workspace/*` ones are those the catalog
-    /// gives the wildcard resource form.
-    #[test]
-    fn ram_actions_match_the_catalog() {
-        let used = [
-            (ram::CREATE_WORKSPACE, "CreateWorkspace", true),
-            (ram::GET_WORKSPACE, "GetWorkspace", false),
-            (ram::LIST_WORKSPACES, "ListWorkspaces", true),
-            (ram::UPDATE_WORKSPACE, "UpdateWorkspace", false),
-            (ram::DELETE_WORKSPACE, "DeleteWorkspace", false),
-            (ram::GET_DEFAULT_WORKSPACE, "GetDefaultWorkspace", true),
-            (ram::CREATE_MEMBER, "CreateMember", false),
-            (ram::LIST_MEMBERS, "ListMembers", false),
-            (ram::GET_MEMBER, "GetMember", false),
-            (ram::DELETE_MEMBERS, "DeleteMembers", false),
-            (ram::ADD_MEMBER_ROLE, "AddMemberRole", false),
-            (ram::REMOVE_MEMBER_ROLE, "RemoveMemberRole", false),
-        ];
-        for (action, op, any) in used {
-            let spec = of_operation(Family::Pai, op).unwrap_or_else(|| panic!("{op} is in the catalog"));
-            assert_eq!(action, spec.action, "{op}");
-            // The ARN the service builds is the catalog's form.
-            let form = spec.resource.replace("{region}", REGION).replace("{organizationId}", "1234").replace("{WorkspaceId}", "567");
-            assert_eq!(workspace_arn("1234", if any { "*" } else { "567" }), form, "{op}");
-        }
-        let workspace_ops = codeport_core::actions::CATALOG.iter().filter(|a| a.action.starts_with("paiworkspace:")).count();
-        assert_eq!(workspace_ops, used.len(), "every paiworkspace action is enforced");
     }
 }

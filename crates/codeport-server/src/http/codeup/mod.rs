@@ -10,15 +10,16 @@ mod repositories;
 pub mod wire;
 
 use crate::services::namespaces::{parse_access_level, CreateGroup, ListNamespaces, UpdateGroup};
-use crate::services::platform::{actions, user_of_org_member_id, Edition};
+use crate::services::platform::{Edition, MemberKey};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
 use axum::Router;
-use codeport_core::values::{CodeVisibility, GroupPath, ScopeAccess, ScopeResource, SortOrder, Text};
-use codeport_core::{Error, NotFoundKind};
+use codeport_core::actions::Operation;
+use codeport_core::values::{CodeVisibility, GroupPath, SortOrder, Text};
+use codeport_core::Error;
 use codeport_store::NamespaceSort;
-use codeport_store::{OrgRole, Organization};
+use codeport_store::OrgRole;
 use serde::Deserialize;
 use std::collections::HashMap;
 use wire::{json, page_of, paged, BodyBytes, Caller, CodeupError, CodeupQuery, PathParams};
@@ -30,21 +31,21 @@ type Reply = Result<Response, CodeupError>;
 pub fn routes() -> Router<AppState> {
     use crate::http::route_operation as op;
     let r = Router::new();
-    let r = op(r, "GetCurrentUser", current_user);
-    let r = op(r, "ListOrganizations", user_organizations);
-    let r = op(r, "ListOrganizationMembers", list_members);
-    let r = op(r, "GetOrganizationMember", get_member);
-    let r = op(r, "GetOrganizationMemberByUserId", read_member_by_user);
-    let r = op(r, "SearchOrganizationMembers", search_members);
-    let r = op(r, "CreateGroup", create_group);
-    let r = op(r, "UpdateGroup", update_group);
-    let r = op(r, "DeleteGroup", delete_group);
-    let r = op(r, "ListGroupMembers", list_group_members);
-    let r = op(r, "CreateGroupMember", add_group_members);
-    let r = op(r, "UpdateGroupMember", update_group_member);
-    let r = op(r, "DeleteGroupMember", remove_group_member);
-    let r = op(r, "ListNamespaces", list_namespaces);
-    let r = op(r, "GetNamespace", get_namespace);
+    let r = op(r, Operation::GetCurrentUser, current_user);
+    let r = op(r, Operation::ListOrganizations, user_organizations);
+    let r = op(r, Operation::ListOrganizationMembers, list_members);
+    let r = op(r, Operation::GetOrganizationMember, get_member);
+    let r = op(r, Operation::GetOrganizationMemberByUserId, read_member_by_user);
+    let r = op(r, Operation::SearchOrganizationMembers, search_members);
+    let r = op(r, Operation::CreateGroup, create_group);
+    let r = op(r, Operation::UpdateGroup, update_group);
+    let r = op(r, Operation::DeleteGroup, delete_group);
+    let r = op(r, Operation::ListGroupMembers, list_group_members);
+    let r = op(r, Operation::CreateGroupMember, add_group_members);
+    let r = op(r, Operation::UpdateGroupMember, update_group_member);
+    let r = op(r, Operation::DeleteGroupMember, remove_group_member);
+    let r = op(r, Operation::ListNamespaces, list_namespaces);
+    let r = op(r, Operation::GetNamespace, get_namespace);
     repositories::routes(r)
 }
 
@@ -63,29 +64,10 @@ pub(super) fn edition(params: &HashMap<String, String>) -> Edition {
     }
 }
 
-/// Checks the token's scope, resolves the organization the request acts in, and asks RAM
-/// for `action` on that organization.
-async fn acting(
-    s: &AppState,
-    caller: &Caller,
-    params: &HashMap<String, String>,
-    resource: ScopeResource,
-    access: ScopeAccess,
-    action: &str,
-) -> Result<(Organization, OrgRole), Error> {
-    caller.0.require(resource, access)?;
-    let (org, role) = s.acting_organization(caller.0.principal(), &edition(params)).await?;
-    s.authorize_organization(&caller.0, action, &org.id).await?;
-    Ok((org, role))
-}
-
 // --- platform ------------------------------------------------------------------------
 
 async fn current_user(State(s): State<AppState>, caller: Caller) -> Reply {
-    caller.0.require(ScopeResource::User, ScopeAccess::Read)?;
-    s.authorize_current_user(&caller.0).await?;
-    let p = caller.0.principal();
-    Ok(json(&dto::user(&p.user)))
+    Ok(json(&dto::user(&s.current_user(&caller.0).await?)))
 }
 
 #[derive(Deserialize)]
@@ -103,29 +85,23 @@ pub(super) fn int_param(field: &str, v: Option<&String>) -> Result<Option<i64>, 
 }
 
 async fn user_organizations(State(s): State<AppState>, caller: Caller, CodeupQuery(q): CodeupQuery<PageQuery>) -> Reply {
-    caller.0.require(ScopeResource::Organization, ScopeAccess::Read)?;
-    // The organizations are listed across organizations: decided in the caller's own one.
-    s.authorize_organization(&caller.0, actions::LIST_ORGANIZATIONS, caller.0.principal().organization_id()).await?;
     let page = page_of(int_param("page", q.page.as_ref())?, int_param("perPage", q.per_page.as_ref())?, 100)?;
-    let all = s.user_organizations(caller.0.principal()).await?;
+    let all = s.user_organizations(&caller.0).await?;
     let total = all.len() as u64;
     let items: Vec<_> = all.iter().skip(page.offset() as usize).take(page.size as usize).map(|(o, r)| dto::organization(o, *r)).collect();
     Ok(paged(&items, total, page))
 }
 
 async fn list_members(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, CodeupQuery(q): CodeupQuery<PageQuery>) -> Reply {
-    let (org, _) = acting(&s, &caller, &params, ScopeResource::OrganizationMember, ScopeAccess::Read, actions::LIST_ORGANIZATION_MEMBERS).await?;
     let page = page_of(int_param("page", q.page.as_ref())?, int_param("perPage", q.per_page.as_ref())?, 100)?;
-    let (items, total) = s.organization_members(&org.id, None, Vec::new(), page).await?;
+    let (items, total) = s.organization_members(&caller.0, &edition(&params), None, Vec::new(), page).await?;
     let out: Vec<_> = items.iter().map(dto::member).collect();
     Ok(paged(&out, total, page))
 }
 
 async fn get_member(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams) -> Reply {
-    let (org, _) = acting(&s, &caller, &params, ScopeResource::OrganizationMember, ScopeAccess::Read, actions::GET_ORGANIZATION_MEMBER).await?;
     let member_id = params.get("member_id").cloned().unwrap_or_default();
-    let user = user_of_org_member_id(&org.id, &member_id).ok_or_else(|| Error::not_found(NotFoundKind::Member, member_id.clone()))?;
-    let m = s.organization_member(&org.id, user).await.map_err(|_| Error::not_found(NotFoundKind::Member, member_id.clone()))?;
+    let m = s.organization_member(&caller.0, &edition(&params), MemberKey::MemberId(&member_id)).await?;
     Ok(json(&dto::member(&m)))
 }
 
@@ -141,15 +117,12 @@ async fn read_member_by_user(
     PathParams(params): PathParams,
     CodeupQuery(q): CodeupQuery<ByUser>,
 ) -> Reply {
-    let (org, _) =
-        acting(&s, &caller, &params, ScopeResource::OrganizationMember, ScopeAccess::Read, actions::GET_ORGANIZATION_MEMBER_BY_USER_ID).await?;
     let user = q.user_id.filter(|u| !u.is_empty()).ok_or_else(|| Error::missing("userId"))?;
-    let m = s.organization_member(&org.id, &user).await?;
+    let m = s.organization_member(&caller.0, &edition(&params), MemberKey::UserId(&user)).await?;
     Ok(json(&dto::member(&m)))
 }
 
 async fn search_members(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, BodyBytes(body): BodyBytes) -> Reply {
-    let (org, _) = acting(&s, &caller, &params, ScopeResource::OrganizationMember, ScopeAccess::Read, actions::SEARCH_ORGANIZATION_MEMBERS).await?;
     let b = crate::http::pai::wire::JsonBody::parse(&body)?;
     let page = page_of(b.int("page")?, b.int("perPage")?, 100)?;
     let query = b.str("query")?.filter(|q| !q.trim().is_empty());
@@ -170,7 +143,7 @@ async fn search_members(State(s): State<AppState>, caller: Caller, PathParams(pa
     if !(enabled_wanted && no_departments) {
         return Ok(paged::<serde_json::Value>(&[], 0, page));
     }
-    let (items, total) = s.organization_members(&org.id, query, roles, page).await?;
+    let (items, total) = s.organization_members(&caller.0, &edition(&params), query, roles, page).await?;
     let out: Vec<_> = items.iter().map(dto::member).collect();
     Ok(paged(&out, total, page))
 }

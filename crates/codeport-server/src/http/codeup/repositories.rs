@@ -11,6 +11,7 @@ use crate::state::AppState;
 use axum::extract::{FromRequest, Request, State};
 use axum::response::Response;
 use axum::Router;
+use codeport_core::actions::Operation;
 use codeport_core::values::{CodeVisibility, GroupPath, SortOrder, Text};
 use codeport_core::Error;
 use codeport_store::RepositorySort;
@@ -22,28 +23,28 @@ type Reply = Result<Response, CodeupError>;
 /// The repository routes: each operation at the method and path of the action catalog.
 pub fn routes(r: Router<AppState>) -> Router<AppState> {
     use crate::http::route_operation as op;
-    let r = op(r, "ListRepositories", list_repositories);
-    let r = op(r, "CreateRepository", create_repository);
-    let r = op(r, "GetRepository", get_repository);
-    let r = op(r, "UpdateRepository", update_repository);
-    let r = op(r, "DeleteRepository", delete_repository);
-    let r = op(r, "ListGroupRepositories", list_group_repositories);
-    let r = op(r, "ListBranches", list_branches);
-    let r = op(r, "CreateBranch", create_branch);
-    let r = op(r, "GetBranch", get_branch);
-    let r = op(r, "DeleteBranch", delete_branch);
-    let r = op(r, "ListTags", list_tags);
-    let r = op(r, "CreateTag", create_tag);
-    let r = op(r, "GetTag", get_tag);
-    let r = op(r, "DeleteTag", delete_tag);
-    let r = op(r, "CreateFile", create_file);
-    let r = op(r, "ListFiles", list_files);
-    let r = op(r, "GetFileBlobs", get_file);
-    let r = op(r, "UpdateFile", update_file);
-    let r = op(r, "DeleteFile", delete_file);
-    let r = op(r, "ListCommits", list_commits);
-    let r = op(r, "GetCommit", get_commit);
-    op(r, "GetCompare", compare)
+    let r = op(r, Operation::ListRepositories, list_repositories);
+    let r = op(r, Operation::CreateRepository, create_repository);
+    let r = op(r, Operation::GetRepository, get_repository);
+    let r = op(r, Operation::UpdateRepository, update_repository);
+    let r = op(r, Operation::DeleteRepository, delete_repository);
+    let r = op(r, Operation::ListGroupRepositories, list_group_repositories);
+    let r = op(r, Operation::ListBranches, list_branches);
+    let r = op(r, Operation::CreateBranch, create_branch);
+    let r = op(r, Operation::GetBranch, get_branch);
+    let r = op(r, Operation::DeleteBranch, delete_branch);
+    let r = op(r, Operation::ListTags, list_tags);
+    let r = op(r, Operation::CreateTag, create_tag);
+    let r = op(r, Operation::GetTag, get_tag);
+    let r = op(r, Operation::DeleteTag, delete_tag);
+    let r = op(r, Operation::CreateFile, create_file);
+    let r = op(r, Operation::ListFiles, list_files);
+    let r = op(r, Operation::GetFileBlobs, get_file);
+    let r = op(r, Operation::UpdateFile, update_file);
+    let r = op(r, Operation::DeleteFile, delete_file);
+    let r = op(r, Operation::ListCommits, list_commits);
+    let r = op(r, Operation::GetCommit, get_commit);
+    op(r, Operation::GetCompare, compare)
 }
 
 fn param(params: &HashMap<String, String>, name: &str) -> String {

@@ -7,7 +7,7 @@
 
 use super::wire::PaiError;
 use crate::config::SIGNATURE_WINDOW_MS;
-use crate::services::Principal;
+use crate::services::Call;
 use crate::state::AppState;
 use axum::extract::{FromRequest, Request};
 use bytes::Bytes;
@@ -16,12 +16,12 @@ use codeport_core::error::AuthFailure;
 use codeport_core::timefmt::{now_millis, parse_acs_date};
 use codeport_core::Error;
 use http::{HeaderMap, HeaderName};
-use std::sync::Arc;
 
-/// A request whose ACS3 signature was verified: the caller and the exact body bytes.
+/// A request whose ACS3 signature was verified: the call (who signed, for which operation)
+/// and the exact body bytes.
 pub struct Signed {
-    /// Who signed.
-    pub principal: Arc<Principal>,
+    /// Who signed, the route's operation and the request facts.
+    pub call: Call,
     /// The body as received (its SHA-256 matched x-acs-content-sha256).
     pub body: Bytes,
     /// The raw query string.
@@ -103,6 +103,7 @@ impl FromRequest<AppState> for Signed {
             return Err(fail(AuthFailure::SignatureMismatch));
         }
         state.check_nonce(&signer.key.id, nonce, now, date.max(now) + SIGNATURE_WINDOW_MS + 1_000).await?;
-        Ok(Signed { principal: signer.principal.clone(), body, raw_query: raw_query.to_string() })
+        let call = crate::http::call_of(&parts, state, signer.principal.clone())?;
+        Ok(Signed { call, body, raw_query: raw_query.to_string() })
     }
 }

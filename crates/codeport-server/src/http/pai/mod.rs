@@ -14,6 +14,7 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::Router;
+use codeport_core::actions::Operation;
 use codeport_core::secret::Secret;
 use codeport_core::values::{
     Accessibility, CloneType, CommitId, EnvTypes, GitRefName, GitUrl, MountPath, Page, RoleSet, SortOrder, Text, WorkspaceName, WorkspaceRole,
@@ -29,25 +30,25 @@ type Reply = Result<Response, PaiError>;
 pub fn routes() -> Router<AppState> {
     use crate::http::route_operation as op;
     let r = Router::new();
-    let r = op(r, "CreateWorkspace", create_workspace);
-    let r = op(r, "ListWorkspaces", list_workspaces);
-    let r = op(r, "GetWorkspace", get_workspace);
-    let r = op(r, "UpdateWorkspace", update_workspace);
-    let r = op(r, "DeleteWorkspace", delete_workspace);
-    let r = op(r, "GetDefaultWorkspace", get_default_workspace);
-    let r = op(r, "CreateMember", create_member);
-    let r = op(r, "ListMembers", list_members);
-    let r = op(r, "DeleteMembers", delete_members);
-    let r = op(r, "GetMember", get_member);
-    let r = op(r, "AddMemberRole", add_member_role);
-    let r = op(r, "RemoveMemberRole", remove_member_role);
-    let r = op(r, "CreateCodeSource", create_code_source);
-    let r = op(r, "ListCodeSources", list_code_sources);
-    let r = op(r, "GetCodeSource", get_code_source);
-    let r = op(r, "UpdateCodeSource", update_code_source);
-    let r = op(r, "DeleteCodeSource", delete_code_source);
-    let r = op(r, "PublishCodeSource", publish_code_source);
-    op(r, "GetCodeSourceCheckoutCredential", get_checkout_credential)
+    let r = op(r, Operation::CreateWorkspace, create_workspace);
+    let r = op(r, Operation::ListWorkspaces, list_workspaces);
+    let r = op(r, Operation::GetWorkspace, get_workspace);
+    let r = op(r, Operation::UpdateWorkspace, update_workspace);
+    let r = op(r, Operation::DeleteWorkspace, delete_workspace);
+    let r = op(r, Operation::GetDefaultWorkspace, get_default_workspace);
+    let r = op(r, Operation::CreateMember, create_member);
+    let r = op(r, Operation::ListMembers, list_members);
+    let r = op(r, Operation::DeleteMembers, delete_members);
+    let r = op(r, Operation::GetMember, get_member);
+    let r = op(r, Operation::AddMemberRole, add_member_role);
+    let r = op(r, Operation::RemoveMemberRole, remove_member_role);
+    let r = op(r, Operation::CreateCodeSource, create_code_source);
+    let r = op(r, Operation::ListCodeSources, list_code_sources);
+    let r = op(r, Operation::GetCodeSource, get_code_source);
+    let r = op(r, Operation::UpdateCodeSource, update_code_source);
+    let r = op(r, Operation::DeleteCodeSource, delete_code_source);
+    let r = op(r, Operation::PublishCodeSource, publish_code_source);
+    op(r, Operation::GetCodeSourceCheckoutCredential, get_checkout_credential)
 }
 
 /// Unknown paths answer in PAI's error format.
@@ -97,13 +98,13 @@ async fn create_workspace(State(s): State<AppState>, req: Signed) -> Reply {
     let env_types = EnvTypes::parse(&b.str_list("EnvTypes")?.ok_or_else(|| Error::missing("EnvTypes"))?)?;
     let display_name = text(&b, "DisplayName", 64, true).or_else(|e| if b.has("DisplayName") { Err(e) } else { Ok(None) })?;
     let resource_group_id = text(&b, "ResourceGroupId", 128, false)?;
-    let ws = s.create_workspace(&req.principal, CreateWorkspace { name, display_name, description, env_types, resource_group_id }).await?;
+    let ws = s.create_workspace(&req.call, CreateWorkspace { name, display_name, description, env_types, resource_group_id }).await?;
     ok(json!({"RequestId": request_id(), "WorkspaceId": ws.id}))
 }
 
 async fn get_workspace(State(s): State<AppState>, Path(id): Path<String>, req: Signed) -> Reply {
     let verbose = Query::parse(&req.raw_query).bool("Verbose")?.unwrap_or(false);
-    let ws = s.get_workspace(&req.principal, &id).await?;
+    let ws = s.get_workspace(&req.call, &id).await?;
     let admins = s.workspace_admin_names(&ws.id).await?;
     let owner = if verbose { s.user(&ws.creator_id).await? } else { None };
     ok(dto::workspace(&ws, admins, owner.as_ref(), true))
@@ -111,7 +112,7 @@ async fn get_workspace(State(s): State<AppState>, Path(id): Path<String>, req: S
 
 async fn get_default_workspace(State(s): State<AppState>, req: Signed) -> Reply {
     let verbose = Query::parse(&req.raw_query).bool("Verbose")?.unwrap_or(false);
-    let ws = s.default_workspace(&req.principal).await?;
+    let ws = s.default_workspace(&req.call).await?;
     let owner = if verbose { s.user(&ws.creator_id).await? } else { None };
     ok(dto::default_workspace(&ws, owner.as_ref()))
 }
@@ -141,7 +142,7 @@ async fn list_workspaces(State(s): State<AppState>, req: Signed) -> Reply {
         order,
         page,
     };
-    let (items, total) = s.list_workspaces(&req.principal, cmd).await?;
+    let (items, total) = s.list_workspaces(&req.call, cmd).await?;
     let mut out = Vec::with_capacity(items.len());
     for ws in &items {
         let admins = s.workspace_admin_names(&ws.id).await?;
@@ -157,12 +158,12 @@ async fn update_workspace(State(s): State<AppState>, Path(id): Path<String>, req
         return Err(Error::invalid("DisplayName", "it must not be empty").into());
     }
     let description = text(&b, "Description", 80, false)?;
-    s.update_workspace(&req.principal, &id, display_name, description).await?;
+    s.update_workspace(&req.call, &id, display_name, description).await?;
     ok(json!({"RequestId": request_id()}))
 }
 
 async fn delete_workspace(State(s): State<AppState>, Path(id): Path<String>, req: Signed) -> Reply {
-    s.delete_workspace(&req.principal, &id).await?;
+    s.delete_workspace(&req.call, &id).await?;
     ok(json!({"RequestId": request_id()}))
 }
 
@@ -186,7 +187,7 @@ async fn create_member(State(s): State<AppState>, Path(ws): Path<String>, req: S
             .ok_or_else(|| Error::missing(&roles_field))?;
         members.push((user, RoleSet::parse(&roles_field, &roles)?));
     }
-    let views = s.create_members(&req.principal, &ws, members).await?;
+    let views = s.create_members(&req.call, &ws, members).await?;
     let out: Vec<_> = views.iter().map(dto::created_member).collect();
     ok(json!({"RequestId": request_id(), "Members": out}))
 }
@@ -196,8 +197,8 @@ async fn list_members(State(s): State<AppState>, Path(ws): Path<String>, req: Si
     let roles = q.list("Roles").unwrap_or_default().iter().map(|r| WorkspaceRole::parse("Roles", r)).collect::<Result<Vec<_>, _>>()?;
     let page = Page::parse(q.int("PageNumber")?, q.int("PageSize")?)?;
     let cmd = ListMembers { name_contains: q.str("MemberName"), roles, user_id: q.str("UserId"), page };
-    let (items, total) = s.list_members(&req.principal, &ws, cmd).await?;
-    let org = req.principal.organization_id().to_string();
+    let (items, total) = s.list_members(&req.call, &ws, cmd).await?;
+    let org = req.call.organization_id().to_string();
     let mut out = Vec::with_capacity(items.len());
     for m in &items {
         out.push(dto::member(m, &s.account_type(&org, &m.member.user_id).await?));
@@ -207,8 +208,8 @@ async fn list_members(State(s): State<AppState>, Path(ws): Path<String>, req: Si
 
 async fn get_member(State(s): State<AppState>, Path(ws): Path<String>, req: Signed) -> Reply {
     let q = Query::parse(&req.raw_query);
-    let m = s.get_member(&req.principal, &ws, q.str("UserId"), q.str("MemberId")).await?;
-    let mut body = dto::member(&m, &s.account_type(req.principal.organization_id(), &m.member.user_id).await?);
+    let m = s.get_member(&req.call, &ws, q.str("UserId"), q.str("MemberId")).await?;
+    let mut body = dto::member(&m, &s.account_type(req.call.organization_id(), &m.member.user_id).await?);
     body["RequestId"] = json!(request_id());
     if let Some(o) = body.as_object_mut() {
         o.remove("AccountName");
@@ -218,19 +219,19 @@ async fn get_member(State(s): State<AppState>, Path(ws): Path<String>, req: Sign
 
 async fn delete_members(State(s): State<AppState>, Path(ws): Path<String>, req: Signed) -> Reply {
     let ids = Query::parse(&req.raw_query).list("MemberIds").ok_or_else(|| Error::missing("MemberIds"))?;
-    s.delete_members(&req.principal, &ws, ids).await?;
+    s.delete_members(&req.call, &ws, ids).await?;
     ok(json!({"RequestId": request_id()}))
 }
 
 async fn add_member_role(State(s): State<AppState>, Path((ws, member, role)): Path<(String, String, String)>, req: Signed) -> Reply {
     let role = WorkspaceRole::parse("RoleName", &role)?;
-    s.change_member_role(&req.principal, &ws, &member, role, true).await?;
+    s.change_member_role(&req.call, &ws, &member, role, true).await?;
     ok(json!({"RequestId": request_id()}))
 }
 
 async fn remove_member_role(State(s): State<AppState>, Path((ws, member, role)): Path<(String, String, String)>, req: Signed) -> Reply {
     let role = WorkspaceRole::parse("RoleName", &role)?;
-    s.change_member_role(&req.principal, &ws, &member, role, false).await?;
+    s.change_member_role(&req.call, &ws, &member, role, false).await?;
     ok(json!({"RequestId": request_id()}))
 }
 
@@ -268,12 +269,12 @@ async fn create_code_source(State(s): State<AppState>, req: Signed) -> Reply {
     if cmd.code_repo_access_token.as_ref().is_some_and(|t| t.expose().len() > 4096) {
         return Err(Error::invalid("CodeRepoAccessToken", "it must be at most 4096 characters").into());
     }
-    let id = s.create_code_source(&req.principal, cmd).await?;
+    let id = s.create_code_source(&req.call, cmd).await?;
     ok(json!({"RequestId": request_id(), "CodeSourceId": id}))
 }
 
 async fn get_code_source(State(s): State<AppState>, Path(id): Path<String>, req: Signed) -> Reply {
-    let view = s.get_code_source(&req.principal, &id).await?;
+    let view = s.get_code_source(&req.call, &id).await?;
     Ok(json_response(&dto::code_source(&view.source, view.access_token.as_ref(), true)))
 }
 
@@ -290,7 +291,7 @@ async fn list_code_sources(State(s): State<AppState>, req: Signed) -> Reply {
         ],
     )?;
     let cmd = ListCodeSources { workspace_id, display_name_contains: q.str("DisplayName"), sort, order, page };
-    let (items, total) = s.list_code_sources(&req.principal, cmd).await?;
+    let (items, total) = s.list_code_sources(&req.call, cmd).await?;
     let out: Vec<_> = items.iter().map(|c| dto::code_source(c, None, false)).collect();
     ok(json!({"RequestId": request_id(), "TotalCount": total, "CodeSources": out}))
 }
@@ -315,24 +316,24 @@ async fn update_code_source(State(s): State<AppState>, Path(id): Path<String>, r
         mount_path: flatten(clearable(&b, "MountPath", MountPath::parse)?),
         clone_type: b.int("CloneType")?.map(CloneType::parse).transpose()?,
     };
-    s.update_code_source(&req.principal, &id, cmd).await?;
+    s.update_code_source(&req.call, &id, cmd).await?;
     ok(json!({"RequestId": request_id(), "CodeSourceId": id}))
 }
 
 async fn delete_code_source(State(s): State<AppState>, Path(id): Path<String>, req: Signed) -> Reply {
-    s.delete_code_source(&req.principal, &id).await?;
+    s.delete_code_source(&req.call, &id).await?;
     ok(json!({"RequestId": request_id(), "CodeSourceId": id}))
 }
 
 async fn publish_code_source(State(s): State<AppState>, Path(id): Path<String>, req: Signed) -> Reply {
-    s.publish_code_source(&req.principal, &id).await?;
+    s.publish_code_source(&req.call, &id).await?;
     ok(json!({"RequestId": request_id(), "CodeSourceId": id}))
 }
 
 /// codeport's operation for job runtimes and `codeport checkout`: what cloning the code
 /// source needs. ExpireTime is present only for a minted (hosted-repository) credential.
 async fn get_checkout_credential(State(s): State<AppState>, Path(id): Path<String>, req: Signed) -> Reply {
-    let c = s.checkout_credential(&req.principal, &id).await?;
+    let c = s.checkout_credential(&req.call, &id).await?;
     let mut out = json!({
         "RequestId": request_id(),
         "CodeSourceId": id,
