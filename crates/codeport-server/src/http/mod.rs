@@ -8,7 +8,7 @@ pub mod request_id;
 
 use crate::services::{Call, Principal, RequestFacts};
 use crate::state::AppState;
-use axum::routing::get;
+use axum::routing::{get, MethodFilter, MethodRouter};
 use axum::Router;
 use codeport_core::actions::Operation;
 use std::sync::Arc;
@@ -17,37 +17,116 @@ use std::sync::Arc;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health))
-        .merge(pai::routes())
-        .merge(codeup::routes())
+        .merge(operation_routes())
         .fallback(unknown_route)
         .method_not_allowed_fallback(pai::method_not_allowed)
         .layer(axum::middleware::from_fn(request_id::middleware))
         .with_state(state)
 }
 
-/// Registers a catalog operation's handler at the method and path the action catalog gives
-/// it, under each base of its mount (a colon verb also under its `%3A` spelling, as clients
-/// encode it), and attaches the operation to every request of the route: the extractors hand
-/// it to the services in the [`Call`](crate::services::Call), which authorize exactly its
-/// action. The catalog is the single list of operations: routing, authorization, the policy
-/// parser and `codeport admin actions` all read it.
-pub fn route_operation<H, T>(r: Router<AppState>, operation: Operation, handler: H) -> Router<AppState>
-where
-    H: axum::handler::Handler<T, AppState> + Clone,
-    T: 'static,
-{
+/// Every catalog operation served over HTTP, each at its catalog method and path with its
+/// handler ([`handler_of`]).
+fn operation_routes() -> Router<AppState> {
+    Operation::ALL.iter().fold(Router::new(), |r, &op| {
+        let Some(method) = method_filter(op) else { return r };
+        match handler_of(op, method) {
+            Some(handler) => route_operation(r, op, handler),
+            None => r,
+        }
+    })
+}
+
+/// The handler of each operation of the catalog. The match is exhaustive, so an operation
+/// added to the catalog without a handler does not compile; `None` only for git's, which
+/// the git edge serves by service name.
+fn handler_of(op: Operation, m: MethodFilter) -> Option<MethodRouter<AppState>> {
+    use Operation::*;
+    fn on<H: axum::handler::Handler<T, AppState>, T: 'static>(m: MethodFilter, h: H) -> Option<MethodRouter<AppState>> {
+        Some(axum::routing::on(m, h))
+    }
+    match op {
+        CreateWorkspace => on(m, pai::create_workspace),
+        ListWorkspaces => on(m, pai::list_workspaces),
+        GetWorkspace => on(m, pai::get_workspace),
+        UpdateWorkspace => on(m, pai::update_workspace),
+        DeleteWorkspace => on(m, pai::delete_workspace),
+        GetDefaultWorkspace => on(m, pai::get_default_workspace),
+        CreateMember => on(m, pai::create_member),
+        ListMembers => on(m, pai::list_members),
+        DeleteMembers => on(m, pai::delete_members),
+        GetMember => on(m, pai::get_member),
+        AddMemberRole => on(m, pai::add_member_role),
+        RemoveMemberRole => on(m, pai::remove_member_role),
+        CreateCodeSource => on(m, pai::create_code_source),
+        ListCodeSources => on(m, pai::list_code_sources),
+        GetCodeSource => on(m, pai::get_code_source),
+        UpdateCodeSource => on(m, pai::update_code_source),
+        DeleteCodeSource => on(m, pai::delete_code_source),
+        PublishCodeSource => on(m, pai::publish_code_source),
+        GetCodeSourceCheckoutCredential => on(m, pai::get_checkout_credential),
+        GetCurrentUser => on(m, codeup::current_user),
+        ListOrganizations => on(m, codeup::user_organizations),
+        ListOrganizationMembers => on(m, codeup::list_members),
+        GetOrganizationMember => on(m, codeup::get_member),
+        GetOrganizationMemberByUserId => on(m, codeup::read_member_by_user),
+        SearchOrganizationMembers => on(m, codeup::search_members),
+        CreateGroup => on(m, codeup::create_group),
+        UpdateGroup => on(m, codeup::update_group),
+        DeleteGroup => on(m, codeup::delete_group),
+        ListGroupMembers => on(m, codeup::list_group_members),
+        CreateGroupMember => on(m, codeup::add_group_members),
+        UpdateGroupMember => on(m, codeup::update_group_member),
+        DeleteGroupMember => on(m, codeup::remove_group_member),
+        ListNamespaces => on(m, codeup::list_namespaces),
+        GetNamespace => on(m, codeup::get_namespace),
+        ListRepositories => on(m, codeup::repositories::list_repositories),
+        CreateRepository => on(m, codeup::repositories::create_repository),
+        GetRepository => on(m, codeup::repositories::get_repository),
+        UpdateRepository => on(m, codeup::repositories::update_repository),
+        DeleteRepository => on(m, codeup::repositories::delete_repository),
+        ListGroupRepositories => on(m, codeup::repositories::list_group_repositories),
+        ListBranches => on(m, codeup::repositories::list_branches),
+        CreateBranch => on(m, codeup::repositories::create_branch),
+        GetBranch => on(m, codeup::repositories::get_branch),
+        DeleteBranch => on(m, codeup::repositories::delete_branch),
+        ListTags => on(m, codeup::repositories::list_tags),
+        CreateTag => on(m, codeup::repositories::create_tag),
+        GetTag => on(m, codeup::repositories::get_tag),
+        DeleteTag => on(m, codeup::repositories::delete_tag),
+        CreateFile => on(m, codeup::repositories::create_file),
+        ListFiles => on(m, codeup::repositories::list_files),
+        GetFileBlobs => on(m, codeup::repositories::get_file),
+        UpdateFile => on(m, codeup::repositories::update_file),
+        DeleteFile => on(m, codeup::repositories::delete_file),
+        ListCommits => on(m, codeup::repositories::list_commits),
+        GetCommit => on(m, codeup::repositories::get_commit),
+        GetCompare => on(m, codeup::repositories::compare),
+        GetRepositoryContent | PushRepository => None,
+    }
+}
+
+/// The HTTP method of a catalog operation (None for git's, which have none).
+fn method_filter(op: Operation) -> Option<MethodFilter> {
+    Some(match op.spec().method {
+        "GET" => MethodFilter::GET,
+        "POST" => MethodFilter::POST,
+        "PUT" => MethodFilter::PUT,
+        "DELETE" => MethodFilter::DELETE,
+        _ => return None,
+    })
+}
+
+/// Registers a catalog operation's handler at the path the action catalog gives it, under
+/// each base of its mount (a colon verb also under its `%3A` spelling, as clients encode
+/// it), and attaches the operation to every request of the route: the extractors hand it to
+/// the services in the [`Call`](crate::services::Call), which authorize exactly its action.
+/// The catalog is the single list of operations: routing, authorization, the policy parser
+/// and `codeport admin actions` all read it.
+fn route_operation(mut r: Router<AppState>, operation: Operation, handler: MethodRouter<AppState>) -> Router<AppState> {
     let spec = operation.spec();
-    let filter = match spec.method {
-        "GET" => axum::routing::MethodFilter::GET,
-        "POST" => axum::routing::MethodFilter::POST,
-        "PUT" => axum::routing::MethodFilter::PUT,
-        "DELETE" => axum::routing::MethodFilter::DELETE,
-        other => panic!("{operation}: the catalog's method {other:?} is not served over HTTP"),
-    };
-    let mut r = r;
     for base in spec.mount.bases() {
         let path = format!("{base}{}", spec.path);
-        let method_router = || axum::routing::on(filter, handler.clone()).layer(axum::Extension(operation));
+        let method_router = || handler.clone().layer(axum::Extension(operation));
         if path.contains(':') {
             r = r.route(&path.replace(':', "%3A"), method_router());
         }

@@ -6,7 +6,7 @@
 //! (GetCurrentUser on `…:user/{userId}`), groups and repositories in their services.
 
 mod dto;
-mod repositories;
+pub(crate) mod repositories;
 pub mod wire;
 
 use crate::services::namespaces::{parse_access_level, CreateGroup, ListNamespaces, UpdateGroup};
@@ -14,8 +14,6 @@ use crate::services::platform::{Edition, MemberKey};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
-use axum::Router;
-use codeport_core::actions::Operation;
 use codeport_core::values::{CodeVisibility, GroupPath, SortOrder, Text};
 use codeport_core::Error;
 use codeport_store::NamespaceSort;
@@ -25,29 +23,6 @@ use std::collections::HashMap;
 use wire::{json, page_of, paged, BodyBytes, Caller, CodeupError, CodeupQuery, PathParams};
 
 type Reply = Result<Response, CodeupError>;
-
-/// The Codeup routes: each operation at the method and path of the action catalog, in both
-/// editions.
-pub fn routes() -> Router<AppState> {
-    use crate::http::route_operation as op;
-    let r = Router::new();
-    let r = op(r, Operation::GetCurrentUser, current_user);
-    let r = op(r, Operation::ListOrganizations, user_organizations);
-    let r = op(r, Operation::ListOrganizationMembers, list_members);
-    let r = op(r, Operation::GetOrganizationMember, get_member);
-    let r = op(r, Operation::GetOrganizationMemberByUserId, read_member_by_user);
-    let r = op(r, Operation::SearchOrganizationMembers, search_members);
-    let r = op(r, Operation::CreateGroup, create_group);
-    let r = op(r, Operation::UpdateGroup, update_group);
-    let r = op(r, Operation::DeleteGroup, delete_group);
-    let r = op(r, Operation::ListGroupMembers, list_group_members);
-    let r = op(r, Operation::CreateGroupMember, add_group_members);
-    let r = op(r, Operation::UpdateGroupMember, update_group_member);
-    let r = op(r, Operation::DeleteGroupMember, remove_group_member);
-    let r = op(r, Operation::ListNamespaces, list_namespaces);
-    let r = op(r, Operation::GetNamespace, get_namespace);
-    repositories::routes(r)
-}
 
 /// Unknown `/oapi/` paths answer 404 in the Codeup error format.
 pub async fn unknown_route() -> Response {
@@ -66,13 +41,13 @@ pub(super) fn edition(params: &HashMap<String, String>) -> Edition {
 
 // --- platform ------------------------------------------------------------------------
 
-async fn current_user(State(s): State<AppState>, caller: Caller) -> Reply {
+pub(crate) async fn current_user(State(s): State<AppState>, caller: Caller) -> Reply {
     Ok(json(&dto::user(&s.current_user(&caller.0).await?)))
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct PageQuery {
+pub(crate) struct PageQuery {
     page: Option<String>,
     per_page: Option<String>,
 }
@@ -84,7 +59,7 @@ pub(super) fn int_param(field: &str, v: Option<&String>) -> Result<Option<i64>, 
     }
 }
 
-async fn user_organizations(State(s): State<AppState>, caller: Caller, CodeupQuery(q): CodeupQuery<PageQuery>) -> Reply {
+pub(crate) async fn user_organizations(State(s): State<AppState>, caller: Caller, CodeupQuery(q): CodeupQuery<PageQuery>) -> Reply {
     let page = page_of(int_param("page", q.page.as_ref())?, int_param("perPage", q.per_page.as_ref())?, 100)?;
     let all = s.user_organizations(&caller.0).await?;
     let total = all.len() as u64;
@@ -92,14 +67,19 @@ async fn user_organizations(State(s): State<AppState>, caller: Caller, CodeupQue
     Ok(paged(&items, total, page))
 }
 
-async fn list_members(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, CodeupQuery(q): CodeupQuery<PageQuery>) -> Reply {
+pub(crate) async fn list_members(
+    State(s): State<AppState>,
+    caller: Caller,
+    PathParams(params): PathParams,
+    CodeupQuery(q): CodeupQuery<PageQuery>,
+) -> Reply {
     let page = page_of(int_param("page", q.page.as_ref())?, int_param("perPage", q.per_page.as_ref())?, 100)?;
     let (items, total) = s.organization_members(&caller.0, &edition(&params), None, Vec::new(), page).await?;
     let out: Vec<_> = items.iter().map(dto::member).collect();
     Ok(paged(&out, total, page))
 }
 
-async fn get_member(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams) -> Reply {
+pub(crate) async fn get_member(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams) -> Reply {
     let member_id = params.get("member_id").cloned().unwrap_or_default();
     let m = s.organization_member(&caller.0, &edition(&params), MemberKey::MemberId(&member_id)).await?;
     Ok(json(&dto::member(&m)))
@@ -107,11 +87,11 @@ async fn get_member(State(s): State<AppState>, caller: Caller, PathParams(params
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ByUser {
+pub(crate) struct ByUser {
     user_id: Option<String>,
 }
 
-async fn read_member_by_user(
+pub(crate) async fn read_member_by_user(
     State(s): State<AppState>,
     caller: Caller,
     PathParams(params): PathParams,
@@ -122,7 +102,7 @@ async fn read_member_by_user(
     Ok(json(&dto::member(&m)))
 }
 
-async fn search_members(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, BodyBytes(body): BodyBytes) -> Reply {
+pub(crate) async fn search_members(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, BodyBytes(body): BodyBytes) -> Reply {
     let b = crate::http::pai::wire::JsonBody::parse(&body)?;
     let page = page_of(b.int("page")?, b.int("perPage")?, 100)?;
     let query = b.str("query")?.filter(|q| !q.trim().is_empty());
@@ -150,7 +130,7 @@ async fn search_members(State(s): State<AppState>, caller: Caller, PathParams(pa
 
 // --- code groups ---------------------------------------------------------------------
 
-async fn create_group(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, BodyBytes(body): BodyBytes) -> Reply {
+pub(crate) async fn create_group(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, BodyBytes(body): BodyBytes) -> Reply {
     let b = crate::http::pai::wire::JsonBody::parse(&body)?;
     let text = |field: &str, max: usize, required: bool| -> Result<Option<Text>, Error> {
         match b.str(field)? {
@@ -172,7 +152,7 @@ async fn create_group(State(s): State<AppState>, caller: Caller, PathParams(para
     Ok(json(&dto::created_group(&ns, &s.config.external_url)))
 }
 
-async fn get_namespace(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams) -> Reply {
+pub(crate) async fn get_namespace(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams) -> Reply {
     let key = params.get("namespace_id").cloned().unwrap_or_default();
     let ns = s.get_namespace(&caller.0, &edition(&params), &key).await?;
     Ok(json(&dto::namespace(&ns, &s.config.external_url)))
@@ -180,7 +160,7 @@ async fn get_namespace(State(s): State<AppState>, caller: Caller, PathParams(par
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct NamespaceListQuery {
+pub(crate) struct NamespaceListQuery {
     parent_id: Option<String>,
     page: Option<String>,
     per_page: Option<String>,
@@ -189,7 +169,7 @@ struct NamespaceListQuery {
     sort: Option<String>,
 }
 
-async fn list_namespaces(
+pub(crate) async fn list_namespaces(
     State(s): State<AppState>,
     caller: Caller,
     PathParams(params): PathParams,
@@ -217,7 +197,7 @@ async fn list_namespaces(
     Ok(paged(&out, total, page))
 }
 
-async fn update_group(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, BodyBytes(body): BodyBytes) -> Reply {
+pub(crate) async fn update_group(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, BodyBytes(body): BodyBytes) -> Reply {
     let b = crate::http::pai::wire::JsonBody::parse(&body)?;
     let opt_text = |field: &str, max: usize, required: bool| -> Result<Option<Text>, Error> {
         b.str(field)?.map(|v| Text::parse(field, &v, max, required)).transpose()
@@ -236,11 +216,16 @@ async fn update_group(State(s): State<AppState>, caller: Caller, PathParams(para
 }
 
 #[derive(Deserialize)]
-struct DeleteQuery {
+pub(crate) struct DeleteQuery {
     cascade: Option<String>,
 }
 
-async fn delete_group(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, CodeupQuery(q): CodeupQuery<DeleteQuery>) -> Reply {
+pub(crate) async fn delete_group(
+    State(s): State<AppState>,
+    caller: Caller,
+    PathParams(params): PathParams,
+    CodeupQuery(q): CodeupQuery<DeleteQuery>,
+) -> Reply {
     let cascade = match q.cascade.as_deref() {
         None | Some("") | Some("false") => false,
         Some("true") => true,
@@ -255,7 +240,7 @@ async fn delete_group(State(s): State<AppState>, caller: Caller, PathParams(para
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct MemberQuery {
+pub(crate) struct MemberQuery {
     access_level: Option<String>,
     user_id: Option<String>,
     expires_at: Option<String>,
@@ -278,7 +263,7 @@ fn level(q: &MemberQuery, required: bool) -> Result<i64, Error> {
     }
 }
 
-async fn list_group_members(
+pub(crate) async fn list_group_members(
     State(s): State<AppState>,
     caller: Caller,
     PathParams(params): PathParams,
@@ -294,7 +279,7 @@ async fn list_group_members(
     Ok(json(&out))
 }
 
-async fn add_group_members(
+pub(crate) async fn add_group_members(
     State(s): State<AppState>,
     caller: Caller,
     PathParams(params): PathParams,
@@ -315,7 +300,7 @@ async fn add_group_members(
     }
 }
 
-async fn update_group_member(
+pub(crate) async fn update_group_member(
     State(s): State<AppState>,
     caller: Caller,
     PathParams(params): PathParams,
@@ -328,7 +313,7 @@ async fn update_group_member(
     Ok(json(&dto::group_member(&m, &ns, None, &s.config.external_url)))
 }
 
-async fn remove_group_member(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams) -> Reply {
+pub(crate) async fn remove_group_member(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams) -> Reply {
     let key = params.get("group_id").cloned().unwrap_or_default();
     let user = params.get("user_id").cloned().unwrap_or_default();
     s.remove_group_member(&caller.0, &edition(&params), &key, &user).await?;

@@ -10,8 +10,6 @@ use crate::services::repository_content::{BranchSort, CommitFilter, FileWrite, F
 use crate::state::AppState;
 use axum::extract::{FromRequest, Request, State};
 use axum::response::Response;
-use axum::Router;
-use codeport_core::actions::Operation;
 use codeport_core::values::{CodeVisibility, GroupPath, SortOrder, Text};
 use codeport_core::Error;
 use codeport_store::RepositorySort;
@@ -19,33 +17,6 @@ use serde::Deserialize;
 use std::collections::HashMap;
 
 type Reply = Result<Response, CodeupError>;
-
-/// The repository routes: each operation at the method and path of the action catalog.
-pub fn routes(r: Router<AppState>) -> Router<AppState> {
-    use crate::http::route_operation as op;
-    let r = op(r, Operation::ListRepositories, list_repositories);
-    let r = op(r, Operation::CreateRepository, create_repository);
-    let r = op(r, Operation::GetRepository, get_repository);
-    let r = op(r, Operation::UpdateRepository, update_repository);
-    let r = op(r, Operation::DeleteRepository, delete_repository);
-    let r = op(r, Operation::ListGroupRepositories, list_group_repositories);
-    let r = op(r, Operation::ListBranches, list_branches);
-    let r = op(r, Operation::CreateBranch, create_branch);
-    let r = op(r, Operation::GetBranch, get_branch);
-    let r = op(r, Operation::DeleteBranch, delete_branch);
-    let r = op(r, Operation::ListTags, list_tags);
-    let r = op(r, Operation::CreateTag, create_tag);
-    let r = op(r, Operation::GetTag, get_tag);
-    let r = op(r, Operation::DeleteTag, delete_tag);
-    let r = op(r, Operation::CreateFile, create_file);
-    let r = op(r, Operation::ListFiles, list_files);
-    let r = op(r, Operation::GetFileBlobs, get_file);
-    let r = op(r, Operation::UpdateFile, update_file);
-    let r = op(r, Operation::DeleteFile, delete_file);
-    let r = op(r, Operation::ListCommits, list_commits);
-    let r = op(r, Operation::GetCommit, get_commit);
-    op(r, Operation::GetCompare, compare)
-}
 
 fn param(params: &HashMap<String, String>, name: &str) -> String {
     params.get(name).cloned().unwrap_or_default()
@@ -79,11 +50,11 @@ fn visibility(b: &JsonBody) -> Result<Option<CodeVisibility>, Error> {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct CreateQuery {
+pub(crate) struct CreateQuery {
     create_parent_path: Option<String>,
 }
 
-async fn create_repository(
+pub(crate) async fn create_repository(
     State(s): State<AppState>,
     caller: Caller,
     PathParams(params): PathParams,
@@ -113,7 +84,7 @@ async fn create_repository(
     Ok(json(&dto::repository(&repo, crate::services::namespaces::access::ADMIN, None, &s.config.external_url)))
 }
 
-async fn get_repository(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams) -> Reply {
+pub(crate) async fn get_repository(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams) -> Reply {
     let found = s.get_repository(&caller.0, &edition(&params), &param(&params, "repo")).await?;
     let ns = s.store.namespace(found.repo.namespace_id).await.map_err(Error::from)?;
     Ok(json(&dto::repository(&found.repo, found.level, ns.as_ref(), &s.config.external_url)))
@@ -121,7 +92,7 @@ async fn get_repository(State(s): State<AppState>, caller: Caller, PathParams(pa
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct RepositoryListQuery {
+pub(crate) struct RepositoryListQuery {
     page: Option<String>,
     per_page: Option<String>,
     search: Option<String>,
@@ -158,7 +129,7 @@ async fn respond_list(s: &AppState, caller: &Caller, params: &HashMap<String, St
     Ok(paged(&out, total, page))
 }
 
-async fn list_repositories(
+pub(crate) async fn list_repositories(
     State(s): State<AppState>,
     caller: Caller,
     PathParams(params): PathParams,
@@ -168,7 +139,7 @@ async fn list_repositories(
     respond_list(&s, &caller, &params, cmd).await
 }
 
-async fn list_group_repositories(
+pub(crate) async fn list_group_repositories(
     State(s): State<AppState>,
     caller: Caller,
     PathParams(params): PathParams,
@@ -179,7 +150,12 @@ async fn list_group_repositories(
     respond_list(&s, &caller, &params, cmd).await
 }
 
-async fn update_repository(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, BodyBytes(body): BodyBytes) -> Reply {
+pub(crate) async fn update_repository(
+    State(s): State<AppState>,
+    caller: Caller,
+    PathParams(params): PathParams,
+    BodyBytes(body): BodyBytes,
+) -> Reply {
     let b = JsonBody::parse(&body)?;
     let default_branch = match b.str("default_branch")? {
         Some(v) => Some(v),
@@ -197,7 +173,7 @@ async fn update_repository(State(s): State<AppState>, caller: Caller, PathParams
     Ok(json(&dto::repository(&found.repo, found.level, None, &s.config.external_url)))
 }
 
-async fn delete_repository(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams) -> Reply {
+pub(crate) async fn delete_repository(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams) -> Reply {
     let repo = s.delete_repository(&caller.0, &edition(&params), &param(&params, "repo")).await?;
     Ok(json(&serde_json::json!({"result": true, "id": repo.id, "pathWithNamespace": repo.full_path})))
 }
@@ -206,14 +182,14 @@ async fn delete_repository(State(s): State<AppState>, caller: Caller, PathParams
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct BranchListQuery {
+pub(crate) struct BranchListQuery {
     page: Option<String>,
     per_page: Option<String>,
     sort: Option<String>,
     search: Option<String>,
 }
 
-async fn list_branches(
+pub(crate) async fn list_branches(
     State(s): State<AppState>,
     caller: Caller,
     PathParams(params): PathParams,
@@ -233,13 +209,13 @@ async fn list_branches(
 }
 
 #[derive(Deserialize)]
-struct CreateBranchQuery {
+pub(crate) struct CreateBranchQuery {
     branch: Option<String>,
     #[serde(rename = "ref")]
     from: Option<String>,
 }
 
-async fn create_branch(
+pub(crate) async fn create_branch(
     State(s): State<AppState>,
     caller: Caller,
     PathParams(params): PathParams,
@@ -251,18 +227,23 @@ async fn create_branch(
     Ok(json(&dto::branch(&b, &found.repo, &s.config.external_url)))
 }
 
-async fn get_branch(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams) -> Reply {
+pub(crate) async fn get_branch(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams) -> Reply {
     let (found, b) = s.get_branch(&caller.0, &edition(&params), &param(&params, "repo"), &param(&params, "branch")).await?;
     Ok(json(&dto::branch(&b, &found.repo, &s.config.external_url)))
 }
 
-async fn delete_branch(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams) -> Reply {
+pub(crate) async fn delete_branch(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams) -> Reply {
     let name = param(&params, "branch");
     s.delete_branch(&caller.0, &edition(&params), &param(&params, "repo"), &name).await?;
     Ok(json(&serde_json::json!({"branchName": name})))
 }
 
-async fn list_tags(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, CodeupQuery(q): CodeupQuery<BranchListQuery>) -> Reply {
+pub(crate) async fn list_tags(
+    State(s): State<AppState>,
+    caller: Caller,
+    PathParams(params): PathParams,
+    CodeupQuery(q): CodeupQuery<BranchListQuery>,
+) -> Reply {
     let page = page_of(int_param("page", q.page.as_ref())?, int_param("perPage", q.per_page.as_ref())?, 20)?;
     let (found, items, total) = s.list_tags(&caller.0, &edition(&params), &param(&params, "repo"), q.search.as_deref(), page).await?;
     let out: Vec<_> = items.iter().map(|t| dto::tag(t, &found.repo, &s.config.external_url)).collect();
@@ -271,26 +252,31 @@ async fn list_tags(State(s): State<AppState>, caller: Caller, PathParams(params)
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct CreateTagQuery {
+pub(crate) struct CreateTagQuery {
     tag_name: Option<String>,
     #[serde(rename = "ref")]
     from: Option<String>,
     message: Option<String>,
 }
 
-async fn create_tag(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, CodeupQuery(q): CodeupQuery<CreateTagQuery>) -> Reply {
+pub(crate) async fn create_tag(
+    State(s): State<AppState>,
+    caller: Caller,
+    PathParams(params): PathParams,
+    CodeupQuery(q): CodeupQuery<CreateTagQuery>,
+) -> Reply {
     let name = q.tag_name.filter(|v| !v.trim().is_empty()).ok_or_else(|| Error::missing("tagName"))?;
     let from = q.from.filter(|v| !v.trim().is_empty()).ok_or_else(|| Error::missing("ref"))?;
     let (found, t) = s.create_tag(&caller.0, &edition(&params), &param(&params, "repo"), &name, &from, q.message).await?;
     Ok(json(&dto::tag(&t, &found.repo, &s.config.external_url)))
 }
 
-async fn get_tag(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams) -> Reply {
+pub(crate) async fn get_tag(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams) -> Reply {
     let (found, t) = s.get_tag(&caller.0, &edition(&params), &param(&params, "repo"), &param(&params, "tag")).await?;
     Ok(json(&dto::tag(&t, &found.repo, &s.config.external_url)))
 }
 
-async fn delete_tag(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams) -> Reply {
+pub(crate) async fn delete_tag(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams) -> Reply {
     let name = param(&params, "tag");
     s.delete_tag(&caller.0, &edition(&params), &param(&params, "repo"), &name).await?;
     Ok(json(&serde_json::json!({"tagName": name})))
@@ -300,7 +286,7 @@ async fn delete_tag(State(s): State<AppState>, caller: Caller, PathParams(params
 
 /// A file API body: read up to the file API's limit (a whole file, base64-encoded), not the
 /// general body limit.
-struct FileBody(bytes::Bytes);
+pub(crate) struct FileBody(bytes::Bytes);
 
 impl FromRequest<AppState> for FileBody {
     type Rejection = CodeupError;
@@ -336,7 +322,7 @@ fn required(b: &JsonBody, field: &str) -> Result<String, Error> {
     b.str(field)?.filter(|v| !v.trim().is_empty()).ok_or_else(|| Error::missing(field))
 }
 
-async fn create_file(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, FileBody(body): FileBody) -> Reply {
+pub(crate) async fn create_file(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, FileBody(body): FileBody) -> Reply {
     let b = JsonBody::parse(&body)?;
     let w = FileWrite {
         branch: required(&b, "branch")?,
@@ -349,7 +335,7 @@ async fn create_file(State(s): State<AppState>, caller: Caller, PathParams(param
     Ok(json(&serde_json::json!({"filePath": path, "branch": branch, "newOid": done.blob_id.unwrap_or_default(), "commitId": done.commit_id})))
 }
 
-async fn update_file(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, FileBody(body): FileBody) -> Reply {
+pub(crate) async fn update_file(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, FileBody(body): FileBody) -> Reply {
     let b = JsonBody::parse(&body)?;
     let w = FileWrite {
         branch: required(&b, "branch")?,
@@ -364,12 +350,12 @@ async fn update_file(State(s): State<AppState>, caller: Caller, PathParams(param
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct DeleteFileQuery {
+pub(crate) struct DeleteFileQuery {
     branch: Option<String>,
     commit_message: Option<String>,
 }
 
-async fn delete_file(
+pub(crate) async fn delete_file(
     State(s): State<AppState>,
     caller: Caller,
     PathParams(params): PathParams,
@@ -383,7 +369,7 @@ async fn delete_file(
 }
 
 #[derive(Deserialize)]
-struct TreeQuery {
+pub(crate) struct TreeQuery {
     path: Option<String>,
     #[serde(rename = "ref")]
     rev: Option<String>,
@@ -391,7 +377,12 @@ struct TreeQuery {
     shape: Option<String>,
 }
 
-async fn list_files(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, CodeupQuery(q): CodeupQuery<TreeQuery>) -> Reply {
+pub(crate) async fn list_files(
+    State(s): State<AppState>,
+    caller: Caller,
+    PathParams(params): PathParams,
+    CodeupQuery(q): CodeupQuery<TreeQuery>,
+) -> Reply {
     let shape = match q.shape.as_deref().map(str::to_ascii_uppercase).as_deref() {
         None | Some("") | Some("DIRECT") => TreeShape::Direct,
         Some("RECURSIVE") => TreeShape::Recursive,
@@ -405,12 +396,17 @@ async fn list_files(State(s): State<AppState>, caller: Caller, PathParams(params
 }
 
 #[derive(Deserialize)]
-struct BlobQuery {
+pub(crate) struct BlobQuery {
     #[serde(rename = "ref")]
     rev: Option<String>,
 }
 
-async fn get_file(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, CodeupQuery(q): CodeupQuery<BlobQuery>) -> Reply {
+pub(crate) async fn get_file(
+    State(s): State<AppState>,
+    caller: Caller,
+    PathParams(params): PathParams,
+    CodeupQuery(q): CodeupQuery<BlobQuery>,
+) -> Reply {
     let (path, rev, blob) =
         s.get_file(&caller.0, &edition(&params), &param(&params, "repo"), &param(&params, "file_path"), q.rev.as_deref().unwrap_or("")).await?;
     Ok(json(&dto::file_blob(&path, &rev, &blob)))
@@ -420,7 +416,7 @@ async fn get_file(State(s): State<AppState>, caller: Caller, PathParams(params):
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct CommitListQuery {
+pub(crate) struct CommitListQuery {
     ref_name: Option<String>,
     since: Option<String>,
     until: Option<String>,
@@ -439,7 +435,7 @@ fn instant(field: &str, v: Option<&str>) -> Result<Option<i64>, Error> {
     }
 }
 
-async fn list_commits(
+pub(crate) async fn list_commits(
     State(s): State<AppState>,
     caller: Caller,
     PathParams(params): PathParams,
@@ -459,14 +455,14 @@ async fn list_commits(
     Ok(paged(&out, total, page))
 }
 
-async fn get_commit(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams) -> Reply {
+pub(crate) async fn get_commit(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams) -> Reply {
     let (found, c, stats) = s.get_commit(&caller.0, &edition(&params), &param(&params, "repo"), &param(&params, "sha")).await?;
     Ok(json(&dto::commit(&c, Some(&stats), &found.repo, &s.config.external_url)))
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct CompareQuery {
+pub(crate) struct CompareQuery {
     from: Option<String>,
     to: Option<String>,
     source_type: Option<String>,
@@ -483,7 +479,12 @@ fn typed_ref(name: &str, kind: Option<&str>, field: &str) -> Result<String, Erro
     }
 }
 
-async fn compare(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, CodeupQuery(q): CodeupQuery<CompareQuery>) -> Reply {
+pub(crate) async fn compare(
+    State(s): State<AppState>,
+    caller: Caller,
+    PathParams(params): PathParams,
+    CodeupQuery(q): CodeupQuery<CompareQuery>,
+) -> Reply {
     let from = q.from.unwrap_or_default();
     let to = q.to.unwrap_or_default();
     let straight = opt_bool("straight", q.straight.as_deref())?.unwrap_or(false);

@@ -13,8 +13,6 @@ use crate::services::workspaces::{CreateWorkspace, ListMembers, ListWorkspaces};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::Router;
-use codeport_core::actions::Operation;
 use codeport_core::secret::Secret;
 use codeport_core::values::{
     Accessibility, CloneType, CommitId, EnvTypes, GitRefName, GitUrl, MountPath, Page, RoleSet, SortOrder, Text, WorkspaceName, WorkspaceRole,
@@ -25,31 +23,6 @@ use serde_json::json;
 use wire::{json_response, JsonBody, PaiError, Query};
 
 type Reply = Result<Response, PaiError>;
-
-/// The PAI routes: each operation at the method and path of the action catalog.
-pub fn routes() -> Router<AppState> {
-    use crate::http::route_operation as op;
-    let r = Router::new();
-    let r = op(r, Operation::CreateWorkspace, create_workspace);
-    let r = op(r, Operation::ListWorkspaces, list_workspaces);
-    let r = op(r, Operation::GetWorkspace, get_workspace);
-    let r = op(r, Operation::UpdateWorkspace, update_workspace);
-    let r = op(r, Operation::DeleteWorkspace, delete_workspace);
-    let r = op(r, Operation::GetDefaultWorkspace, get_default_workspace);
-    let r = op(r, Operation::CreateMember, create_member);
-    let r = op(r, Operation::ListMembers, list_members);
-    let r = op(r, Operation::DeleteMembers, delete_members);
-    let r = op(r, Operation::GetMember, get_member);
-    let r = op(r, Operation::AddMemberRole, add_member_role);
-    let r = op(r, Operation::RemoveMemberRole, remove_member_role);
-    let r = op(r, Operation::CreateCodeSource, create_code_source);
-    let r = op(r, Operation::ListCodeSources, list_code_sources);
-    let r = op(r, Operation::GetCodeSource, get_code_source);
-    let r = op(r, Operation::UpdateCodeSource, update_code_source);
-    let r = op(r, Operation::DeleteCodeSource, delete_code_source);
-    let r = op(r, Operation::PublishCodeSource, publish_code_source);
-    op(r, Operation::GetCodeSourceCheckoutCredential, get_checkout_credential)
-}
 
 /// Unknown paths answer in PAI's error format.
 pub async fn unknown_route() -> Response {
@@ -91,7 +64,7 @@ fn text(body: &JsonBody, field: &str, max: usize, required: bool) -> Result<Opti
 
 // --- workspaces ----------------------------------------------------------------------
 
-async fn create_workspace(State(s): State<AppState>, req: Signed) -> Reply {
+pub(crate) async fn create_workspace(State(s): State<AppState>, req: Signed) -> Reply {
     let b = JsonBody::parse(&req.body)?;
     let name = WorkspaceName::parse(&b.str("WorkspaceName")?.ok_or_else(|| Error::missing("WorkspaceName"))?)?;
     let description = text(&b, "Description", 80, false)?.ok_or_else(|| Error::missing("Description"))?;
@@ -102,7 +75,7 @@ async fn create_workspace(State(s): State<AppState>, req: Signed) -> Reply {
     ok(json!({"RequestId": request_id(), "WorkspaceId": ws.id}))
 }
 
-async fn get_workspace(State(s): State<AppState>, Path(id): Path<String>, req: Signed) -> Reply {
+pub(crate) async fn get_workspace(State(s): State<AppState>, Path(id): Path<String>, req: Signed) -> Reply {
     let verbose = Query::parse(&req.raw_query).bool("Verbose")?.unwrap_or(false);
     let ws = s.get_workspace(&req.call, &id).await?;
     let admins = s.workspace_admin_names(&ws.id).await?;
@@ -110,14 +83,14 @@ async fn get_workspace(State(s): State<AppState>, Path(id): Path<String>, req: S
     ok(dto::workspace(&ws, admins, owner.as_ref(), true))
 }
 
-async fn get_default_workspace(State(s): State<AppState>, req: Signed) -> Reply {
+pub(crate) async fn get_default_workspace(State(s): State<AppState>, req: Signed) -> Reply {
     let verbose = Query::parse(&req.raw_query).bool("Verbose")?.unwrap_or(false);
     let ws = s.default_workspace(&req.call).await?;
     let owner = if verbose { s.user(&ws.creator_id).await? } else { None };
     ok(dto::default_workspace(&ws, owner.as_ref()))
 }
 
-async fn list_workspaces(State(s): State<AppState>, req: Signed) -> Reply {
+pub(crate) async fn list_workspaces(State(s): State<AppState>, req: Signed) -> Reply {
     let q = Query::parse(&req.raw_query);
     let (sort, order, page) = list_params(
         &q,
@@ -151,7 +124,7 @@ async fn list_workspaces(State(s): State<AppState>, req: Signed) -> Reply {
     ok(json!({"RequestId": request_id(), "TotalCount": total, "Workspaces": out}))
 }
 
-async fn update_workspace(State(s): State<AppState>, Path(id): Path<String>, req: Signed) -> Reply {
+pub(crate) async fn update_workspace(State(s): State<AppState>, Path(id): Path<String>, req: Signed) -> Reply {
     let b = JsonBody::parse(&req.body)?;
     let display_name = text(&b, "DisplayName", 64, false)?;
     if display_name.as_ref().is_some_and(|d| d.as_str().trim().is_empty()) {
@@ -162,14 +135,14 @@ async fn update_workspace(State(s): State<AppState>, Path(id): Path<String>, req
     ok(json!({"RequestId": request_id()}))
 }
 
-async fn delete_workspace(State(s): State<AppState>, Path(id): Path<String>, req: Signed) -> Reply {
+pub(crate) async fn delete_workspace(State(s): State<AppState>, Path(id): Path<String>, req: Signed) -> Reply {
     s.delete_workspace(&req.call, &id).await?;
     ok(json!({"RequestId": request_id()}))
 }
 
 // --- members -------------------------------------------------------------------------
 
-async fn create_member(State(s): State<AppState>, Path(ws): Path<String>, req: Signed) -> Reply {
+pub(crate) async fn create_member(State(s): State<AppState>, Path(ws): Path<String>, req: Signed) -> Reply {
     let b = JsonBody::parse(&req.body)?;
     let items = b.object_list("Members")?.ok_or_else(|| Error::missing("Members"))?;
     let mut members = Vec::with_capacity(items.len());
@@ -192,7 +165,7 @@ async fn create_member(State(s): State<AppState>, Path(ws): Path<String>, req: S
     ok(json!({"RequestId": request_id(), "Members": out}))
 }
 
-async fn list_members(State(s): State<AppState>, Path(ws): Path<String>, req: Signed) -> Reply {
+pub(crate) async fn list_members(State(s): State<AppState>, Path(ws): Path<String>, req: Signed) -> Reply {
     let q = Query::parse(&req.raw_query);
     let roles = q.list("Roles").unwrap_or_default().iter().map(|r| WorkspaceRole::parse("Roles", r)).collect::<Result<Vec<_>, _>>()?;
     let page = Page::parse(q.int("PageNumber")?, q.int("PageSize")?)?;
@@ -206,7 +179,7 @@ async fn list_members(State(s): State<AppState>, Path(ws): Path<String>, req: Si
     ok(json!({"RequestId": request_id(), "TotalCount": total, "Members": out}))
 }
 
-async fn get_member(State(s): State<AppState>, Path(ws): Path<String>, req: Signed) -> Reply {
+pub(crate) async fn get_member(State(s): State<AppState>, Path(ws): Path<String>, req: Signed) -> Reply {
     let q = Query::parse(&req.raw_query);
     let m = s.get_member(&req.call, &ws, q.str("UserId"), q.str("MemberId")).await?;
     let mut body = dto::member(&m, &s.account_type(req.call.organization_id(), &m.member.user_id).await?);
@@ -217,19 +190,19 @@ async fn get_member(State(s): State<AppState>, Path(ws): Path<String>, req: Sign
     ok(body)
 }
 
-async fn delete_members(State(s): State<AppState>, Path(ws): Path<String>, req: Signed) -> Reply {
+pub(crate) async fn delete_members(State(s): State<AppState>, Path(ws): Path<String>, req: Signed) -> Reply {
     let ids = Query::parse(&req.raw_query).list("MemberIds").ok_or_else(|| Error::missing("MemberIds"))?;
     s.delete_members(&req.call, &ws, ids).await?;
     ok(json!({"RequestId": request_id()}))
 }
 
-async fn add_member_role(State(s): State<AppState>, Path((ws, member, role)): Path<(String, String, String)>, req: Signed) -> Reply {
+pub(crate) async fn add_member_role(State(s): State<AppState>, Path((ws, member, role)): Path<(String, String, String)>, req: Signed) -> Reply {
     let role = WorkspaceRole::parse("RoleName", &role)?;
     s.change_member_role(&req.call, &ws, &member, role, true).await?;
     ok(json!({"RequestId": request_id()}))
 }
 
-async fn remove_member_role(State(s): State<AppState>, Path((ws, member, role)): Path<(String, String, String)>, req: Signed) -> Reply {
+pub(crate) async fn remove_member_role(State(s): State<AppState>, Path((ws, member, role)): Path<(String, String, String)>, req: Signed) -> Reply {
     let role = WorkspaceRole::parse("RoleName", &role)?;
     s.change_member_role(&req.call, &ws, &member, role, false).await?;
     ok(json!({"RequestId": request_id()}))
@@ -250,7 +223,7 @@ fn flatten<T>(v: Option<Option<T>>) -> Option<T> {
     v.flatten()
 }
 
-async fn create_code_source(State(s): State<AppState>, req: Signed) -> Reply {
+pub(crate) async fn create_code_source(State(s): State<AppState>, req: Signed) -> Reply {
     let b = JsonBody::parse(&req.body)?;
     let workspace_id = b.str("WorkspaceId")?.filter(|w| !w.is_empty()).ok_or_else(|| Error::missing("WorkspaceId"))?;
     let cmd = CreateCodeSource {
@@ -273,12 +246,12 @@ async fn create_code_source(State(s): State<AppState>, req: Signed) -> Reply {
     ok(json!({"RequestId": request_id(), "CodeSourceId": id}))
 }
 
-async fn get_code_source(State(s): State<AppState>, Path(id): Path<String>, req: Signed) -> Reply {
+pub(crate) async fn get_code_source(State(s): State<AppState>, Path(id): Path<String>, req: Signed) -> Reply {
     let view = s.get_code_source(&req.call, &id).await?;
     Ok(json_response(&dto::code_source(&view.source, view.access_token.as_ref(), true)))
 }
 
-async fn list_code_sources(State(s): State<AppState>, req: Signed) -> Reply {
+pub(crate) async fn list_code_sources(State(s): State<AppState>, req: Signed) -> Reply {
     let q = Query::parse(&req.raw_query);
     let workspace_id = q.str("WorkspaceId").ok_or_else(|| Error::missing("WorkspaceId"))?;
     let (sort, order, page) = list_params(
@@ -296,7 +269,7 @@ async fn list_code_sources(State(s): State<AppState>, req: Signed) -> Reply {
     ok(json!({"RequestId": request_id(), "TotalCount": total, "CodeSources": out}))
 }
 
-async fn update_code_source(State(s): State<AppState>, Path(id): Path<String>, req: Signed) -> Reply {
+pub(crate) async fn update_code_source(State(s): State<AppState>, Path(id): Path<String>, req: Signed) -> Reply {
     let b = JsonBody::parse(&req.body)?;
     for forbidden in ["Accessibility", "WorkspaceId"] {
         if b.has(forbidden) {
@@ -320,19 +293,19 @@ async fn update_code_source(State(s): State<AppState>, Path(id): Path<String>, r
     ok(json!({"RequestId": request_id(), "CodeSourceId": id}))
 }
 
-async fn delete_code_source(State(s): State<AppState>, Path(id): Path<String>, req: Signed) -> Reply {
+pub(crate) async fn delete_code_source(State(s): State<AppState>, Path(id): Path<String>, req: Signed) -> Reply {
     s.delete_code_source(&req.call, &id).await?;
     ok(json!({"RequestId": request_id(), "CodeSourceId": id}))
 }
 
-async fn publish_code_source(State(s): State<AppState>, Path(id): Path<String>, req: Signed) -> Reply {
+pub(crate) async fn publish_code_source(State(s): State<AppState>, Path(id): Path<String>, req: Signed) -> Reply {
     s.publish_code_source(&req.call, &id).await?;
     ok(json!({"RequestId": request_id(), "CodeSourceId": id}))
 }
 
 /// codeport's operation for job runtimes and `codeport checkout`: what cloning the code
 /// source needs. ExpireTime is present only for a minted (hosted-repository) credential.
-async fn get_checkout_credential(State(s): State<AppState>, Path(id): Path<String>, req: Signed) -> Reply {
+pub(crate) async fn get_checkout_credential(State(s): State<AppState>, Path(id): Path<String>, req: Signed) -> Reply {
     let c = s.checkout_credential(&req.call, &id).await?;
     let mut out = json!({
         "RequestId": request_id(),
