@@ -220,9 +220,16 @@ pub enum Error {
     /// `Forbidden`, which comes from codeport's own resource rules (roles, creators).
     #[error("{0}")]
     AccessDenied(Box<AccessDenied>),
-    /// The operation is refused in the resource's current state.
+    /// The operation is invalid in the resource's current state (removing a workspace's
+    /// owner, writing to an archived repository): a bad request, with its own stable code.
     #[error("{message}")]
-    OperationDenied { code: &'static str, message: String },
+    InvalidOperation { code: &'static str, message: String },
+    /// No operation is served at the request's path.
+    #[error("The requested API does not exist.")]
+    UnknownOperation,
+    /// An operation is served at the request's path, but not with its method.
+    #[error("The HTTP method is not allowed on this path.")]
+    MethodNotAllowed,
     /// Signature or credential problems.
     #[error("{}", .0.message())]
     Auth(AuthFailure),
@@ -248,7 +255,9 @@ impl Error {
             Error::Conflict { .. } => "Conflict",
             Error::Forbidden { .. } => "NoPermission",
             Error::AccessDenied(_) => "NoPermission",
-            Error::OperationDenied { code, .. } => code,
+            Error::InvalidOperation { code, .. } => code,
+            Error::UnknownOperation => "InvalidAction.NotFound",
+            Error::MethodNotAllowed => "MethodNotAllowed",
             Error::Auth(f) => f.code(),
             Error::PayloadTooLarge { .. } => "RequestEntityTooLarge",
             Error::TooManyRequests { .. } => "TooManyRequests",

@@ -33,6 +33,19 @@ async fn tokens_are_required_and_checked(s: TestServer) {
     assert_codeup_error(&r, 404, "NotFound");
 }
 
+/// Route-level errors under `/oapi/` (no route, a wrong method) answer in Codeup's body, not
+/// PAI's: the official client reads `errorMessage` and nothing else.
+async fn route_errors_answer_in_the_codeup_body(s: TestServer) {
+    let c = s.admin_token();
+    let r = c.call(reqwest::Method::PATCH, "/oapi/v1/codeup/repositories", None).await;
+    assert_codeup_error(&r, 405, "MethodNotAllowed");
+    let allow = r.header("allow").to_string();
+    assert!(allow.contains("GET") && allow.contains("POST"), "405 names the allowed methods: {allow:?}");
+    assert!(r.json.get("Code").is_none(), "no PAI fields: {}", r.text);
+    let r = CodeupClient::new(&s.base_url, None).get("/oapi/v1/nothing-here").await;
+    assert_codeup_error(&r, 404, "NotFound");
+}
+
 async fn the_current_user_and_their_organizations(s: TestServer) {
     let r = s.admin_token().get("/oapi/v1/platform/user").await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -117,6 +130,7 @@ async fn token_scopes_limit_what_a_token_may_do(s: TestServer) {
 }
 
 both_backends!(
+    route_errors_answer_in_the_codeup_body,
     tokens_are_required_and_checked,
     the_current_user_and_their_organizations,
     organization_members_in_both_editions,

@@ -36,6 +36,8 @@ async fn unknown_routes_and_methods_answer_in_json(s: TestServer) {
     assert_pai_error(&r, 404, "InvalidAction.NotFound");
     let r = c.call(Method::PATCH, "/api/v1/codesources", &[], None).await;
     assert_pai_error(&r, 405, "MethodNotAllowed");
+    let allow = r.headers["allow"].to_str().unwrap();
+    assert!(allow.contains("GET") && allow.contains("POST"), "405 names the allowed methods: {allow:?}");
     let r = c.get("/api/v1/codesources/code-doesnotexist", &[]).await;
     assert_pai_error(&r, 404, "CodeSourceNotFound");
     let r = c.get("/api/v1/workspaces/not-a-number", &[]).await;

@@ -218,7 +218,7 @@ fn error_response(e: Error) -> Response {
         Error::Auth(f) => plain(StatusCode::FORBIDDEN, f.message()),
         Error::NotFound { .. } => plain(StatusCode::NOT_FOUND, "Repository not found."),
         // A RAM denial reads "RAM policy denies codeup:PushRepository on acs:codeup:… (implicit deny)".
-        Error::Forbidden { .. } | Error::AccessDenied(_) | Error::OperationDenied { .. } => plain(StatusCode::FORBIDDEN, &e.to_string()),
+        Error::Forbidden { .. } | Error::AccessDenied(_) | Error::InvalidOperation { .. } => plain(StatusCode::FORBIDDEN, &e.to_string()),
         Error::TooManyRequests { retry_after_ms } => {
             let mut resp = plain(StatusCode::TOO_MANY_REQUESTS, &e.to_string());
             if let Ok(v) = HeaderValue::from_str(&retry_after_ms.div_ceil(1000).max(1).to_string()) {

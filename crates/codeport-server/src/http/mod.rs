@@ -19,7 +19,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health))
         .merge(operation_routes())
         .fallback(unknown_route)
-        .method_not_allowed_fallback(pai::method_not_allowed)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(request_id::middleware))
         .with_state(state)
 }
@@ -176,14 +176,56 @@ async fn unknown_route(axum::extract::State(state): axum::extract::State<AppStat
         Ok(resp) => return resp,
         Err(req) => req,
     };
-    if req.uri().path().starts_with("/oapi/") {
-        codeup::unknown_route().await
+    error_response(req.uri().path(), codeport_core::Error::UnknownOperation)
+}
+
+/// A known path with the wrong method (axum adds the `Allow` header).
+async fn method_not_allowed(uri: http::Uri) -> axum::response::Response {
+    error_response(uri.path(), codeport_core::Error::MethodNotAllowed)
+}
+
+/// An error raised outside any handler (no route, wrong method, a panic), in the error body
+/// of the family the path belongs to: `/oapi/` is Codeup's, everything else PAI's (git
+/// clients read only the status).
+pub fn error_response(path: &str, e: codeport_core::Error) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if path.starts_with("/oapi/") {
+        codeup::wire::CodeupError(e).into_response()
     } else {
-        pai::unknown_route().await
+        pai::wire::PaiError(e).into_response()
     }
 }
 
 /// Readiness: answered only once the store is open and migrated (the router exists only then).
 async fn health() -> axum::Json<serde_json::Value> {
     axum::Json(serde_json::json!({"status": "ok"}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_response;
+    use codeport_core::Error;
+
+    async fn body_of(path: &str, e: Error) -> (u16, serde_json::Value) {
+        let resp = error_response(path, e);
+        let status = resp.status().as_u16();
+        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    /// Errors raised outside a handler (a panic, no route) take the body of the path's
+    /// family: the official Codeup client cannot read PAI's, nor the PAI SDK Codeup's.
+    #[tokio::test]
+    async fn errors_outside_handlers_answer_in_the_family_of_the_path() {
+        let (status, body) = body_of("/oapi/v1/codeup/repositories", Error::internal("handler panicked")).await;
+        assert_eq!(status, 500);
+        assert_eq!(body["errorCode"], "InternalServerError");
+        assert!(body.get("Code").is_none());
+        let (status, body) = body_of("/api/v1/codesources", Error::internal("handler panicked")).await;
+        assert_eq!(status, 500);
+        assert_eq!(body["Code"], "InternalError");
+        assert!(body.get("errorCode").is_none());
+        let (status, body) = body_of("/oapi/v1/x", Error::UnknownOperation).await;
+        assert_eq!((status, body["errorCode"].as_str()), (404, Some("NotFound")));
+    }
 }

@@ -3,7 +3,7 @@
 
 use axum::extract::Request;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use codeport_core::ids;
 use http::HeaderValue;
 use std::time::Instant;
@@ -30,9 +30,7 @@ pub async fn middleware(req: Request, next: Next) -> Response {
         Ok(resp) => resp,
         Err(_) => {
             tracing::error!(request_id = %id, %method, path = uri.path(), "handler panicked");
-            REQUEST_ID
-                .scope(id.clone(), async { crate::http::pai::wire::PaiError(codeport_core::Error::internal("handler panicked")).into_response() })
-                .await
+            REQUEST_ID.scope(id.clone(), async { crate::http::error_response(uri.path(), codeport_core::Error::internal("handler panicked")) }).await
         }
     };
     if let Ok(v) = HeaderValue::from_str(&id) {

@@ -72,7 +72,7 @@ struct Grant {
 }
 
 fn repo_auth_failed(message: String) -> Error {
-    Error::OperationDenied { code: "CodeRepoAuthenticationFailed", message }
+    Error::InvalidOperation { code: "CodeRepoAuthenticationFailed", message }
 }
 
 impl AppState {
@@ -166,7 +166,7 @@ impl AppState {
     pub async fn checkout_credential(&self, p: &Call, id: &str) -> Result<CheckoutCredential> {
         let (cs, _) = self.readable_code_source(p, id).await?;
         if cs.code_repo.is_empty() {
-            return Err(Error::OperationDenied { code: "CodeRepoNotSet", message: format!("Code source {id} has no CodeRepo to check out.") });
+            return Err(Error::InvalidOperation { code: "CodeRepoNotSet", message: format!("Code source {id} has no CodeRepo to check out.") });
         }
         let base = |user_name: String, password: Secret, expire_time: Option<Millis>| CheckoutCredential {
             code_repo: cs.code_repo.clone(),
@@ -197,7 +197,7 @@ impl AppState {
     async fn hosted_checkout_authority(&self, cs: &CodeSource, path: &str, facts: &RequestFacts) -> Result<Repository> {
         let org_id = path.split('/').next().unwrap_or_default();
         if self.store.repository_by_path(org_id, path).await.map_err(store_err)?.is_none() {
-            return Err(Error::OperationDenied {
+            return Err(Error::InvalidOperation {
                 code: "CodeRepoNotFound",
                 message: format!("The repository {path} of code source {} no longer exists.", cs.id),
             });

@@ -90,7 +90,7 @@ impl AppState {
 /// and failures on this server's side (500). No message contains the token.
 fn probe_error(e: ProbeError) -> Error {
     match e {
-        ProbeError::AuthenticationFailed => Error::OperationDenied {
+        ProbeError::AuthenticationFailed => Error::InvalidOperation {
             code: AUTHENTICATION_FAILED_CODE,
             message:
                 "The repository named by CodeRepo refused CodeRepoUserName and CodeRepoAccessToken (or requires credentials that were not given)."
@@ -179,10 +179,10 @@ mod tests {
     fn probe_errors_map_to_codes_that_the_wires_answer_with_400() {
         let auth = probe_error(ProbeError::AuthenticationFailed);
         assert_eq!(auth.code(), "CodeRepoAuthenticationFailed");
-        assert!(matches!(auth, Error::OperationDenied { .. }));
+        assert!(matches!(auth, Error::InvalidOperation { .. }));
         assert!(auth.to_string().contains("CodeRepoAccessToken"));
         // Both wire families answer it with 400 and this code.
-        assert_eq!(crate::http::pai::wire::status_of(&auth), http::StatusCode::BAD_REQUEST);
+        assert_eq!(crate::http::pai::wire::status_and_code(&auth).0, http::StatusCode::BAD_REQUEST);
         assert_eq!(crate::http::codeup::wire::status_and_code(&auth), (http::StatusCode::BAD_REQUEST, "CodeRepoAuthenticationFailed"));
         for e in [
             ProbeError::UnsupportedUrl("only http:// and https:// repositories can be checked, not ssh://".into()),
@@ -196,7 +196,7 @@ mod tests {
             let mapped = probe_error(e.clone());
             assert_eq!(mapped.code(), "InvalidParameter", "{e:?}");
             assert!(matches!(&mapped, Error::InvalidParameter { field, .. } if field == "CodeRepo"), "{e:?}");
-            assert_eq!(crate::http::pai::wire::status_of(&mapped), http::StatusCode::BAD_REQUEST);
+            assert_eq!(crate::http::pai::wire::status_and_code(&mapped).0, http::StatusCode::BAD_REQUEST);
         }
         assert!(probe_error(ProbeError::Timeout).to_string().contains("within 10 seconds"));
         assert!(probe_error(ProbeError::NotFound).to_string().contains("no git repository exists at that URL"));

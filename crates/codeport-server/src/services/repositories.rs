@@ -133,7 +133,7 @@ pub fn git_err(e: GitError) -> Error {
         GitError::AlreadyExists { what } => Error::AlreadyExists { code: "Conflict", what: capitalized(&what) },
         GitError::Conflict { message } => Error::Conflict { message: capitalized(&message) },
         GitError::TooLarge { limit } => {
-            Error::OperationDenied { code: "FileTooLarge", message: format!("The file is larger than the limit of {limit} bytes.") }
+            Error::InvalidOperation { code: "FileTooLarge", message: format!("The file is larger than the limit of {limit} bytes.") }
         }
         other => Error::internal(other.to_string()),
     }
@@ -204,7 +204,7 @@ impl AppState {
             return Err(Error::Forbidden { action: format!("{what} repository {}", repo.full_path) });
         }
         if need == Need::Write && repo.archived {
-            return Err(Error::OperationDenied {
+            return Err(Error::InvalidOperation {
                 code: "RepositoryArchived",
                 message: format!("Repository {} is archived and read-only.", repo.full_path),
             });

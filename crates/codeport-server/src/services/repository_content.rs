@@ -162,7 +162,7 @@ impl AppState {
     pub async fn delete_branch(&self, caller: &TokenCaller, edition: &Edition, key: &str, name: &str) -> Result<()> {
         let found = self.open_repository(caller, edition, key, Need::Write).await?;
         if name == found.repo.default_branch {
-            return Err(Error::OperationDenied {
+            return Err(Error::InvalidOperation {
                 code: "DefaultBranchCannotBeDeleted",
                 message: format!("{name} is the default branch of {}; it cannot be deleted.", found.repo.full_path),
             });
@@ -294,7 +294,7 @@ impl AppState {
             codeport_git::GitError::NotFound { .. } | codeport_git::GitError::InvalidPath { .. } => {
                 Error::not_found(NotFoundKind::File, path.clone())
             }
-            codeport_git::GitError::TooLarge { limit } => Error::OperationDenied {
+            codeport_git::GitError::TooLarge { limit } => Error::InvalidOperation {
                 code: "FileTooLarge",
                 message: format!("{path} is larger than the file API's limit of {limit} bytes; clone the repository to read it."),
             },
@@ -321,7 +321,7 @@ impl AppState {
         codeport_git::validate_branch_name(&w.branch).map_err(|e| Error::invalid("branch", e.to_string()))?;
         if let Some(c) = &w.content {
             if c.len() as u64 > self.config.max_file_bytes {
-                return Err(Error::OperationDenied {
+                return Err(Error::InvalidOperation {
                     code: "FileTooLarge",
                     message: format!(
                         "The file is {} bytes; files written through the API are limited to {} bytes.",

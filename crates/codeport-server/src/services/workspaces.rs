@@ -238,7 +238,7 @@ impl AppState {
             return Err(Error::Forbidden { action: "delete this workspace".into() });
         }
         if access.workspace.is_default {
-            return Err(Error::OperationDenied {
+            return Err(Error::InvalidOperation {
                 code: "DefaultWorkspaceCannotBeDeleted",
                 message: "The default workspace cannot be deleted.".into(),
             });
@@ -340,7 +340,7 @@ impl AppState {
             let member =
                 self.store.member(workspace_id, user).await.map_err(store_err)?.ok_or_else(|| Error::not_found(NotFoundKind::Member, m.clone()))?;
             if RoleSet::from_stored(&member.member.roles).contains(WorkspaceRole::Owner) {
-                return Err(Error::OperationDenied {
+                return Err(Error::InvalidOperation {
                     code: "CannotRemoveOwner",
                     message: format!("Member {m} is the workspace owner and cannot be removed."),
                 });
@@ -370,7 +370,7 @@ impl AppState {
                 return Err(Error::not_found(NotFoundKind::Role, format!("{} of member {member_id}", role.as_str())));
             }
             if roles.is_empty() {
-                return Err(Error::OperationDenied {
+                return Err(Error::InvalidOperation {
                     code: "LastRoleCannotBeRemoved",
                     message: "A member must keep at least one role; delete the member instead.".into(),
                 });

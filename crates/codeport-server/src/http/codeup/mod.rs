@@ -24,14 +24,6 @@ use wire::{json, page_of, paged, BodyBytes, Caller, CodeupError, CodeupQuery, Pa
 
 type Reply = Result<Response, CodeupError>;
 
-/// Unknown `/oapi/` paths answer 404 in the Codeup error format.
-pub async fn unknown_route() -> Response {
-    let body = serde_json::json!({"errorCode": "NotFound", "errorMessage": "The requested API does not exist.", "requestId": crate::http::request_id::current()});
-    let mut resp = json(&body);
-    *resp.status_mut() = http::StatusCode::NOT_FOUND;
-    resp
-}
-
 pub(super) fn edition(params: &HashMap<String, String>) -> Edition {
     match params.get("organization_id") {
         Some(org) => Edition::Central(org.clone()),

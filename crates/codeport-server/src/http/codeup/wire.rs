@@ -25,13 +25,15 @@ impl From<Error> for CodeupError {
     }
 }
 
-/// Status and errorCode of each error, in one place for the Codeup family (codes from the
-/// official error-code table where one fits).
+/// The Codeup family's error table: every domain error's HTTP status and `errorCode`, in one
+/// place (codes from the official error-code table where one fits). The match is exhaustive,
+/// so a new error variant cannot ship without its row.
 pub fn status_and_code(e: &Error) -> (StatusCode, &'static str) {
     match e {
         Error::MissingParameter { .. } | Error::InvalidParameter { .. } => (StatusCode::BAD_REQUEST, "BadRequest"),
-        Error::OperationDenied { code, .. } => (StatusCode::BAD_REQUEST, code),
-        Error::NotFound { .. } => (StatusCode::NOT_FOUND, "NotFound"),
+        Error::InvalidOperation { code, .. } => (StatusCode::BAD_REQUEST, code),
+        Error::NotFound { .. } | Error::UnknownOperation => (StatusCode::NOT_FOUND, "NotFound"),
+        Error::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed"),
         Error::AlreadyExists { .. } | Error::Conflict { .. } => (StatusCode::CONFLICT, "Conflict"),
         // A RAM denial's errorMessage (its Display) names the action, resource and decision.
         Error::Forbidden { .. } | Error::AccessDenied(_) => (StatusCode::FORBIDDEN, "Forbidden"),

@@ -24,16 +24,6 @@ use wire::{json_response, JsonBody, PaiError, Query};
 
 type Reply = Result<Response, PaiError>;
 
-/// Unknown paths answer in PAI's error format.
-pub async fn unknown_route() -> Response {
-    wire::error_response(http::StatusCode::NOT_FOUND, "InvalidAction.NotFound", "The requested API does not exist.".into())
-}
-
-/// A known path with the wrong method.
-pub async fn method_not_allowed() -> Response {
-    wire::error_response(http::StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", "The HTTP method is not allowed on this path.".into())
-}
-
 fn ok(body: serde_json::Value) -> Reply {
     Ok(json_response(&body))
 }

@@ -24,11 +24,14 @@ impl From<Error> for PaiError {
     }
 }
 
-/// The HTTP status of each error, in one place for the PAI family.
-pub fn status_of(e: &Error) -> StatusCode {
-    match e {
-        Error::MissingParameter { .. } | Error::InvalidParameter { .. } | Error::OperationDenied { .. } => StatusCode::BAD_REQUEST,
-        Error::NotFound { .. } => StatusCode::NOT_FOUND,
+/// The PAI family's error table: every domain error's HTTP status and `Code`, in one place.
+/// The match is exhaustive, so a new error variant cannot ship without its row. Codes are the
+/// domain's stable codes, which are PAI's own names (official common codes where they exist).
+pub fn status_and_code(e: &Error) -> (StatusCode, &'static str) {
+    let status = match e {
+        Error::MissingParameter { .. } | Error::InvalidParameter { .. } | Error::InvalidOperation { .. } => StatusCode::BAD_REQUEST,
+        Error::NotFound { .. } | Error::UnknownOperation => StatusCode::NOT_FOUND,
+        Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         Error::AlreadyExists { .. } | Error::Conflict { .. } => StatusCode::CONFLICT,
         Error::Forbidden { .. } | Error::AccessDenied(_) => StatusCode::FORBIDDEN,
         Error::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -48,7 +51,8 @@ pub fn status_of(e: &Error) -> StatusCode {
             | AuthFailure::ContentHashMismatch
             | AuthFailure::UnsupportedCredential => StatusCode::BAD_REQUEST,
         },
-    }
+    };
+    (status, e.code())
 }
 
 #[derive(Serialize)]
@@ -119,16 +123,17 @@ impl IntoResponse for PaiError {
             Error::AccessDenied(d) => {
                 let body = ErrorBody {
                     request_id,
-                    code: self.0.code(),
+                    code: status_and_code(&self.0).1,
                     message: NO_PERMISSION_MESSAGE.to_string(),
                     host_id: HOST_ID,
                     access_denied_detail: Some(AccessDeniedDetail::of(d)),
                 };
-                return (StatusCode::FORBIDDEN, json_response(&body)).into_response();
+                return (status_and_code(&self.0).0, json_response(&body)).into_response();
             }
             _ => {}
         }
-        error_response(status_of(&self.0), self.0.code(), self.0.to_string())
+        let (status, code) = status_and_code(&self.0);
+        error_response(status, code, self.0.to_string())
     }
 }
 
