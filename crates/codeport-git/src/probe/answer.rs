@@ -2,6 +2,7 @@
 //! class of its (already scrubbed) standard error.
 
 use super::{ProbeError, RemoteRefs};
+use crate::cmd::excerpt;
 
 /// Longest excerpt of git's message put into an error.
 const MAX_MESSAGE: usize = 300;
@@ -20,7 +21,7 @@ pub(super) fn classify_failure(stderr: &str) -> ProbeError {
         .unwrap_or("git failed without a message")
         .trim();
     let line = line.strip_prefix("fatal:").or_else(|| line.strip_prefix("error:")).unwrap_or(line).trim();
-    let excerpt = truncate(line, MAX_MESSAGE);
+    let message = excerpt(line, MAX_MESSAGE);
     let lower = stderr.to_ascii_lowercase();
     let status = http_status(&lower);
     if lower.contains("authentication failed")
@@ -54,9 +55,9 @@ pub(super) fn classify_failure(stderr: &str) -> ProbeError {
         .iter()
         .any(|w| lower.contains(w))
     {
-        ProbeError::Network(excerpt)
+        ProbeError::Network(message)
     } else {
-        ProbeError::Git(excerpt)
+        ProbeError::Git(message)
     }
 }
 
@@ -66,23 +67,12 @@ fn http_status(lower: &str) -> Option<u16> {
     rest.get(..3)?.parse().ok()
 }
 
-fn truncate(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_string();
-    }
-    let mut cut = max;
-    while !s.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    format!("{}…", &s[..cut])
-}
-
 /// Parses `git ls-remote --symref` output: `ref: refs/heads/main<TAB>HEAD` for a symbolic
 /// ref, then `<oid><TAB><ref>` lines.
 pub(super) fn parse_ls_remote(out: &str) -> Result<RemoteRefs, ProbeError> {
     let mut refs = RemoteRefs::default();
     for line in out.lines().filter(|l| !l.is_empty()) {
-        let bad = || ProbeError::Git(format!("unexpected ls-remote output line {:?}", truncate(line, 120)));
+        let bad = || ProbeError::Git(format!("unexpected ls-remote output line {:?}", excerpt(line, 120)));
         let (left, name) = line.split_once('\t').ok_or_else(bad)?;
         if let Some(target) = left.strip_prefix("ref: ") {
             if name == "HEAD" {

@@ -3,20 +3,20 @@
 //! when the caller gives up, and the git version this needs.
 
 use std::net::IpAddr;
-use std::process::Stdio;
+use std::path::Path;
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::Command;
 
 use super::target::{Target, TargetHost};
 use super::ProbeError;
+use crate::cmd::{self, GroupKiller};
 
 /// Most of `ls-remote`'s output kept; a remote advertising more refs than this is refused
 /// rather than allowed to fill codeport's memory.
-const MAX_REFS_OUTPUT: u64 = 16 * 1024 * 1024;
-/// Most of git's standard error read (the rest is drained and dropped).
-const MAX_STDERR: u64 = 64 * 1024;
+const MAX_REFS_OUTPUT: usize = 16 * 1024 * 1024;
+/// Most of git's standard error kept (the rest is drained and dropped).
+const MAX_STDERR: usize = 64 * 1024;
 
 /// `host:port:addr[,addr...]` for `http.curloptResolve`: curl connects to exactly these
 /// addresses instead of resolving the name again.
@@ -31,96 +31,26 @@ fn curl_resolve_entry(host: &str, port: u16, addrs: &[IpAddr]) -> String {
     format!("{host}:{port}:{}", list.join(","))
 }
 
-/// The isolated `git ls-remote` command. `home` is an empty directory used as `HOME` and
-/// working directory; the header (if any) goes into the environment only.
-fn ls_remote_command(target: &Target, addrs: &[IpAddr], header: Option<&str>, home: &std::path::Path, timeout: Duration) -> Command {
-    let mut cmd = Command::new("git");
-    cmd.env_clear();
-    if let Some(path) = std::env::var_os("PATH") {
-        cmd.env("PATH", path);
-    }
-    cmd.env("HOME", home)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .env("GIT_ALLOW_PROTOCOL", "http:https")
-        .env("LC_ALL", "C")
-        .env("GIT_CEILING_DIRECTORIES", home.parent().unwrap_or(home))
-        .current_dir(home);
-    // Configuration through GIT_CONFIG_COUNT stays out of the process list.
+/// The `git ls-remote` command: [`cmd::git_for_remote`] (isolated, `home` as `HOME`, http and
+/// https only, its own process group) told to connect only to `addrs`, not to follow
+/// redirects nor use a proxy, and to give up on a connection that stalls for `timeout`. The
+/// header (if any) goes into the environment only.
+fn ls_remote_command(target: &Target, addrs: &[IpAddr], header: Option<&str>, home: &Path, timeout: Duration) -> Command {
+    let mut cmd = cmd::git_for_remote(home, &["http", "https"]);
     if let Some(h) = header {
-        cmd.env("GIT_CONFIG_COUNT", "1").env("GIT_CONFIG_KEY_0", "http.extraHeader").env("GIT_CONFIG_VALUE_0", h);
+        cmd::private_config(&mut cmd, &[("http.extraHeader", h)]);
     }
-    let secs = timeout.as_secs().max(1).to_string();
-    let mut config = vec![
-        "credential.helper=".to_string(),
-        "core.askPass=".to_string(),
-        "http.followRedirects=false".to_string(),
-        "http.proxy=".to_string(),
-        "protocol.allow=never".to_string(),
-        "protocol.http.allow=always".to_string(),
-        "protocol.https.allow=always".to_string(),
-        // A backstop for the remote helper should it outlive git: curl gives up on a
-        // connection that stalls for the whole bound.
-        "http.lowSpeedLimit=1".to_string(),
-        format!("http.lowSpeedTime={secs}"),
-    ];
+    cmd::config(&mut cmd, "http.followRedirects", "false");
+    cmd::config(&mut cmd, "http.proxy", "");
+    // A backstop for the remote helper should it outlive git: curl gives up on a connection
+    // that stalls for the whole bound.
+    cmd::config(&mut cmd, "http.lowSpeedLimit", "1");
+    cmd::config(&mut cmd, "http.lowSpeedTime", &timeout.as_secs().max(1).to_string());
     if let TargetHost::Name(name) = &target.host {
-        config.push(format!("http.curloptResolve={}", curl_resolve_entry(name, target.port, addrs)));
-    }
-    for c in config {
-        cmd.arg("-c").arg(c);
+        cmd::config(&mut cmd, "http.curloptResolve", &curl_resolve_entry(name, target.port, addrs));
     }
     cmd.args(["ls-remote", "--symref", "--"]).arg(&target.url);
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        // Its own process group, so the remote helper (git-remote-http) dies with git.
-        .process_group(0);
     cmd
-}
-
-/// Kills a process group when dropped: on the time bound, or when the caller's future is
-/// dropped. kill_on_drop alone would leave the remote helper running.
-struct GroupKiller(Option<u32>);
-
-impl GroupKiller {
-    fn disarm(&mut self) {
-        self.0 = None;
-    }
-}
-
-impl Drop for GroupKiller {
-    fn drop(&mut self) {
-        if let Some(pid) = self.0.and_then(|p| i32::try_from(p).ok()) {
-            // SAFETY: kill(2) has no memory effects; a negative pid names the process group
-            // that `process_group(0)` created with git as its leader (not yet reaped, so the
-            // id cannot have been reused).
-            unsafe {
-                libc::kill(-pid, libc::SIGKILL);
-            }
-        }
-    }
-}
-
-/// Reads at most `limit` bytes; `Ok(None)` means there was more. When `drain` is set the
-/// rest is read and dropped so the writer never blocks on a full pipe.
-async fn read_capped<R: AsyncRead + Unpin>(reader: Option<R>, limit: u64, drain: bool) -> std::io::Result<Option<Vec<u8>>> {
-    let Some(mut reader) = reader else {
-        return Ok(Some(Vec::new()));
-    };
-    let mut buf = Vec::new();
-    (&mut reader).take(limit + 1).read_to_end(&mut buf).await?;
-    if buf.len() as u64 <= limit {
-        return Ok(Some(buf));
-    }
-    if drain {
-        tokio::io::copy(&mut reader, &mut tokio::io::sink()).await?;
-        buf.truncate(limit as usize);
-        return Ok(Some(buf));
-    }
-    Ok(None)
 }
 
 /// What a finished `git ls-remote` said: its exit status, its output (at most
@@ -146,13 +76,12 @@ pub(super) async fn ls_remote(
 ) -> Result<Finished, ProbeError> {
     let mut child =
         ls_remote_command(target, addrs, header, home, timeout).spawn().map_err(|e| ProbeError::Internal(format!("cannot start git: {e}")))?;
-    let mut killer = GroupKiller(child.id());
-    let (stdout, stderr) = tokio::join!(read_capped(child.stdout.take(), MAX_REFS_OUTPUT, false), read_capped(child.stderr.take(), MAX_STDERR, true));
+    let mut killer = GroupKiller::new(child.id());
+    let (stdout, stderr) = tokio::join!(cmd::read_at_most(child.stdout.take(), MAX_REFS_OUTPUT), cmd::read_drained(child.stderr.take(), MAX_STDERR));
     let stdout = stdout.map_err(|e| ProbeError::Internal(format!("cannot read git's output: {e}")))?;
     let Some(stdout) = stdout else {
         return Err(ProbeError::Git(format!("the remote advertises more than {} MiB of refs", MAX_REFS_OUTPUT >> 20)));
     };
-    let stderr = stderr.map_err(|e| ProbeError::Internal(format!("cannot read git's messages: {e}")))?.unwrap_or_default();
     let status = child.wait().await.map_err(|e| ProbeError::Internal(format!("cannot wait for git: {e}")))?;
     killer.disarm();
     Ok(Finished { success: status.success(), stdout, stderr })
@@ -165,7 +94,9 @@ pub const MIN_GIT_FOR_PROBE: (u32, u32) = (2, 37);
 /// Refuses, with a message saying why, when the installed git is too old for the probe.
 /// Servers call this at start when the probe is switched on.
 pub async fn check_git_for_probe() -> Result<(), String> {
-    let out = tokio::process::Command::new("git").arg("--version").output().await.map_err(|e| format!("cannot run git: {e}"))?;
+    let mut git = cmd::git(None);
+    git.arg("--version");
+    let out = git.output().await.map_err(|e| format!("cannot run git: {e}"))?;
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     match parse_git_version(&text) {
         Some(v) if v >= MIN_GIT_FOR_PROBE => Ok(()),
@@ -216,11 +147,17 @@ mod tests {
         assert!(!line.contains("hunter2") && !line.contains("Authorization"), "{line}");
         assert!(line.contains("http.curloptResolve=example.com:443:93.184.216.34,[2606:2800::1]"), "{line}");
         assert!(line.contains("http.followRedirects=false") && line.contains("credential.helper="), "{line}");
+        assert!(line.contains("core.askPass= ") && line.contains("http.proxy= ") && line.contains("http.lowSpeedTime=10"), "{line}");
+        assert!(line.contains("protocol.allow=never") && line.contains("protocol.https.allow=always"), "{line}");
         assert!(line.ends_with("ls-remote --symref -- https://example.com/x.git"), "{line}");
         let env: Vec<(String, String)> =
             std.get_envs().filter_map(|(k, v)| Some((k.to_string_lossy().into_owned(), v?.to_string_lossy().into_owned()))).collect();
         assert!(env.contains(&("GIT_CONFIG_VALUE_0".into(), header.clone())));
+        assert!(env.contains(&("GIT_CONFIG_COUNT".into(), "1".into())));
         assert!(env.contains(&("GIT_TERMINAL_PROMPT".into(), "0".into())));
+        assert!(env.contains(&("GIT_ALLOW_PROTOCOL".into(), "http:https".into())));
+        assert!(env.contains(&("HOME".into(), home.to_string_lossy().into_owned())));
+        assert_eq!(std.get_current_dir(), Some(home.as_path()));
         assert!(!env.iter().any(|(k, _)| k == "GIT_ASKPASS" || k == "SSH_ASKPASS"));
     }
 }
