@@ -15,13 +15,20 @@
 //! 3. pins git's connection to exactly the checked addresses (`http.curloptResolve`), so a
 //!    second DNS answer cannot rebind the name between the check and the connection, and
 //!    turns redirects off, since a redirect could point anywhere;
-//! 4. runs git with no system, global or repository configuration, no credential helpers,
-//!    no prompts and an empty `HOME` (no `.netrc`), passes credentials only through the
+//! 4. runs git as every git command codeport starts (`cmd::git_for_remote`): no system,
+//!    global or repository configuration, no credential helpers, no prompts and an empty
+//!    `HOME` (no `.netrc`); passes credentials only through the
 //!    environment as an `Authorization` header (never on the command line, which `ps`
 //!    shows, and never in the URL), and kills git and its remote helper when the time
 //!    bound runs out or the caller gives up;
 //! 5. reports failures as a few classes ([`ProbeError`]) whose messages never contain the
 //!    password, scrubbing git's own messages of it before reading them.
+//!
+//! Each rule has one home: `target` the URL rules (1), `address` the address rules and the
+//! checked resolution (2), `ls_remote` the git command line and its bounded run (3, 4),
+//! `credentials` how the secret reaches git and is scrubbed from its answer (4, 5), and
+//! `answer` what git's output and messages mean (5). This file holds the public API and
+//! puts the steps in order.
 
 mod address;
 mod answer;
@@ -138,6 +145,7 @@ pub async fn probe(req: &ProbeRequest<'_>) -> Result<RemoteRefs, ProbeError> {
     }
 }
 
+/// The steps after the URL check, in order; dropped (git killed) when the bound runs out.
 async fn probe_target(req: &ProbeRequest<'_>, target: &target::Target) -> Result<RemoteRefs, ProbeError> {
     let addrs = address::resolve_checked(target, req.allowed).await?;
     let home = tempfile::Builder::new()

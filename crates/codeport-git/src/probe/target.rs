@@ -20,7 +20,9 @@ pub(super) struct Target {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum TargetHost {
+    /// A domain name, which the probe resolves and pins.
     Name(String),
+    /// An address literal, checked as it is.
     Addr(IpAddr),
 }
 
