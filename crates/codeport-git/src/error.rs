@@ -1,4 +1,5 @@
-//! The single error type of this crate.
+//! The error type of every repository operation; the external-repository probe, which
+//! reports to callers in classes of its own, has [`crate::probe::ProbeError`].
 
 /// Everything that can go wrong in a git operation.
 ///

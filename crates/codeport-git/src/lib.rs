@@ -1,11 +1,15 @@
 //! codeport-git owns codeport's bare repositories on disk and performs
 //! every git operation the server needs.
 //!
+//! It also lists the refs of repositories it does not host, for code sources
+//! that name one, without letting a caller aim it at internal addresses
+//! ([`probe`]).
+//!
 //! Everything is done by running the stock `git` CLI (plumbing commands)
-//! with an isolated environment: no system or global configuration, no
-//! terminal prompts, `LC_ALL=C` and literal pathspecs. That keeps behaviour
-//! identical on every host and means git itself, not a re-implementation,
-//! guarantees on-disk compatibility. User input is validated in Rust before
+//! with an isolated environment, built in one place (`cmd`): no system or
+//! global configuration, no terminal prompts, `LC_ALL=C` and literal
+//! pathspecs. That keeps behaviour identical on every host and means git
+//! itself, not a re-implementation, guarantees on-disk compatibility. User input is validated in Rust before
 //! it reaches a command line ([`normalize_path`], [`validate_branch_name`],
 //! revision checks in [`Repo::resolve_commit`]) so it can never be read as
 //! an option or revision expression.

@@ -9,13 +9,13 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use futures_util::stream::{self, Stream, StreamExt};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncRead, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStderr, ChildStdout};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio_util::io::ReaderStream;
 
-use crate::cmd::git;
+use crate::cmd::{config, git, read_drained};
 use crate::error::{GitError, Result};
 use crate::store::Repo;
 
@@ -113,7 +113,7 @@ fn spawn_service(repo: &Repo, service: Service, protocol: Option<&str>, advertis
         // A code source pins a commit; `codeport checkout --depth N` fetches exactly that
         // commit by id, which upload-pack refuses unless it may serve any commit reachable
         // from a ref (never unreachable objects: those may be remnants of deleted secrets).
-        cmd.args(["-c", "uploadpack.allowReachableSHA1InWant=true"]);
+        config(&mut cmd, "uploadpack.allowReachableSHA1InWant", "true");
     }
     cmd.arg(service.subcommand());
     if service == Service::UploadPack {
@@ -136,23 +136,7 @@ fn spawn_service(repo: &Repo, service: Service, protocol: Option<&str>, advertis
 /// Read at most [`STDERR_LIMIT`] bytes of stderr, draining the rest so
 /// the child never blocks on a full pipe.
 fn collect_stderr(stderr: Option<ChildStderr>) -> JoinHandle<String> {
-    tokio::spawn(async move {
-        let Some(mut err) = stderr else {
-            return String::new();
-        };
-        let mut kept = Vec::new();
-        let mut buf = [0u8; 8192];
-        loop {
-            match err.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    let room = STDERR_LIMIT.saturating_sub(kept.len());
-                    kept.extend_from_slice(&buf[..n.min(room)]);
-                }
-            }
-        }
-        String::from_utf8_lossy(&kept).into_owned()
-    })
+    tokio::spawn(async move { String::from_utf8_lossy(&read_drained(stderr, STDERR_LIMIT).await).into_owned() })
 }
 
 /// Stream the ref advertisement for `GET info/refs?service=...`.

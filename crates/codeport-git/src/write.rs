@@ -14,6 +14,33 @@ use crate::validate::{normalize_path, validate_branch_name, validate_tag_name};
 /// The all-zero object id git uses for "ref must not exist".
 pub const ZERO_ID: &str = "0000000000000000000000000000000000000000";
 
+/// The refs the API creates and deletes by short name; `Display` is the
+/// noun used in messages ("branch 'x' ...").
+#[derive(Clone, Copy)]
+enum RefKind {
+    Branch,
+    Tag,
+}
+
+impl RefKind {
+    /// The full ref name of `name` (`refs/heads/name`, `refs/tags/name`).
+    fn full(self, name: &str) -> String {
+        match self {
+            RefKind::Branch => format!("refs/heads/{name}"),
+            RefKind::Tag => format!("refs/tags/{name}"),
+        }
+    }
+}
+
+impl std::fmt::Display for RefKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            RefKind::Branch => "branch",
+            RefKind::Tag => "tag",
+        })
+    }
+}
+
 /// Removes the temporary index (and its lock) however the commit ends.
 struct TempIndex(PathBuf);
 
@@ -200,10 +227,32 @@ impl Repo {
         Ok(())
     }
 
-    async fn delete_ref(&self, full_ref: &str, old: &str) -> Result<()> {
+    /// Creates the `kind` ref `name` at `target` atomically:
+    /// [`GitError::AlreadyExists`] when another writer created it first,
+    /// [`GitError::Conflict`] when the name clashes with an existing ref
+    /// directory (`a` vs `a/b`).
+    async fn create_named_ref(&self, kind: RefKind, name: &str, target: &str) -> Result<()> {
+        let full = kind.full(name);
+        if self.cas_ref(&full, target, ZERO_ID).await.is_err() {
+            if self.ref_target(&full).await?.is_some() {
+                return Err(GitError::AlreadyExists { what: format!("{kind} '{name}'") });
+            }
+            return Err(GitError::conflict(format!("{kind} '{name}' clashes with an existing {kind} name")));
+        }
+        Ok(())
+    }
+
+    /// Deletes the `kind` ref `name` if it still points where it pointed
+    /// when looked up: [`GitError::NotFound`] when absent,
+    /// [`GitError::Conflict`] when it moved in between.
+    async fn delete_named_ref(&self, kind: RefKind, name: &str) -> Result<()> {
+        let full = kind.full(name);
+        let Some(old) = self.ref_target(&full).await? else {
+            return Err(GitError::not_found(format!("{kind} '{name}'")));
+        };
         let mut cmd = self.git();
-        cmd.args(["update-ref", "--no-deref", "-d", full_ref, old]);
-        run_ok(cmd, "update-ref", None).await?;
+        cmd.args(["update-ref", "--no-deref", "-d", &full, &old]);
+        run_ok(cmd, "update-ref", None).await.map_err(|_| GitError::conflict(format!("{kind} '{name}' was changed concurrently")))?;
         Ok(())
     }
 
@@ -214,13 +263,7 @@ impl Repo {
     pub async fn create_branch(&self, name: &str, from_rev: &str) -> Result<Branch> {
         validate_branch_name(name)?;
         let commit = self.require_commit(from_rev).await?;
-        let full = format!("refs/heads/{name}");
-        if self.cas_ref(&full, &commit, ZERO_ID).await.is_err() {
-            if self.ref_target(&full).await?.is_some() {
-                return Err(GitError::AlreadyExists { what: format!("branch '{name}'") });
-            }
-            return Err(GitError::conflict(format!("branch '{name}' clashes with an existing branch name")));
-        }
+        self.create_named_ref(RefKind::Branch, name, &commit).await?;
         self.branch(name).await?.ok_or_else(|| GitError::not_found(format!("branch '{name}'")))
     }
 
@@ -233,11 +276,7 @@ impl Repo {
         if self.head_branch().await?.as_deref() == Some(name) {
             return Err(GitError::conflict(format!("branch '{name}' is the default branch")));
         }
-        let full = format!("refs/heads/{name}");
-        let Some(old) = self.ref_target(&full).await? else {
-            return Err(GitError::not_found(format!("branch '{name}'")));
-        };
-        self.delete_ref(&full, &old).await.map_err(|_| GitError::conflict(format!("branch '{name}' was changed concurrently")))
+        self.delete_named_ref(RefKind::Branch, name).await
     }
 
     /// Create tag `name` on `rev`: annotated (a tag object by `tagger`)
@@ -246,8 +285,8 @@ impl Repo {
     pub async fn create_tag(&self, name: &str, rev: &str, message: Option<String>, tagger: Signature) -> Result<Tag> {
         validate_tag_name(name)?;
         let commit = self.require_commit(rev).await?;
-        let full = format!("refs/tags/{name}");
-        if self.ref_target(&full).await?.is_some() {
+        // Checked before writing a tag object that would only be garbage.
+        if self.ref_target(&RefKind::Tag.full(name)).await?.is_some() {
             return Err(GitError::AlreadyExists { what: format!("tag '{name}'") });
         }
         let target = match message.filter(|m| !m.is_empty()) {
@@ -266,12 +305,7 @@ impl Repo {
                 trimmed(&run_ok(cmd, "mktag", Some(obj.as_bytes())).await?)
             }
         };
-        if self.cas_ref(&full, &target, ZERO_ID).await.is_err() {
-            if self.ref_target(&full).await?.is_some() {
-                return Err(GitError::AlreadyExists { what: format!("tag '{name}'") });
-            }
-            return Err(GitError::conflict(format!("tag '{name}' clashes with an existing tag name")));
-        }
+        self.create_named_ref(RefKind::Tag, name, &target).await?;
         self.tag(name).await?.ok_or_else(|| GitError::not_found(format!("tag '{name}'")))
     }
 
@@ -279,10 +313,6 @@ impl Repo {
     pub async fn delete_tag(&self, name: &str) -> Result<()> {
         validate_tag_name(name)?;
         self.ensure_exists()?;
-        let full = format!("refs/tags/{name}");
-        let Some(old) = self.ref_target(&full).await? else {
-            return Err(GitError::not_found(format!("tag '{name}'")));
-        };
-        self.delete_ref(&full, &old).await.map_err(|_| GitError::conflict(format!("tag '{name}' was changed concurrently")))
+        self.delete_named_ref(RefKind::Tag, name).await
     }
 }
