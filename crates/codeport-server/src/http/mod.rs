@@ -4,6 +4,7 @@
 pub mod codeup;
 pub mod git;
 pub mod pai;
+pub mod params;
 pub mod request_id;
 
 use crate::services::{Call, Principal, RequestFacts};

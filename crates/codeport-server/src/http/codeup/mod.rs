@@ -9,12 +9,13 @@ mod dto;
 pub(crate) mod repositories;
 pub mod wire;
 
+use crate::http::params::{int_param, JsonBody};
 use crate::services::namespaces::{parse_access_level, CreateGroup, ListNamespaces, UpdateGroup};
 use crate::services::platform::{Edition, MemberKey};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
-use codeport_core::values::{CodeVisibility, GroupPath, SortOrder, Text};
+use codeport_core::values::{CodeVisibility, GroupPath, SortOrder};
 use codeport_core::Error;
 use codeport_store::NamespaceSort;
 use codeport_store::OrgRole;
@@ -44,15 +45,8 @@ pub(crate) struct PageQuery {
     per_page: Option<String>,
 }
 
-pub(super) fn int_param(field: &str, v: Option<&String>) -> Result<Option<i64>, Error> {
-    match v.map(|s| s.trim()).filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(s) => s.parse().map(Some).map_err(|_| Error::invalid(field, format!("{s:?} is not an integer"))),
-    }
-}
-
 pub(crate) async fn user_organizations(State(s): State<AppState>, caller: Caller, CodeupQuery(q): CodeupQuery<PageQuery>) -> Reply {
-    let page = page_of(int_param("page", q.page.as_ref())?, int_param("perPage", q.per_page.as_ref())?, 100)?;
+    let page = page_of(int_param("page", q.page.as_deref())?, int_param("perPage", q.per_page.as_deref())?, 100)?;
     let all = s.user_organizations(&caller.0).await?;
     let total = all.len() as u64;
     let items: Vec<_> = all.iter().skip(page.offset() as usize).take(page.size as usize).map(|(o, r)| dto::organization(o, *r)).collect();
@@ -65,7 +59,7 @@ pub(crate) async fn list_members(
     PathParams(params): PathParams,
     CodeupQuery(q): CodeupQuery<PageQuery>,
 ) -> Reply {
-    let page = page_of(int_param("page", q.page.as_ref())?, int_param("perPage", q.per_page.as_ref())?, 100)?;
+    let page = page_of(int_param("page", q.page.as_deref())?, int_param("perPage", q.per_page.as_deref())?, 100)?;
     let (items, total) = s.organization_members(&caller.0, &edition(&params), None, Vec::new(), page).await?;
     let out: Vec<_> = items.iter().map(dto::member).collect();
     Ok(paged(&out, total, page))
@@ -95,7 +89,7 @@ pub(crate) async fn read_member_by_user(
 }
 
 pub(crate) async fn search_members(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, BodyBytes(body): BodyBytes) -> Reply {
-    let b = crate::http::pai::wire::JsonBody::parse(&body)?;
+    let b = JsonBody::parse(&body)?;
     let page = page_of(b.int("page")?, b.int("perPage")?, 100)?;
     let query = b.str("query")?.filter(|q| !q.trim().is_empty());
     let roles: Vec<OrgRole> = b
@@ -123,22 +117,15 @@ pub(crate) async fn search_members(State(s): State<AppState>, caller: Caller, Pa
 // --- code groups ---------------------------------------------------------------------
 
 pub(crate) async fn create_group(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, BodyBytes(body): BodyBytes) -> Reply {
-    let b = crate::http::pai::wire::JsonBody::parse(&body)?;
-    let text = |field: &str, max: usize, required: bool| -> Result<Option<Text>, Error> {
-        match b.str(field)? {
-            Some(v) => Text::parse(field, &v, max, required).map(Some),
-            None if required => Err(Error::missing(field)),
-            None => Ok(None),
-        }
-    };
+    let b = JsonBody::parse(&body)?;
     let path = b.str("path")?.ok_or_else(|| Error::missing("path"))?;
     let cmd = CreateGroup {
-        name: text("name", 255, true)?.ok_or_else(|| Error::missing("name"))?,
+        name: b.text("name", 255, true)?.ok_or_else(|| Error::missing("name"))?,
         path: GroupPath::parse("path", &path)?,
         parent_id: b.int("parentId")?,
         visibility: b.str("visibility")?.filter(|v| !v.is_empty()).map(|v| CodeVisibility::parse("visibility", &v)).transpose()?,
-        description: text("description", 65_535, false)?,
-        avatar: text("avatar", 2048, false)?,
+        description: b.text("description", 65_535, false)?,
+        avatar: b.text("avatar", 2048, false)?,
     };
     let ns = s.create_group(&caller.0, &edition(&params), cmd).await?;
     Ok(json(&dto::created_group(&ns, &s.config.external_url)))
@@ -167,7 +154,7 @@ pub(crate) async fn list_namespaces(
     PathParams(params): PathParams,
     CodeupQuery(q): CodeupQuery<NamespaceListQuery>,
 ) -> Reply {
-    let page = page_of(int_param("page", q.page.as_ref())?, int_param("perPage", q.per_page.as_ref())?, 20)?;
+    let page = page_of(int_param("page", q.page.as_deref())?, int_param("perPage", q.per_page.as_deref())?, 20)?;
     let sort = match q.order_by.as_deref().filter(|v| !v.is_empty()) {
         None | Some("updated_at") => NamespaceSort::Updated,
         Some("created_at") => NamespaceSort::Created,
@@ -178,7 +165,7 @@ pub(crate) async fn list_namespaces(
         Some(v) => SortOrder::parse(v).map_err(|_| Error::invalid("sort", format!("{v:?} is not asc or desc")))?,
     };
     let cmd = ListNamespaces {
-        parent_id: int_param("parentId", q.parent_id.as_ref())?,
+        parent_id: int_param("parentId", q.parent_id.as_deref())?,
         search: q.search.filter(|v| !v.trim().is_empty()),
         sort,
         order,
@@ -190,16 +177,13 @@ pub(crate) async fn list_namespaces(
 }
 
 pub(crate) async fn update_group(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, BodyBytes(body): BodyBytes) -> Reply {
-    let b = crate::http::pai::wire::JsonBody::parse(&body)?;
-    let opt_text = |field: &str, max: usize, required: bool| -> Result<Option<Text>, Error> {
-        b.str(field)?.map(|v| Text::parse(field, &v, max, required)).transpose()
-    };
+    let b = JsonBody::parse(&body)?;
     let cmd = UpdateGroup {
-        name: opt_text("name", 255, true)?,
+        name: b.text("name", 255, true)?,
         path: b.str("path")?.map(|p| GroupPath::parse("path", &p)).transpose()?,
-        description: opt_text("description", 65_535, false)?,
+        description: b.text("description", 65_535, false)?,
         visibility: b.str("visibility")?.map(|v| CodeVisibility::parse("visibility", &v)).transpose()?,
-        avatar: opt_text("avatar", 2048, false)?,
+        avatar: b.text("avatar", 2048, false)?,
         parent_id: b.int("parentId")?,
     };
     let key = params.get("group_id").cloned().unwrap_or_default();
@@ -248,7 +232,7 @@ fn expiry(q: &MemberQuery) -> Result<Option<i64>, Error> {
 }
 
 fn level(q: &MemberQuery, required: bool) -> Result<i64, Error> {
-    match int_param("accessLevel", q.access_level.as_ref())? {
+    match int_param("accessLevel", q.access_level.as_deref())? {
         Some(v) => parse_access_level(v),
         None if required => Err(Error::missing("accessLevel")),
         None => Ok(0),
@@ -261,7 +245,7 @@ pub(crate) async fn list_group_members(
     PathParams(params): PathParams,
     CodeupQuery(q): CodeupQuery<MemberQuery>,
 ) -> Reply {
-    let min = match int_param("accessLevel", q.access_level.as_ref())? {
+    let min = match int_param("accessLevel", q.access_level.as_deref())? {
         None | Some(0) => 0,
         Some(v) => parse_access_level(v)?,
     };

@@ -3,14 +3,14 @@
 //! `%2F`; axum decodes them once, after routing, so they never split.
 
 use super::wire::{json, page_of, paged, BodyBytes, Caller, CodeupError, CodeupQuery, PathParams};
-use super::{dto, edition, int_param};
-use crate::http::pai::wire::JsonBody;
+use super::{dto, edition};
+use crate::http::params::{bool_param, int_param, JsonBody};
 use crate::services::repositories::{parse_repository_path, CreateRepository, ListRepositories, ListScope, Readme, UpdateRepository};
 use crate::services::repository_content::{BranchSort, CommitFilter, FileWrite, FileWriteKind, TreeShape};
 use crate::state::AppState;
 use axum::extract::{FromRequest, Request, State};
 use axum::response::Response;
-use codeport_core::values::{CodeVisibility, GroupPath, SortOrder, Text};
+use codeport_core::values::{CodeVisibility, GroupPath, SortOrder};
 use codeport_core::Error;
 use codeport_store::RepositorySort;
 use serde::Deserialize;
@@ -22,24 +22,11 @@ fn param(params: &HashMap<String, String>, name: &str) -> String {
     params.get(name).cloned().unwrap_or_default()
 }
 
-fn opt_bool(field: &str, v: Option<&str>) -> Result<Option<bool>, Error> {
-    match v.map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(v) if v.eq_ignore_ascii_case("true") => Ok(Some(true)),
-        Some(v) if v.eq_ignore_ascii_case("false") => Ok(Some(false)),
-        Some(v) => Err(Error::invalid(field, format!("{v:?} is not true or false"))),
-    }
-}
-
 fn sort_order(v: Option<&str>) -> Result<SortOrder, Error> {
     match v.filter(|v| !v.is_empty()) {
         None => Ok(SortOrder::Desc),
         Some(v) => SortOrder::parse(v).map_err(|_| Error::invalid("sort", format!("{v:?} is not asc or desc"))),
     }
-}
-
-fn text(b: &JsonBody, field: &str, max: usize, required: bool) -> Result<Option<Text>, Error> {
-    b.str(field)?.map(|v| Text::parse(field, &v, max, required)).transpose()
 }
 
 fn visibility(b: &JsonBody) -> Result<Option<CodeVisibility>, Error> {
@@ -70,13 +57,13 @@ pub(crate) async fn create_repository(
         Some(other) => return Err(Error::invalid("readMeType", format!("{other:?} is not EMPTY or USER_GUIDE")).into()),
     };
     let cmd = CreateRepository {
-        name: text(&b, "name", 255, true)?.ok_or_else(|| Error::missing("name"))?,
+        name: b.text("name", 255, true)?.ok_or_else(|| Error::missing("name"))?,
         path: parse_repository_path(&path)?,
         namespace_id: b.int("namespaceId")?,
-        create_parent_path: opt_bool("createParentPath", q.create_parent_path.as_deref())?.unwrap_or(false),
+        create_parent_path: bool_param("createParentPath", q.create_parent_path.as_deref())?.unwrap_or(false),
         visibility: visibility(&b)?,
-        description: text(&b, "description", 65_535, false)?,
-        avatar: text(&b, "avatarUrl", 2048, false)?,
+        description: b.text("description", 65_535, false)?,
+        avatar: b.text("avatarUrl", 2048, false)?,
         readme,
         default_branch: b.str("defaultBranch")?.filter(|v| !v.is_empty()),
     };
@@ -115,10 +102,10 @@ fn list_command(q: &RepositoryListQuery, scope: ListScope) -> Result<ListReposit
     Ok(ListRepositories {
         scope,
         search: q.search.clone().filter(|v| !v.trim().is_empty()),
-        archived: opt_bool("archived", q.archived.as_deref())?,
+        archived: bool_param("archived", q.archived.as_deref())?,
         sort,
         order: sort_order(q.sort.as_deref())?,
-        page: page_of(int_param("page", q.page.as_ref())?, int_param("perPage", q.per_page.as_ref())?, 20)?,
+        page: page_of(int_param("page", q.page.as_deref())?, int_param("perPage", q.per_page.as_deref())?, 20)?,
     })
 }
 
@@ -145,7 +132,7 @@ pub(crate) async fn list_group_repositories(
     PathParams(params): PathParams,
     CodeupQuery(q): CodeupQuery<RepositoryListQuery>,
 ) -> Reply {
-    let include_subgroups = opt_bool("includeSubgroups", q.include_subgroups.as_deref())?.unwrap_or(false);
+    let include_subgroups = bool_param("includeSubgroups", q.include_subgroups.as_deref())?.unwrap_or(false);
     let cmd = list_command(&q, ListScope::Group { key: param(&params, "group_id"), include_subgroups })?;
     respond_list(&s, &caller, &params, cmd).await
 }
@@ -162,12 +149,12 @@ pub(crate) async fn update_repository(
         None => b.str("defaultBranch")?,
     };
     let cmd = UpdateRepository {
-        name: text(&b, "name", 255, true)?,
+        name: b.text("name", 255, true)?,
         path: b.str("path")?.map(|p| GroupPath::parse("path", &p)).transpose()?,
-        description: text(&b, "description", 65_535, false)?,
+        description: b.text("description", 65_535, false)?,
         visibility: visibility(&b)?,
         default_branch: default_branch.filter(|v| !v.is_empty()),
-        avatar: text(&b, "avatarUrl", 2048, false)?,
+        avatar: b.text("avatarUrl", 2048, false)?,
     };
     let found = s.update_repository(&caller.0, &edition(&params), &param(&params, "repo"), cmd).await?;
     Ok(json(&dto::repository(&found.repo, found.level, None, &s.config.external_url)))
@@ -195,7 +182,7 @@ pub(crate) async fn list_branches(
     PathParams(params): PathParams,
     CodeupQuery(q): CodeupQuery<BranchListQuery>,
 ) -> Reply {
-    let page = page_of(int_param("page", q.page.as_ref())?, int_param("perPage", q.per_page.as_ref())?, 20)?;
+    let page = page_of(int_param("page", q.page.as_deref())?, int_param("perPage", q.per_page.as_deref())?, 20)?;
     let sort = match q.sort.as_deref().filter(|v| !v.is_empty()) {
         None | Some("name_asc") => BranchSort::NameAsc,
         Some("name_desc") => BranchSort::NameDesc,
@@ -244,7 +231,7 @@ pub(crate) async fn list_tags(
     PathParams(params): PathParams,
     CodeupQuery(q): CodeupQuery<BranchListQuery>,
 ) -> Reply {
-    let page = page_of(int_param("page", q.page.as_ref())?, int_param("perPage", q.per_page.as_ref())?, 20)?;
+    let page = page_of(int_param("page", q.page.as_deref())?, int_param("perPage", q.per_page.as_deref())?, 20)?;
     let (found, items, total) = s.list_tags(&caller.0, &edition(&params), &param(&params, "repo"), q.search.as_deref(), page).await?;
     let out: Vec<_> = items.iter().map(|t| dto::tag(t, &found.repo, &s.config.external_url)).collect();
     Ok(paged(&out, total, page))
@@ -441,7 +428,7 @@ pub(crate) async fn list_commits(
     PathParams(params): PathParams,
     CodeupQuery(q): CodeupQuery<CommitListQuery>,
 ) -> Reply {
-    let page = page_of(int_param("page", q.page.as_ref())?, int_param("perPage", q.per_page.as_ref())?, 20)?;
+    let page = page_of(int_param("page", q.page.as_deref())?, int_param("perPage", q.per_page.as_deref())?, 20)?;
     let f = CommitFilter {
         ref_name: q.ref_name.unwrap_or_default(),
         path: q.path,
@@ -487,7 +474,7 @@ pub(crate) async fn compare(
 ) -> Reply {
     let from = q.from.unwrap_or_default();
     let to = q.to.unwrap_or_default();
-    let straight = opt_bool("straight", q.straight.as_deref())?.unwrap_or(false);
+    let straight = bool_param("straight", q.straight.as_deref())?.unwrap_or(false);
     let from_ref = typed_ref(&from, q.source_type.as_deref(), "sourceType")?;
     let to_ref = typed_ref(&to, q.target_type.as_deref(), "targetType")?;
     let (found, cmp) = s.compare(&caller.0, &edition(&params), &param(&params, "repo"), &from_ref, &to_ref, straight).await?;

@@ -8,6 +8,7 @@ pub mod wire;
 
 pub use auth::Signed;
 
+use crate::http::params::{JsonBody, Query};
 use crate::services::code_sources::{CreateCodeSource, ListCodeSources, UpdateCodeSource};
 use crate::services::workspaces::{CreateWorkspace, ListMembers, ListWorkspaces};
 use crate::state::AppState;
@@ -15,12 +16,12 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use codeport_core::secret::Secret;
 use codeport_core::values::{
-    Accessibility, CloneType, CommitId, EnvTypes, GitRefName, GitUrl, MountPath, Page, RoleSet, SortOrder, Text, WorkspaceName, WorkspaceRole,
+    Accessibility, CloneType, CommitId, EnvTypes, GitRefName, GitUrl, MountPath, Page, RoleSet, SortOrder, WorkspaceName, WorkspaceRole,
 };
 use codeport_core::Error;
 use codeport_store::{CodeSourceSort, WorkspaceSort};
 use serde_json::json;
-use wire::{json_response, JsonBody, PaiError, Query};
+use wire::{json_response, PaiError};
 
 type Reply = Result<Response, PaiError>;
 
@@ -44,23 +45,15 @@ fn list_params<T: Copy>(q: &Query, keys: &[(&str, T)]) -> Result<(T, SortOrder, 
     Ok((sort, order, Page::parse(q.int("PageNumber")?, q.int("PageSize")?)?))
 }
 
-fn text(body: &JsonBody, field: &str, max: usize, required: bool) -> Result<Option<Text>, Error> {
-    match body.str(field)? {
-        Some(s) => Text::parse(field, &s, max, required).map(Some),
-        None if required => Err(Error::missing(field)),
-        None => Ok(None),
-    }
-}
-
 // --- workspaces ----------------------------------------------------------------------
 
 pub(crate) async fn create_workspace(State(s): State<AppState>, req: Signed) -> Reply {
     let b = JsonBody::parse(&req.body)?;
     let name = WorkspaceName::parse(&b.str("WorkspaceName")?.ok_or_else(|| Error::missing("WorkspaceName"))?)?;
-    let description = text(&b, "Description", 80, false)?.ok_or_else(|| Error::missing("Description"))?;
+    let description = b.text("Description", 80, false)?.ok_or_else(|| Error::missing("Description"))?;
     let env_types = EnvTypes::parse(&b.str_list("EnvTypes")?.ok_or_else(|| Error::missing("EnvTypes"))?)?;
-    let display_name = text(&b, "DisplayName", 64, true).or_else(|e| if b.has("DisplayName") { Err(e) } else { Ok(None) })?;
-    let resource_group_id = text(&b, "ResourceGroupId", 128, false)?;
+    let display_name = b.text("DisplayName", 64, true)?;
+    let resource_group_id = b.text("ResourceGroupId", 128, false)?;
     let ws = s.create_workspace(&req.call, CreateWorkspace { name, display_name, description, env_types, resource_group_id }).await?;
     ok(json!({"RequestId": request_id(), "WorkspaceId": ws.id}))
 }
@@ -116,11 +109,11 @@ pub(crate) async fn list_workspaces(State(s): State<AppState>, req: Signed) -> R
 
 pub(crate) async fn update_workspace(State(s): State<AppState>, Path(id): Path<String>, req: Signed) -> Reply {
     let b = JsonBody::parse(&req.body)?;
-    let display_name = text(&b, "DisplayName", 64, false)?;
+    let display_name = b.text("DisplayName", 64, false)?;
     if display_name.as_ref().is_some_and(|d| d.as_str().trim().is_empty()) {
         return Err(Error::invalid("DisplayName", "it must not be empty").into());
     }
-    let description = text(&b, "Description", 80, false)?;
+    let description = b.text("Description", 80, false)?;
     s.update_workspace(&req.call, &id, display_name, description).await?;
     ok(json!({"RequestId": request_id()}))
 }
@@ -218,12 +211,12 @@ pub(crate) async fn create_code_source(State(s): State<AppState>, req: Signed) -
     let workspace_id = b.str("WorkspaceId")?.filter(|w| !w.is_empty()).ok_or_else(|| Error::missing("WorkspaceId"))?;
     let cmd = CreateCodeSource {
         workspace_id,
-        display_name: text(&b, "DisplayName", 128, true)?.ok_or_else(|| Error::missing("DisplayName"))?,
-        description: text(&b, "Description", 1024, false)?,
+        display_name: b.text("DisplayName", 128, true)?.ok_or_else(|| Error::missing("DisplayName"))?,
+        description: b.text("Description", 1024, false)?,
         code_repo: flatten(clearable(&b, "CodeRepo", GitUrl::parse)?),
         code_branch: flatten(clearable(&b, "CodeBranch", |v| GitRefName::parse("CodeBranch", v))?),
         code_commit: flatten(clearable(&b, "CodeCommit", CommitId::parse)?),
-        code_repo_user_name: text(&b, "CodeRepoUserName", 256, false)?,
+        code_repo_user_name: b.text("CodeRepoUserName", 256, false)?,
         code_repo_access_token: b.str("CodeRepoAccessToken")?.map(Secret::new),
         mount_path: flatten(clearable(&b, "MountPath", MountPath::parse)?),
         accessibility: flatten(clearable(&b, "Accessibility", Accessibility::parse)?),
@@ -269,12 +262,12 @@ pub(crate) async fn update_code_source(State(s): State<AppState>, Path(id): Path
         }
     }
     let cmd = UpdateCodeSource {
-        display_name: text(&b, "DisplayName", 128, true).or_else(|e| if b.has("DisplayName") { Err(e) } else { Ok(None) })?,
-        description: text(&b, "Description", 1024, false)?,
+        display_name: b.text("DisplayName", 128, true)?,
+        description: b.text("Description", 1024, false)?,
         code_repo: clearable(&b, "CodeRepo", GitUrl::parse)?,
         code_branch: clearable(&b, "CodeBranch", |v| GitRefName::parse("CodeBranch", v))?,
         code_commit: clearable(&b, "CodeCommit", CommitId::parse)?,
-        code_repo_user_name: text(&b, "CodeRepoUserName", 256, false)?,
+        code_repo_user_name: b.text("CodeRepoUserName", 256, false)?,
         code_repo_access_token: b.str("CodeRepoAccessToken")?.map(|t| if t.is_empty() { None } else { Some(Secret::new(t)) }),
         mount_path: flatten(clearable(&b, "MountPath", MountPath::parse)?),
         clone_type: b.int("CloneType")?.map(CloneType::parse).transpose()?,
