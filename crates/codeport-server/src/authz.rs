@@ -1,13 +1,16 @@
-//! RAM-style authorization: the decision of a principal's attached policies on one action
-//! and resource, made in every operation next to (never instead of) the resource rules —
-//! workspace roles, group and repository membership, visibility. Both must allow.
+//! RAM-style authorization: the decision of a principal's attached policies on the action
+//! of the call's catalog operation and one resource, made in every operation next to (never
+//! instead of) the resource rules — workspace roles, group and repository membership,
+//! visibility. Both must allow. The action is never named here or in a service: it is the
+//! one the request's route was registered with ([`Call::operation`]).
 //!
-//! A principal's policies are compiled once and cached with the identities, so a change made
-//! by the admin CLI or on another replica takes effect within the identity poll interval.
-//! Condition keys come from the request: `acs:SourceIp` is the connection's peer address
-//! (never a forwarded-for header), `acs:CurrentTime`, `acs:SecureTransport`, `acs:AccessId`
-//! (the AccessKey that signed, PAI only), `acs:PrincipalARN`, `acs:UserAgent`, plus the
-//! per-service keys an operation passes.
+//! A principal's policies are compiled once and cached with the identities; the cache is
+//! invalidated by the identity generation (read per request on SQLite, pushed by the
+//! database on PostgreSQL), so a change applies to the next request. Condition keys come
+//! from the call's [`RequestFacts`](crate::services::RequestFacts), which the edge filled
+//! in: `acs:SourceIp` is the connection's peer address (never a forwarded-for header),
+//! `acs:CurrentTime`, `acs:SecureTransport`, `acs:AccessId` (the AccessKey that signed, PAI
+//! only), `acs:PrincipalARN`, `acs:UserAgent`, plus the per-service keys an operation passes.
 
 use crate::services::{Call, Principal};
 use crate::state::AppState;
@@ -110,6 +113,40 @@ impl AppState {
                 account_id: p.organization_id().to_string(),
                 explicit: effect == DecisionEffect::ExplicitDeny,
             })),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use codeport_core::actions::Operation;
+
+    /// Fills a catalog resource form the way the builders above are meant to.
+    fn form(op: Operation, values: &[(&str, &str)]) -> String {
+        let mut arn = op.spec().resource.replace("{region}", REGION).replace("{organizationId}", "ORG");
+        for (k, v) in values {
+            arn = arn.replace(&format!("{{{k}}}"), v);
+        }
+        arn
+    }
+
+    /// The ARNs the services build are the catalog's forms, so a policy written from
+    /// `codeport admin actions` matches what is decided.
+    #[test]
+    fn arn_builders_follow_the_catalog_forms() {
+        assert_eq!(workspace_arn("ORG", "12"), form(Operation::GetWorkspace, &[("WorkspaceId", "12")]));
+        assert_eq!(workspace_arn("ORG", "*"), form(Operation::ListWorkspaces, &[]));
+        assert_eq!(code_source_arn("ORG", "12", "code-x"), form(Operation::GetCodeSource, &[("WorkspaceId", "12"), ("CodeSourceId", "code-x")]));
+        assert_eq!(code_source_arn("ORG", "12", "*"), form(Operation::CreateCodeSource, &[("WorkspaceId", "12")]));
+        assert_eq!(namespace_arn("ORG", "ORG/g"), form(Operation::GetNamespace, &[("fullPath", "ORG/g")]));
+        assert_eq!(repository_arn("ORG", "ORG/g/r"), form(Operation::PushRepository, &[("fullPath", "ORG/g/r")]));
+        assert_eq!(organization_arn("ORG"), form(Operation::ListOrganizationMembers, &[]));
+        assert_eq!(user_arn("ORG", "7"), form(Operation::GetCurrentUser, &[("userId", "7")]));
+        // Every form is one of those shapes.
+        for op in Operation::ALL {
+            let arn = form(*op, &[("WorkspaceId", "12"), ("CodeSourceId", "c"), ("fullPath", "p"), ("userId", "7")]);
+            assert!(!arn.contains('{'), "{op}: {arn}");
         }
     }
 }
