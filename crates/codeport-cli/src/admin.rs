@@ -138,6 +138,17 @@ enum UserCommand {
     },
 }
 
+/// What listing a user's credentials takes.
+#[derive(clap::Args)]
+struct ListOfUser {
+    /// Owner's login name.
+    #[arg(long)]
+    user: String,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
 #[derive(Subcommand)]
 enum AccessKeyCommand {
     /// Create an AccessKey; the secret is printed once.
@@ -150,14 +161,7 @@ enum AccessKeyCommand {
         json: bool,
     },
     /// List a user's AccessKeys (never their secrets).
-    List {
-        /// Owner's login name.
-        #[arg(long)]
-        user: String,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    List(ListOfUser),
     /// Disable an AccessKey: signed requests with it are refused.
     Disable { id: String },
     /// Enable a disabled AccessKey.
@@ -185,14 +189,7 @@ enum TokenCommand {
         json: bool,
     },
     /// List a user's tokens (ids, never the tokens).
-    List {
-        /// Owner's login name.
-        #[arg(long)]
-        user: String,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
+    List(ListOfUser),
     /// Revoke a token by its id.
     Revoke { id: String },
 }
@@ -333,7 +330,7 @@ async fn access_keys(s: &AppState, cmd: AccessKeyCommand) -> Result<(), codeport
                 println!("AccessKey ID:     {}\nAccessKey secret: {}\nThe secret is shown only now; store it safely.", k.id, k.secret.expose());
             }
         }
-        AccessKeyCommand::List { user, json } => {
+        AccessKeyCommand::List(ListOfUser { user, json }) => {
             let keys = s.list_access_keys(&user).await?;
             if json {
                 let items: Vec<_> = keys
@@ -398,7 +395,7 @@ async fn tokens(s: &AppState, cmd: TokenCommand) -> Result<(), codeport_core::Er
                 );
             }
         }
-        TokenCommand::List { user, json } => {
+        TokenCommand::List(ListOfUser { user, json }) => {
             let list = s.list_tokens(&user).await?;
             let now = now_millis();
             let state = |t: &codeport_store::PersonalAccessToken| {
