@@ -401,19 +401,24 @@ impl Table<'_> {
 }
 
 /// RAM's explicit deny of `op`, in the format of the request's family.
-fn assert_denied(op: Operation, req: &Req, r: &Reply) {
+fn assert_denied(op: Operation, req: &Req, r: &Reply, f: &Fixtures) {
     let action = op.action();
     assert_eq!(r.status, 403, "{op} denied: {}", r.text);
     match req {
         Req::Pai(..) => {
             assert_eq!(r.code(), "NoPermission", "{op} denied: {}", r.text);
             assert!(r.json["RequestId"].as_str().is_some_and(|id| !id.is_empty()), "{op} denied: {}", r.text);
-            assert!(r.json["Message"].as_str().is_some_and(|m| !m.is_empty()), "{op} denied: {}", r.text);
+            assert_eq!(r.json["Message"], "You are not authorized to do this action. You should be authorized by RAM.", "{op} denied");
             let d = &r.json["AccessDeniedDetail"];
             assert_eq!(d["AuthAction"], action, "{op} denied: {}", r.text);
             assert_eq!(d["NoPermissionType"], "ExplicitDeny", "{op} denied: {}", r.text);
             assert_eq!(d["PolicyType"], "AccountLevelIdentityBasedPolicy", "{op} denied: {}", r.text);
             assert_eq!(d["AuthPrincipalType"], "SubUser", "{op} denied: {}", r.text);
+            assert_eq!(
+                (d["AuthPrincipalOwnerId"].as_str(), d["AuthPrincipalDisplayName"].as_str()),
+                (Some(&*f.org), Some(&*f.actor_id)),
+                "{op} denied"
+            );
         }
         Req::Codeup(..) => {
             assert_eq!(r.error_code(), "Forbidden", "{op} denied: {}", r.text);
@@ -462,7 +467,7 @@ async fn every_operation_is_allowed_denied_by_its_own_action_and_hidden(s: TestS
             }
             NotApplicable(why) => not_applicable.push(format!("{op}: {why}")),
         }
-        assert_denied(op, &req, &t.send_denied(op, &req).await);
+        assert_denied(op, &req, &t.send_denied(op, &req).await, &f);
         let r = t.send(&req, Who::Actor).await;
         assert!((200..300).contains(&r.status), "{op} allowed: {} {}", r.status, r.text);
         if let Req::Git(_, service) = &req {
