@@ -21,6 +21,11 @@ use std::collections::BTreeMap;
 /// The only algorithm codeport accepts.
 pub const ALGORITHM: &str = "ACS3-HMAC-SHA256";
 
+/// How far a signature's `x-acs-date` may be from the server clock, either way, in
+/// milliseconds. The one replay-window setting: the verifier refuses dates outside it, and a
+/// nonce store must remember a nonce at least as long as a signature carrying it stays valid.
+pub const SIGNATURE_WINDOW_MS: i64 = 15 * 60 * 1000;
+
 /// RFC 3986: everything but unreserved characters is percent-encoded.
 const RFC3986: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 

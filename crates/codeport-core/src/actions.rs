@@ -20,7 +20,7 @@ pub enum Family {
 
 /// RAM access levels, as the official tables name them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AccessLevel {
+pub enum ActionLevel {
     /// Creates something.
     Create,
     /// Lists things.
@@ -33,20 +33,20 @@ pub enum AccessLevel {
     Delete,
 }
 
-impl AccessLevel {
+impl ActionLevel {
     /// The lowercase name.
     pub fn as_str(self) -> &'static str {
         match self {
-            AccessLevel::Create => "create",
-            AccessLevel::List => "list",
-            AccessLevel::Get => "get",
-            AccessLevel::Update => "update",
-            AccessLevel::Delete => "delete",
+            ActionLevel::Create => "create",
+            ActionLevel::List => "list",
+            ActionLevel::Get => "get",
+            ActionLevel::Update => "update",
+            ActionLevel::Delete => "delete",
         }
     }
     /// Whether the level only reads (what read-only policies grant).
     pub fn is_read(self) -> bool {
-        matches!(self, AccessLevel::List | AccessLevel::Get)
+        matches!(self, ActionLevel::List | ActionLevel::Get)
     }
 }
 
@@ -62,7 +62,7 @@ pub struct ActionSpec {
     /// The RAM action (`service:Operation`).
     pub action: &'static str,
     /// Access level.
-    pub access: AccessLevel,
+    pub access: ActionLevel,
     /// The resource ARN form, with `{placeholders}`.
     pub resource: &'static str,
     /// Where the operation is served: which path prefixes it is mounted under.
@@ -131,7 +131,7 @@ macro_rules! catalog {
 
         /// Every operation, in the order the docs list them (`CATALOG[op as usize]` is `op`'s row).
         pub static CATALOG: &[ActionSpec] = &[
-            $(ActionSpec { operation_id: Operation::$op, family: Family::$family, operation: stringify!($op), action: concat!($service, ":", stringify!($op)), access: AccessLevel::$level, resource: $res, mount: Mount::$mount, method: $method, path: $path },)*
+            $(ActionSpec { operation_id: Operation::$op, family: Family::$family, operation: stringify!($op), action: concat!($service, ":", stringify!($op)), access: ActionLevel::$level, resource: $res, mount: Mount::$mount, method: $method, path: $path },)*
         ];
     };
 }
@@ -244,9 +244,9 @@ mod tests {
             assert!(a.resource.starts_with(&format!("acs:{service}:{{region}}:{{organizationId}}:")), "{}", a.resource);
             assert!(CATALOG[i + 1..].iter().all(|b| !b.action.eq_ignore_ascii_case(a.action)), "{} twice", a.action);
         }
-        assert_eq!(find("PaiCodeSource:getcodesource").map(|a| a.access), Some(AccessLevel::Get));
+        assert_eq!(find("PaiCodeSource:getcodesource").map(|a| a.access), Some(ActionLevel::Get));
         assert!(find("paicodesource:GetCodeSorce").is_none());
-        assert_eq!(Operation::PushRepository.spec().access, AccessLevel::Update);
+        assert_eq!(Operation::PushRepository.spec().access, ActionLevel::Update);
         // Read-only policies grant by name (`*:Get*`, `*:List*`): every read is named so.
         for a in CATALOG {
             assert_eq!(

@@ -9,8 +9,6 @@ use std::path::{Path, PathBuf};
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Default limit on one file written or read through the Codeup file API (10 MiB).
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
-/// How far x-acs-date may be from the server clock.
-pub const SIGNATURE_WINDOW_MS: i64 = 15 * 60 * 1000;
 
 /// Everything `codeport serve` needs.
 #[derive(Debug, Clone)]

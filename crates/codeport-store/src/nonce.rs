@@ -8,6 +8,7 @@
 //! therefore remembered for at least one window and at most two. About 20 bytes per signed
 //! request over that span, and no sweep that pauses requests.
 
+use codeport_core::acs3::SIGNATURE_WINDOW_MS;
 use codeport_core::timefmt::Millis;
 use std::collections::hash_map::RandomState;
 use std::collections::HashSet;
@@ -29,10 +30,10 @@ struct Generations {
 }
 
 impl Default for NonceCache {
-    /// A cache for ACS3's window: a signature's date may be 15 minutes off either way, so a
-    /// nonce must be remembered for 30 minutes after it is first seen.
+    /// A cache for ACS3's window: a signature's date may be [`SIGNATURE_WINDOW_MS`] off either
+    /// way, so a nonce must be remembered for twice that after it is first seen.
     fn default() -> Self {
-        NonceCache::new(30 * 60 * 1000)
+        NonceCache::new(2 * SIGNATURE_WINDOW_MS)
     }
 }
 

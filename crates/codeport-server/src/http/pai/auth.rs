@@ -6,12 +6,12 @@
 //! so that unauthenticated traffic cannot burn nonces.
 
 use super::wire::PaiError;
-use crate::config::SIGNATURE_WINDOW_MS;
 use crate::services::Call;
 use crate::state::AppState;
 use axum::extract::{FromRequest, Request};
 use bytes::Bytes;
 use codeport_core::acs3;
+use codeport_core::acs3::SIGNATURE_WINDOW_MS;
 use codeport_core::error::AuthFailure;
 use codeport_core::timefmt::{now_millis, parse_acs_date};
 use codeport_core::Error;
