@@ -86,16 +86,6 @@ impl Glob {
         &self.source
     }
 
-    /// True when the pattern matches everything (`*`): lets callers skip work and index statements.
-    pub fn is_match_all(&self) -> bool {
-        self.kind == Kind::Any
-    }
-
-    /// True when the pattern contains no wildcard.
-    pub fn is_literal(&self) -> bool {
-        self.kind == Kind::Exact
-    }
-
     /// Whether `text` matches the whole pattern. Never allocates.
     #[inline]
     pub fn matches(&self, text: &str) -> bool {

@@ -100,11 +100,6 @@ impl JsonBody {
         }
     }
 
-    /// Builds from an already parsed object (nested items).
-    pub fn from_map(m: Map<String, Value>) -> JsonBody {
-        JsonBody(m)
-    }
-
     /// Whether the field is present and not null.
     pub fn has(&self, key: &str) -> bool {
         !matches!(self.0.get(key), None | Some(Value::Null))
