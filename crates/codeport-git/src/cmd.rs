@@ -2,6 +2,8 @@
 //! command's environment and configuration, for codeport's own repositories ([`git`]) and
 //! for talking to another host ([`git_for_remote`]), plus the helpers that run and read it.
 
+use std::io::Write;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::path::Path;
 use std::process::Stdio;
 
@@ -48,12 +50,13 @@ pub(crate) fn git(git_dir: Option<&Path>) -> Command {
 ///   read) and as the working directory, with no repository discovery above it;
 /// - only the transports in `protocols` (`GIT_ALLOW_PROTOCOL` and `protocol.*.allow`, so
 ///   neither `ext::` nor `file://` can sneak in through a redirect or submodule);
-/// - no credential helper and no askpass program, so no stored credentials are used and
-///   nothing is asked for;
+/// - no credential helper (until [`credential_from_pipe`] adds its own, the only one) and
+///   no askpass program, so no stored credentials are used and nothing is asked for;
 /// - its own process group, so [`GroupKiller`] can kill git together with the remote helper
 ///   (`git-remote-http`) it starts, which `kill_on_drop` alone would leave running.
 ///
-/// Add settings with [`config`] and [`private_config`] before the subcommand.
+/// Add settings with [`config`] and a credential with [`credential_from_pipe`] before the
+/// subcommand.
 pub(crate) fn git_for_remote(home: &Path, protocols: &[&str]) -> Command {
     let mut cmd = git(None);
     cmd.env("HOME", home)
@@ -72,19 +75,119 @@ pub(crate) fn git_for_remote(home: &Path, protocols: &[&str]) -> Command {
 
 /// Adds `-c key=value` to a command from [`git`] or [`git_for_remote`] (before its
 /// subcommand). The process list shows it to every user of the host, so never a secret:
-/// those go through [`private_config`].
+/// credentials go through [`credential_from_pipe`].
 pub(crate) fn config(cmd: &mut Command, key: &str, value: &str) {
     cmd.arg("-c").arg(format!("{key}={value}"));
 }
 
-/// Hands git `settings` through the environment (`GIT_CONFIG_COUNT`, `GIT_CONFIG_KEY_n`,
-/// `GIT_CONFIG_VALUE_n`), which only the process's owner can read, rather than on the
-/// command line, which `ps` shows to everyone. Replaces the settings of an earlier call.
-pub(crate) fn private_config(cmd: &mut Command, settings: &[(&str, &str)]) {
-    cmd.env("GIT_CONFIG_COUNT", settings.len().to_string());
-    for (i, (key, value)) in settings.iter().enumerate() {
-        cmd.env(format!("GIT_CONFIG_KEY_{i}"), key).env(format!("GIT_CONFIG_VALUE_{i}"), value);
+/// The credential helper [`credential_from_pipe`] installs: on `get`, it copies fd 3 (a pipe
+/// holding a credential in git's credential protocol) to git; on `store` and `erase` it does
+/// nothing. Only this helper reads the pipe, once; git hands the answer on to its remote
+/// helper over git's own pipes.
+const PIPE_CREDENTIAL_HELPER: &str = "!f() { if test \"$1\" = get; then cat <&3; fi; }; f";
+
+/// The file descriptor on which git's children find the credential pipe.
+const CREDENTIAL_FD: RawFd = 3;
+
+/// Why [`credential_from_pipe`] could not hand git a credential.
+#[derive(Debug)]
+pub(crate) enum PipeCredentialError {
+    /// The user name or password contains a line break or NUL, which git's credential
+    /// protocol cannot carry, or is too long for the pipe.
+    Unusable,
+    /// The pipe could not be made.
+    Io(std::io::Error),
+}
+
+/// Has a command from [`git_for_remote`] authenticate as `username` with `password`, handed
+/// over a pipe: never on the command line (which `ps` shows to everyone) nor in the
+/// environment (`/proc/<pid>/environ`, inherited by every descendant).
+///
+/// The credential (`username=...`, `password=...`, git's credential protocol) is written into
+/// a fresh pipe now; the child gets the pipe's read end as fd 3 and nothing else of it, and
+/// the only credential helper is one that copies fd 3 to git when asked (the empty
+/// `credential.helper` first clears any helper configured before; no configuration is read
+/// after the command line's). git asks for the credential, and sends it, when the server
+/// answers 401 (or sooner where `http.proactiveAuth` is known, see below).
+///
+/// The read end lives in the command (closed when it is dropped), so spawn the command
+/// once, and add no `credential.*` setting after this call.
+pub(crate) fn credential_from_pipe(cmd: &mut Command, username: &str, password: &str) -> Result<(), PipeCredentialError> {
+    if [username, password].iter().any(|v| v.contains(['\n', '\r', '\0'])) {
+        return Err(PipeCredentialError::Unusable);
     }
+    let (read, write) = cloexec_pipe().map_err(PipeCredentialError::Io)?;
+    let mut write = std::fs::File::from(write);
+    // Never block: a credential that does not fit in the pipe's buffer (64 KiB on Linux) is
+    // refused rather than written while git runs.
+    set_nonblocking(&write).map_err(PipeCredentialError::Io)?;
+    match write.write_all(format!("username={username}\npassword={password}\n").as_bytes()) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Err(PipeCredentialError::Unusable),
+        Err(e) => return Err(PipeCredentialError::Io(e)),
+    }
+    // Closing the write end now lets the helper's `cat` see the end of the credential.
+    drop(write);
+    config(cmd, "credential.helper", "");
+    config(cmd, "credential.helper", PIPE_CREDENTIAL_HELPER);
+    // git 2.46 and later ask for the credential before the first request and send it with
+    // that request, as a header would; older ones ignore the setting and wait for a 401.
+    config(cmd, "http.proactiveAuth", "basic");
+    // SAFETY: the closure runs in the child between fork and exec and makes only
+    // async-signal-safe system calls (dup2, fcntl, close_range), allocating nothing.
+    unsafe {
+        cmd.pre_exec(move || inherit_as_credential_fd(read.as_raw_fd()));
+    }
+    Ok(())
+}
+
+/// A pipe whose both ends are close-on-exec from the start, so no other child started
+/// meanwhile by another thread inherits either end.
+fn cloexec_pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0 as RawFd; 2];
+    // SAFETY: pipe2 writes two descriptors into the two-element array.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: pipe2 succeeded, so both are open descriptors owned by nobody else.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// Sets `O_NONBLOCK` on one end of a pipe (the other end's open file is separate).
+fn set_nonblocking(fd: &impl AsRawFd) -> std::io::Result<()> {
+    // SAFETY: fcntl on a descriptor this process owns.
+    let flags = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) };
+    if flags < 0 || unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// In the child, before exec: makes `fd` the child's [`CREDENTIAL_FD`], inherited across
+/// exec, and marks every higher descriptor close-on-exec, so fd 3 is the only one besides
+/// the standard three that git gets.
+fn inherit_as_credential_fd(fd: RawFd) -> std::io::Result<()> {
+    if fd == CREDENTIAL_FD {
+        // dup2 onto itself changes nothing, and the pipe was made close-on-exec.
+        // SAFETY: fcntl is async-signal-safe.
+        if unsafe { libc::fcntl(fd, libc::F_SETFD, 0) } < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    } else {
+        // The copy dup2 makes is not close-on-exec; the original is and goes at exec.
+        // SAFETY: dup2 is async-signal-safe.
+        if unsafe { libc::dup2(fd, CREDENTIAL_FD) } < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    // Descriptors codeport opens are close-on-exec already (Rust opens them so); this covers
+    // any a library opened otherwise. Marked rather than closed: the standard library reports
+    // a failed exec through one of them. Kernels before 5.11 lack the flag: nothing to do then.
+    // SAFETY: close_range is async-signal-safe and touches only descriptor flags.
+    unsafe {
+        libc::syscall(libc::SYS_close_range, CREDENTIAL_FD as libc::c_uint + 1, libc::c_uint::MAX, libc::CLOSE_RANGE_CLOEXEC as libc::c_uint);
+    }
+    Ok(())
 }
 
 /// Kills the process group of a child started by [`git_for_remote`] when dropped: on a time
@@ -236,18 +339,63 @@ mod tests {
         assert_eq!(read_drained(Some(data), 40).await, data);
     }
 
+    /// What `git credential fill` for `https://example.com` gets when handed a credential over
+    /// a pipe, with the arguments and environment of the command that got it.
+    async fn fill_over_pipe(username: &str, password: &str) -> std::result::Result<(String, Vec<String>, Vec<String>), PipeCredentialError> {
+        let home = tempfile::tempdir().unwrap();
+        let mut cmd = git_for_remote(home.path(), &["https"]);
+        credential_from_pipe(&mut cmd, username, password)?;
+        cmd.args(["credential", "fill"]);
+        let args = cmd.as_std().get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+        let env =
+            cmd.as_std().get_envs().map(|(k, v)| format!("{}={}", k.to_string_lossy(), v.map(|v| v.to_string_lossy()).unwrap_or_default())).collect();
+        let out = run(cmd, "credential fill", Some(b"protocol=https\nhost=example.com\n")).await.unwrap();
+        assert!(out.success, "{}", String::from_utf8_lossy(&out.stderr));
+        Ok((String::from_utf8_lossy(&out.stdout).into_owned(), args, env))
+    }
+
+    #[tokio::test]
+    async fn a_credential_reaches_git_over_a_pipe_and_nowhere_else() {
+        let (filled, args, env) = fill_over_pipe("alice", "s3cret=with;shell $chars'\"").await.unwrap();
+        assert!(filled.contains("username=alice\n") && filled.contains("password=s3cret=with;shell $chars'\"\n"), "{filled}");
+        assert!(!args.iter().any(|a| a.contains("s3cret") || a.contains("alice")), "{args:?}");
+        let helpers: Vec<_> = args.iter().filter(|a| a.starts_with("credential.helper=")).collect();
+        assert_eq!(helpers.len(), 3, "git_for_remote's reset, this reset, the pipe: {helpers:?}");
+        assert_eq!(helpers[1], "credential.helper=", "the list is cleared right before the pipe's helper");
+        assert!(!env.iter().any(|v| v.contains("s3cret") || v.starts_with("GIT_CONFIG_COUNT")), "{env:?}");
+    }
+
     #[test]
-    fn private_settings_stay_off_the_command_line() {
-        let mut cmd = git(None);
-        private_config(&mut cmd, &[("http.extraHeader", "secret"), ("a.b", "c")]);
-        config(&mut cmd, "x.y", "z");
-        let std = cmd.as_std();
-        let args: Vec<_> = std.get_args().collect();
-        assert_eq!(args, ["-c", "x.y=z"]);
-        let env: Vec<_> = std.get_envs().filter(|(k, _)| k.to_string_lossy().starts_with("GIT_CONFIG_")).collect();
-        assert!(env.contains(&("GIT_CONFIG_COUNT".as_ref(), Some("2".as_ref()))));
-        assert!(env.contains(&("GIT_CONFIG_KEY_0".as_ref(), Some("http.extraHeader".as_ref()))));
-        assert!(env.contains(&("GIT_CONFIG_VALUE_0".as_ref(), Some("secret".as_ref()))));
-        assert!(env.contains(&("GIT_CONFIG_VALUE_1".as_ref(), Some("c".as_ref()))));
+    fn a_pipe_that_already_is_fd_3_is_still_inherited() {
+        // pipe2 hands out fd 3 when it is free; dup2 onto itself would then leave it
+        // close-on-exec. Reproduce that in the child and read fd 3 from a program.
+        let (read, write) = cloexec_pipe().unwrap();
+        std::fs::File::from(write).write_all(b"through fd 3\n").unwrap();
+        let fd = read.as_raw_fd();
+        let mut cmd = std::process::Command::new("sh");
+        cmd.args(["-c", "cat <&3"]).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || {
+                if fd != CREDENTIAL_FD && libc::dup3(fd, CREDENTIAL_FD, libc::O_CLOEXEC) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                inherit_as_credential_fd(CREDENTIAL_FD)
+            });
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "through fd 3\n", "{}", String::from_utf8_lossy(&out.stderr));
+        drop(read);
+    }
+
+    #[tokio::test]
+    async fn a_credential_the_protocol_cannot_carry_is_refused() {
+        for (u, p) in [("alice", "a\nb"), ("alice", "a\rb"), ("alice", "a\0b"), ("a\nb", "pw")] {
+            let filled = fill_over_pipe(u, p).await;
+            assert!(matches!(filled, Err(PipeCredentialError::Unusable)), "{u:?} {p:?}: {filled:?}");
+        }
+        let huge = "x".repeat(1 << 20);
+        let filled = fill_over_pipe("alice", &huge).await;
+        assert!(matches!(filled, Err(PipeCredentialError::Unusable)), "{filled:?}");
     }
 }

@@ -1,6 +1,7 @@
 //! The external-repository probe against real git servers on 127.0.0.1: `git http-backend`
 //! run as CGI behind a minimal HTTP/1.1 server written here (Basic auth optional), a
-//! server that redirects, one that never answers, and a closed port.
+//! server that redirects, one that never answers, one that holds an authenticated request
+//! open (to look at git while it has the credential), and a closed port.
 
 mod common;
 
@@ -8,7 +9,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -28,12 +29,17 @@ enum Mode {
     Redirect(String),
     /// Accept connections and never answer.
     Silent,
+    /// Answer 401 (asking for Basic auth) to requests without `Authorization`, and hold those
+    /// with one open without answering.
+    HoldAuthenticated,
 }
 
-/// A running test server and how many requests it has read.
+/// A running test server, how many requests it has read, and the `Authorization` header of
+/// each (`None` for a request without one).
 struct Server {
     addr: SocketAddr,
     hits: Arc<AtomicUsize>,
+    auths: Arc<Mutex<Vec<Option<String>>>>,
 }
 
 impl Server {
@@ -46,14 +52,15 @@ async fn start(mode: Mode) -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let hits = Arc::new(AtomicUsize::new(0));
-    let counter = hits.clone();
+    let auths = Arc::new(Mutex::new(Vec::new()));
+    let (counter, seen) = (hits.clone(), auths.clone());
     tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else {
                 return;
             };
             let mode = mode.clone();
-            let counter = counter.clone();
+            let (counter, seen) = (counter.clone(), seen.clone());
             tokio::spawn(async move {
                 if matches!(mode, Mode::Silent) {
                     counter.fetch_add(1, Ordering::SeqCst);
@@ -61,11 +68,11 @@ async fn start(mode: Mode) -> Server {
                     tokio::time::sleep(Duration::from_secs(3600)).await;
                     return;
                 }
-                let _ = serve_connection(stream, &mode, &counter).await;
+                let _ = serve_connection(stream, &mode, &counter, &seen).await;
             });
         }
     });
-    Server { addr, hits }
+    Server { addr, hits, auths }
 }
 
 struct Request {
@@ -83,7 +90,7 @@ impl Request {
 
 /// Reads one request (Content-Length bodies only: git sends its small ls-refs request that
 /// way), answers it and closes the connection.
-async fn serve_connection(mut stream: TcpStream, mode: &Mode, hits: &AtomicUsize) -> std::io::Result<()> {
+async fn serve_connection(mut stream: TcpStream, mode: &Mode, hits: &AtomicUsize, auths: &Mutex<Vec<Option<String>>>) -> std::io::Result<()> {
     let mut buf = Vec::new();
     let head_end = loop {
         let mut chunk = [0u8; 4096];
@@ -114,6 +121,7 @@ async fn serve_connection(mut stream: TcpStream, mode: &Mode, hits: &AtomicUsize
         body.extend_from_slice(&chunk[..n]);
     }
     let req = Request { method, target, headers, body };
+    auths.lock().unwrap().push(req.header("authorization").map(str::to_string));
     let response = match mode {
         Mode::Redirect(base) => response("302 Found", &[("Location", &format!("{base}{}", req.target))], b"moved"),
         Mode::Backend { root, basic } => {
@@ -125,6 +133,11 @@ async fn serve_connection(mut stream: TcpStream, mode: &Mode, hits: &AtomicUsize
                 _ => http_backend(root, &req).await,
             }
         }
+        Mode::HoldAuthenticated if req.header("authorization").is_some() => {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            return Ok(());
+        }
+        Mode::HoldAuthenticated => response("401 Unauthorized", &[("WWW-Authenticate", "Basic realm=\"test\"")], b"authentication required"),
         Mode::Silent => unreachable!(),
     };
     stream.write_all(&response).await?;
@@ -215,6 +228,11 @@ async fn start_with_basic_auth(root: PathBuf) -> Server {
     start(Mode::Backend { root, basic: Some((USER.into(), PASSWORD.into())) }).await
 }
 
+/// The `Authorization` header value for `user:password`.
+fn basic(user: &str, password: &str) -> String {
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
+}
+
 fn loopback() -> Vec<Network> {
     vec!["127.0.0.0/8".parse().unwrap(), "::1".parse().unwrap()]
 }
@@ -276,11 +294,17 @@ async fn credentials_are_sent_as_basic_auth_and_wrong_ones_fail_authentication()
     let allowed = loopback();
     let url = server.url("/1.git");
     check_refs(&probe(&req(&url, &allowed, Some(PASSWORD), BOUND)).await.unwrap(), &main, &dev);
+    // The credential git took from the pipe went out as the Basic header, and nothing else did.
+    let auths = std::mem::take(&mut *server.auths.lock().unwrap());
+    assert!(auths.contains(&Some(basic(USER, PASSWORD))), "{auths:?}");
+    assert!(auths.iter().flatten().all(|a| *a == basic(USER, PASSWORD)), "{auths:?}");
 
+    // A server that answers 401 even with the credentials: refused credentials.
     let wrong = format!("{PASSWORD}-wrong");
     let e = probe(&req(&url, &allowed, Some(&wrong), BOUND)).await.unwrap_err();
     assert_eq!(e, ProbeError::AuthenticationFailed);
     assert!(!e.to_string().contains(&wrong));
+    assert!(server.auths.lock().unwrap().contains(&Some(basic(USER, &wrong))), "git did present the wrong credentials");
     assert_eq!(must_fail(&req(&url, &allowed, None, BOUND)).await, ProbeError::AuthenticationFailed);
     // A token without a user name goes with the default user name, which this server refuses.
     let no_user = ProbeRequest { username: None, ..req(&url, &allowed, Some(PASSWORD), BOUND) };
@@ -373,5 +397,63 @@ async fn the_password_is_neither_on_git_command_lines_nor_in_errors() {
     };
     let (result, seen_git) = tokio::join!(probe(&r), watch);
     assert!(seen_git, "git was not observed running");
+    assert_eq!(result.unwrap_err(), ProbeError::Timeout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_that_git_cannot_carry_are_refused_before_connecting() {
+    // Silent counts connections: none may be made.
+    let server = start(Mode::Silent).await;
+    let (allowed, url) = (loopback(), server.url("/1.git"));
+    for password in [format!("{PASSWORD}\nusername=eve"), format!("{PASSWORD}\r"), format!("{PASSWORD}\0")] {
+        assert_eq!(must_fail(&req(&url, &allowed, Some(&password), BOUND)).await, ProbeError::AuthenticationFailed);
+    }
+    let bad_user = ProbeRequest { username: Some("al\nice"), ..req(&url, &allowed, Some(PASSWORD), BOUND) };
+    assert_eq!(must_fail(&bad_user).await, ProbeError::AuthenticationFailed);
+    assert_eq!(server.hits.load(Ordering::SeqCst), 0, "no connection may be made with unusable credentials");
+}
+
+/// The NUL-separated `cmdline` and `environ` of process `pid`, `None` if either is unreadable
+/// (another user's process, or gone).
+fn cmdline_and_environ(pid: &str) -> Option<(String, String)> {
+    let read = |file: &str| std::fs::read(format!("/proc/{pid}/{file}")).ok().map(|b| String::from_utf8_lossy(&b).into_owned());
+    Some((read("cmdline")?, read("environ")?))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_git_holds_the_credential_no_process_has_it_in_its_environment_or_command_line() {
+    // The server answers 401 until git sends the credential, then holds that request open:
+    // git (and its remote helper) are then running with the credential in hand.
+    let server = start(Mode::HoldAuthenticated).await;
+    let allowed = loopback();
+    let url = server.url("/x.git");
+    let b64 = basic(USER, PASSWORD).strip_prefix("Basic ").unwrap().to_string();
+    let r = req(&url, &allowed, Some(PASSWORD), Duration::from_secs(5));
+    let watch = async {
+        let deadline = Instant::now() + Duration::from_secs(4);
+        while !server.auths.lock().unwrap().iter().any(Option::is_some) {
+            assert!(Instant::now() < deadline, "git never sent the credential");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(server.auths.lock().unwrap().iter().flatten().collect::<Vec<_>>(), [&basic(USER, PASSWORD)]);
+        let port = format!("127.0.0.1:{}", server.addr.port());
+        let mut gits = 0;
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let pid = entry.file_name().to_string_lossy().into_owned();
+            let Some((cmdline, environ)) = cmdline_and_environ(&pid) else { continue };
+            for secret in [PASSWORD, b64.as_str()] {
+                assert!(!cmdline.contains(secret), "pid {pid}'s command line holds the credential: {cmdline:?}");
+                assert!(!environ.contains(secret), "pid {pid}'s environment holds the credential");
+            }
+            if cmdline.contains(&port) {
+                // One of the probe's git processes: its environment was read, not skipped.
+                assert!(environ.contains("GIT_TERMINAL_PROMPT=0"), "pid {pid} {cmdline:?}");
+                gits += 1;
+            }
+        }
+        gits
+    };
+    let (result, gits) = tokio::join!(probe(&r), watch);
+    assert!(gits >= 2, "git and its remote helper were not both seen ({gits})");
     assert_eq!(result.unwrap_err(), ProbeError::Timeout);
 }

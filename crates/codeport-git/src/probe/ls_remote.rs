@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use tokio::process::Command;
 
+use super::credentials::Credentials;
 use super::target::{Target, TargetHost};
 use super::ProbeError;
-use crate::cmd::{self, GroupKiller};
+use crate::cmd::{self, GroupKiller, PipeCredentialError};
 
 /// Most of `ls-remote`'s output kept; a remote advertising more refs than this is refused
 /// rather than allowed to fill codeport's memory.
@@ -34,11 +35,20 @@ fn curl_resolve_entry(host: &str, port: u16, addrs: &[IpAddr]) -> String {
 /// The `git ls-remote` command: [`cmd::git_for_remote`] (isolated, `home` as `HOME`, http and
 /// https only, its own process group) told to connect only to `addrs`, not to follow
 /// redirects nor use a proxy, and to give up on a connection that stalls for `timeout`. The
-/// header (if any) goes into the environment only.
-fn ls_remote_command(target: &Target, addrs: &[IpAddr], header: Option<&str>, home: &Path, timeout: Duration) -> Command {
+/// credentials (if any) go into a pipe only ([`cmd::credential_from_pipe`]).
+fn ls_remote_command(
+    target: &Target,
+    addrs: &[IpAddr],
+    credentials: Option<Credentials<'_>>,
+    home: &Path,
+    timeout: Duration,
+) -> Result<Command, ProbeError> {
     let mut cmd = cmd::git_for_remote(home, &["http", "https"]);
-    if let Some(h) = header {
-        cmd::private_config(&mut cmd, &[("http.extraHeader", h)]);
+    if let Some(c) = credentials {
+        cmd::credential_from_pipe(&mut cmd, c.username, c.password).map_err(|e| match e {
+            PipeCredentialError::Unusable => ProbeError::AuthenticationFailed,
+            PipeCredentialError::Io(e) => ProbeError::Internal(format!("cannot make a pipe for the credentials: {e}")),
+        })?;
     }
     cmd::config(&mut cmd, "http.followRedirects", "false");
     cmd::config(&mut cmd, "http.proxy", "");
@@ -50,7 +60,7 @@ fn ls_remote_command(target: &Target, addrs: &[IpAddr], header: Option<&str>, ho
         cmd::config(&mut cmd, "http.curloptResolve", &curl_resolve_entry(name, target.port, addrs));
     }
     cmd.args(["ls-remote", "--symref", "--"]).arg(&target.url);
-    cmd
+    Ok(cmd)
 }
 
 /// What a finished `git ls-remote` said: its exit status, its output (at most
@@ -64,18 +74,18 @@ pub(super) struct Finished {
     pub stderr: Vec<u8>,
 }
 
-/// Runs `git ls-remote` on `target`, connecting only to `addrs`, with the `Authorization`
-/// `header` if any; `home` is an empty directory. Dropping the future kills git's process
-/// group.
+/// Runs `git ls-remote` on `target`, connecting only to `addrs`, presenting `credentials`
+/// if any; `home` is an empty directory. Dropping the future kills git's process group.
 pub(super) async fn ls_remote(
     target: &Target,
     addrs: &[IpAddr],
-    header: Option<&str>,
+    credentials: Option<Credentials<'_>>,
     home: &std::path::Path,
     timeout: Duration,
 ) -> Result<Finished, ProbeError> {
+    // The command (and with it this process's end of the credential pipe) goes once git runs.
     let mut child =
-        ls_remote_command(target, addrs, header, home, timeout).spawn().map_err(|e| ProbeError::Internal(format!("cannot start git: {e}")))?;
+        ls_remote_command(target, addrs, credentials, home, timeout)?.spawn().map_err(|e| ProbeError::Internal(format!("cannot start git: {e}")))?;
     let mut killer = GroupKiller::new(child.id());
     let (stdout, stderr) = tokio::join!(cmd::read_at_most(child.stdout.take(), MAX_REFS_OUTPUT), cmd::read_drained(child.stderr.take(), MAX_STDERR));
     let stdout = stdout.map_err(|e| ProbeError::Internal(format!("cannot read git's output: {e}")))?;
@@ -118,7 +128,7 @@ fn parse_git_version(text: &str) -> Option<(u32, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::probe::credentials::authorization;
+    use crate::probe::credentials::credentials;
     use crate::probe::target::parse_target;
 
     fn ip(s: &str) -> IpAddr {
@@ -136,28 +146,39 @@ mod tests {
     }
 
     #[test]
-    fn the_command_line_carries_no_credentials_and_pins_the_address() {
+    fn neither_the_command_line_nor_the_environment_carries_credentials() {
         let t = parse_target("https://example.com/x.git").unwrap();
-        let header = authorization(Some("alice"), Some("hunter2-token")).unwrap();
+        let c = credentials(Some("alice"), Some("hunter2-token")).unwrap();
         let home = std::env::temp_dir();
-        let cmd = ls_remote_command(&t, &[ip("93.184.216.34"), ip("2606:2800::1")], Some(&header), &home, Duration::from_secs(10));
+        let cmd = ls_remote_command(&t, &[ip("93.184.216.34"), ip("2606:2800::1")], c, &home, Duration::from_secs(10)).unwrap();
         let std = cmd.as_std();
         let args: Vec<String> = std.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
         let line = args.join(" ");
-        assert!(!line.contains("hunter2") && !line.contains("Authorization"), "{line}");
+        let [_, b64] = c.unwrap().secrets();
+        assert!(!line.contains("hunter2") && !line.contains("alice") && !line.contains(&b64) && !line.contains("Authorization"), "{line}");
         assert!(line.contains("http.curloptResolve=example.com:443:93.184.216.34,[2606:2800::1]"), "{line}");
-        assert!(line.contains("http.followRedirects=false") && line.contains("credential.helper="), "{line}");
+        assert!(line.contains("http.followRedirects=false") && line.contains("credential.helper= "), "{line}");
+        assert!(line.contains("credential.helper=!f() {"), "the pipe's helper: {line}");
         assert!(line.contains("core.askPass= ") && line.contains("http.proxy= ") && line.contains("http.lowSpeedTime=10"), "{line}");
         assert!(line.contains("protocol.allow=never") && line.contains("protocol.https.allow=always"), "{line}");
         assert!(line.ends_with("ls-remote --symref -- https://example.com/x.git"), "{line}");
         let env: Vec<(String, String)> =
             std.get_envs().filter_map(|(k, v)| Some((k.to_string_lossy().into_owned(), v?.to_string_lossy().into_owned()))).collect();
-        assert!(env.contains(&("GIT_CONFIG_VALUE_0".into(), header.clone())));
-        assert!(env.contains(&("GIT_CONFIG_COUNT".into(), "1".into())));
+        assert!(!env.iter().any(|(k, _)| k.starts_with("GIT_CONFIG_") && k != "GIT_CONFIG_NOSYSTEM" && k != "GIT_CONFIG_GLOBAL"), "{env:?}");
+        assert!(!env.iter().any(|(_, v)| v.contains("hunter2") || v.contains(&b64)), "{env:?}");
         assert!(env.contains(&("GIT_TERMINAL_PROMPT".into(), "0".into())));
         assert!(env.contains(&("GIT_ALLOW_PROTOCOL".into(), "http:https".into())));
         assert!(env.contains(&("HOME".into(), home.to_string_lossy().into_owned())));
         assert_eq!(std.get_current_dir(), Some(home.as_path()));
         assert!(!env.iter().any(|(k, _)| k == "GIT_ASKPASS" || k == "SSH_ASKPASS"));
+    }
+
+    #[test]
+    fn an_anonymous_probe_has_no_credential_helper() {
+        let t = parse_target("https://example.com/x.git").unwrap();
+        let cmd = ls_remote_command(&t, &[ip("93.184.216.34")], None, &std::env::temp_dir(), Duration::from_secs(10)).unwrap();
+        let args: Vec<String> = cmd.as_std().get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+        let helpers: Vec<&String> = args.iter().filter(|a| a.starts_with("credential.")).collect();
+        assert_eq!(helpers, ["credential.helper="], "{args:?}");
     }
 }

@@ -17,9 +17,9 @@
 //!    turns redirects off, since a redirect could point anywhere;
 //! 4. runs git as every git command codeport starts (`cmd::git_for_remote`): no system,
 //!    global or repository configuration, no credential helpers, no prompts and an empty
-//!    `HOME` (no `.netrc`); passes credentials only through the
-//!    environment as an `Authorization` header (never on the command line, which `ps`
-//!    shows, and never in the URL), and kills git and its remote helper when the time
+//!    `HOME` (no `.netrc`); hands credentials to git only over a pipe, read by the one
+//!    credential helper it is given (never on the command line, which `ps` shows, nor in
+//!    the environment, nor in the URL), and kills git and its remote helper when the time
 //!    bound runs out or the caller gives up;
 //! 5. reports failures as a few classes ([`ProbeError`]) whose messages never contain the
 //!    password, scrubbing git's own messages of it before reading them.
@@ -114,7 +114,8 @@ pub enum ProbeError {
     /// The host name could not be resolved.
     #[error("cannot resolve the repository's host: {0}")]
     Resolve(String),
-    /// The remote refused the credentials, or wants some and none were given.
+    /// The remote refused the credentials, or wants some and none were given, or they
+    /// cannot be sent at all (a line break or NUL in the user name or password).
     #[error("the repository refused the credentials (or requires credentials that were not given)")]
     AuthenticationFailed,
     /// There is no repository at that URL (or the credentials may not see it).
@@ -147,17 +148,17 @@ pub async fn probe(req: &ProbeRequest<'_>) -> Result<RemoteRefs, ProbeError> {
 
 /// The steps after the URL check, in order; dropped (git killed) when the bound runs out.
 async fn probe_target(req: &ProbeRequest<'_>, target: &target::Target) -> Result<RemoteRefs, ProbeError> {
+    let credentials = credentials::credentials(req.username, req.password)?;
     let addrs = address::resolve_checked(target, req.allowed).await?;
     let home = tempfile::Builder::new()
         .prefix("codeport-probe-")
         .tempdir()
         .map_err(|e| ProbeError::Internal(format!("cannot create a temporary directory: {e}")))?;
-    let header = credentials::authorization(req.username, req.password);
-    let finished = ls_remote::ls_remote(target, &addrs, header.as_deref(), home.path(), req.timeout).await?;
+    let finished = ls_remote::ls_remote(target, &addrs, credentials, home.path(), req.timeout).await?;
     if finished.success {
         return answer::parse_ls_remote(&String::from_utf8_lossy(&finished.stdout));
     }
-    let secrets: Vec<&str> = [req.password, header.as_deref()].into_iter().flatten().filter(|s| !s.is_empty()).collect();
+    let secrets = credentials.map(|c| c.secrets()).unwrap_or_default();
     let message = credentials::scrub(&String::from_utf8_lossy(&finished.stderr), &secrets);
     Err(answer::classify_failure(&message))
 }
