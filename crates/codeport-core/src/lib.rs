@@ -4,12 +4,15 @@
 //! here (what a valid mount path is, how an ACS3 signature is computed, how a secret is
 //! sealed) is testable in isolation and shared by the server, the admin CLI and the tests.
 
+pub mod access;
 pub mod acs3;
 pub mod actions;
+pub mod entities;
 pub mod error;
 pub mod ids;
 pub mod secret;
 pub mod timefmt;
 pub mod values;
 
+pub use access::AccessLevel;
 pub use error::{Error, NotFoundKind, Result};

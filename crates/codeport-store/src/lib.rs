@@ -7,17 +7,18 @@
 
 mod nonce;
 mod postgres;
-mod records;
 mod sql;
 mod sqlite;
 
 pub use nonce::NonceCache;
 pub use postgres::PostgresStore;
-pub use records::*;
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
+use codeport_core::entities::*;
 use codeport_core::timefmt::Millis;
+use codeport_core::values::{CodeVisibility, RoleSet};
+use codeport_core::AccessLevel;
 use std::sync::Arc;
 
 /// A storage failure. Unique violations are distinguished so services can turn them into
@@ -130,13 +131,14 @@ pub trait Store: Send + Sync + 'static {
     /// The namespace at this full path (case-insensitive) in an organization.
     async fn namespace_by_path(&self, organization_id: &str, full_path: &str) -> StoreResult<Option<Namespace>>;
     /// Creates a group and makes `creator` its member at `creator_level`, atomically; returns it with its id.
-    async fn create_namespace(&self, ns: &Namespace, creator: &str, creator_level: i64) -> StoreResult<Namespace>;
-    /// The highest access level a user holds on the namespace at `full_path` or an ancestor.
-    async fn namespace_access_level(&self, organization_id: &str, full_path: &str, user_id: &str, now: Millis) -> StoreResult<Option<i64>>;
+    async fn create_namespace(&self, ns: &Namespace, creator: &str, creator_level: AccessLevel) -> StoreResult<Namespace>;
+    /// The highest access level a user holds on the namespace at `full_path` or an ancestor
+    /// ([`AccessLevel::None`] when none).
+    async fn namespace_access_level(&self, organization_id: &str, full_path: &str, user_id: &str, now: Millis) -> StoreResult<AccessLevel>;
     /// Rewrites a group; when its full path changed, every descendant (groups and
     /// repositories) moves with it, and descendants whose visibility is one of `more_visible`
     /// are lowered to the group's visibility, all in one transaction.
-    async fn update_namespace(&self, old: &Namespace, new: &Namespace, more_visible: &[&str]) -> StoreResult<()>;
+    async fn update_namespace(&self, old: &Namespace, new: &Namespace, more_visible: &[CodeVisibility]) -> StoreResult<()>;
     /// The deepest depth in a group's subtree (its own depth when it has no descendants).
     async fn max_subtree_depth(&self, ns: &Namespace) -> StoreResult<i64>;
     /// How many groups sit below this one.
@@ -146,7 +148,7 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_namespace_tree(&self, ns: &Namespace) -> StoreResult<DeletedTree>;
     /// Unexpired memberships at `min_level` or above on a group and on its ancestors (each
     /// row's `namespace_id` says where the membership is held).
-    async fn namespace_members(&self, ns: &Namespace, min_level: i64, now: Millis) -> StoreResult<Vec<NamespaceMember>>;
+    async fn namespace_members(&self, ns: &Namespace, min_level: AccessLevel, now: Millis) -> StoreResult<Vec<NamespaceMember>>;
     /// One direct member of a group.
     async fn namespace_member(&self, namespace_id: i64, user_id: &str) -> StoreResult<Option<NamespaceMember>>;
     /// Adds members at one level, all or none (an existing member is `StoreError::Unique`).
@@ -154,12 +156,12 @@ pub trait Store: Send + Sync + 'static {
         &self,
         namespace_id: i64,
         user_ids: &[String],
-        level: i64,
+        level: AccessLevel,
         expires_at: Option<Millis>,
         now: Millis,
     ) -> StoreResult<()>;
     /// Changes a member's level and expiry; false if not a member.
-    async fn set_namespace_member(&self, namespace_id: i64, user_id: &str, level: i64, expires_at: Option<Millis>) -> StoreResult<bool>;
+    async fn set_namespace_member(&self, namespace_id: i64, user_id: &str, level: AccessLevel, expires_at: Option<Millis>) -> StoreResult<bool>;
     /// Removes a member; false if not a member.
     async fn remove_namespace_member(&self, namespace_id: i64, user_id: &str) -> StoreResult<bool>;
     /// One page of groups and the total.
@@ -190,7 +192,7 @@ pub trait Store: Send + Sync + 'static {
     /// Inserts a repository, invisible until [`Store::activate_repository`], with `creator` as
     /// its member at `creator_level`, atomically; returns it with its id. The caller creates
     /// the data in between, so no visible row is ever without its data.
-    async fn create_repository(&self, repo: &Repository, creator: &str, creator_level: i64) -> StoreResult<Repository>;
+    async fn create_repository(&self, repo: &Repository, creator: &str, creator_level: AccessLevel) -> StoreResult<Repository>;
     /// Makes a created repository visible; false if it is gone.
     async fn activate_repository(&self, id: i64) -> StoreResult<bool>;
     /// Deletes a repository row in any state; false if it did not exist.
@@ -204,8 +206,8 @@ pub trait Store: Send + Sync + 'static {
     async fn discard_unfinished_repositories(&self, before: Millis) -> StoreResult<Vec<i64>>;
     /// Ids of every repository row in any state (what the data sweep keeps).
     async fn repository_ids(&self) -> StoreResult<Vec<i64>>;
-    /// The highest level a user holds on the repository or a group above it.
-    async fn repository_access_level(&self, repo: &Repository, user_id: &str, now: Millis) -> StoreResult<Option<i64>>;
+    /// The highest level a user holds on the repository or a group above it ([`AccessLevel::None`] when none).
+    async fn repository_access_level(&self, repo: &Repository, user_id: &str, now: Millis) -> StoreResult<AccessLevel>;
     /// Rewrites a repository's mutable fields; false if it is gone.
     async fn update_repository(&self, repo: &Repository) -> StoreResult<bool>;
     /// Records activity; sets the default branch when given.
@@ -241,8 +243,8 @@ pub trait Store: Send + Sync + 'static {
     async fn list_members(&self, q: &MemberQuery) -> StoreResult<(Vec<MemberView>, u64)>;
     /// Removes members, all or none; returns how many were removed.
     async fn delete_members(&self, workspace_id: &str, user_ids: &[String]) -> StoreResult<u64>;
-    /// Replaces a member's roles (stored form); false if not a member.
-    async fn set_member_roles(&self, workspace_id: &str, user_id: &str, roles: &str) -> StoreResult<bool>;
+    /// Replaces a member's roles; false if not a member.
+    async fn set_member_roles(&self, workspace_id: &str, user_id: &str, roles: &RoleSet) -> StoreResult<bool>;
 
     // --- code sources ----------------------------------------------------------------
     /// Inserts a code source.

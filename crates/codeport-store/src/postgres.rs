@@ -2,11 +2,13 @@
 //! tokio-postgres connections; the SQL text is shared with SQLite (see `sql`).
 //! Signature nonces live in a table so a replay is caught by whichever replica it reaches.
 
-use crate::records::*;
 use crate::sql::{self, RowLike, Stmt, P};
 use crate::{IdentityChange, Store, StoreError, StoreResult};
 use async_trait::async_trait;
+use codeport_core::entities::*;
 use codeport_core::timefmt::Millis;
+use codeport_core::values::{CodeVisibility, RoleSet};
+use codeport_core::AccessLevel;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio_postgres::types::ToSql;
@@ -81,14 +83,14 @@ impl RowLike for tokio_postgres::Row {
     }
 }
 
-async fn query_all<C: GenericClient, T>(c: &C, s: Stmt, map: fn(&dyn RowLike) -> T) -> StoreResult<Vec<T>> {
+async fn query_all<C: GenericClient, T>(c: &C, s: Stmt, map: fn(&dyn RowLike) -> StoreResult<T>) -> StoreResult<Vec<T>> {
     let st = c.prepare_cached(&s.sql).await.map_err(backend)?;
     let params = to_sql(&s.params);
     let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|b| b.as_ref() as &(dyn ToSql + Sync)).collect();
-    Ok(c.query(&st, &refs).await.map_err(backend)?.iter().map(|r| map(r)).collect())
+    c.query(&st, &refs).await.map_err(backend)?.iter().map(|r| map(r)).collect()
 }
 
-async fn query_one<C: GenericClient, T>(c: &C, s: Stmt, map: fn(&dyn RowLike) -> T) -> StoreResult<Option<T>> {
+async fn query_one<C: GenericClient, T>(c: &C, s: Stmt, map: fn(&dyn RowLike) -> StoreResult<T>) -> StoreResult<Option<T>> {
     Ok(query_all(c, s, map).await?.into_iter().next())
 }
 
@@ -100,7 +102,7 @@ async fn exec<C: GenericClient>(c: &C, s: Stmt) -> StoreResult<u64> {
 }
 
 async fn count<C: GenericClient>(c: &C, s: Stmt) -> StoreResult<u64> {
-    Ok(query_one(c, s, |r| r.int(0)).await?.unwrap_or(0) as u64)
+    Ok(query_one(c, s, |r| Ok(r.int(0))).await?.unwrap_or(0) as u64)
 }
 
 impl PostgresStore {
@@ -139,12 +141,12 @@ impl PostgresStore {
         exec(&c, s).await
     }
 
-    async fn one<T>(&self, s: Stmt, map: fn(&dyn RowLike) -> T) -> StoreResult<Option<T>> {
+    async fn one<T>(&self, s: Stmt, map: fn(&dyn RowLike) -> StoreResult<T>) -> StoreResult<Option<T>> {
         let c = self.pool.get().await.map_err(pool_err)?;
         query_one(&c, s, map).await
     }
 
-    async fn all<T>(&self, s: Stmt, map: fn(&dyn RowLike) -> T) -> StoreResult<Vec<T>> {
+    async fn all<T>(&self, s: Stmt, map: fn(&dyn RowLike) -> StoreResult<T>) -> StoreResult<Vec<T>> {
         let c = self.pool.get().await.map_err(pool_err)?;
         query_all(&c, s, map).await
     }
@@ -167,7 +169,7 @@ impl PostgresStore {
     }
 
     /// A page and its total, read in one REPEATABLE READ snapshot so they agree.
-    async fn page<T>(&self, cnt: Stmt, page: Stmt, map: fn(&dyn RowLike) -> T) -> StoreResult<(Vec<T>, u64)> {
+    async fn page<T>(&self, cnt: Stmt, page: Stmt, map: fn(&dyn RowLike) -> StoreResult<T>) -> StoreResult<(Vec<T>, u64)> {
         let mut c = self.pool.get().await.map_err(pool_err)?;
         let tx =
             c.build_transaction().isolation_level(tokio_postgres::IsolationLevel::RepeatableRead).read_only(true).start().await.map_err(backend)?;
@@ -246,7 +248,7 @@ impl Store for PostgresStore {
     }
 
     async fn org_role(&self, organization_id: &str, user_id: &str) -> StoreResult<Option<OrgRole>> {
-        self.one(sql::org_role(organization_id, user_id), |r| OrgRole::from_stored(&r.text(0))).await
+        self.one(sql::org_role_of(organization_id, user_id), sql::org_role_row).await
     }
 
     async fn create_access_key(&self, key: &AccessKey) -> StoreResult<()> {
@@ -286,7 +288,7 @@ impl Store for PostgresStore {
     }
 
     async fn identity_generation(&self) -> StoreResult<i64> {
-        Ok(self.one(sql::identity_generation(), |r| r.int(0)).await?.unwrap_or(0))
+        Ok(self.one(sql::identity_generation(), |r| Ok(r.int(0))).await?.unwrap_or(0))
     }
 
     async fn identity_changes(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<IdentityChange>>> {
@@ -322,26 +324,26 @@ impl Store for PostgresStore {
         self.one(sql::ns_by_path(organization_id, full_path), sql::ns_row).await
     }
 
-    async fn create_namespace(&self, ns: &Namespace, creator: &str, creator_level: i64) -> StoreResult<Namespace> {
+    async fn create_namespace(&self, ns: &Namespace, creator: &str, creator_level: AccessLevel) -> StoreResult<Namespace> {
         let mut c = self.pool.get().await.map_err(pool_err)?;
         let tx = c.transaction().await.map_err(backend)?;
         let mut ns = ns.clone();
-        ns.id = query_one(&tx, sql::insert_ns(&ns), |r| r.int(0)).await?.unwrap_or_default();
+        ns.id = query_one(&tx, sql::insert_ns(&ns), |r| Ok(r.int(0))).await?.unwrap_or_default();
         exec(&tx, sql::insert_ns_member(ns.id, creator, creator_level, None, ns.created_at)).await?;
         tx.commit().await.map_err(backend)?;
         Ok(ns)
     }
 
-    async fn namespace_access_level(&self, organization_id: &str, full_path: &str, user_id: &str, now: Millis) -> StoreResult<Option<i64>> {
-        Ok(self.one(sql::ns_access_level(organization_id, full_path, user_id, now), |r| r.opt_int(0)).await?.flatten())
+    async fn namespace_access_level(&self, organization_id: &str, full_path: &str, user_id: &str, now: Millis) -> StoreResult<AccessLevel> {
+        Ok(self.one(sql::ns_access_level(organization_id, full_path, user_id, now), sql::level_row).await?.unwrap_or_default())
     }
 
-    async fn update_namespace(&self, old: &Namespace, new: &Namespace, more_visible: &[&str]) -> StoreResult<()> {
+    async fn update_namespace(&self, old: &Namespace, new: &Namespace, more_visible: &[CodeVisibility]) -> StoreResult<()> {
         self.in_tx(sql::update_ns_tree(old, new, more_visible)).await.map(drop)
     }
 
     async fn max_subtree_depth(&self, ns: &Namespace) -> StoreResult<i64> {
-        Ok(self.one(sql::max_descendant_depth(ns), |r| r.opt_int(0)).await?.flatten().unwrap_or(ns.depth))
+        Ok(self.one(sql::max_descendant_depth(ns), |r| Ok(r.opt_int(0))).await?.flatten().unwrap_or(ns.depth))
     }
 
     async fn count_descendants(&self, ns: &Namespace) -> StoreResult<u64> {
@@ -352,14 +354,14 @@ impl Store for PostgresStore {
     async fn delete_namespace_tree(&self, ns: &Namespace) -> StoreResult<DeletedTree> {
         let mut c = self.pool.get().await.map_err(pool_err)?;
         let tx = c.transaction().await.map_err(backend)?;
-        let repositories = query_all(&tx, sql::repo_ids_below(&ns.organization_id, &ns.full_path), |r| r.int(0)).await?;
+        let repositories = query_all(&tx, sql::repo_ids_below(&ns.organization_id, &ns.full_path), |r| Ok(r.int(0))).await?;
         exec(&tx, sql::delete_repos_below(&ns.organization_id, &ns.full_path)).await?;
         let groups = exec(&tx, sql::delete_ns_tree(&ns.organization_id, &ns.full_path)).await?;
         tx.commit().await.map_err(backend)?;
         Ok(DeletedTree { groups, repositories })
     }
 
-    async fn namespace_members(&self, ns: &Namespace, min_level: i64, now: Millis) -> StoreResult<Vec<NamespaceMember>> {
+    async fn namespace_members(&self, ns: &Namespace, min_level: AccessLevel, now: Millis) -> StoreResult<Vec<NamespaceMember>> {
         self.all(sql::ns_members(&ns.organization_id, &ns.full_path, min_level, now), sql::ns_member_row).await
     }
 
@@ -371,14 +373,14 @@ impl Store for PostgresStore {
         &self,
         namespace_id: i64,
         user_ids: &[String],
-        level: i64,
+        level: AccessLevel,
         expires_at: Option<Millis>,
         now: Millis,
     ) -> StoreResult<()> {
         self.in_tx(user_ids.iter().map(|u| sql::insert_ns_member(namespace_id, u, level, expires_at, now)).collect()).await.map(drop)
     }
 
-    async fn set_namespace_member(&self, namespace_id: i64, user_id: &str, level: i64, expires_at: Option<Millis>) -> StoreResult<bool> {
+    async fn set_namespace_member(&self, namespace_id: i64, user_id: &str, level: AccessLevel, expires_at: Option<Millis>) -> StoreResult<bool> {
         Ok(self.run(sql::set_ns_member_level(namespace_id, user_id, level, expires_at)).await? > 0)
     }
 
@@ -442,11 +444,11 @@ impl Store for PostgresStore {
         self.in_tx(stmts).await.map(drop)
     }
 
-    async fn create_repository(&self, repo: &Repository, creator: &str, creator_level: i64) -> StoreResult<Repository> {
+    async fn create_repository(&self, repo: &Repository, creator: &str, creator_level: AccessLevel) -> StoreResult<Repository> {
         let mut c = self.pool.get().await.map_err(pool_err)?;
         let tx = c.transaction().await.map_err(backend)?;
         let mut repo = repo.clone();
-        repo.id = query_one(&tx, sql::insert_repo(&repo), |r| r.int(0)).await?.unwrap_or_default();
+        repo.id = query_one(&tx, sql::insert_repo(&repo), |r| Ok(r.int(0))).await?.unwrap_or_default();
         exec(&tx, sql::insert_repo_member(repo.id, creator, creator_level, repo.created_at)).await?;
         tx.commit().await.map_err(backend)?;
         Ok(repo)
@@ -469,15 +471,15 @@ impl Store for PostgresStore {
     }
 
     async fn discard_unfinished_repositories(&self, before: Millis) -> StoreResult<Vec<i64>> {
-        self.all(sql::discard_unfinished_repos(before), |r| r.int(0)).await
+        self.all(sql::discard_unfinished_repos(before), |r| Ok(r.int(0))).await
     }
 
     async fn repository_ids(&self) -> StoreResult<Vec<i64>> {
-        self.all(sql::repo_ids(), |r| r.int(0)).await
+        self.all(sql::repo_ids(), |r| Ok(r.int(0))).await
     }
 
-    async fn repository_access_level(&self, repo: &Repository, user_id: &str, now: Millis) -> StoreResult<Option<i64>> {
-        Ok(self.one(sql::repo_access_level(repo, user_id, now), |r| r.opt_int(0)).await?.flatten())
+    async fn repository_access_level(&self, repo: &Repository, user_id: &str, now: Millis) -> StoreResult<AccessLevel> {
+        Ok(self.one(sql::repo_access_level(repo, user_id, now), sql::level_row).await?.unwrap_or_default())
     }
 
     async fn update_repository(&self, repo: &Repository) -> StoreResult<bool> {
@@ -534,7 +536,7 @@ impl Store for PostgresStore {
     }
 
     async fn workspace_admin_names(&self, id: &str) -> StoreResult<Vec<String>> {
-        self.all(sql::ws_admin_names(id), |r| r.text(0)).await
+        self.all(sql::ws_admin_names(id), |r| Ok(r.text(0))).await
     }
 
     async fn member(&self, workspace_id: &str, user_id: &str) -> StoreResult<Option<MemberView>> {
@@ -554,7 +556,7 @@ impl Store for PostgresStore {
         Ok(self.in_tx(user_ids.iter().map(|u| sql::delete_member(workspace_id, u)).collect()).await?.iter().sum())
     }
 
-    async fn set_member_roles(&self, workspace_id: &str, user_id: &str, roles: &str) -> StoreResult<bool> {
+    async fn set_member_roles(&self, workspace_id: &str, user_id: &str, roles: &RoleSet) -> StoreResult<bool> {
         Ok(self.run(sql::set_member_roles(workspace_id, user_id, roles)).await? > 0)
     }
 

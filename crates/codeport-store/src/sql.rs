@@ -3,9 +3,11 @@
 //! which SQLite also binds by number, so one text serves both. Rows are read
 //! through [`RowLike`], which each backend implements, so row mapping is written once too.
 
-use crate::records::*;
+use crate::{StoreError, StoreResult};
+use codeport_core::entities::*;
 use codeport_core::timefmt::Millis;
-use codeport_core::values::{Page, SortOrder};
+use codeport_core::values::{Accessibility, CloneType, CodeVisibility, Page, RoleSet, SortOrder};
+use codeport_core::AccessLevel;
 
 /// A bound parameter.
 #[derive(Debug, Clone)]
@@ -114,11 +116,26 @@ pub trait RowLike {
     fn opt_text(&self, i: usize) -> Option<String>;
 }
 
+/// A stored value parsed into its domain type: a value the type refuses is a corrupt row,
+/// reported as a backend failure rather than read as some default.
+fn parsed<T, V: std::fmt::Debug>(column: &str, stored: V, parse: impl FnOnce(&V) -> Option<T>) -> StoreResult<T> {
+    parse(&stored).ok_or_else(|| StoreError::Backend(format!("corrupt row: {column} holds {stored:?}")))
+}
+fn org_role(r: &dyn RowLike, i: usize) -> StoreResult<OrgRole> {
+    parsed("role", r.text(i), |s| OrgRole::from_stored(s))
+}
+fn visibility(r: &dyn RowLike, i: usize) -> StoreResult<CodeVisibility> {
+    parsed("visibility", r.text(i), |s| CodeVisibility::parse("visibility", s).ok())
+}
+fn access_level(r: &dyn RowLike, i: usize) -> StoreResult<AccessLevel> {
+    parsed("access_level", r.int(i), |n| AccessLevel::from_codeup(*n))
+}
+
 // --- organizations and users ---------------------------------------------------------
 
 pub const ORG_COLS: &str = "id, name, created_at";
-pub fn org_row(r: &dyn RowLike) -> Organization {
-    Organization { id: r.text(0), name: r.text(1), created_at: r.int(2) }
+pub fn org_row(r: &dyn RowLike) -> StoreResult<Organization> {
+    Ok(Organization { id: r.text(0), name: r.text(1), created_at: r.int(2) })
 }
 pub fn insert_org(o: &Organization) -> Stmt {
     stmt("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)", vec![t(&o.id), t(&o.name), P::I(o.created_at)])
@@ -134,8 +151,8 @@ pub fn count_orgs() -> Stmt {
 }
 
 pub const USER_COLS: &str = "id, name, display_name, email, default_organization_id, created_at";
-pub fn user_row(r: &dyn RowLike) -> User {
-    User { id: r.text(0), name: r.text(1), display_name: r.text(2), email: r.text(3), default_organization_id: r.text(4), created_at: r.int(5) }
+pub fn user_row(r: &dyn RowLike) -> StoreResult<User> {
+    Ok(User { id: r.text(0), name: r.text(1), display_name: r.text(2), email: r.text(3), default_organization_id: r.text(4), created_at: r.int(5) })
 }
 pub fn insert_user(u: &User) -> Stmt {
     stmt(
@@ -155,7 +172,7 @@ pub fn user_by_id(id: &str) -> Stmt {
 pub fn user_by_name(name: &str) -> Stmt {
     stmt(&format!("SELECT {USER_COLS} FROM users WHERE lower(name) = lower($1)"), vec![t(name)])
 }
-pub fn org_role(org: &str, user: &str) -> Stmt {
+pub fn org_role_of(org: &str, user: &str) -> Stmt {
     stmt("SELECT role FROM memberships WHERE organization_id = $1 AND user_id = $2", vec![t(org), t(user)])
 }
 
@@ -181,8 +198,8 @@ pub fn cs_with_access(id: &str, user: &str) -> Stmt {
     });
     stmt(&SQL, vec![t(id), t(user)])
 }
-pub fn cs_with_access_row(r: &dyn RowLike) -> CodeSourceAccess {
-    CodeSourceAccess { source: cs_row(r), organization_id: r.text(15), roles: r.opt_text(16) }
+pub fn cs_with_access_row(r: &dyn RowLike) -> StoreResult<CodeSourceAccess> {
+    Ok(CodeSourceAccess { source: cs_row(r)?, organization_id: r.text(15), roles: r.opt_text(16).as_deref().map(RoleSet::from_stored) })
 }
 
 /// Organizations a user belongs to, with their role, by name.
@@ -192,16 +209,27 @@ pub fn orgs_of_user(user: &str) -> Stmt {
         vec![t(user)],
     )
 }
-pub fn org_with_role_row(r: &dyn RowLike) -> (Organization, OrgRole) {
-    (org_row(r), OrgRole::from_stored(&r.text(3)))
+/// A role column.
+pub fn org_role_row(r: &dyn RowLike) -> StoreResult<OrgRole> {
+    org_role(r, 0)
+}
+/// A `MAX(access_level)` column: NULL (no membership) is [`AccessLevel::None`].
+pub fn level_row(r: &dyn RowLike) -> StoreResult<AccessLevel> {
+    match r.opt_int(0) {
+        None => Ok(AccessLevel::None),
+        Some(_) => access_level(r, 0),
+    }
+}
+pub fn org_with_role_row(r: &dyn RowLike) -> StoreResult<(Organization, OrgRole)> {
+    Ok((org_row(r)?, org_role(r, 3)?))
 }
 
 const ORG_MEMBER_SELECT: &str =
     "SELECT m.organization_id, m.role, m.created_at, u.id, u.name, u.display_name, u.email, u.default_organization_id, u.created_at";
-pub fn org_member_row(r: &dyn RowLike) -> OrgMember {
-    OrgMember {
+pub fn org_member_row(r: &dyn RowLike) -> StoreResult<OrgMember> {
+    Ok(OrgMember {
         organization_id: r.text(0),
-        role: OrgRole::from_stored(&r.text(1)),
+        role: org_role(r, 1)?,
         joined_at: r.int(2),
         user: User {
             id: r.text(3),
@@ -211,7 +239,7 @@ pub fn org_member_row(r: &dyn RowLike) -> OrgMember {
             default_organization_id: r.text(7),
             created_at: r.int(8),
         },
-    }
+    })
 }
 pub fn org_member(org: &str, user: &str) -> Stmt {
     stmt(
@@ -254,24 +282,24 @@ pub fn list_org_members(q: &OrgMemberQuery) -> (Stmt, Stmt) {
 // --- namespaces ----------------------------------------------------------------------
 
 pub const NS_COLS: &str = "id, organization_id, parent_id, kind, name, path, full_path, full_name, description, visibility, avatar_url, owner_id, depth, created_at, updated_at";
-pub fn ns_row(r: &dyn RowLike) -> Namespace {
-    Namespace {
+pub fn ns_row(r: &dyn RowLike) -> StoreResult<Namespace> {
+    Ok(Namespace {
         id: r.int(0),
         organization_id: r.text(1),
         parent_id: r.opt_int(2),
-        kind: r.text(3),
+        kind: parsed("kind", r.text(3), |s| NamespaceKind::from_stored(s))?,
         name: r.text(4),
         path: r.text(5),
         full_path: r.text(6),
         full_name: r.text(7),
         description: r.text(8),
-        visibility: r.text(9),
+        visibility: visibility(r, 9)?,
         avatar_url: r.text(10),
         owner_id: r.text(11),
         depth: r.int(12),
         created_at: r.int(13),
         updated_at: r.int(14),
-    }
+    })
 }
 /// Inserts a namespace (its id is ignored) and returns the new id.
 pub fn insert_ns(n: &Namespace) -> Stmt {
@@ -287,13 +315,13 @@ fn insert_ns_no_id(n: &Namespace) -> Stmt {
         vec![
             t(&n.organization_id),
             P::OI(n.parent_id),
-            t(&n.kind),
+            t(n.kind.as_str()),
             t(&n.name),
             t(&n.path),
             t(&n.full_path),
             t(&n.full_name),
             t(&n.description),
-            t(&n.visibility),
+            t(n.visibility.as_str()),
             t(&n.avatar_url),
             t(&n.owner_id),
             P::I(n.depth),
@@ -308,13 +336,13 @@ pub fn insert_root_ns(org: &Organization) -> Stmt {
         id: 0,
         organization_id: org.id.clone(),
         parent_id: None,
-        kind: "organization".into(),
+        kind: NamespaceKind::Organization,
         name: org.id.clone(),
         path: org.id.clone(),
         full_path: org.id.clone(),
         full_name: org.id.clone(),
         description: String::new(),
-        visibility: "public".into(),
+        visibility: CodeVisibility::Public,
         avatar_url: String::new(),
         owner_id: String::new(),
         depth: 0,
@@ -328,10 +356,10 @@ pub fn ns_by_id(id: i64) -> Stmt {
 pub fn ns_by_path(org: &str, full_path: &str) -> Stmt {
     stmt(&format!("SELECT {NS_COLS} FROM namespaces WHERE organization_id = $1 AND lower(full_path) = lower($2)"), vec![t(org), t(full_path)])
 }
-pub fn insert_ns_member(ns: i64, user: &str, level: i64, expires_at: Option<Millis>, now: Millis) -> Stmt {
+pub fn insert_ns_member(ns: i64, user: &str, level: AccessLevel, expires_at: Option<Millis>, now: Millis) -> Stmt {
     stmt(
         "INSERT INTO namespace_members (namespace_id, user_id, access_level, expires_at, created_at) VALUES ($1, $2, $3, $4, $5)",
-        vec![P::I(ns), t(user), P::I(level), P::OI(expires_at), P::I(now)],
+        vec![P::I(ns), t(user), P::I(level.codeup()), P::OI(expires_at), P::I(now)],
     )
 }
 /// The highest access level `user` holds on the namespace at `full_path` or any ancestor.
@@ -355,7 +383,7 @@ pub fn update_ns(n: &Namespace) -> Stmt {
             t(&n.full_path),
             t(&n.full_name),
             t(&n.description),
-            t(&n.visibility),
+            t(n.visibility.as_str()),
             t(&n.avatar_url),
             P::I(n.updated_at),
             P::I(n.id),
@@ -374,14 +402,14 @@ pub fn rebase_descendants(old: &Namespace, new: &Namespace) -> Stmt {
 }
 /// Every statement of a group update: its own row, then (when its full path, name or depth
 /// changed) its descendant groups and repositories, then the visibility cap on both.
-pub fn update_ns_tree(old: &Namespace, new: &Namespace, more_visible: &[&str]) -> Vec<Stmt> {
+pub fn update_ns_tree(old: &Namespace, new: &Namespace, more_visible: &[CodeVisibility]) -> Vec<Stmt> {
     let mut stmts = vec![update_ns(new)];
     if old.full_path != new.full_path || old.full_name != new.full_name || old.depth != new.depth {
         stmts.push(rebase_descendants(old, new));
         stmts.push(rebase_repos(old, new));
     }
-    stmts.push(cap_descendant_visibility(&new.organization_id, &new.full_path, &new.visibility, more_visible));
-    stmts.push(cap_repo_visibility(&new.organization_id, &new.full_path, &new.visibility, more_visible));
+    stmts.push(cap_descendant_visibility(&new.organization_id, &new.full_path, new.visibility, more_visible));
+    stmts.push(cap_repo_visibility(&new.organization_id, &new.full_path, new.visibility, more_visible));
     stmts
 }
 /// The deepest depth among a group's descendants (the group's own depth when it has none).
@@ -392,9 +420,9 @@ pub fn max_descendant_depth(n: &Namespace) -> Stmt {
     )
 }
 /// Lowers descendants of the group at `full_path` that are more visible than `allowed` to it.
-pub fn cap_descendant_visibility(org: &str, full_path: &str, allowed: &str, more_visible: &[&str]) -> Stmt {
+pub fn cap_descendant_visibility(org: &str, full_path: &str, allowed: CodeVisibility, more_visible: &[CodeVisibility]) -> Stmt {
     let mut b = Builder::new("UPDATE namespaces SET visibility = ");
-    b.bind(t(allowed)).push(" WHERE organization_id = ").bind(t(org));
+    b.bind(t(allowed.as_str())).push(" WHERE organization_id = ").bind(t(org));
     b.push(" AND substr(lower(full_path), 1, length(")
         .bind(t(full_path))
         .push(") + 1) = lower(")
@@ -407,7 +435,7 @@ pub fn cap_descendant_visibility(org: &str, full_path: &str, allowed: &str, more
         if i > 0 {
             b.push(", ");
         }
-        b.bind(t(v));
+        b.bind(t(v.as_str()));
     }
     b.push(")");
     b.build()
@@ -429,10 +457,10 @@ pub fn delete_ns_tree(org: &str, full_path: &str) -> Stmt {
 
 const NS_MEMBER_SELECT: &str = "SELECT nm.namespace_id, nm.access_level, nm.expires_at, nm.created_at, u.id, u.name, u.display_name, u.email, u.default_organization_id, u.created_at \
      FROM namespace_members nm JOIN users u ON u.id = nm.user_id";
-pub fn ns_member_row(r: &dyn RowLike) -> NamespaceMember {
-    NamespaceMember {
+pub fn ns_member_row(r: &dyn RowLike) -> StoreResult<NamespaceMember> {
+    Ok(NamespaceMember {
         namespace_id: r.int(0),
-        access_level: r.int(1),
+        access_level: access_level(r, 1)?,
         expires_at: r.opt_int(2),
         created_at: r.int(3),
         user: User {
@@ -443,26 +471,26 @@ pub fn ns_member_row(r: &dyn RowLike) -> NamespaceMember {
             default_organization_id: r.text(8),
             created_at: r.int(9),
         },
-    }
+    })
 }
 /// Unexpired memberships at `min_level` or above on the group at `full_path` and its ancestors.
-pub fn ns_members(org: &str, full_path: &str, min_level: i64, now: Millis) -> Stmt {
+pub fn ns_members(org: &str, full_path: &str, min_level: AccessLevel, now: Millis) -> Stmt {
     stmt(
         &format!(
             "{NS_MEMBER_SELECT} JOIN namespaces a ON a.id = nm.namespace_id WHERE a.organization_id = $1 \
              AND (lower(a.full_path) = lower($2) OR substr(lower($2), 1, length(a.full_path) + 1) = lower(a.full_path) || '/') \
              AND nm.access_level >= $3 AND (nm.expires_at IS NULL OR nm.expires_at > $4) ORDER BY nm.created_at, u.id"
         ),
-        vec![t(org), t(full_path), P::I(min_level), P::I(now)],
+        vec![t(org), t(full_path), P::I(min_level.codeup()), P::I(now)],
     )
 }
 pub fn ns_member(ns: i64, user: &str) -> Stmt {
     stmt(&format!("{NS_MEMBER_SELECT} WHERE nm.namespace_id = $1 AND nm.user_id = $2"), vec![P::I(ns), t(user)])
 }
-pub fn set_ns_member_level(ns: i64, user: &str, level: i64, expires_at: Option<Millis>) -> Stmt {
+pub fn set_ns_member_level(ns: i64, user: &str, level: AccessLevel, expires_at: Option<Millis>) -> Stmt {
     stmt(
         "UPDATE namespace_members SET access_level = $1, expires_at = $2 WHERE namespace_id = $3 AND user_id = $4",
-        vec![P::I(level), P::OI(expires_at), P::I(ns), t(user)],
+        vec![P::I(level.codeup()), P::OI(expires_at), P::I(ns), t(user)],
     )
 }
 pub fn delete_ns_member(ns: i64, user: &str) -> Stmt {
@@ -518,15 +546,15 @@ pub fn attach_default_policies(user: &str, org: &str, now: Millis) -> Stmt {
     )
 }
 pub const POLICY_COLS: &str = "organization_id, name, description, document, created_at, updated_at";
-pub fn policy_row(r: &dyn RowLike) -> PolicyRecord {
-    PolicyRecord {
+pub fn policy_row(r: &dyn RowLike) -> StoreResult<PolicyRecord> {
+    Ok(PolicyRecord {
         organization_id: r.text(0),
         name: r.text(1),
         description: r.text(2),
         document: r.text(3),
         created_at: r.int(4),
         updated_at: r.int(5),
-    }
+    })
 }
 pub fn insert_policy(p: &PolicyRecord) -> Stmt {
     stmt(
@@ -569,14 +597,14 @@ pub fn attached_policies(user: &str) -> Stmt {
         vec![t(user)],
     )
 }
-pub fn attached_row(r: &dyn RowLike) -> AttachedPolicy {
-    AttachedPolicy { policy: PolicyRef { policy_type: r.text(0), policy_name: r.text(1) }, document: r.opt_text(2) }
+pub fn attached_row(r: &dyn RowLike) -> StoreResult<AttachedPolicy> {
+    Ok(AttachedPolicy { policy: PolicyRef { policy_type: r.text(0), policy_name: r.text(1) }, document: r.opt_text(2) })
 }
 pub fn default_policies(org: &str) -> Stmt {
     stmt("SELECT policy_type, policy_name FROM default_policies WHERE organization_id = $1 ORDER BY policy_type DESC, policy_name", vec![t(org)])
 }
-pub fn policy_ref_row(r: &dyn RowLike) -> PolicyRef {
-    PolicyRef { policy_type: r.text(0), policy_name: r.text(1) }
+pub fn policy_ref_row(r: &dyn RowLike) -> StoreResult<PolicyRef> {
+    Ok(PolicyRef { policy_type: r.text(0), policy_name: r.text(1) })
 }
 pub fn clear_default_policies(org: &str) -> Stmt {
     stmt("DELETE FROM default_policies WHERE organization_id = $1", vec![t(org)])
@@ -591,8 +619,8 @@ pub fn insert_default_policy(org: &str, p: &PolicyRef) -> Stmt {
 // --- repositories ----------------------------------------------------------------------
 
 pub const REPO_COLS: &str = "id, organization_id, namespace_id, name, path, full_path, full_name, description, visibility, default_branch, avatar_url, creator_id, archived, created_at, updated_at, last_activity_at";
-pub fn repo_row(r: &dyn RowLike) -> Repository {
-    Repository {
+pub fn repo_row(r: &dyn RowLike) -> StoreResult<Repository> {
+    Ok(Repository {
         id: r.int(0),
         organization_id: r.text(1),
         namespace_id: r.int(2),
@@ -601,7 +629,7 @@ pub fn repo_row(r: &dyn RowLike) -> Repository {
         full_path: r.text(5),
         full_name: r.text(6),
         description: r.text(7),
-        visibility: r.text(8),
+        visibility: visibility(r, 8)?,
         default_branch: r.text(9),
         avatar_url: r.text(10),
         creator_id: r.text(11),
@@ -609,7 +637,7 @@ pub fn repo_row(r: &dyn RowLike) -> Repository {
         created_at: r.int(13),
         updated_at: r.int(14),
         last_activity_at: r.int(15),
-    }
+    })
 }
 /// Inserts a repository in state 'creating' (invisible until activated) and returns its id.
 pub fn insert_repo(x: &Repository) -> Stmt {
@@ -624,7 +652,7 @@ pub fn insert_repo(x: &Repository) -> Stmt {
             t(&x.full_path),
             t(&x.full_name),
             t(&x.description),
-            t(&x.visibility),
+            t(x.visibility.as_str()),
             t(&x.default_branch),
             t(&x.avatar_url),
             t(&x.creator_id),
@@ -635,10 +663,10 @@ pub fn insert_repo(x: &Repository) -> Stmt {
         ],
     )
 }
-pub fn insert_repo_member(repo: i64, user: &str, level: i64, now: Millis) -> Stmt {
+pub fn insert_repo_member(repo: i64, user: &str, level: AccessLevel, now: Millis) -> Stmt {
     stmt(
         "INSERT INTO repository_members (repository_id, user_id, access_level, expires_at, created_at) VALUES ($1, $2, $3, NULL, $4)",
-        vec![P::I(repo), t(user), P::I(level), P::I(now)],
+        vec![P::I(repo), t(user), P::I(level.codeup()), P::I(now)],
     )
 }
 pub fn activate_repo(id: i64) -> Stmt {
@@ -689,7 +717,7 @@ pub fn update_repo(x: &Repository) -> Stmt {
             t(&x.full_path),
             t(&x.full_name),
             t(&x.description),
-            t(&x.visibility),
+            t(x.visibility.as_str()),
             t(&x.default_branch),
             t(&x.avatar_url),
             P::B(x.archived),
@@ -713,7 +741,7 @@ pub fn rebase_repos(old: &Namespace, new: &Namespace) -> Stmt {
     )
 }
 /// Lowers repositories below the group at `full_path` that are more visible than `allowed`.
-pub fn cap_repo_visibility(org: &str, full_path: &str, allowed: &str, more_visible: &[&str]) -> Stmt {
+pub fn cap_repo_visibility(org: &str, full_path: &str, allowed: CodeVisibility, more_visible: &[CodeVisibility]) -> Stmt {
     let mut s = cap_descendant_visibility(org, full_path, allowed, more_visible);
     s.sql = s.sql.replacen("UPDATE namespaces", "UPDATE repositories", 1);
     s
@@ -796,8 +824,14 @@ pub fn list_repos(q: &RepositoryQuery, now: Millis) -> (Stmt, Stmt) {
 // --- access keys and tokens ----------------------------------------------------------
 
 pub const KEY_COLS: &str = "id, user_id, sealed_secret, enabled, created_at";
-pub fn key_row(r: &dyn RowLike) -> AccessKey {
-    AccessKey { id: r.text(0), user_id: r.text(1), sealed_secret: r.opt_bytes(2).unwrap_or_default(), enabled: r.boolean(3), created_at: r.int(4) }
+pub fn key_row(r: &dyn RowLike) -> StoreResult<AccessKey> {
+    Ok(AccessKey {
+        id: r.text(0),
+        user_id: r.text(1),
+        sealed_secret: r.opt_bytes(2).unwrap_or_default(),
+        enabled: r.boolean(3),
+        created_at: r.int(4),
+    })
 }
 pub fn insert_key(k: &AccessKey) -> Stmt {
     stmt(
@@ -819,8 +853,8 @@ pub fn delete_key(id: &str) -> Stmt {
 }
 
 pub const TOKEN_COLS: &str = "id, user_id, token_hash, scopes, expires_at, revoked, created_at";
-pub fn token_row(r: &dyn RowLike) -> PersonalAccessToken {
-    PersonalAccessToken {
+pub fn token_row(r: &dyn RowLike) -> StoreResult<PersonalAccessToken> {
+    Ok(PersonalAccessToken {
         id: r.text(0),
         user_id: r.text(1),
         token_hash: r.text(2),
@@ -828,7 +862,7 @@ pub fn token_row(r: &dyn RowLike) -> PersonalAccessToken {
         expires_at: r.opt_int(4),
         revoked: r.boolean(5),
         created_at: r.int(6),
-    }
+    })
 }
 pub fn insert_token(k: &PersonalAccessToken) -> Stmt {
     stmt(
@@ -850,8 +884,8 @@ pub fn revoke_token(id: &str) -> Stmt {
 
 pub const WS_COLS: &str =
     "id, organization_id, name, display_name, description, env_types, creator_id, is_default, status, created_at, modified_at, resource_group_id";
-pub fn ws_row(r: &dyn RowLike) -> Workspace {
-    Workspace {
+pub fn ws_row(r: &dyn RowLike) -> StoreResult<Workspace> {
+    Ok(Workspace {
         id: r.text(0),
         organization_id: r.text(1),
         name: r.text(2),
@@ -864,7 +898,7 @@ pub fn ws_row(r: &dyn RowLike) -> Workspace {
         created_at: r.int(9),
         modified_at: r.int(10),
         resource_group_id: r.text(11),
-    }
+    })
 }
 pub fn count_default_ws(org: &str) -> Stmt {
     stmt("SELECT COUNT(*) FROM workspaces WHERE organization_id = $1 AND is_default = $2", vec![t(org), P::B(true)])
@@ -973,12 +1007,12 @@ fn prefixed(cols: &str, alias: &str) -> String {
 // --- members -------------------------------------------------------------------------
 
 const MEMBER_SELECT: &str = "SELECT m.workspace_id, m.user_id, m.roles, m.created_at, u.name, u.display_name";
-pub fn member_row(r: &dyn RowLike) -> MemberView {
-    MemberView {
-        member: WorkspaceMember { workspace_id: r.text(0), user_id: r.text(1), roles: r.text(2), created_at: r.int(3) },
+pub fn member_row(r: &dyn RowLike) -> StoreResult<MemberView> {
+    Ok(MemberView {
+        member: WorkspaceMember { workspace_id: r.text(0), user_id: r.text(1), roles: RoleSet::from_stored(&r.text(2)), created_at: r.int(3) },
         user_name: r.text(4),
         display_name: r.text(5),
-    }
+    })
 }
 pub fn member(ws: &str, user: &str) -> Stmt {
     stmt(
@@ -989,14 +1023,14 @@ pub fn member(ws: &str, user: &str) -> Stmt {
 pub fn insert_member(m: &WorkspaceMember) -> Stmt {
     stmt(
         "INSERT INTO workspace_members (workspace_id, user_id, roles, created_at) VALUES ($1, $2, $3, $4)",
-        vec![t(&m.workspace_id), t(&m.user_id), t(&m.roles), P::I(m.created_at)],
+        vec![t(&m.workspace_id), t(&m.user_id), t(&m.roles.to_stored()), P::I(m.created_at)],
     )
 }
 pub fn delete_member(ws: &str, user: &str) -> Stmt {
     stmt("DELETE FROM workspace_members WHERE workspace_id = $1 AND user_id = $2", vec![t(ws), t(user)])
 }
-pub fn set_member_roles(ws: &str, user: &str, roles: &str) -> Stmt {
-    stmt("UPDATE workspace_members SET roles = $1 WHERE workspace_id = $2 AND user_id = $3", vec![t(roles), t(ws), t(user)])
+pub fn set_member_roles(ws: &str, user: &str, roles: &RoleSet) -> Stmt {
+    stmt("UPDATE workspace_members SET roles = $1 WHERE workspace_id = $2 AND user_id = $3", vec![t(&roles.to_stored()), t(ws), t(user)])
 }
 
 /// The count and page statements of a member listing.
@@ -1019,7 +1053,7 @@ pub fn list_members(q: &MemberQuery) -> (Stmt, Stmt) {
                     if i > 0 {
                         b.push(" OR ");
                     }
-                    b.push("m.roles LIKE ").bind(P::T(format!("%,{r},%")));
+                    b.push("m.roles LIKE ").bind(P::T(format!("%,{},%", r.as_str())));
                 }
                 b.push(")");
             }
@@ -1036,8 +1070,8 @@ pub fn list_members(q: &MemberQuery) -> (Stmt, Stmt) {
 // --- code sources --------------------------------------------------------------------
 
 pub const CS_COLS: &str = "id, workspace_id, display_name, description, code_repo, code_branch, code_commit, code_repo_user_name, sealed_repo_token, mount_path, accessibility, clone_type, creator_id, created_at, modified_at";
-pub fn cs_row(r: &dyn RowLike) -> CodeSource {
-    CodeSource {
+pub fn cs_row(r: &dyn RowLike) -> StoreResult<CodeSource> {
+    Ok(CodeSource {
         id: r.text(0),
         workspace_id: r.text(1),
         display_name: r.text(2),
@@ -1048,12 +1082,12 @@ pub fn cs_row(r: &dyn RowLike) -> CodeSource {
         code_repo_user_name: r.text(7),
         sealed_repo_token: r.opt_bytes(8),
         mount_path: r.text(9),
-        accessibility: r.text(10),
-        clone_type: r.int(11),
+        accessibility: parsed("accessibility", r.text(10), |s| Accessibility::parse(s).ok())?,
+        clone_type: parsed("clone_type", r.int(11), |n| CloneType::parse(*n).ok())?,
         creator_id: r.text(12),
         created_at: r.int(13),
         modified_at: r.int(14),
-    }
+    })
 }
 pub fn insert_cs(c: &CodeSource) -> Stmt {
     stmt(
@@ -1069,8 +1103,8 @@ pub fn insert_cs(c: &CodeSource) -> Stmt {
             t(&c.code_repo_user_name),
             P::Bytes(c.sealed_repo_token.clone()),
             t(&c.mount_path),
-            t(&c.accessibility),
-            P::I(c.clone_type),
+            t(c.accessibility.as_str()),
+            P::I(c.clone_type.get()),
             t(&c.creator_id),
             P::I(c.created_at),
             P::I(c.modified_at),
@@ -1093,8 +1127,8 @@ pub fn update_cs(c: &CodeSource) -> Stmt {
             t(&c.code_repo_user_name),
             P::Bytes(c.sealed_repo_token.clone()),
             t(&c.mount_path),
-            t(&c.accessibility),
-            P::I(c.clone_type),
+            t(c.accessibility.as_str()),
+            P::I(c.clone_type.get()),
             P::I(c.modified_at),
             t(&c.id),
         ],
@@ -1139,12 +1173,51 @@ pub fn list_cs(q: &CodeSourceQuery) -> (Stmt, Stmt) {
 mod tests {
     use super::*;
 
+    /// A row of text cells, for the row mappers.
+    struct Cells(Vec<&'static str>);
+
+    impl RowLike for Cells {
+        fn text(&self, i: usize) -> String {
+            self.0[i].to_string()
+        }
+        fn int(&self, i: usize) -> i64 {
+            self.0[i].parse().unwrap_or_default()
+        }
+        fn opt_int(&self, i: usize) -> Option<i64> {
+            self.0[i].parse().ok()
+        }
+        fn boolean(&self, i: usize) -> bool {
+            self.0[i] == "1"
+        }
+        fn opt_bytes(&self, _: usize) -> Option<Vec<u8>> {
+            None
+        }
+        fn opt_text(&self, i: usize) -> Option<String> {
+            Some(self.0[i].to_string())
+        }
+    }
+
+    #[test]
+    fn a_corrupt_stored_value_is_a_backend_error_not_a_default() {
+        let mut ns = vec!["7", "org", "1", "group", "N", "n", "org/n", "org / N", "", "private", "", "u", "1", "0", "0"];
+        assert_eq!(ns_row(&Cells(ns.clone())).unwrap().visibility, CodeVisibility::Private);
+        ns[9] = "secret";
+        assert!(matches!(ns_row(&Cells(ns.clone())), Err(StoreError::Backend(m)) if m.contains("visibility")));
+        ns[9] = "public";
+        ns[3] = "folder";
+        assert!(matches!(ns_row(&Cells(ns)), Err(StoreError::Backend(m)) if m.contains("kind")));
+        assert!(matches!(org_role_row(&Cells(vec!["superuser"])), Err(StoreError::Backend(_))));
+        assert_eq!(level_row(&Cells(vec!["NULL"])).unwrap(), AccessLevel::None);
+        assert!(matches!(level_row(&Cells(vec!["25"])), Err(StoreError::Backend(_))));
+        assert_eq!(level_row(&Cells(vec!["30"])).unwrap(), AccessLevel::Write);
+    }
+
     #[test]
     fn placeholders_are_numbered_in_order_of_appearance() {
         let q = MemberQuery {
             workspace_id: "1".into(),
             name_contains: Some("a_b".into()),
-            any_role: vec!["PAI.AlgoDeveloper".into()],
+            any_role: vec![codeport_core::values::WorkspaceRole::AlgoDeveloper],
             user_id: Some("7".into()),
             page: codeport_core::values::Page::parse(None, None).unwrap(),
         };

@@ -4,12 +4,13 @@
 use super::{store_err, Principal};
 use crate::identity_cache::CachedKey;
 use crate::state::AppState;
+use codeport_core::entities::{AccessKey, OrgRole, Organization, PersonalAccessToken, User};
 use codeport_core::error::AuthFailure;
 use codeport_core::secret::{token_hash, Secret};
 use codeport_core::timefmt::{now_millis, Millis};
 use codeport_core::values::{TokenScopes, UserName};
 use codeport_core::{ids, Error, NotFoundKind, Result};
-use codeport_store::{AccessKey, OrgRole, Organization, PersonalAccessToken, StoreError, User};
+use codeport_store::StoreError;
 use serde::Serialize;
 use std::sync::Arc;
 

@@ -13,8 +13,8 @@ pub mod repositories;
 pub mod repository_content;
 pub mod workspaces;
 
-use codeport_core::Error;
-use codeport_store::{OrgRole, User};
+use codeport_core::entities::{OrgRole, User};
+use codeport_core::{AccessLevel, Error};
 
 /// Who is calling: an authenticated user acting in their default organization.
 #[derive(Debug, Clone)]
@@ -35,6 +35,10 @@ impl Principal {
     /// Organization owners and admins see and manage every workspace of their organization.
     pub fn is_org_admin(&self) -> bool {
         self.org_role.is_admin()
+    }
+    /// What the organization role alone grants on every resource of the organization.
+    pub fn org_level(&self) -> AccessLevel {
+        self.org_role.access_level()
     }
 }
 

@@ -5,12 +5,12 @@ use super::{store_err, Principal};
 use crate::authz::{organization_arn, user_arn};
 use crate::identity_cache::CachedToken;
 use crate::state::AppState;
+use codeport_core::entities::{OrgMember, OrgMemberQuery, OrgRole, Organization};
 use codeport_core::error::AuthFailure;
 use codeport_core::secret::token_hash;
 use codeport_core::timefmt::now_millis;
 use codeport_core::values::{Page, ScopeAccess, ScopeResource, TokenScopes};
 use codeport_core::{Error, NotFoundKind, Result};
-use codeport_store::{OrgMember, OrgMemberQuery, OrgRole, Organization};
 use std::sync::Arc;
 
 /// A caller authenticated by a personal access token.

@@ -5,10 +5,11 @@
 
 use super::store_err;
 use crate::state::AppState;
+use codeport_core::entities::{PolicyDeletion, PolicyRecord, PolicyRef};
 use codeport_core::timefmt::now_millis;
 use codeport_core::{Error, NotFoundKind, Result};
 use codeport_policy::{system, Context, Policy, PolicySet, Request, StaticCatalog};
-use codeport_store::{PolicyDeletion, PolicyRecord, PolicyRef, StoreError};
+use codeport_store::StoreError;
 
 /// `System`: the official policies, defined in code.
 pub const SYSTEM: &str = "System";

@@ -11,16 +11,17 @@
 //! and before the access-level check. Git: `codeup:GetRepositoryContent` for clone and fetch,
 //! `codeup:PushRepository` for push (its discovery included).
 
-use super::namespaces::{access, Standing};
+use super::namespaces::Standing;
 use super::platform::{actions, Edition, TokenCaller};
 use super::{store_err, Principal};
 use crate::authz::repository_arn;
 use crate::state::AppState;
+use codeport_core::entities::{Namespace, NamespaceKind, NamespaceViewer, Repository, RepositoryQuery, RepositoryScope, RepositorySort};
 use codeport_core::timefmt::now_millis;
 use codeport_core::values::{CodeVisibility, GroupPath, Page, ScopeAccess, ScopeResource, SortOrder, Text};
-use codeport_core::{Error, NotFoundKind, Result};
+use codeport_core::{AccessLevel, Error, NotFoundKind, Result};
 use codeport_git::{GitError, InitialCommit, Repo, Signature};
-use codeport_store::{Namespace, NamespaceViewer, Repository, RepositoryQuery, RepositoryScope, RepositorySort, StoreError};
+use codeport_store::StoreError;
 
 /// The branch a new repository's HEAD names unless the caller picks one (Codeup's default).
 pub const DEFAULT_BRANCH: &str = "master";
@@ -36,13 +37,13 @@ pub enum Need {
     Admin,
 }
 
-/// A repository the caller may use, with their effective access level (20 for an internal
+/// A repository the caller may use, with their effective access level (read for an internal
 /// repository seen only through organization membership).
 pub struct RepoAccess {
     /// The repository.
     pub repo: Repository,
     /// The caller's effective level.
-    pub level: i64,
+    pub level: AccessLevel,
     /// Its git data.
     pub git: Repo,
 }
@@ -170,15 +171,15 @@ impl AppState {
         format!("{}/{}.git", self.config.external_url, repo.full_path)
     }
 
-    /// The caller's effective level on a repository: organization owners/admins are admins
-    /// everywhere; otherwise the highest level held on it or a group above it; an internal
-    /// repository gives every organization member viewer access.
-    async fn repository_level(&self, is_org_admin: bool, user_id: &str, repo: &Repository) -> Result<Option<i64>> {
-        if is_org_admin {
-            return Ok(Some(access::ADMIN));
+    /// The caller's effective level on a repository: organization owners/admins hold
+    /// everything everywhere (`org_level`); otherwise the highest level held on it or a group
+    /// above it; an internal repository gives every organization member read access.
+    async fn repository_level(&self, org_level: AccessLevel, user_id: &str, repo: &Repository) -> Result<AccessLevel> {
+        if org_level > AccessLevel::None {
+            return Ok(org_level);
         }
         let held = self.store.repository_access_level(repo, user_id, now_millis()).await.map_err(store_err)?;
-        let floor = (repo.visibility != CodeVisibility::Private.as_str()).then_some(access::VIEWER);
+        let floor = if repo.visibility != CodeVisibility::Private { AccessLevel::Read } else { AccessLevel::None };
         Ok(held.max(floor))
     }
 
@@ -188,19 +189,22 @@ impl AppState {
     async fn check_need(
         &self,
         p: &Principal,
-        is_org_admin: bool,
+        org_level: AccessLevel,
         user_id: &str,
         repo: Repository,
         key: &str,
         need: Need,
         action: &str,
     ) -> Result<RepoAccess> {
-        let level = self.repository_level(is_org_admin, user_id, &repo).await?.ok_or_else(|| Error::not_found(NotFoundKind::Repository, key))?;
+        let level = self.repository_level(org_level, user_id, &repo).await?;
+        if level == AccessLevel::None {
+            return Err(Error::not_found(NotFoundKind::Repository, key));
+        }
         self.authorize(p, action, &repository_arn(&repo.organization_id, &repo.full_path), &[]).await?;
         let required = match need {
-            Need::Read => access::VIEWER,
-            Need::Write => access::DEVELOPER,
-            Need::Admin => access::ADMIN,
+            Need::Read => AccessLevel::Read,
+            Need::Write => AccessLevel::Write,
+            Need::Admin => AccessLevel::Admin,
         };
         if level < required {
             let what = match need {
@@ -229,7 +233,7 @@ impl AppState {
             Err(_) => self.store.repository_by_path(&st.org.id, key.strip_suffix(".git").unwrap_or(key)).await.map_err(store_err)?,
         };
         let repo = repo.filter(|r| r.organization_id == st.org.id).ok_or_else(|| Error::not_found(NotFoundKind::Repository, key))?;
-        self.check_need(&st.principal, st.role.is_admin(), &st.user_id, repo, key, need, action).await
+        self.check_need(&st.principal, st.org_level, &st.user_id, repo, key, need, action).await
     }
 
     /// A repository for a content operation (branches, files, commits...): the token must
@@ -261,7 +265,7 @@ impl AppState {
         let role = self.store.org_role(org_id, &user_id).await.map_err(store_err)?.ok_or_else(not_found)?;
         let repo = self.store.repository_by_path(org_id, full_path).await.map_err(store_err)?.ok_or_else(not_found)?;
         let action = if need == Need::Read { actions::GET_REPOSITORY_CONTENT } else { actions::PUSH_REPOSITORY };
-        self.check_need(p, role.is_admin(), &user_id, repo, full_path, need, action).await
+        self.check_need(p, role.access_level(), &user_id, repo, full_path, need, action).await
     }
 
     /// The namespace CreateRepository's `namespaceId` names (None or 0: the organization root).
@@ -326,7 +330,7 @@ impl AppState {
         let intended = std::iter::once(start.full_path.as_str()).chain(cmd.path.iter().map(GroupPath::as_str)).collect::<Vec<_>>().join("/");
         self.authorize(&st.principal, actions::CREATE_REPOSITORY, &repository_arn(&st.org.id, &intended), &[]).await?;
         let ns = self.target_namespace(&st, start, parents, cmd.create_parent_path).await?;
-        if ns.kind == "group" && self.level_on(&st, &ns).await?.unwrap_or(0) < access::DEVELOPER {
+        if ns.kind == NamespaceKind::Group && self.level_on(&st, &ns).await? < AccessLevel::Write {
             return Err(Error::Forbidden { action: format!("create repositories in {}", ns.full_path) });
         }
         let max_depth = 1 + self.config.max_subgroup_levels as i64;
@@ -337,8 +341,8 @@ impl AppState {
         if visibility == CodeVisibility::Public {
             return Err(Error::invalid("visibility", "repositories are private or internal"));
         }
-        if visibility > CodeVisibility::parse("visibility", &ns.visibility)? {
-            return Err(Error::invalid("visibility", format!("a repository may not be more visible than its group ({})", ns.visibility)));
+        if visibility > ns.visibility {
+            return Err(Error::invalid("visibility", format!("a repository may not be more visible than its group ({})", ns.visibility.as_str())));
         }
         let default_branch = cmd.default_branch.unwrap_or_else(|| DEFAULT_BRANCH.to_string());
         codeport_git::validate_branch_name(&default_branch).map_err(|e| Error::invalid("defaultBranch", e.to_string()))?;
@@ -356,7 +360,7 @@ impl AppState {
             full_path: full_path.clone(),
             full_name: format!("{} / {}", ns.full_name, cmd.name.as_str()),
             description: cmd.description.map(Text::into_string).unwrap_or_default(),
-            visibility: visibility.as_str().to_string(),
+            visibility,
             default_branch,
             avatar_url: cmd.avatar.map(Text::into_string).unwrap_or_default(),
             creator_id: st.user_id.clone(),
@@ -365,7 +369,7 @@ impl AppState {
             updated_at: now,
             last_activity_at: now,
         };
-        let repo = self.store.create_repository(&row, &st.user_id, access::ADMIN).await.map_err(|e| match e {
+        let repo = self.store.create_repository(&row, &st.user_id, AccessLevel::Admin).await.map_err(|e| match e {
             StoreError::Unique(_) => Error::AlreadyExists { code: "Conflict", what: format!("A repository at path {full_path}") },
             other => store_err(other),
         })?;
@@ -396,7 +400,12 @@ impl AppState {
     }
 
     /// ListRepositories / ListGroupRepositories: what the caller may see, one page.
-    pub async fn list_repositories(&self, caller: &TokenCaller, edition: &Edition, cmd: ListRepositories) -> Result<(Vec<(Repository, i64)>, u64)> {
+    pub async fn list_repositories(
+        &self,
+        caller: &TokenCaller,
+        edition: &Edition,
+        cmd: ListRepositories,
+    ) -> Result<(Vec<(Repository, AccessLevel)>, u64)> {
         let st = self.standing_for(caller, edition, ScopeResource::Repository, ScopeAccess::Read).await?;
         let scope = match cmd.scope {
             ListScope::Organization => {
@@ -413,7 +422,7 @@ impl AppState {
                 }
             }
         };
-        let viewer = if st.role.is_admin() { NamespaceViewer::All } else { NamespaceViewer::Member(st.user_id.clone()) };
+        let viewer = if st.org_level >= AccessLevel::Admin { NamespaceViewer::All } else { NamespaceViewer::Member(st.user_id.clone()) };
         let q = RepositoryQuery {
             organization_id: st.org.id.clone(),
             scope,
@@ -427,7 +436,7 @@ impl AppState {
         let (items, total) = self.store.list_repositories(&q, now_millis()).await.map_err(store_err)?;
         let mut out = Vec::with_capacity(items.len());
         for r in items {
-            let level = self.repository_level(st.role.is_admin(), &st.user_id, &r).await?.unwrap_or(access::VIEWER);
+            let level = self.repository_level(st.org_level, &st.user_id, &r).await?.max(AccessLevel::Read);
             out.push((r, level));
         }
         Ok((out, total))
@@ -468,10 +477,13 @@ impl AppState {
             if v == CodeVisibility::Public {
                 return Err(Error::invalid("visibility", "repositories are private or internal"));
             }
-            if v > CodeVisibility::parse("visibility", &ns.visibility)? {
-                return Err(Error::invalid("visibility", format!("a repository may not be more visible than its group ({})", ns.visibility)));
+            if v > ns.visibility {
+                return Err(Error::invalid(
+                    "visibility",
+                    format!("a repository may not be more visible than its group ({})", ns.visibility.as_str()),
+                ));
             }
-            repo.visibility = v.as_str().to_string();
+            repo.visibility = v;
         }
         if let Some(branch) = cmd.default_branch.filter(|b| *b != repo.default_branch) {
             codeport_git::validate_branch_name(&branch).map_err(|e| Error::invalid("default_branch", e.to_string()))?;

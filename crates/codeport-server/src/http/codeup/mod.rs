@@ -15,10 +15,9 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
 use axum::Router;
+use codeport_core::entities::{NamespaceSort, OrgRole, Organization};
 use codeport_core::values::{CodeVisibility, GroupPath, ScopeAccess, ScopeResource, SortOrder, Text};
-use codeport_core::{Error, NotFoundKind};
-use codeport_store::NamespaceSort;
-use codeport_store::{OrgRole, Organization};
+use codeport_core::{AccessLevel, Error, NotFoundKind};
 use serde::Deserialize;
 use std::collections::HashMap;
 use wire::{json, page_of, paged, BodyBytes, Caller, CodeupError, CodeupQuery, PathParams};
@@ -157,10 +156,7 @@ async fn search_members(State(s): State<AppState>, caller: Caller, PathParams(pa
         .str_list("roleIds")?
         .unwrap_or_default()
         .iter()
-        .map(|r| match r.as_str() {
-            "owner" | "admin" | "member" => Ok(OrgRole::from_stored(r)),
-            other => Err(Error::invalid("roleIds", format!("unknown role {other:?}; roles are owner, admin, member"))),
-        })
+        .map(|r| OrgRole::from_stored(r).ok_or_else(|| Error::invalid("roleIds", format!("unknown role {r:?}; roles are owner, admin, member"))))
         .collect::<Result<_, _>>()?;
     // Everyone is an enabled member without a department: a status filter without an
     // enabled state, or any department filter, matches nobody.
@@ -297,11 +293,11 @@ fn expiry(q: &MemberQuery) -> Result<Option<i64>, Error> {
     }
 }
 
-fn level(q: &MemberQuery, required: bool) -> Result<i64, Error> {
+fn level(q: &MemberQuery, required: bool) -> Result<AccessLevel, Error> {
     match int_param("accessLevel", q.access_level.as_ref())? {
         Some(v) => parse_access_level(v),
         None if required => Err(Error::missing("accessLevel")),
-        None => Ok(0),
+        None => Ok(AccessLevel::None),
     }
 }
 
@@ -312,7 +308,7 @@ async fn list_group_members(
     CodeupQuery(q): CodeupQuery<MemberQuery>,
 ) -> Reply {
     let min = match int_param("accessLevel", q.access_level.as_ref())? {
-        None | Some(0) => 0,
+        None | Some(0) => AccessLevel::None,
         Some(v) => parse_access_level(v)?,
     };
     let key = params.get("group_id").cloned().unwrap_or_default();
