@@ -21,23 +21,79 @@ use codeport_core::values::{CodeVisibility, RoleSet};
 use codeport_core::AccessLevel;
 use std::sync::Arc;
 
-/// A storage failure. Unique violations are distinguished so services can turn them into
-/// a precise "already exists"; everything else is an internal error.
+/// A storage failure. Unique violations say what collided, so they map to a precise "already
+/// exists" in one place ([`From<StoreError> for codeport_core::Error`](#impl-From<StoreError>-for-Error));
+/// everything else is an internal error.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// A unique constraint (name given when the backend reports it) was violated.
-    #[error("unique constraint violated: {0}")]
-    Unique(String),
-    /// The database failed or is unreachable.
+    /// A unique constraint was violated.
+    #[error("unique constraint violated: {0:?}")]
+    Unique(UniqueViolation),
+    /// The database failed or is unreachable, or a stored value is corrupt.
     #[error("database error: {0}")]
     Backend(String),
 }
 
+/// What a unique violation collided with, with the key the write asked for. Each writing
+/// statement declares what its violation means (see `sql`), whatever the backend calls the
+/// constraint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UniqueViolation {
+    /// A user with this login name (ignoring case), or the same id, exists.
+    UserName(String),
+    /// A workspace with this name exists in the organization, or one with the same id.
+    WorkspaceName(String),
+    /// One of the users being added is already a member of the workspace.
+    WorkspaceMember,
+    /// A group at this full path (ignoring case) exists.
+    GroupPath(String),
+    /// One of these users is already a direct member of the group at this full path.
+    GroupMembers {
+        /// The group.
+        full_path: String,
+        /// Every user the write tried to add.
+        user_ids: Vec<String>,
+    },
+    /// A repository at this full path (ignoring case) exists.
+    RepositoryPath(String),
+    /// A custom policy with this name (ignoring case) exists in the organization.
+    PolicyName(String),
+    /// The policy is already attached to the user.
+    PolicyAttachment {
+        /// The policy.
+        policy_name: String,
+        /// The user's login name.
+        user_name: String,
+    },
+    /// A constraint no statement declared, as the backend names it.
+    Constraint(String),
+}
+
 impl From<StoreError> for codeport_core::Error {
+    /// The one place a collision becomes the wire's "already exists" (codes and messages are
+    /// what the official APIs answer).
     fn from(e: StoreError) -> Self {
+        use codeport_core::Error;
+        let exists = |code, what| Error::AlreadyExists { code, what };
         match e {
-            StoreError::Unique(what) => codeport_core::Error::AlreadyExists { code: "AlreadyExists", what },
-            StoreError::Backend(d) => codeport_core::Error::internal(d),
+            StoreError::Unique(v) => match v {
+                UniqueViolation::UserName(name) => exists("UserAlreadyExists", format!("A user named {name}")),
+                UniqueViolation::WorkspaceName(name) => exists("WorkspaceNameAlreadyExists", format!("A workspace named {name}")),
+                UniqueViolation::WorkspaceMember => {
+                    exists("MemberAlreadyExists", "One of the users is already a member of this workspace; nothing was added. A member".into())
+                }
+                UniqueViolation::GroupPath(path) => exists("Conflict", format!("A group at path {path}")),
+                UniqueViolation::GroupMembers { full_path, user_ids } => {
+                    Error::Conflict { message: format!("A user in {user_ids:?} is already a member of {full_path}; nothing was added.") }
+                }
+                UniqueViolation::RepositoryPath(path) => exists("Conflict", format!("A repository at path {path}")),
+                UniqueViolation::PolicyName(name) => exists("EntityAlreadyExists.Policy", format!("Policy {name}")),
+                UniqueViolation::PolicyAttachment { policy_name, user_name } => {
+                    exists("EntityAlreadyExists.User.Policy", format!("The attachment of {policy_name} to {user_name}"))
+                }
+                UniqueViolation::Constraint(name) => exists("AlreadyExists", name),
+            },
+            StoreError::Backend(d) => Error::internal(d),
         }
     }
 }
@@ -154,7 +210,7 @@ pub trait Store: Send + Sync + 'static {
     /// Adds members at one level, all or none (an existing member is `StoreError::Unique`).
     async fn add_namespace_members(
         &self,
-        namespace_id: i64,
+        ns: &Namespace,
         user_ids: &[String],
         level: AccessLevel,
         expires_at: Option<Millis>,
@@ -178,7 +234,7 @@ pub trait Store: Send + Sync + 'static {
     /// the same transaction). Bumps the identity generation.
     async fn delete_policy(&self, organization_id: &str, name: &str) -> StoreResult<PolicyDeletion>;
     /// Attaches a policy to a user (already attached is `StoreError::Unique`). Bumps the generation.
-    async fn attach_policy(&self, user_id: &str, p: &PolicyRef, now: Millis) -> StoreResult<()>;
+    async fn attach_policy(&self, user: &User, p: &PolicyRef, now: Millis) -> StoreResult<()>;
     /// Detaches a policy; false if it was not attached. Bumps the generation.
     async fn detach_policy(&self, user_id: &str, p: &PolicyRef) -> StoreResult<bool>;
     /// A user's attached policies, in attachment order, custom documents included (one read).

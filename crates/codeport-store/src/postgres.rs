@@ -3,7 +3,7 @@
 //! Signature nonces live in a table so a replay is caught by whichever replica it reaches.
 
 use crate::sql::{self, RowLike, Stmt, P};
-use crate::{IdentityChange, Store, StoreError, StoreResult};
+use crate::{IdentityChange, Store, StoreError, StoreResult, UniqueViolation};
 use async_trait::async_trait;
 use codeport_core::entities::*;
 use codeport_core::timefmt::Millis;
@@ -36,7 +36,7 @@ pub struct PostgresStore {
 fn backend(e: tokio_postgres::Error) -> StoreError {
     if let Some(db) = e.as_db_error() {
         if *db.code() == tokio_postgres::error::SqlState::UNIQUE_VIOLATION {
-            return StoreError::Unique(db.constraint().unwrap_or("unique").to_string());
+            return StoreError::Unique(UniqueViolation::Constraint(db.constraint().unwrap_or("unique").to_string()));
         }
         return StoreError::Backend(db.message().to_string());
     }
@@ -60,6 +60,11 @@ fn to_sql(params: &[P]) -> Vec<Box<dyn ToSql + Sync + Send>> {
             }
         })
         .collect()
+}
+
+/// The parameters as tokio-postgres takes them.
+fn refs(params: &[Box<dyn ToSql + Sync + Send>]) -> Vec<&(dyn ToSql + Sync)> {
+    params.iter().map(|b| b.as_ref() as &(dyn ToSql + Sync)).collect()
 }
 
 impl RowLike for tokio_postgres::Row {
@@ -86,8 +91,8 @@ impl RowLike for tokio_postgres::Row {
 async fn query_all<C: GenericClient, T>(c: &C, s: Stmt, map: fn(&dyn RowLike) -> StoreResult<T>) -> StoreResult<Vec<T>> {
     let st = c.prepare_cached(&s.sql).await.map_err(backend)?;
     let params = to_sql(&s.params);
-    let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|b| b.as_ref() as &(dyn ToSql + Sync)).collect();
-    c.query(&st, &refs).await.map_err(backend)?.iter().map(|r| map(r)).collect()
+    let rows = c.query(&st, &refs(&params)).await.map_err(|e| sql::declared(backend(e), s.unique))?;
+    rows.iter().map(|r| map(r)).collect()
 }
 
 async fn query_one<C: GenericClient, T>(c: &C, s: Stmt, map: fn(&dyn RowLike) -> StoreResult<T>) -> StoreResult<Option<T>> {
@@ -97,8 +102,7 @@ async fn query_one<C: GenericClient, T>(c: &C, s: Stmt, map: fn(&dyn RowLike) ->
 async fn exec<C: GenericClient>(c: &C, s: Stmt) -> StoreResult<u64> {
     let st = c.prepare_cached(&s.sql).await.map_err(backend)?;
     let params = to_sql(&s.params);
-    let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|b| b.as_ref() as &(dyn ToSql + Sync)).collect();
-    c.execute(&st, &refs).await.map_err(backend)
+    c.execute(&st, &refs(&params)).await.map_err(|e| sql::declared(backend(e), s.unique))
 }
 
 async fn count<C: GenericClient>(c: &C, s: Stmt) -> StoreResult<u64> {
@@ -371,13 +375,13 @@ impl Store for PostgresStore {
 
     async fn add_namespace_members(
         &self,
-        namespace_id: i64,
+        ns: &Namespace,
         user_ids: &[String],
         level: AccessLevel,
         expires_at: Option<Millis>,
         now: Millis,
     ) -> StoreResult<()> {
-        self.in_tx(user_ids.iter().map(|u| sql::insert_ns_member(namespace_id, u, level, expires_at, now)).collect()).await.map(drop)
+        self.in_tx(sql::add_ns_members(ns, user_ids, level, expires_at, now)).await.map(drop)
     }
 
     async fn set_namespace_member(&self, namespace_id: i64, user_id: &str, level: AccessLevel, expires_at: Option<Millis>) -> StoreResult<bool> {
@@ -421,8 +425,8 @@ impl Store for PostgresStore {
         Ok(outcome)
     }
 
-    async fn attach_policy(&self, user_id: &str, p: &PolicyRef, now: Millis) -> StoreResult<()> {
-        self.run_identity(sql::attach_policy(user_id, p, now)).await.map(drop)
+    async fn attach_policy(&self, user: &User, p: &PolicyRef, now: Millis) -> StoreResult<()> {
+        self.run_identity(sql::attach_policy(user, p, now)).await.map(drop)
     }
 
     async fn detach_policy(&self, user_id: &str, p: &PolicyRef) -> StoreResult<bool> {

@@ -3,7 +3,7 @@
 //! which SQLite also binds by number, so one text serves both. Rows are read
 //! through [`RowLike`], which each backend implements, so row mapping is written once too.
 
-use crate::{StoreError, StoreResult};
+use crate::{StoreError, StoreResult, UniqueViolation};
 use codeport_core::entities::*;
 use codeport_core::timefmt::Millis;
 use codeport_core::values::{Accessibility, CloneType, CodeVisibility, Page, RoleSet, SortOrder};
@@ -31,6 +31,24 @@ pub struct Stmt {
     pub sql: String,
     /// Parameters, `$1` first.
     pub params: Vec<P>,
+    /// What a unique violation by this statement means (None: the backend's constraint name is all there is).
+    pub unique: Option<UniqueViolation>,
+}
+
+/// A failure of a statement that declared `unique`: a unique violation is reported as that.
+pub fn declared(e: StoreError, unique: Option<UniqueViolation>) -> StoreError {
+    match (e, unique) {
+        (StoreError::Unique(_), Some(v)) => StoreError::Unique(v),
+        (e, _) => e,
+    }
+}
+
+impl Stmt {
+    /// Declares what a unique violation by this statement means.
+    fn on_unique(mut self, v: UniqueViolation) -> Stmt {
+        self.unique = Some(v);
+        self
+    }
 }
 
 fn t(s: &str) -> P {
@@ -65,7 +83,7 @@ impl Builder {
         self.push(&format!(" ORDER BY {key} {dir}, {tiebreak} {dir} LIMIT ")).bind(P::I(page.size as i64)).push(" OFFSET ").bind(P::I(page.offset()))
     }
     fn build(self) -> Stmt {
-        Stmt { sql: self.sql, params: self.params }
+        Stmt { sql: self.sql, params: self.params, unique: None }
     }
 }
 
@@ -81,7 +99,7 @@ fn count_and_page(columns: &str, from_where: impl Fn(&mut Builder), order: impl 
 }
 
 fn stmt(sql: &str, params: Vec<P>) -> Stmt {
-    Stmt { sql: sql.to_string(), params }
+    Stmt { sql: sql.to_string(), params, unique: None }
 }
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern and wraps it for a substring match. The
@@ -159,6 +177,7 @@ pub fn insert_user(u: &User) -> Stmt {
         "INSERT INTO users (id, name, display_name, email, default_organization_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
         vec![t(&u.id), t(&u.name), t(&u.display_name), t(&u.email), t(&u.default_organization_id), P::I(u.created_at)],
     )
+    .on_unique(UniqueViolation::UserName(u.name.clone()))
 }
 pub fn insert_membership(org: &str, user: &str, role: OrgRole, now: Millis) -> Stmt {
     stmt(
@@ -328,7 +347,7 @@ fn insert_ns_no_id(n: &Namespace) -> Stmt {
             P::I(n.created_at),
             P::I(n.updated_at),
         ],
-    )
+    ).on_unique(UniqueViolation::GroupPath(n.full_path.clone()))
 }
 /// The root namespace of a new organization.
 pub fn insert_root_ns(org: &Organization) -> Stmt {
@@ -361,6 +380,11 @@ pub fn insert_ns_member(ns: i64, user: &str, level: AccessLevel, expires_at: Opt
         "INSERT INTO namespace_members (namespace_id, user_id, access_level, expires_at, created_at) VALUES ($1, $2, $3, $4, $5)",
         vec![P::I(ns), t(user), P::I(level.codeup()), P::OI(expires_at), P::I(now)],
     )
+}
+/// Adds direct members to a group at one level (a statement each; one transaction makes it all or none).
+pub fn add_ns_members(ns: &Namespace, user_ids: &[String], level: AccessLevel, expires_at: Option<Millis>, now: Millis) -> Vec<Stmt> {
+    let collision = UniqueViolation::GroupMembers { full_path: ns.full_path.clone(), user_ids: user_ids.to_vec() };
+    user_ids.iter().map(|u| insert_ns_member(ns.id, u, level, expires_at, now).on_unique(collision.clone())).collect()
 }
 /// The highest access level `user` holds on the namespace at `full_path` or any ancestor.
 /// Ancestry is a prefix test with substr, never LIKE: paths may contain `_`, a LIKE wildcard.
@@ -402,11 +426,13 @@ pub fn rebase_descendants(old: &Namespace, new: &Namespace) -> Stmt {
 }
 /// Every statement of a group update: its own row, then (when its full path, name or depth
 /// changed) its descendant groups and repositories, then the visibility cap on both.
+/// Any path collision, the group's own or a moved descendant's, is reported as the group's.
 pub fn update_ns_tree(old: &Namespace, new: &Namespace, more_visible: &[CodeVisibility]) -> Vec<Stmt> {
-    let mut stmts = vec![update_ns(new)];
+    let collision = || UniqueViolation::GroupPath(new.full_path.clone());
+    let mut stmts = vec![update_ns(new).on_unique(collision())];
     if old.full_path != new.full_path || old.full_name != new.full_name || old.depth != new.depth {
-        stmts.push(rebase_descendants(old, new));
-        stmts.push(rebase_repos(old, new));
+        stmts.push(rebase_descendants(old, new).on_unique(collision()));
+        stmts.push(rebase_repos(old, new).on_unique(collision()));
     }
     stmts.push(cap_descendant_visibility(&new.organization_id, &new.full_path, new.visibility, more_visible));
     stmts.push(cap_repo_visibility(&new.organization_id, &new.full_path, new.visibility, more_visible));
@@ -561,6 +587,7 @@ pub fn insert_policy(p: &PolicyRecord) -> Stmt {
         &format!("INSERT INTO policies ({POLICY_COLS}) VALUES ($1, $2, $3, $4, $5, $6)"),
         vec![t(&p.organization_id), t(&p.name), t(&p.description), t(&p.document), P::I(p.created_at), P::I(p.updated_at)],
     )
+    .on_unique(UniqueViolation::PolicyName(p.name.clone()))
 }
 pub fn policy_by_name(org: &str, name: &str) -> Stmt {
     stmt(&format!("SELECT {POLICY_COLS} FROM policies WHERE organization_id = $1 AND lower(name) = lower($2)"), vec![t(org), t(name)])
@@ -578,11 +605,12 @@ pub fn count_policy_uses(org: &str, name: &str) -> Stmt {
 pub fn delete_policy(org: &str, name: &str) -> Stmt {
     stmt("DELETE FROM policies WHERE organization_id = $1 AND lower(name) = lower($2)", vec![t(org), t(name)])
 }
-pub fn attach_policy(user: &str, p: &PolicyRef, now: Millis) -> Stmt {
+pub fn attach_policy(user: &User, p: &PolicyRef, now: Millis) -> Stmt {
     stmt(
         "INSERT INTO policy_attachments (user_id, policy_type, policy_name, created_at) VALUES ($1, $2, $3, $4)",
-        vec![t(user), t(&p.policy_type), t(&p.policy_name), P::I(now)],
+        vec![t(&user.id), t(&p.policy_type), t(&p.policy_name), P::I(now)],
     )
+    .on_unique(UniqueViolation::PolicyAttachment { policy_name: p.policy_name.clone(), user_name: user.name.clone() })
 }
 pub fn detach_policy(user: &str, p: &PolicyRef) -> Stmt {
     stmt(
@@ -661,7 +689,7 @@ pub fn insert_repo(x: &Repository) -> Stmt {
             P::I(x.updated_at),
             P::I(x.last_activity_at),
         ],
-    )
+    ).on_unique(UniqueViolation::RepositoryPath(x.full_path.clone()))
 }
 pub fn insert_repo_member(repo: i64, user: &str, level: AccessLevel, now: Millis) -> Stmt {
     stmt(
@@ -723,7 +751,7 @@ pub fn update_repo(x: &Repository) -> Stmt {
             P::B(x.archived),
             P::I(x.updated_at),
         ],
-    )
+    ).on_unique(UniqueViolation::RepositoryPath(x.full_path.clone()))
 }
 /// Records activity (a push or an API commit); sets the default branch when given.
 pub fn touch_repo(id: i64, now: Millis, default_branch: Option<&str>) -> Stmt {
@@ -921,6 +949,7 @@ pub fn insert_ws(w: &Workspace) -> Stmt {
             t(&w.resource_group_id),
         ],
     )
+    .on_unique(UniqueViolation::WorkspaceName(w.name.clone()))
 }
 pub fn ws_by_id(id: &str) -> Stmt {
     stmt(&format!("SELECT {WS_COLS} FROM workspaces WHERE id = $1"), vec![t(id)])
@@ -1025,6 +1054,7 @@ pub fn insert_member(m: &WorkspaceMember) -> Stmt {
         "INSERT INTO workspace_members (workspace_id, user_id, roles, created_at) VALUES ($1, $2, $3, $4)",
         vec![t(&m.workspace_id), t(&m.user_id), t(&m.roles.to_stored()), P::I(m.created_at)],
     )
+    .on_unique(UniqueViolation::WorkspaceMember)
 }
 pub fn delete_member(ws: &str, user: &str) -> Stmt {
     stmt("DELETE FROM workspace_members WHERE workspace_id = $1 AND user_id = $2", vec![t(ws), t(user)])

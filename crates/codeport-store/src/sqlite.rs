@@ -5,7 +5,7 @@
 
 use crate::nonce::NonceCache;
 use crate::sql::{self, RowLike, Stmt, P};
-use crate::{Store, StoreError, StoreResult};
+use crate::{Store, StoreError, StoreResult, UniqueViolation};
 use async_trait::async_trait;
 use codeport_core::entities::*;
 use codeport_core::timefmt::Millis;
@@ -61,7 +61,7 @@ fn backend(e: rusqlite::Error) -> StoreError {
         if f.code == rusqlite::ErrorCode::ConstraintViolation
             && matches!(f.extended_code, rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
         {
-            return StoreError::Unique(msg.clone().unwrap_or_default());
+            return StoreError::Unique(UniqueViolation::Constraint(msg.clone().unwrap_or_default()));
         }
     }
     StoreError::Backend(e.to_string())
@@ -113,20 +113,27 @@ fn sqlite_text(sql: &str) -> String {
     sql.replace('$', "?")
 }
 
+/// Runs `s` through `run` with its SQLite text and values; a failure is classified as `s`
+/// declared (see [`sql::declared`]).
+fn run<T>(
+    c: &Connection,
+    s: Stmt,
+    run: impl FnOnce(&mut rusqlite::CachedStatement<'_>, Vec<rusqlite::types::Value>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    let Stmt { sql, params, unique } = s;
+    c.prepare_cached(&sqlite_text(&sql)).and_then(|mut st| run(&mut st, to_values(params))).map_err(|e| tunnel(sql::declared(backend(e), unique)))
+}
+
 fn query_all<T>(c: &Connection, s: Stmt, map: fn(&dyn RowLike) -> StoreResult<T>) -> rusqlite::Result<Vec<T>> {
-    let mut st = c.prepare_cached(&sqlite_text(&s.sql))?;
-    let rows = st.query_map(params_from_iter(to_values(s.params)), |r| map(r).map_err(tunnel))?;
-    rows.collect()
+    run(c, s, |st, values| st.query_map(params_from_iter(values), |r| map(r).map_err(tunnel))?.collect())
 }
 
 fn query_one<T>(c: &Connection, s: Stmt, map: fn(&dyn RowLike) -> StoreResult<T>) -> rusqlite::Result<Option<T>> {
-    let mut st = c.prepare_cached(&sqlite_text(&s.sql))?;
-    st.query_row(params_from_iter(to_values(s.params)), |r| map(r).map_err(tunnel)).optional()
+    run(c, s, |st, values| st.query_row(params_from_iter(values), |r| map(r).map_err(tunnel)).optional())
 }
 
 fn exec(c: &Connection, s: Stmt) -> rusqlite::Result<usize> {
-    let mut st = c.prepare_cached(&sqlite_text(&s.sql))?;
-    st.execute(params_from_iter(to_values(s.params)))
+    run(c, s, |st, values| st.execute(params_from_iter(values)))
 }
 
 /// Runs an identity-changing statement and bumps the identity generation (same transaction).
@@ -421,13 +428,13 @@ impl Store for SqliteStore {
 
     async fn add_namespace_members(
         &self,
-        namespace_id: i64,
+        ns: &Namespace,
         user_ids: &[String],
         level: AccessLevel,
         expires_at: Option<Millis>,
         now: Millis,
     ) -> StoreResult<()> {
-        let stmts: Vec<Stmt> = user_ids.iter().map(|u| sql::insert_ns_member(namespace_id, u, level, expires_at, now)).collect();
+        let stmts = sql::add_ns_members(ns, user_ids, level, expires_at, now);
         self.write(move |c| stmts.into_iter().try_for_each(|s| exec(c, s).map(drop))).await
     }
 
@@ -471,8 +478,8 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn attach_policy(&self, user_id: &str, p: &PolicyRef, now: Millis) -> StoreResult<()> {
-        let s = sql::attach_policy(user_id, p, now);
+    async fn attach_policy(&self, user: &User, p: &PolicyRef, now: Millis) -> StoreResult<()> {
+        let s = sql::attach_policy(user, p, now);
         self.write(move |c| exec_identity(c, s).map(drop)).await
     }
 

@@ -367,6 +367,14 @@ fn assert_unique<T: std::fmt::Debug>(r: StoreResult<T>, what: &str) {
     }
 }
 
+/// A unique violation that says what collided.
+fn assert_collision<T: std::fmt::Debug>(r: StoreResult<T>, expected: UniqueViolation) {
+    match r {
+        Err(StoreError::Unique(v)) => assert_eq!(v, expected),
+        other => panic!("expected StoreError::Unique({expected:?}), got {other:?}"),
+    }
+}
+
 // --- identity --------------------------------------------------------------------------
 
 async fn check_migrations_are_idempotent(store: &dyn Store, url: &str) {
@@ -452,7 +460,7 @@ async fn check_create_user_unique_and_atomic(store: &dyn Store) {
 
     // Same name in another case: Unique, and neither the user nor its membership exists.
     let dup = user("2002", "BoB", "Other Bob", ORG_ID);
-    assert_unique(store.create_user(&dup, OrgRole::Admin).await, "duplicate name in another case");
+    assert_collision(store.create_user(&dup, OrgRole::Admin).await, UniqueViolation::UserName(dup.name.clone()));
     assert_eq!(store.user(&dup.id).await.unwrap(), None);
     assert_eq!(store.org_role(ORG_ID, &dup.id).await.unwrap(), None);
     assert_eq!(store.user_by_name("BOB").await.unwrap(), Some(bob.clone()));
@@ -493,7 +501,11 @@ async fn check_access_keys(store: &dyn Store) {
     assert_eq!(store.list_access_keys("999").await.unwrap(), vec![]);
     assert_eq!(store.access_key(&early.id).await.unwrap(), Some(early.clone()));
     assert_eq!(store.access_key("LTAInope").await.unwrap(), None);
-    assert_unique(store.create_access_key(&access_key(&late.id, &bob.id, b"x", true, T0)).await, "duplicate AccessKey id");
+    // No statement declares what an AccessKey id clash means: the backend's constraint is named.
+    assert!(matches!(
+        store.create_access_key(&access_key(&late.id, &bob.id, b"x", true, T0)).await,
+        Err(StoreError::Unique(UniqueViolation::Constraint(_)))
+    ));
     assert_eq!(store.access_key(&late.id).await.unwrap(), Some(late.clone()));
 
     // Enable / disable.
@@ -583,7 +595,10 @@ async fn check_workspace_default_and_update(store: &dyn Store) {
 
     // Names are unique per organization ignoring case; a failed create leaves no member.
     let clash = workspace("100003", ORG_ID, "ALPHA", alice, T0 + 40, T0 + 40);
-    assert_unique(store.create_workspace(&clash, &membership(&clash.id, alice, OWNER_ROLES, T0 + 40)).await, "duplicate workspace name");
+    assert_collision(
+        store.create_workspace(&clash, &membership(&clash.id, alice, OWNER_ROLES, T0 + 40)).await,
+        UniqueViolation::WorkspaceName(clash.name.clone()),
+    );
     assert_eq!(store.workspace(&clash.id).await.unwrap(), None);
     assert_eq!(store.member(&clash.id, alice).await.unwrap(), None);
     let same_id = workspace(&first.id, ORG_ID, "gamma", alice, T0 + 40, T0 + 40);
@@ -1141,7 +1156,14 @@ async fn check_repositories(store: &dyn Store) {
     assert_eq!(store.discard_unfinished_repositories(T0 + 1).await.unwrap(), Vec::<i64>::new(), "active rows are never discarded");
     let got = store.repository_by_path(ORG_ID, &format!("{ORG_ID}/TEAM_A/App")).await.unwrap().expect("by path, any case");
     assert_eq!(got, created);
-    assert_unique(store.create_repository(&repository(&team, "APP", "private", bob, T0), bob, AccessLevel::Admin).await, "repository path");
+    let again = repository(&team, "APP", "private", bob, T0);
+    assert_collision(store.create_repository(&again, bob, AccessLevel::Admin).await, UniqueViolation::RepositoryPath(again.full_path.clone()));
+    // Adding a member again adds nobody and names the group and the users.
+    assert_collision(
+        store.add_namespace_members(&team, &[carol.clone(), bob.clone()], AccessLevel::Read, None, T0).await,
+        UniqueViolation::GroupMembers { full_path: team.full_path.clone(), user_ids: vec![carol.clone(), bob.clone()] },
+    );
+    assert!(store.namespace_member(team.id, carol).await.unwrap().is_none(), "all or none");
 
     // Access: bob is admin of the group; carol only of the look-alike group.
     assert_eq!(store.repository_access_level(&got, bob, T0).await.unwrap(), AccessLevel::from_codeup(40).unwrap());
@@ -1234,14 +1256,14 @@ async fn check_policies(store: &dyn Store) {
     let g0 = store.identity_generation().await.unwrap();
     store.create_policy(&p).await.unwrap();
     assert!(store.identity_generation().await.unwrap() > g0);
-    assert_unique(store.create_policy(&PolicyRecord { name: s("readcode"), ..p.clone() }).await, "policy name");
+    assert_collision(store.create_policy(&PolicyRecord { name: s("readcode"), ..p.clone() }).await, UniqueViolation::PolicyName(s("readcode")));
     assert_eq!(store.policy(ORG_ID, "READCODE").await.unwrap(), Some(p.clone()));
     assert_eq!(store.list_policies(ORG_ID).await.unwrap(), vec![p.clone()]);
 
     // A new default set applies to users created afterwards.
     store.set_default_policies(ORG_ID, &[custom("ReadCode"), system("ReadOnlyAccess")]).await.unwrap();
     let us = users(store, &[("2000000000000001", "bob", "Bob")]).await;
-    let bob = &us[0].id;
+    let (bob, bob_user) = (&us[0].id, &us[0]);
     let got = store.attached_policies(bob).await.unwrap();
     assert_eq!(got.len(), 2);
     assert!(got.contains(&AttachedPolicy { policy: custom("ReadCode"), document: Some(s(doc)) }), "custom documents are joined in: {got:?}");
@@ -1250,7 +1272,10 @@ async fn check_policies(store: &dyn Store) {
 
     // In use: refused; detached and out of the default set: deleted.
     assert_eq!(store.delete_policy(ORG_ID, "ReadCode").await.unwrap(), PolicyDeletion::Attached(2));
-    assert_unique(store.attach_policy(bob, &custom("ReadCode"), T0).await, "attachment");
+    assert_collision(
+        store.attach_policy(bob_user, &custom("ReadCode"), T0).await,
+        UniqueViolation::PolicyAttachment { policy_name: s("ReadCode"), user_name: s("bob") },
+    );
     let g1 = store.identity_generation().await.unwrap();
     assert!(store.detach_policy(bob, &custom("readcode")).await.unwrap());
     assert!(store.identity_generation().await.unwrap() > g1);
@@ -1259,7 +1284,7 @@ async fn check_policies(store: &dyn Store) {
     store.set_default_policies(ORG_ID, &[system("AdministratorAccess")]).await.unwrap();
     assert_eq!(store.delete_policy(ORG_ID, "ReadCode").await.unwrap(), PolicyDeletion::Deleted);
     assert_eq!(store.delete_policy(ORG_ID, "ReadCode").await.unwrap(), PolicyDeletion::NotFound);
-    store.attach_policy(bob, &system("AliyunRDCFullAccess"), i64::MAX / 2).await.unwrap();
+    store.attach_policy(bob_user, &system("AliyunRDCFullAccess"), i64::MAX / 2).await.unwrap();
     let names: Vec<_> = store.attached_policies(bob).await.unwrap().into_iter().map(|a| a.policy.policy_name).collect();
     assert_eq!(names, ["ReadOnlyAccess", "AliyunRDCFullAccess"], "attachment order");
 }

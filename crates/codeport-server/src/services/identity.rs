@@ -128,10 +128,7 @@ impl AppState {
             default_organization_id: org.id,
             created_at: now_millis(),
         };
-        self.invalidating(self.store.create_user(&user, OrgRole::Member).await).map_err(|e| match e {
-            StoreError::Unique(_) => Error::AlreadyExists { code: "UserAlreadyExists", what: format!("A user named {}", user.name) },
-            other => store_err(other),
-        })?;
+        self.invalidating(self.store.create_user(&user, OrgRole::Member).await).map_err(store_err)?;
         Ok(user)
     }
 

@@ -211,10 +211,7 @@ impl AppState {
             created_at: now,
             updated_at: now,
         };
-        self.store.create_namespace(&ns, &st.user_id, AccessLevel::Admin).await.map_err(|e| match e {
-            codeport_store::StoreError::Unique(_) => Error::AlreadyExists { code: "Conflict", what: format!("A group at path {}", ns.full_path) },
-            other => store_err(other),
-        })
+        self.store.create_namespace(&ns, &st.user_id, AccessLevel::Admin).await.map_err(store_err)
     }
 
     /// ListNamespaces: what the caller may see, one page.
@@ -302,10 +299,7 @@ impl AppState {
         new.visibility = visibility;
         new.updated_at = now_millis().max(old.updated_at);
         let more_visible: Vec<CodeVisibility> = [CodeVisibility::Internal, CodeVisibility::Public].into_iter().filter(|v| *v > visibility).collect();
-        self.store.update_namespace(&old, &new, &more_visible).await.map_err(|e| match e {
-            codeport_store::StoreError::Unique(_) => Error::AlreadyExists { code: "Conflict", what: format!("A group at path {}", new.full_path) },
-            other => store_err(other),
-        })?;
+        self.store.update_namespace(&old, &new, &more_visible).await.map_err(store_err)?;
         Ok(new)
     }
 
@@ -489,12 +483,7 @@ impl AppState {
             }
         }
         let now = now_millis();
-        self.store.add_namespace_members(ns.id, &user_ids, level, expires_at, now).await.map_err(|e| match e {
-            codeport_store::StoreError::Unique(_) => {
-                Error::Conflict { message: format!("A user in {user_ids:?} is already a member of {}; nothing was added.", ns.full_path) }
-            }
-            other => store_err(other),
-        })?;
+        self.store.add_namespace_members(&ns, &user_ids, level, expires_at, now).await.map_err(store_err)?;
         let mut added = Vec::with_capacity(user_ids.len());
         for u in &user_ids {
             if let Some(m) = self.store.namespace_member(ns.id, u).await.map_err(store_err)? {

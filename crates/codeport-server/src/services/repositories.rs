@@ -21,7 +21,6 @@ use codeport_core::timefmt::now_millis;
 use codeport_core::values::{CodeVisibility, GroupPath, Page, ScopeAccess, ScopeResource, SortOrder, Text};
 use codeport_core::{AccessLevel, Error, NotFoundKind, Result};
 use codeport_git::{GitError, InitialCommit, Repo, Signature};
-use codeport_store::StoreError;
 
 /// The branch a new repository's HEAD names unless the caller picks one (Codeup's default).
 pub const DEFAULT_BRANCH: &str = "master";
@@ -369,10 +368,7 @@ impl AppState {
             updated_at: now,
             last_activity_at: now,
         };
-        let repo = self.store.create_repository(&row, &st.user_id, AccessLevel::Admin).await.map_err(|e| match e {
-            StoreError::Unique(_) => Error::AlreadyExists { code: "Conflict", what: format!("A repository at path {full_path}") },
-            other => store_err(other),
-        })?;
+        let repo = self.store.create_repository(&row, &st.user_id, AccessLevel::Admin).await.map_err(store_err)?;
         let initial = cmd.readme.map(|kind| InitialCommit {
             file_name: "README.md".into(),
             content: readme_text(kind, &repo, &self.clone_url(&repo)).into_bytes(),
@@ -495,10 +491,7 @@ impl AppState {
             repo.default_branch = branch;
         }
         repo.updated_at = now_millis().max(found.repo.updated_at);
-        let stored = self.store.update_repository(&repo).await.map_err(|e| match e {
-            StoreError::Unique(_) => Error::AlreadyExists { code: "Conflict", what: format!("A repository at path {}", repo.full_path) },
-            other => store_err(other),
-        })?;
+        let stored = self.store.update_repository(&repo).await.map_err(store_err)?;
         if !stored {
             return Err(Error::not_found(NotFoundKind::Repository, key));
         }

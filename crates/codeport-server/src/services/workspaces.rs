@@ -186,12 +186,7 @@ impl AppState {
             roles: RoleSet::new(vec![WorkspaceRole::Owner]),
             created_at: now,
         };
-        self.store.create_workspace(&ws, &owner).await.map_err(|e| match e {
-            codeport_store::StoreError::Unique(_) => {
-                Error::AlreadyExists { code: "WorkspaceNameAlreadyExists", what: format!("A workspace named {}", ws.name) }
-            }
-            other => store_err(other),
-        })
+        self.store.create_workspace(&ws, &owner).await.map_err(store_err)
     }
 
     /// GetWorkspace.
@@ -299,13 +294,7 @@ impl AppState {
             views.push(MemberView { member: row.clone(), user_name: user.name.clone(), display_name: user.display_name.clone() });
             rows.push(row);
         }
-        self.store.add_members(&rows).await.map_err(|e| match e {
-            codeport_store::StoreError::Unique(_) => Error::AlreadyExists {
-                code: "MemberAlreadyExists",
-                what: "One of the users is already a member of this workspace; nothing was added. A member".into(),
-            },
-            other => store_err(other),
-        })?;
+        self.store.add_members(&rows).await.map_err(store_err)?;
         Ok(views)
     }
 
