@@ -5,6 +5,21 @@
 //! stateless replicas). Both pass one behavioural test suite. No business rules live here:
 //! callers pass already-validated values and decide what a result means.
 
+/// The migration scripts of one backend (`sqlite` or `postgres`), by version. Both
+/// directories hold the same numbered files, so the list is written once.
+macro_rules! migrations {
+    ($dir:literal) => {
+        &[
+            (1, include_str!(concat!("../migrations/", $dir, "/0001_init.sql"))),
+            (2, include_str!(concat!("../migrations/", $dir, "/0002_identity_generation.sql"))),
+            (3, include_str!(concat!("../migrations/", $dir, "/0003_namespaces.sql"))),
+            (4, include_str!(concat!("../migrations/", $dir, "/0004_repositories.sql"))),
+            (5, include_str!(concat!("../migrations/", $dir, "/0005_policies.sql"))),
+            (6, include_str!(concat!("../migrations/", $dir, "/0006_identity_notify.sql"))),
+        ]
+    };
+}
+
 mod nonce;
 mod postgres;
 mod sql;

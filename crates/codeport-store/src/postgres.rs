@@ -14,14 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::NoTls;
 
-const MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("../migrations/postgres/0001_init.sql")),
-    (2, include_str!("../migrations/postgres/0002_identity_generation.sql")),
-    (3, include_str!("../migrations/postgres/0003_namespaces.sql")),
-    (4, include_str!("../migrations/postgres/0004_repositories.sql")),
-    (5, include_str!("../migrations/postgres/0005_policies.sql")),
-    (6, include_str!("../migrations/postgres/0006_identity_notify.sql")),
-];
+const MIGRATIONS: &[(i64, &str)] = migrations!("postgres");
 /// Arbitrary constant: the advisory lock that serializes migrations across replicas.
 const MIGRATION_LOCK: i64 = 0x636f_6465_706f_7274;
 

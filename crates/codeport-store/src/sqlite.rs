@@ -18,14 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-const MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("../migrations/sqlite/0001_init.sql")),
-    (2, include_str!("../migrations/sqlite/0002_identity_generation.sql")),
-    (3, include_str!("../migrations/sqlite/0003_namespaces.sql")),
-    (4, include_str!("../migrations/sqlite/0004_repositories.sql")),
-    (5, include_str!("../migrations/sqlite/0005_policies.sql")),
-    (6, include_str!("../migrations/sqlite/0006_identity_notify.sql")),
-];
+const MIGRATIONS: &[(i64, &str)] = migrations!("sqlite");
 const BUSY_TIMEOUT_MS: u64 = 10_000;
 
 static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
