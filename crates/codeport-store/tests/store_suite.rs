@@ -12,7 +12,7 @@
 
 use codeport_core::entities::*;
 use codeport_core::timefmt::Millis;
-use codeport_core::values::{Accessibility, CloneType, CodeVisibility, Page, RoleSet, SortOrder, WorkspaceRole};
+use codeport_core::values::{Accessibility, CloneType, CodeVisibility, EnvTypes, Page, RoleSet, SortOrder, WorkspaceRole};
 use codeport_core::AccessLevel;
 use codeport_store::*;
 use std::future::Future;
@@ -269,7 +269,7 @@ fn workspace(id: &str, org: &str, name: &str, creator: &str, created_at: Millis,
         name: s(name),
         display_name: format!("{name} shown"),
         description: format!("about {name}"),
-        env_types: s("dev,prod"),
+        env_types: EnvTypes::from_stored("dev,prod").unwrap(),
         creator_id: s(creator),
         is_default: false,
         status: s("ENABLED"),

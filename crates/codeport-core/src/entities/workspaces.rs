@@ -2,7 +2,7 @@
 //! API asks for.
 
 use crate::timefmt::Millis;
-use crate::values::{Accessibility, CloneType, Page, RoleSet, SortOrder, WorkspaceRole};
+use crate::values::{Accessibility, CloneType, EnvTypes, Page, RoleSet, SortOrder, WorkspaceRole};
 
 /// A PAI workspace.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,8 +17,8 @@ pub struct Workspace {
     pub display_name: String,
     /// Description.
     pub description: String,
-    /// Stored env types (`prod` or `dev,prod`).
-    pub env_types: String,
+    /// Environment types.
+    pub env_types: EnvTypes,
     /// Resource group, as given at creation (may be empty).
     pub resource_group_id: String,
     /// Creator's user id.

@@ -53,9 +53,13 @@ impl EnvTypes {
     pub fn to_stored(&self) -> String {
         self.0.join(",")
     }
-    /// From the stored form.
-    pub fn from_stored(s: &str) -> Vec<String> {
-        s.split(',').filter(|x| !x.is_empty()).map(str::to_string).collect()
+    /// From the stored form; None when it does not hold valid types.
+    pub fn from_stored(s: &str) -> Option<Self> {
+        EnvTypes::parse(&s.split(',').filter(|x| !x.is_empty()).map(str::to_string).collect::<Vec<_>>()).ok()
+    }
+    /// The types, in their wire form (`["prod"]` or `["dev","prod"]`).
+    pub fn names(&self) -> &[String] {
+        &self.0
     }
 }
 
@@ -419,5 +423,7 @@ mod tests {
         assert_eq!(EnvTypes::parse(&["prod".into(), "dev".into()]).unwrap().to_stored(), "dev,prod");
         assert!(EnvTypes::parse(&["dev".into()]).is_err());
         assert!(EnvTypes::parse(&[]).is_err());
+        assert_eq!(EnvTypes::from_stored("dev,prod").unwrap().names(), ["dev", "prod"]);
+        assert!(EnvTypes::from_stored("dev").is_none());
     }
 }

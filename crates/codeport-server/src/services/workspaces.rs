@@ -172,7 +172,7 @@ impl AppState {
             name: cmd.name.as_str().to_string(),
             display_name: cmd.display_name.map(Text::into_string).unwrap_or_else(|| cmd.name.as_str().to_string()),
             description: cmd.description.into_string(),
-            env_types: cmd.env_types.to_stored(),
+            env_types: cmd.env_types,
             resource_group_id: cmd.resource_group_id.map(Text::into_string).unwrap_or_default(),
             creator_id: p.user.id.clone(),
             is_default: false,

@@ -21,7 +21,7 @@ pub use workspaces::*;
 use crate::{StoreError, StoreResult, UniqueViolation};
 use codeport_core::entities::*;
 use codeport_core::timefmt::Millis;
-use codeport_core::values::{Accessibility, CloneType, CodeVisibility, Page, RoleSet, SortOrder};
+use codeport_core::values::{Accessibility, CloneType, CodeVisibility, EnvTypes, Page, RoleSet, SortOrder};
 use codeport_core::AccessLevel;
 
 /// A bound parameter.

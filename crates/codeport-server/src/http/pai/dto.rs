@@ -5,7 +5,6 @@
 use codeport_core::entities::{CodeSource, MemberView, User, Workspace};
 use codeport_core::secret::Secret;
 use codeport_core::timefmt::pai;
-use codeport_core::values::EnvTypes;
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -20,7 +19,7 @@ fn workspace_core(ws: &Workspace) -> Value {
         "WorkspaceName": ws.name,
         "DisplayName": ws.display_name,
         "Description": ws.description,
-        "EnvTypes": EnvTypes::from_stored(&ws.env_types),
+        "EnvTypes": ws.env_types.names(),
         "Creator": ws.creator_id,
         "Status": ws.status,
         "GmtCreateTime": pai(ws.created_at),
