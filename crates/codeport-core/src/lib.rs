@@ -1,4 +1,5 @@
-//! codeport's domain: the values every wire family and the store agree on.
+//! codeport's domain: the values, entities and access levels every wire family and the store
+//! agree on.
 //!
 //! This crate does no IO and knows nothing of HTTP, SQL or async runtimes, so every rule
 //! here (what a valid mount path is, how an ACS3 signature is computed, how a secret is
