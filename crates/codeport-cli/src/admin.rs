@@ -398,7 +398,7 @@ async fn tokens(s: &AppState, cmd: TokenCommand) -> Result<(), codeport_core::Er
         TokenCommand::List(ListOfUser { user, json }) => {
             let list = s.list_tokens(&user).await?;
             let now = now_millis();
-            let state = |t: &codeport_store::PersonalAccessToken| {
+            let state = |t: &codeport_core::entities::PersonalAccessToken| {
                 if t.revoked {
                     "revoked"
                 } else if t.expires_at.is_some_and(|e| e <= now) {

@@ -10,8 +10,8 @@
 //! made through this process invalidate at once.
 
 use crate::services::Principal;
+use codeport_core::entities::{AccessKey, PersonalAccessToken};
 use codeport_core::secret::Secret;
-use codeport_store::{AccessKey, PersonalAccessToken};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};

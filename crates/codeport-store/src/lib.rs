@@ -5,38 +5,110 @@
 //! stateless replicas). Both pass one behavioural test suite. No business rules live here:
 //! callers pass already-validated values and decide what a result means.
 
+/// The migration scripts of one backend (`sqlite` or `postgres`), by version. Both
+/// directories hold the same numbered files, so the list is written once.
+macro_rules! migrations {
+    ($dir:literal) => {
+        &[
+            (1, include_str!(concat!("../migrations/", $dir, "/0001_init.sql"))),
+            (2, include_str!(concat!("../migrations/", $dir, "/0002_identity_generation.sql"))),
+            (3, include_str!(concat!("../migrations/", $dir, "/0003_namespaces.sql"))),
+            (4, include_str!(concat!("../migrations/", $dir, "/0004_repositories.sql"))),
+            (5, include_str!(concat!("../migrations/", $dir, "/0005_policies.sql"))),
+            (6, include_str!(concat!("../migrations/", $dir, "/0006_identity_notify.sql"))),
+        ]
+    };
+}
+
 mod nonce;
 mod postgres;
-mod records;
 mod sql;
 mod sqlite;
 
 pub use nonce::NonceCache;
 pub use postgres::PostgresStore;
-pub use records::*;
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
+use codeport_core::entities::*;
 use codeport_core::timefmt::Millis;
+use codeport_core::values::{CodeVisibility, RoleSet};
+use codeport_core::AccessLevel;
 use std::sync::Arc;
 
-/// A storage failure. Unique violations are distinguished so services can turn them into
-/// a precise "already exists"; everything else is an internal error.
+/// A storage failure. Unique violations say what collided, so they map to a precise "already
+/// exists" in one place ([`From<StoreError> for codeport_core::Error`](#impl-From<StoreError>-for-Error));
+/// everything else is an internal error.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// A unique constraint (name given when the backend reports it) was violated.
-    #[error("unique constraint violated: {0}")]
-    Unique(String),
-    /// The database failed or is unreachable.
+    /// A unique constraint was violated.
+    #[error("unique constraint violated: {0:?}")]
+    Unique(UniqueViolation),
+    /// The database failed or is unreachable, or a stored value is corrupt.
     #[error("database error: {0}")]
     Backend(String),
 }
 
+/// What a unique violation collided with, with the key the write asked for. Each writing
+/// statement declares what its violation means (see `sql`), whatever the backend calls the
+/// constraint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UniqueViolation {
+    /// A user with this login name (ignoring case), or the same id, exists.
+    UserName(String),
+    /// A workspace with this name exists in the organization, or one with the same id.
+    WorkspaceName(String),
+    /// One of the users being added is already a member of the workspace.
+    WorkspaceMember,
+    /// A group at this full path (ignoring case) exists.
+    GroupPath(String),
+    /// One of these users is already a direct member of the group at this full path.
+    GroupMembers {
+        /// The group.
+        full_path: String,
+        /// Every user the write tried to add.
+        user_ids: Vec<String>,
+    },
+    /// A repository at this full path (ignoring case) exists.
+    RepositoryPath(String),
+    /// A custom policy with this name (ignoring case) exists in the organization.
+    PolicyName(String),
+    /// The policy is already attached to the user.
+    PolicyAttachment {
+        /// The policy.
+        policy_name: String,
+        /// The user's login name.
+        user_name: String,
+    },
+    /// A constraint no statement declared, as the backend names it.
+    Constraint(String),
+}
+
 impl From<StoreError> for codeport_core::Error {
+    /// The one place a collision becomes the wire's "already exists" (codes and messages are
+    /// what the official APIs answer).
     fn from(e: StoreError) -> Self {
+        use codeport_core::Error;
+        let exists = |code, what| Error::AlreadyExists { code, what };
         match e {
-            StoreError::Unique(what) => codeport_core::Error::AlreadyExists { code: "AlreadyExists", what },
-            StoreError::Backend(d) => codeport_core::Error::internal(d),
+            StoreError::Unique(v) => match v {
+                UniqueViolation::UserName(name) => exists("UserAlreadyExists", format!("A user named {name}")),
+                UniqueViolation::WorkspaceName(name) => exists("WorkspaceNameAlreadyExists", format!("A workspace named {name}")),
+                UniqueViolation::WorkspaceMember => {
+                    exists("MemberAlreadyExists", "One of the users is already a member of this workspace; nothing was added. A member".into())
+                }
+                UniqueViolation::GroupPath(path) => exists("Conflict", format!("A group at path {path}")),
+                UniqueViolation::GroupMembers { full_path, user_ids } => {
+                    Error::Conflict { message: format!("A user in {user_ids:?} is already a member of {full_path}; nothing was added.") }
+                }
+                UniqueViolation::RepositoryPath(path) => exists("Conflict", format!("A repository at path {path}")),
+                UniqueViolation::PolicyName(name) => exists("EntityAlreadyExists.Policy", format!("Policy {name}")),
+                UniqueViolation::PolicyAttachment { policy_name, user_name } => {
+                    exists("EntityAlreadyExists.User.Policy", format!("The attachment of {policy_name} to {user_name}"))
+                }
+                UniqueViolation::Constraint(name) => exists("AlreadyExists", name),
+            },
+            StoreError::Backend(d) => Error::internal(d),
         }
     }
 }
@@ -130,13 +202,14 @@ pub trait Store: Send + Sync + 'static {
     /// The namespace at this full path (case-insensitive) in an organization.
     async fn namespace_by_path(&self, organization_id: &str, full_path: &str) -> StoreResult<Option<Namespace>>;
     /// Creates a group and makes `creator` its member at `creator_level`, atomically; returns it with its id.
-    async fn create_namespace(&self, ns: &Namespace, creator: &str, creator_level: i64) -> StoreResult<Namespace>;
-    /// The highest access level a user holds on the namespace at `full_path` or an ancestor.
-    async fn namespace_access_level(&self, organization_id: &str, full_path: &str, user_id: &str, now: Millis) -> StoreResult<Option<i64>>;
+    async fn create_namespace(&self, ns: &Namespace, creator: &str, creator_level: AccessLevel) -> StoreResult<Namespace>;
+    /// The highest access level a user holds on the namespace at `full_path` or an ancestor
+    /// ([`AccessLevel::None`] when none).
+    async fn namespace_access_level(&self, organization_id: &str, full_path: &str, user_id: &str, now: Millis) -> StoreResult<AccessLevel>;
     /// Rewrites a group; when its full path changed, every descendant (groups and
     /// repositories) moves with it, and descendants whose visibility is one of `more_visible`
     /// are lowered to the group's visibility, all in one transaction.
-    async fn update_namespace(&self, old: &Namespace, new: &Namespace, more_visible: &[&str]) -> StoreResult<()>;
+    async fn update_namespace(&self, old: &Namespace, new: &Namespace, more_visible: &[CodeVisibility]) -> StoreResult<()>;
     /// The deepest depth in a group's subtree (its own depth when it has no descendants).
     async fn max_subtree_depth(&self, ns: &Namespace) -> StoreResult<i64>;
     /// How many groups sit below this one.
@@ -146,20 +219,20 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_namespace_tree(&self, ns: &Namespace) -> StoreResult<DeletedTree>;
     /// Unexpired memberships at `min_level` or above on a group and on its ancestors (each
     /// row's `namespace_id` says where the membership is held).
-    async fn namespace_members(&self, ns: &Namespace, min_level: i64, now: Millis) -> StoreResult<Vec<NamespaceMember>>;
+    async fn namespace_members(&self, ns: &Namespace, min_level: AccessLevel, now: Millis) -> StoreResult<Vec<NamespaceMember>>;
     /// One direct member of a group.
     async fn namespace_member(&self, namespace_id: i64, user_id: &str) -> StoreResult<Option<NamespaceMember>>;
     /// Adds members at one level, all or none (an existing member is `StoreError::Unique`).
     async fn add_namespace_members(
         &self,
-        namespace_id: i64,
+        ns: &Namespace,
         user_ids: &[String],
-        level: i64,
+        level: AccessLevel,
         expires_at: Option<Millis>,
         now: Millis,
     ) -> StoreResult<()>;
     /// Changes a member's level and expiry; false if not a member.
-    async fn set_namespace_member(&self, namespace_id: i64, user_id: &str, level: i64, expires_at: Option<Millis>) -> StoreResult<bool>;
+    async fn set_namespace_member(&self, namespace_id: i64, user_id: &str, level: AccessLevel, expires_at: Option<Millis>) -> StoreResult<bool>;
     /// Removes a member; false if not a member.
     async fn remove_namespace_member(&self, namespace_id: i64, user_id: &str) -> StoreResult<bool>;
     /// One page of groups and the total.
@@ -176,7 +249,7 @@ pub trait Store: Send + Sync + 'static {
     /// the same transaction). Bumps the identity generation.
     async fn delete_policy(&self, organization_id: &str, name: &str) -> StoreResult<PolicyDeletion>;
     /// Attaches a policy to a user (already attached is `StoreError::Unique`). Bumps the generation.
-    async fn attach_policy(&self, user_id: &str, p: &PolicyRef, now: Millis) -> StoreResult<()>;
+    async fn attach_policy(&self, user: &User, p: &PolicyRef, now: Millis) -> StoreResult<()>;
     /// Detaches a policy; false if it was not attached. Bumps the generation.
     async fn detach_policy(&self, user_id: &str, p: &PolicyRef) -> StoreResult<bool>;
     /// A user's attached policies, in attachment order, custom documents included (one read).
@@ -190,7 +263,7 @@ pub trait Store: Send + Sync + 'static {
     /// Inserts a repository, invisible until [`Store::activate_repository`], with `creator` as
     /// its member at `creator_level`, atomically; returns it with its id. The caller creates
     /// the data in between, so no visible row is ever without its data.
-    async fn create_repository(&self, repo: &Repository, creator: &str, creator_level: i64) -> StoreResult<Repository>;
+    async fn create_repository(&self, repo: &Repository, creator: &str, creator_level: AccessLevel) -> StoreResult<Repository>;
     /// Makes a created repository visible; false if it is gone.
     async fn activate_repository(&self, id: i64) -> StoreResult<bool>;
     /// Deletes a repository row in any state; false if it did not exist.
@@ -204,8 +277,8 @@ pub trait Store: Send + Sync + 'static {
     async fn discard_unfinished_repositories(&self, before: Millis) -> StoreResult<Vec<i64>>;
     /// Ids of every repository row in any state (what the data sweep keeps).
     async fn repository_ids(&self) -> StoreResult<Vec<i64>>;
-    /// The highest level a user holds on the repository or a group above it.
-    async fn repository_access_level(&self, repo: &Repository, user_id: &str, now: Millis) -> StoreResult<Option<i64>>;
+    /// The highest level a user holds on the repository or a group above it ([`AccessLevel::None`] when none).
+    async fn repository_access_level(&self, repo: &Repository, user_id: &str, now: Millis) -> StoreResult<AccessLevel>;
     /// Rewrites a repository's mutable fields; false if it is gone.
     async fn update_repository(&self, repo: &Repository) -> StoreResult<bool>;
     /// Records activity; sets the default branch when given.
@@ -241,8 +314,8 @@ pub trait Store: Send + Sync + 'static {
     async fn list_members(&self, q: &MemberQuery) -> StoreResult<(Vec<MemberView>, u64)>;
     /// Removes members, all or none; returns how many were removed.
     async fn delete_members(&self, workspace_id: &str, user_ids: &[String]) -> StoreResult<u64>;
-    /// Replaces a member's roles (stored form); false if not a member.
-    async fn set_member_roles(&self, workspace_id: &str, user_id: &str, roles: &str) -> StoreResult<bool>;
+    /// Replaces a member's roles; false if not a member.
+    async fn set_member_roles(&self, workspace_id: &str, user_id: &str, roles: &RoleSet) -> StoreResult<bool>;
 
     // --- code sources ----------------------------------------------------------------
     /// Inserts a code source.

@@ -2,24 +2,19 @@
 //! tokio-postgres connections; the SQL text is shared with SQLite (see `sql`).
 //! Signature nonces live in a table so a replay is caught by whichever replica it reaches.
 
-use crate::records::*;
 use crate::sql::{self, RowLike, Stmt, P};
-use crate::{IdentityChange, Store, StoreError, StoreResult};
+use crate::{IdentityChange, Store, StoreError, StoreResult, UniqueViolation};
 use async_trait::async_trait;
+use codeport_core::entities::*;
 use codeport_core::timefmt::Millis;
+use codeport_core::values::{CodeVisibility, RoleSet};
+use codeport_core::AccessLevel;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::NoTls;
 
-const MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("../migrations/postgres/0001_init.sql")),
-    (2, include_str!("../migrations/postgres/0002_identity_generation.sql")),
-    (3, include_str!("../migrations/postgres/0003_namespaces.sql")),
-    (4, include_str!("../migrations/postgres/0004_repositories.sql")),
-    (5, include_str!("../migrations/postgres/0005_policies.sql")),
-    (6, include_str!("../migrations/postgres/0006_identity_notify.sql")),
-];
+const MIGRATIONS: &[(i64, &str)] = migrations!("postgres");
 /// Arbitrary constant: the advisory lock that serializes migrations across replicas.
 const MIGRATION_LOCK: i64 = 0x636f_6465_706f_7274;
 
@@ -34,7 +29,7 @@ pub struct PostgresStore {
 fn backend(e: tokio_postgres::Error) -> StoreError {
     if let Some(db) = e.as_db_error() {
         if *db.code() == tokio_postgres::error::SqlState::UNIQUE_VIOLATION {
-            return StoreError::Unique(db.constraint().unwrap_or("unique").to_string());
+            return StoreError::Unique(UniqueViolation::Constraint(db.constraint().unwrap_or("unique").to_string()));
         }
         return StoreError::Backend(db.message().to_string());
     }
@@ -60,6 +55,11 @@ fn to_sql(params: &[P]) -> Vec<Box<dyn ToSql + Sync + Send>> {
         .collect()
 }
 
+/// The parameters as tokio-postgres takes them.
+fn refs(params: &[Box<dyn ToSql + Sync + Send>]) -> Vec<&(dyn ToSql + Sync)> {
+    params.iter().map(|b| b.as_ref() as &(dyn ToSql + Sync)).collect()
+}
+
 impl RowLike for tokio_postgres::Row {
     fn text(&self, i: usize) -> String {
         self.try_get(i).unwrap_or_default()
@@ -81,26 +81,25 @@ impl RowLike for tokio_postgres::Row {
     }
 }
 
-async fn query_all<C: GenericClient, T>(c: &C, s: Stmt, map: fn(&dyn RowLike) -> T) -> StoreResult<Vec<T>> {
+async fn query_all<C: GenericClient, T>(c: &C, s: Stmt, map: fn(&dyn RowLike) -> StoreResult<T>) -> StoreResult<Vec<T>> {
     let st = c.prepare_cached(&s.sql).await.map_err(backend)?;
     let params = to_sql(&s.params);
-    let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|b| b.as_ref() as &(dyn ToSql + Sync)).collect();
-    Ok(c.query(&st, &refs).await.map_err(backend)?.iter().map(|r| map(r)).collect())
+    let rows = c.query(&st, &refs(&params)).await.map_err(|e| sql::declared(backend(e), s.unique))?;
+    rows.iter().map(|r| map(r)).collect()
 }
 
-async fn query_one<C: GenericClient, T>(c: &C, s: Stmt, map: fn(&dyn RowLike) -> T) -> StoreResult<Option<T>> {
+async fn query_one<C: GenericClient, T>(c: &C, s: Stmt, map: fn(&dyn RowLike) -> StoreResult<T>) -> StoreResult<Option<T>> {
     Ok(query_all(c, s, map).await?.into_iter().next())
 }
 
 async fn exec<C: GenericClient>(c: &C, s: Stmt) -> StoreResult<u64> {
     let st = c.prepare_cached(&s.sql).await.map_err(backend)?;
     let params = to_sql(&s.params);
-    let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|b| b.as_ref() as &(dyn ToSql + Sync)).collect();
-    c.execute(&st, &refs).await.map_err(backend)
+    c.execute(&st, &refs(&params)).await.map_err(|e| sql::declared(backend(e), s.unique))
 }
 
 async fn count<C: GenericClient>(c: &C, s: Stmt) -> StoreResult<u64> {
-    Ok(query_one(c, s, |r| r.int(0)).await?.unwrap_or(0) as u64)
+    Ok(query_one(c, s, |r| Ok(r.int(0))).await?.unwrap_or(0) as u64)
 }
 
 impl PostgresStore {
@@ -139,12 +138,12 @@ impl PostgresStore {
         exec(&c, s).await
     }
 
-    async fn one<T>(&self, s: Stmt, map: fn(&dyn RowLike) -> T) -> StoreResult<Option<T>> {
+    async fn one<T>(&self, s: Stmt, map: fn(&dyn RowLike) -> StoreResult<T>) -> StoreResult<Option<T>> {
         let c = self.pool.get().await.map_err(pool_err)?;
         query_one(&c, s, map).await
     }
 
-    async fn all<T>(&self, s: Stmt, map: fn(&dyn RowLike) -> T) -> StoreResult<Vec<T>> {
+    async fn all<T>(&self, s: Stmt, map: fn(&dyn RowLike) -> StoreResult<T>) -> StoreResult<Vec<T>> {
         let c = self.pool.get().await.map_err(pool_err)?;
         query_all(&c, s, map).await
     }
@@ -167,7 +166,7 @@ impl PostgresStore {
     }
 
     /// A page and its total, read in one REPEATABLE READ snapshot so they agree.
-    async fn page<T>(&self, cnt: Stmt, page: Stmt, map: fn(&dyn RowLike) -> T) -> StoreResult<(Vec<T>, u64)> {
+    async fn page<T>(&self, cnt: Stmt, page: Stmt, map: fn(&dyn RowLike) -> StoreResult<T>) -> StoreResult<(Vec<T>, u64)> {
         let mut c = self.pool.get().await.map_err(pool_err)?;
         let tx =
             c.build_transaction().isolation_level(tokio_postgres::IsolationLevel::RepeatableRead).read_only(true).start().await.map_err(backend)?;
@@ -246,7 +245,7 @@ impl Store for PostgresStore {
     }
 
     async fn org_role(&self, organization_id: &str, user_id: &str) -> StoreResult<Option<OrgRole>> {
-        self.one(sql::org_role(organization_id, user_id), |r| OrgRole::from_stored(&r.text(0))).await
+        self.one(sql::org_role_of(organization_id, user_id), sql::org_role_row).await
     }
 
     async fn create_access_key(&self, key: &AccessKey) -> StoreResult<()> {
@@ -286,7 +285,7 @@ impl Store for PostgresStore {
     }
 
     async fn identity_generation(&self) -> StoreResult<i64> {
-        Ok(self.one(sql::identity_generation(), |r| r.int(0)).await?.unwrap_or(0))
+        Ok(self.one(sql::identity_generation(), |r| Ok(r.int(0))).await?.unwrap_or(0))
     }
 
     async fn identity_changes(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<IdentityChange>>> {
@@ -322,26 +321,26 @@ impl Store for PostgresStore {
         self.one(sql::ns_by_path(organization_id, full_path), sql::ns_row).await
     }
 
-    async fn create_namespace(&self, ns: &Namespace, creator: &str, creator_level: i64) -> StoreResult<Namespace> {
+    async fn create_namespace(&self, ns: &Namespace, creator: &str, creator_level: AccessLevel) -> StoreResult<Namespace> {
         let mut c = self.pool.get().await.map_err(pool_err)?;
         let tx = c.transaction().await.map_err(backend)?;
         let mut ns = ns.clone();
-        ns.id = query_one(&tx, sql::insert_ns(&ns), |r| r.int(0)).await?.unwrap_or_default();
+        ns.id = query_one(&tx, sql::insert_ns(&ns), |r| Ok(r.int(0))).await?.unwrap_or_default();
         exec(&tx, sql::insert_ns_member(ns.id, creator, creator_level, None, ns.created_at)).await?;
         tx.commit().await.map_err(backend)?;
         Ok(ns)
     }
 
-    async fn namespace_access_level(&self, organization_id: &str, full_path: &str, user_id: &str, now: Millis) -> StoreResult<Option<i64>> {
-        Ok(self.one(sql::ns_access_level(organization_id, full_path, user_id, now), |r| r.opt_int(0)).await?.flatten())
+    async fn namespace_access_level(&self, organization_id: &str, full_path: &str, user_id: &str, now: Millis) -> StoreResult<AccessLevel> {
+        Ok(self.one(sql::ns_access_level(organization_id, full_path, user_id, now), sql::level_row).await?.unwrap_or_default())
     }
 
-    async fn update_namespace(&self, old: &Namespace, new: &Namespace, more_visible: &[&str]) -> StoreResult<()> {
+    async fn update_namespace(&self, old: &Namespace, new: &Namespace, more_visible: &[CodeVisibility]) -> StoreResult<()> {
         self.in_tx(sql::update_ns_tree(old, new, more_visible)).await.map(drop)
     }
 
     async fn max_subtree_depth(&self, ns: &Namespace) -> StoreResult<i64> {
-        Ok(self.one(sql::max_descendant_depth(ns), |r| r.opt_int(0)).await?.flatten().unwrap_or(ns.depth))
+        Ok(self.one(sql::max_descendant_depth(ns), |r| Ok(r.opt_int(0))).await?.flatten().unwrap_or(ns.depth))
     }
 
     async fn count_descendants(&self, ns: &Namespace) -> StoreResult<u64> {
@@ -352,14 +351,14 @@ impl Store for PostgresStore {
     async fn delete_namespace_tree(&self, ns: &Namespace) -> StoreResult<DeletedTree> {
         let mut c = self.pool.get().await.map_err(pool_err)?;
         let tx = c.transaction().await.map_err(backend)?;
-        let repositories = query_all(&tx, sql::repo_ids_below(&ns.organization_id, &ns.full_path), |r| r.int(0)).await?;
+        let repositories = query_all(&tx, sql::repo_ids_below(&ns.organization_id, &ns.full_path), |r| Ok(r.int(0))).await?;
         exec(&tx, sql::delete_repos_below(&ns.organization_id, &ns.full_path)).await?;
         let groups = exec(&tx, sql::delete_ns_tree(&ns.organization_id, &ns.full_path)).await?;
         tx.commit().await.map_err(backend)?;
         Ok(DeletedTree { groups, repositories })
     }
 
-    async fn namespace_members(&self, ns: &Namespace, min_level: i64, now: Millis) -> StoreResult<Vec<NamespaceMember>> {
+    async fn namespace_members(&self, ns: &Namespace, min_level: AccessLevel, now: Millis) -> StoreResult<Vec<NamespaceMember>> {
         self.all(sql::ns_members(&ns.organization_id, &ns.full_path, min_level, now), sql::ns_member_row).await
     }
 
@@ -369,16 +368,16 @@ impl Store for PostgresStore {
 
     async fn add_namespace_members(
         &self,
-        namespace_id: i64,
+        ns: &Namespace,
         user_ids: &[String],
-        level: i64,
+        level: AccessLevel,
         expires_at: Option<Millis>,
         now: Millis,
     ) -> StoreResult<()> {
-        self.in_tx(user_ids.iter().map(|u| sql::insert_ns_member(namespace_id, u, level, expires_at, now)).collect()).await.map(drop)
+        self.in_tx(sql::add_ns_members(ns, user_ids, level, expires_at, now)).await.map(drop)
     }
 
-    async fn set_namespace_member(&self, namespace_id: i64, user_id: &str, level: i64, expires_at: Option<Millis>) -> StoreResult<bool> {
+    async fn set_namespace_member(&self, namespace_id: i64, user_id: &str, level: AccessLevel, expires_at: Option<Millis>) -> StoreResult<bool> {
         Ok(self.run(sql::set_ns_member_level(namespace_id, user_id, level, expires_at)).await? > 0)
     }
 
@@ -419,8 +418,8 @@ impl Store for PostgresStore {
         Ok(outcome)
     }
 
-    async fn attach_policy(&self, user_id: &str, p: &PolicyRef, now: Millis) -> StoreResult<()> {
-        self.run_identity(sql::attach_policy(user_id, p, now)).await.map(drop)
+    async fn attach_policy(&self, user: &User, p: &PolicyRef, now: Millis) -> StoreResult<()> {
+        self.run_identity(sql::attach_policy(user, p, now)).await.map(drop)
     }
 
     async fn detach_policy(&self, user_id: &str, p: &PolicyRef) -> StoreResult<bool> {
@@ -442,11 +441,11 @@ impl Store for PostgresStore {
         self.in_tx(stmts).await.map(drop)
     }
 
-    async fn create_repository(&self, repo: &Repository, creator: &str, creator_level: i64) -> StoreResult<Repository> {
+    async fn create_repository(&self, repo: &Repository, creator: &str, creator_level: AccessLevel) -> StoreResult<Repository> {
         let mut c = self.pool.get().await.map_err(pool_err)?;
         let tx = c.transaction().await.map_err(backend)?;
         let mut repo = repo.clone();
-        repo.id = query_one(&tx, sql::insert_repo(&repo), |r| r.int(0)).await?.unwrap_or_default();
+        repo.id = query_one(&tx, sql::insert_repo(&repo), |r| Ok(r.int(0))).await?.unwrap_or_default();
         exec(&tx, sql::insert_repo_member(repo.id, creator, creator_level, repo.created_at)).await?;
         tx.commit().await.map_err(backend)?;
         Ok(repo)
@@ -469,15 +468,15 @@ impl Store for PostgresStore {
     }
 
     async fn discard_unfinished_repositories(&self, before: Millis) -> StoreResult<Vec<i64>> {
-        self.all(sql::discard_unfinished_repos(before), |r| r.int(0)).await
+        self.all(sql::discard_unfinished_repos(before), |r| Ok(r.int(0))).await
     }
 
     async fn repository_ids(&self) -> StoreResult<Vec<i64>> {
-        self.all(sql::repo_ids(), |r| r.int(0)).await
+        self.all(sql::repo_ids(), |r| Ok(r.int(0))).await
     }
 
-    async fn repository_access_level(&self, repo: &Repository, user_id: &str, now: Millis) -> StoreResult<Option<i64>> {
-        Ok(self.one(sql::repo_access_level(repo, user_id, now), |r| r.opt_int(0)).await?.flatten())
+    async fn repository_access_level(&self, repo: &Repository, user_id: &str, now: Millis) -> StoreResult<AccessLevel> {
+        Ok(self.one(sql::repo_access_level(repo, user_id, now), sql::level_row).await?.unwrap_or_default())
     }
 
     async fn update_repository(&self, repo: &Repository) -> StoreResult<bool> {
@@ -534,7 +533,7 @@ impl Store for PostgresStore {
     }
 
     async fn workspace_admin_names(&self, id: &str) -> StoreResult<Vec<String>> {
-        self.all(sql::ws_admin_names(id), |r| r.text(0)).await
+        self.all(sql::ws_admin_names(id), |r| Ok(r.text(0))).await
     }
 
     async fn member(&self, workspace_id: &str, user_id: &str) -> StoreResult<Option<MemberView>> {
@@ -554,7 +553,7 @@ impl Store for PostgresStore {
         Ok(self.in_tx(user_ids.iter().map(|u| sql::delete_member(workspace_id, u)).collect()).await?.iter().sum())
     }
 
-    async fn set_member_roles(&self, workspace_id: &str, user_id: &str, roles: &str) -> StoreResult<bool> {
+    async fn set_member_roles(&self, workspace_id: &str, user_id: &str, roles: &RoleSet) -> StoreResult<bool> {
         Ok(self.run(sql::set_member_roles(workspace_id, user_id, roles)).await? > 0)
     }
 

@@ -4,11 +4,13 @@
 //! IMMEDIATE transaction, with a busy timeout so the admin CLI can write while a server runs.
 
 use crate::nonce::NonceCache;
-use crate::records::*;
 use crate::sql::{self, RowLike, Stmt, P};
-use crate::{Store, StoreError, StoreResult};
+use crate::{Store, StoreError, StoreResult, UniqueViolation};
 use async_trait::async_trait;
+use codeport_core::entities::*;
 use codeport_core::timefmt::Millis;
+use codeport_core::values::{CodeVisibility, RoleSet};
+use codeport_core::AccessLevel;
 use rusqlite::{params_from_iter, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -16,14 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-const MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("../migrations/sqlite/0001_init.sql")),
-    (2, include_str!("../migrations/sqlite/0002_identity_generation.sql")),
-    (3, include_str!("../migrations/sqlite/0003_namespaces.sql")),
-    (4, include_str!("../migrations/sqlite/0004_repositories.sql")),
-    (5, include_str!("../migrations/sqlite/0005_policies.sql")),
-    (6, include_str!("../migrations/sqlite/0006_identity_notify.sql")),
-];
+const MIGRATIONS: &[(i64, &str)] = migrations!("sqlite");
 const BUSY_TIMEOUT_MS: u64 = 10_000;
 
 static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
@@ -49,14 +44,25 @@ impl Drop for SqliteStore {
 }
 
 fn backend(e: rusqlite::Error) -> StoreError {
+    if let rusqlite::Error::ToSqlConversionFailure(inner) = e {
+        return match inner.downcast::<StoreError>() {
+            Ok(tunnelled) => *tunnelled,
+            Err(other) => StoreError::Backend(other.to_string()),
+        };
+    }
     if let rusqlite::Error::SqliteFailure(f, msg) = &e {
         if f.code == rusqlite::ErrorCode::ConstraintViolation
             && matches!(f.extended_code, rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
         {
-            return StoreError::Unique(msg.clone().unwrap_or_default());
+            return StoreError::Unique(UniqueViolation::Constraint(msg.clone().unwrap_or_default()));
         }
     }
     StoreError::Backend(e.to_string())
+}
+
+/// Carries a [`StoreError`] (a corrupt row) through rusqlite's callbacks; [`backend`] takes it out again.
+fn tunnel(e: StoreError) -> rusqlite::Error {
+    rusqlite::Error::ToSqlConversionFailure(Box::new(e))
 }
 
 fn to_values(params: Vec<P>) -> Vec<rusqlite::types::Value> {
@@ -100,20 +106,27 @@ fn sqlite_text(sql: &str) -> String {
     sql.replace('$', "?")
 }
 
-fn query_all<T>(c: &Connection, s: Stmt, map: fn(&dyn RowLike) -> T) -> rusqlite::Result<Vec<T>> {
-    let mut st = c.prepare_cached(&sqlite_text(&s.sql))?;
-    let rows = st.query_map(params_from_iter(to_values(s.params)), |r| Ok(map(r)))?;
-    rows.collect()
+/// Runs `s` through `run` with its SQLite text and values; a failure is classified as `s`
+/// declared (see [`sql::declared`]).
+fn run<T>(
+    c: &Connection,
+    s: Stmt,
+    run: impl FnOnce(&mut rusqlite::CachedStatement<'_>, Vec<rusqlite::types::Value>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    let Stmt { sql, params, unique } = s;
+    c.prepare_cached(&sqlite_text(&sql)).and_then(|mut st| run(&mut st, to_values(params))).map_err(|e| tunnel(sql::declared(backend(e), unique)))
 }
 
-fn query_one<T>(c: &Connection, s: Stmt, map: fn(&dyn RowLike) -> T) -> rusqlite::Result<Option<T>> {
-    let mut st = c.prepare_cached(&sqlite_text(&s.sql))?;
-    st.query_row(params_from_iter(to_values(s.params)), |r| Ok(map(r))).optional()
+fn query_all<T>(c: &Connection, s: Stmt, map: fn(&dyn RowLike) -> StoreResult<T>) -> rusqlite::Result<Vec<T>> {
+    run(c, s, |st, values| st.query_map(params_from_iter(values), |r| map(r).map_err(tunnel))?.collect())
+}
+
+fn query_one<T>(c: &Connection, s: Stmt, map: fn(&dyn RowLike) -> StoreResult<T>) -> rusqlite::Result<Option<T>> {
+    run(c, s, |st, values| st.query_row(params_from_iter(values), |r| map(r).map_err(tunnel)).optional())
 }
 
 fn exec(c: &Connection, s: Stmt) -> rusqlite::Result<usize> {
-    let mut st = c.prepare_cached(&sqlite_text(&s.sql))?;
-    st.execute(params_from_iter(to_values(s.params)))
+    run(c, s, |st, values| st.execute(params_from_iter(values)))
 }
 
 /// Runs an identity-changing statement and bumps the identity generation (same transaction).
@@ -124,7 +137,7 @@ fn exec_identity(c: &Connection, s: Stmt) -> rusqlite::Result<usize> {
 }
 
 fn count(c: &Connection, s: Stmt) -> rusqlite::Result<u64> {
-    Ok(query_one(c, s, |r| r.int(0))?.unwrap_or(0) as u64)
+    Ok(query_one(c, s, |r| Ok(r.int(0)))?.unwrap_or(0) as u64)
 }
 
 fn configure(c: &Connection) -> rusqlite::Result<()> {
@@ -184,7 +197,7 @@ impl SqliteStore {
     }
 
     /// Runs a page query and its count in one read transaction, so the total matches the page.
-    fn page<T>(&self, cnt: Stmt, page: Stmt, map: fn(&dyn RowLike) -> T) -> StoreResult<(Vec<T>, u64)> {
+    fn page<T>(&self, cnt: Stmt, page: Stmt, map: fn(&dyn RowLike) -> StoreResult<T>) -> StoreResult<(Vec<T>, u64)> {
         self.read(|c| {
             let tx = c.unchecked_transaction()?;
             let out = (query_all(&tx, page, map)?, count(&tx, cnt)?);
@@ -289,7 +302,7 @@ impl Store for SqliteStore {
     }
 
     async fn org_role(&self, organization_id: &str, user_id: &str) -> StoreResult<Option<OrgRole>> {
-        self.read(|c| query_one(c, sql::org_role(organization_id, user_id), |r| OrgRole::from_stored(&r.text(0))))
+        self.read(|c| query_one(c, sql::org_role_of(organization_id, user_id), sql::org_role_row))
     }
 
     async fn create_access_key(&self, key: &AccessKey) -> StoreResult<()> {
@@ -334,7 +347,7 @@ impl Store for SqliteStore {
     }
 
     async fn identity_generation(&self) -> StoreResult<i64> {
-        self.read(|c| Ok(query_one(c, sql::identity_generation(), |r| r.int(0))?.unwrap_or(0)))
+        self.read(|c| Ok(query_one(c, sql::identity_generation(), |r| Ok(r.int(0)))?.unwrap_or(0)))
     }
 
     fn identity_generation_inline(&self) -> Option<StoreResult<i64>> {
@@ -360,27 +373,27 @@ impl Store for SqliteStore {
         self.read(|c| query_one(c, sql::ns_by_path(organization_id, full_path), sql::ns_row))
     }
 
-    async fn create_namespace(&self, ns: &Namespace, creator: &str, creator_level: i64) -> StoreResult<Namespace> {
+    async fn create_namespace(&self, ns: &Namespace, creator: &str, creator_level: AccessLevel) -> StoreResult<Namespace> {
         let (mut ns, creator) = (ns.clone(), creator.to_string());
         self.write(move |c| {
-            ns.id = query_one(c, sql::insert_ns(&ns), |r| r.int(0))?.unwrap_or_default();
+            ns.id = query_one(c, sql::insert_ns(&ns), |r| Ok(r.int(0)))?.unwrap_or_default();
             exec(c, sql::insert_ns_member(ns.id, &creator, creator_level, None, ns.created_at))?;
             Ok(ns)
         })
         .await
     }
 
-    async fn namespace_access_level(&self, organization_id: &str, full_path: &str, user_id: &str, now: Millis) -> StoreResult<Option<i64>> {
-        self.read(|c| Ok(query_one(c, sql::ns_access_level(organization_id, full_path, user_id, now), |r| r.opt_int(0))?.flatten()))
+    async fn namespace_access_level(&self, organization_id: &str, full_path: &str, user_id: &str, now: Millis) -> StoreResult<AccessLevel> {
+        self.read(|c| Ok(query_one(c, sql::ns_access_level(organization_id, full_path, user_id, now), sql::level_row)?.unwrap_or_default()))
     }
 
-    async fn update_namespace(&self, old: &Namespace, new: &Namespace, more_visible: &[&str]) -> StoreResult<()> {
+    async fn update_namespace(&self, old: &Namespace, new: &Namespace, more_visible: &[CodeVisibility]) -> StoreResult<()> {
         let stmts = sql::update_ns_tree(old, new, more_visible);
         self.write(move |c| stmts.into_iter().try_for_each(|s| exec(c, s).map(drop))).await
     }
 
     async fn max_subtree_depth(&self, ns: &Namespace) -> StoreResult<i64> {
-        self.read(|c| Ok(query_one(c, sql::max_descendant_depth(ns), |r| r.opt_int(0))?.flatten().unwrap_or(ns.depth)))
+        self.read(|c| Ok(query_one(c, sql::max_descendant_depth(ns), |r| Ok(r.opt_int(0)))?.flatten().unwrap_or(ns.depth)))
     }
 
     async fn count_descendants(&self, ns: &Namespace) -> StoreResult<u64> {
@@ -390,7 +403,7 @@ impl Store for SqliteStore {
     async fn delete_namespace_tree(&self, ns: &Namespace) -> StoreResult<DeletedTree> {
         let (org, path) = (ns.organization_id.clone(), ns.full_path.clone());
         self.write(move |c| {
-            let repositories = query_all(c, sql::repo_ids_below(&org, &path), |r| r.int(0))?;
+            let repositories = query_all(c, sql::repo_ids_below(&org, &path), |r| Ok(r.int(0)))?;
             exec(c, sql::delete_repos_below(&org, &path))?;
             let groups = exec(c, sql::delete_ns_tree(&org, &path))? as u64;
             Ok(DeletedTree { groups, repositories })
@@ -398,7 +411,7 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn namespace_members(&self, ns: &Namespace, min_level: i64, now: Millis) -> StoreResult<Vec<NamespaceMember>> {
+    async fn namespace_members(&self, ns: &Namespace, min_level: AccessLevel, now: Millis) -> StoreResult<Vec<NamespaceMember>> {
         self.read(|c| query_all(c, sql::ns_members(&ns.organization_id, &ns.full_path, min_level, now), sql::ns_member_row))
     }
 
@@ -408,17 +421,17 @@ impl Store for SqliteStore {
 
     async fn add_namespace_members(
         &self,
-        namespace_id: i64,
+        ns: &Namespace,
         user_ids: &[String],
-        level: i64,
+        level: AccessLevel,
         expires_at: Option<Millis>,
         now: Millis,
     ) -> StoreResult<()> {
-        let stmts: Vec<Stmt> = user_ids.iter().map(|u| sql::insert_ns_member(namespace_id, u, level, expires_at, now)).collect();
+        let stmts = sql::add_ns_members(ns, user_ids, level, expires_at, now);
         self.write(move |c| stmts.into_iter().try_for_each(|s| exec(c, s).map(drop))).await
     }
 
-    async fn set_namespace_member(&self, namespace_id: i64, user_id: &str, level: i64, expires_at: Option<Millis>) -> StoreResult<bool> {
+    async fn set_namespace_member(&self, namespace_id: i64, user_id: &str, level: AccessLevel, expires_at: Option<Millis>) -> StoreResult<bool> {
         let s = sql::set_ns_member_level(namespace_id, user_id, level, expires_at);
         self.write(move |c| exec(c, s).map(|n| n > 0)).await
     }
@@ -458,8 +471,8 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn attach_policy(&self, user_id: &str, p: &PolicyRef, now: Millis) -> StoreResult<()> {
-        let s = sql::attach_policy(user_id, p, now);
+    async fn attach_policy(&self, user: &User, p: &PolicyRef, now: Millis) -> StoreResult<()> {
+        let s = sql::attach_policy(user, p, now);
         self.write(move |c| exec_identity(c, s).map(drop)).await
     }
 
@@ -483,10 +496,10 @@ impl Store for SqliteStore {
         self.write(move |c| stmts.into_iter().try_for_each(|s| exec(c, s).map(drop))).await
     }
 
-    async fn create_repository(&self, repo: &Repository, creator: &str, creator_level: i64) -> StoreResult<Repository> {
+    async fn create_repository(&self, repo: &Repository, creator: &str, creator_level: AccessLevel) -> StoreResult<Repository> {
         let (mut repo, creator) = (repo.clone(), creator.to_string());
         self.write(move |c| {
-            repo.id = query_one(c, sql::insert_repo(&repo), |r| r.int(0))?.unwrap_or_default();
+            repo.id = query_one(c, sql::insert_repo(&repo), |r| Ok(r.int(0)))?.unwrap_or_default();
             exec(c, sql::insert_repo_member(repo.id, &creator, creator_level, repo.created_at))?;
             Ok(repo)
         })
@@ -510,15 +523,15 @@ impl Store for SqliteStore {
     }
 
     async fn discard_unfinished_repositories(&self, before: Millis) -> StoreResult<Vec<i64>> {
-        self.write(move |c| query_all(c, sql::discard_unfinished_repos(before), |r| r.int(0))).await
+        self.write(move |c| query_all(c, sql::discard_unfinished_repos(before), |r| Ok(r.int(0)))).await
     }
 
     async fn repository_ids(&self) -> StoreResult<Vec<i64>> {
-        self.read(|c| query_all(c, sql::repo_ids(), |r| r.int(0)))
+        self.read(|c| query_all(c, sql::repo_ids(), |r| Ok(r.int(0))))
     }
 
-    async fn repository_access_level(&self, repo: &Repository, user_id: &str, now: Millis) -> StoreResult<Option<i64>> {
-        self.read(|c| Ok(query_one(c, sql::repo_access_level(repo, user_id, now), |r| r.opt_int(0))?.flatten()))
+    async fn repository_access_level(&self, repo: &Repository, user_id: &str, now: Millis) -> StoreResult<AccessLevel> {
+        self.read(|c| Ok(query_one(c, sql::repo_access_level(repo, user_id, now), sql::level_row)?.unwrap_or_default()))
     }
 
     async fn update_repository(&self, repo: &Repository) -> StoreResult<bool> {
@@ -583,7 +596,7 @@ impl Store for SqliteStore {
     }
 
     async fn workspace_admin_names(&self, id: &str) -> StoreResult<Vec<String>> {
-        self.read(|c| query_all(c, sql::ws_admin_names(id), |r| r.text(0)))
+        self.read(|c| query_all(c, sql::ws_admin_names(id), |r| Ok(r.text(0))))
     }
 
     async fn member(&self, workspace_id: &str, user_id: &str) -> StoreResult<Option<MemberView>> {
@@ -605,7 +618,7 @@ impl Store for SqliteStore {
         self.write(move |c| stmts.into_iter().try_fold(0u64, |n, s| Ok(n + exec(c, s)? as u64))).await
     }
 
-    async fn set_member_roles(&self, workspace_id: &str, user_id: &str, roles: &str) -> StoreResult<bool> {
+    async fn set_member_roles(&self, workspace_id: &str, user_id: &str, roles: &RoleSet) -> StoreResult<bool> {
         let s = sql::set_member_roles(workspace_id, user_id, roles);
         self.write(move |c| exec(c, s).map(|n| n > 0)).await
     }

@@ -10,8 +10,10 @@
 //! with the C collation) and under linguistic collations, so the suite does not depend on the
 //! PostgreSQL server's default collation.
 
+use codeport_core::entities::*;
 use codeport_core::timefmt::Millis;
-use codeport_core::values::{Page, SortOrder};
+use codeport_core::values::{Accessibility, CloneType, CodeVisibility, EnvTypes, Page, RoleSet, SortOrder, WorkspaceRole};
+use codeport_core::AccessLevel;
 use codeport_store::*;
 use std::future::Future;
 use std::sync::Arc;
@@ -175,11 +177,11 @@ async fn check_code_source_access(store: &dyn Store) {
     let got = store.code_source_access("code-hot", &alice).await.unwrap().expect("found");
     assert_eq!(got.source, cs);
     assert_eq!(got.organization_id, ORG_ID);
-    assert!(got.roles.as_deref().is_some_and(|r| r.contains("PAI.WorkspaceOwner")), "{:?}", got.roles);
+    assert!(got.roles.as_ref().is_some_and(|r| r.contains(WorkspaceRole::Owner)), "{:?}", got.roles);
     let for_bob = store.code_source_access("code-hot", &bob.id).await.unwrap().expect("found");
     assert_eq!(for_bob.roles, None, "bob is not a member");
     store.add_members(&[membership(&ws, &bob.id, ",PAI.AlgoDeveloper,", T0)]).await.unwrap();
-    assert_eq!(store.code_source_access("code-hot", &bob.id).await.unwrap().unwrap().roles.as_deref(), Some(",PAI.AlgoDeveloper,"));
+    assert_eq!(store.code_source_access("code-hot", &bob.id).await.unwrap().unwrap().roles, Some(RoleSet::from_stored(",PAI.AlgoDeveloper,")));
     assert_eq!(store.code_source_access("code-none", &alice).await.unwrap(), None);
 }
 
@@ -267,7 +269,7 @@ fn workspace(id: &str, org: &str, name: &str, creator: &str, created_at: Millis,
         name: s(name),
         display_name: format!("{name} shown"),
         description: format!("about {name}"),
-        env_types: s("dev,prod"),
+        env_types: EnvTypes::from_stored("dev,prod").unwrap(),
         creator_id: s(creator),
         is_default: false,
         status: s("ENABLED"),
@@ -277,7 +279,7 @@ fn workspace(id: &str, org: &str, name: &str, creator: &str, created_at: Millis,
 }
 
 fn membership(ws: &str, user: &str, roles: &str, created_at: Millis) -> WorkspaceMember {
-    WorkspaceMember { workspace_id: s(ws), user_id: s(user), roles: s(roles), created_at }
+    WorkspaceMember { workspace_id: s(ws), user_id: s(user), roles: RoleSet::from_stored(roles), created_at }
 }
 
 /// Creates a workspace owned by its creator; returns the stored record.
@@ -298,8 +300,8 @@ fn code_source(id: &str, ws: &str, display_name: &str, creator: &str, accessibil
         code_repo_user_name: s("git-user"),
         sealed_repo_token: None,
         mount_path: format!("/mnt/data/{id}"),
-        accessibility: s(accessibility),
-        clone_type: 1,
+        accessibility: Accessibility::parse(accessibility).unwrap(),
+        clone_type: CloneType::TILED,
         creator_id: s(creator),
         created_at,
         modified_at,
@@ -362,6 +364,14 @@ fn assert_unique<T: std::fmt::Debug>(r: StoreResult<T>, what: &str) {
     match r {
         Err(StoreError::Unique(_)) => {}
         other => panic!("{what}: expected StoreError::Unique, got {other:?}"),
+    }
+}
+
+/// A unique violation that says what collided.
+fn assert_collision<T: std::fmt::Debug>(r: StoreResult<T>, expected: UniqueViolation) {
+    match r {
+        Err(StoreError::Unique(v)) => assert_eq!(v, expected),
+        other => panic!("expected StoreError::Unique({expected:?}), got {other:?}"),
     }
 }
 
@@ -450,7 +460,7 @@ async fn check_create_user_unique_and_atomic(store: &dyn Store) {
 
     // Same name in another case: Unique, and neither the user nor its membership exists.
     let dup = user("2002", "BoB", "Other Bob", ORG_ID);
-    assert_unique(store.create_user(&dup, OrgRole::Admin).await, "duplicate name in another case");
+    assert_collision(store.create_user(&dup, OrgRole::Admin).await, UniqueViolation::UserName(dup.name.clone()));
     assert_eq!(store.user(&dup.id).await.unwrap(), None);
     assert_eq!(store.org_role(ORG_ID, &dup.id).await.unwrap(), None);
     assert_eq!(store.user_by_name("BOB").await.unwrap(), Some(bob.clone()));
@@ -491,7 +501,11 @@ async fn check_access_keys(store: &dyn Store) {
     assert_eq!(store.list_access_keys("999").await.unwrap(), vec![]);
     assert_eq!(store.access_key(&early.id).await.unwrap(), Some(early.clone()));
     assert_eq!(store.access_key("LTAInope").await.unwrap(), None);
-    assert_unique(store.create_access_key(&access_key(&late.id, &bob.id, b"x", true, T0)).await, "duplicate AccessKey id");
+    // No statement declares what an AccessKey id clash means: the backend's constraint is named.
+    assert!(matches!(
+        store.create_access_key(&access_key(&late.id, &bob.id, b"x", true, T0)).await,
+        Err(StoreError::Unique(UniqueViolation::Constraint(_)))
+    ));
     assert_eq!(store.access_key(&late.id).await.unwrap(), Some(late.clone()));
 
     // Enable / disable.
@@ -581,7 +595,10 @@ async fn check_workspace_default_and_update(store: &dyn Store) {
 
     // Names are unique per organization ignoring case; a failed create leaves no member.
     let clash = workspace("100003", ORG_ID, "ALPHA", alice, T0 + 40, T0 + 40);
-    assert_unique(store.create_workspace(&clash, &membership(&clash.id, alice, OWNER_ROLES, T0 + 40)).await, "duplicate workspace name");
+    assert_collision(
+        store.create_workspace(&clash, &membership(&clash.id, alice, OWNER_ROLES, T0 + 40)).await,
+        UniqueViolation::WorkspaceName(clash.name.clone()),
+    );
     assert_eq!(store.workspace(&clash.id).await.unwrap(), None);
     assert_eq!(store.member(&clash.id, alice).await.unwrap(), None);
     let same_id = workspace(&first.id, ORG_ID, "gamma", alice, T0 + 40, T0 + 40);
@@ -739,7 +756,7 @@ async fn check_workspace_admin_names(store: &dyn Store) {
         .await
         .unwrap();
     assert_eq!(store.workspace_admin_names(&ws.id).await.unwrap(), strs(&["alice", "carol"]));
-    assert!(store.set_member_roles(&ws.id, &us[0].id, ",PAI.WorkspaceAdmin,").await.unwrap());
+    assert!(store.set_member_roles(&ws.id, &us[0].id, &RoleSet::from_stored(",PAI.WorkspaceAdmin,")).await.unwrap());
     assert_eq!(store.workspace_admin_names(&ws.id).await.unwrap(), strs(&["alice", "bob", "carol"]));
     assert_eq!(store.workspace_admin_names(&other.id).await.unwrap(), strs(&["dave"]));
     assert_eq!(store.workspace_admin_names("999").await.unwrap(), Vec::<String>::new());
@@ -823,7 +840,7 @@ async fn check_members(store: &dyn Store) {
     }
 
     // Role filter: any of the given roles.
-    let roles = |r: &[&str]| MemberQuery { any_role: strs(r), ..q.clone() };
+    let roles = |r: &[&str]| MemberQuery { any_role: r.iter().map(|n| WorkspaceRole::parse("role", n).unwrap()).collect(), ..q.clone() };
     assert_eq!(member_ids(store, &roles(&["PAI.WorkspaceAdmin"])).await, (vec![carol.clone()], 1));
     assert_eq!(member_ids(store, &roles(&["PAI.WorkspaceAdmin", "PAI.WorkspaceOwner"])).await, (vec![alice.clone(), carol.clone()], 2));
     assert_eq!(member_ids(store, &roles(&["PAI.AlgoDeveloper"])).await, (vec![bob.clone(), carol.clone()], 2));
@@ -843,12 +860,15 @@ async fn check_members(store: &dyn Store) {
     assert_eq!(member_ids(store, &MemberQuery { page: page(2, 1), ..roles(&["PAI.AlgoDeveloper"]) }).await, (vec![carol.clone()], 2));
 
     // Roles.
-    assert!(store.set_member_roles(&ws, &bob, ",PAI.WorkspaceAdmin,").await.unwrap());
-    assert_eq!(store.member(&ws, &bob).await.unwrap().unwrap().member, WorkspaceMember { roles: s(",PAI.WorkspaceAdmin,"), ..bob_m.clone() });
-    assert_eq!(store.member(&other, &bob).await.unwrap().unwrap().member.roles, DEV_ROLES, "other workspaces keep their roles");
+    assert!(store.set_member_roles(&ws, &bob, &RoleSet::from_stored(",PAI.WorkspaceAdmin,")).await.unwrap());
+    assert_eq!(
+        store.member(&ws, &bob).await.unwrap().unwrap().member,
+        WorkspaceMember { roles: RoleSet::from_stored(",PAI.WorkspaceAdmin,"), ..bob_m.clone() }
+    );
+    assert_eq!(store.member(&other, &bob).await.unwrap().unwrap().member.roles, RoleSet::from_stored(DEV_ROLES), "other workspaces keep their roles");
     assert_eq!(member_ids(store, &roles(&["PAI.WorkspaceAdmin"])).await, (vec![bob.clone(), carol.clone()], 2));
-    assert!(!store.set_member_roles(&other, &carol, ADMIN_ROLES).await.unwrap());
-    assert!(!store.set_member_roles("999", &bob, ADMIN_ROLES).await.unwrap());
+    assert!(!store.set_member_roles(&other, &carol, &RoleSet::from_stored(ADMIN_ROLES)).await.unwrap());
+    assert!(!store.set_member_roles("999", &bob, &RoleSet::from_stored(ADMIN_ROLES)).await.unwrap());
 
     // Removal counts what was removed and touches only this workspace.
     assert_eq!(store.delete_members(&ws, &[bob.clone(), carol.clone(), s("999")]).await.unwrap(), 2);
@@ -871,7 +891,7 @@ async fn check_code_source_crud(store: &dyn Store) {
     let secret: Vec<u8> = vec![0, 1, 2, 0x7f, 0x80, 0xfe, 0xff, 0];
     let sealed = CodeSource {
         sealed_repo_token: Some(secret.clone()),
-        clone_type: 0,
+        clone_type: CloneType::SUBDIRECTORY,
         ..code_source("code-sealed", &ws, "Sealed", alice, "PUBLIC", T0 + 2, T0 + 3)
     };
     let empty = CodeSource {
@@ -906,8 +926,8 @@ async fn check_code_source_crud(store: &dyn Store) {
         code_repo_user_name: s("someone"),
         sealed_repo_token: Some(token.clone()),
         mount_path: s("/mnt/v2"),
-        accessibility: s("PUBLIC"),
-        clone_type: 0,
+        accessibility: Accessibility::Public,
+        clone_type: CloneType::SUBDIRECTORY,
         creator_id: s("999"),
         created_at: T0 + 999,
         modified_at: T0 + 50,
@@ -1072,13 +1092,13 @@ fn group(org: &str, parent: &Namespace, path: &str, visibility: &str) -> Namespa
         id: 0,
         organization_id: s(org),
         parent_id: Some(parent.id),
-        kind: s("group"),
+        kind: NamespaceKind::Group,
         name: s(path),
         path: s(path),
         full_path: format!("{}/{path}", parent.full_path),
         full_name: format!("{} / {path}", parent.full_name),
         description: String::new(),
-        visibility: s(visibility),
+        visibility: CodeVisibility::parse("visibility", visibility).unwrap(),
         avatar_url: String::new(),
         owner_id: String::new(),
         depth: parent.depth + 1,
@@ -1097,7 +1117,7 @@ fn repository(ns: &Namespace, path: &str, visibility: &str, creator: &str, creat
         full_path: format!("{}/{path}", ns.full_path),
         full_name: format!("{} / {path}", ns.full_name),
         description: String::new(),
-        visibility: s(visibility),
+        visibility: CodeVisibility::parse("visibility", visibility).unwrap(),
         default_branch: s("master"),
         avatar_url: String::new(),
         creator_id: s(creator),
@@ -1121,29 +1141,40 @@ async fn check_repositories(store: &dyn Store) {
     let us = users(store, &[("2000000000000001", "bob", "Bob"), ("2000000000000002", "carol", "Carol")]).await;
     let (bob, carol) = (&us[0].id, &us[1].id);
     let root = store.namespace_by_path(ORG_ID, ORG_ID).await.unwrap().expect("root namespace");
-    let team = store.create_namespace(&group(ORG_ID, &root, "team_a", "private"), bob, 40).await.expect("group");
+    let team = store.create_namespace(&group(ORG_ID, &root, "team_a", "private"), bob, AccessLevel::Admin).await.expect("group");
     // A sibling whose path matches team_a only if `_` were a wildcard.
-    let lookalike = store.create_namespace(&group(ORG_ID, &root, "teamXa", "private"), carol, 40).await.expect("group");
+    let lookalike = store.create_namespace(&group(ORG_ID, &root, "teamXa", "private"), carol, AccessLevel::Admin).await.expect("group");
 
-    let created = store.create_repository(&repository(&team, "app", "private", bob, T0), bob, 40).await.expect("create");
+    let created = store.create_repository(&repository(&team, "app", "private", bob, T0), bob, AccessLevel::Admin).await.expect("create");
     assert!(created.id > 0);
     assert_eq!(store.repository(created.id).await.unwrap(), None, "invisible while creating");
     assert!(store.repository_ids().await.unwrap().contains(&created.id), "the sweep sees rows in every state");
     assert_eq!(store.discard_unfinished_repositories(T0).await.unwrap(), Vec::<i64>::new(), "a creation in progress is left alone");
-    let stuck = store.create_repository(&repository(&team, "stuck", "private", bob, T0 - 1), bob, 40).await.unwrap();
+    let stuck = store.create_repository(&repository(&team, "stuck", "private", bob, T0 - 1), bob, AccessLevel::Admin).await.unwrap();
     assert_eq!(store.discard_unfinished_repositories(T0).await.unwrap(), vec![stuck.id], "an unfinished creation from before is discarded");
     assert!(store.activate_repository(created.id).await.unwrap());
     assert_eq!(store.discard_unfinished_repositories(T0 + 1).await.unwrap(), Vec::<i64>::new(), "active rows are never discarded");
     let got = store.repository_by_path(ORG_ID, &format!("{ORG_ID}/TEAM_A/App")).await.unwrap().expect("by path, any case");
     assert_eq!(got, created);
-    assert_unique(store.create_repository(&repository(&team, "APP", "private", bob, T0), bob, 40).await, "repository path");
+    let again = repository(&team, "APP", "private", bob, T0);
+    assert_collision(store.create_repository(&again, bob, AccessLevel::Admin).await, UniqueViolation::RepositoryPath(again.full_path.clone()));
+    // Adding a member again adds nobody and names the group and the users.
+    assert_collision(
+        store.add_namespace_members(&team, &[carol.clone(), bob.clone()], AccessLevel::Read, None, T0).await,
+        UniqueViolation::GroupMembers { full_path: team.full_path.clone(), user_ids: vec![carol.clone(), bob.clone()] },
+    );
+    assert!(store.namespace_member(team.id, carol).await.unwrap().is_none(), "all or none");
 
     // Access: bob is admin of the group; carol only of the look-alike group.
-    assert_eq!(store.repository_access_level(&got, bob, T0).await.unwrap(), Some(40));
-    assert_eq!(store.repository_access_level(&got, carol, T0).await.unwrap(), None);
-    let other = store.create_repository(&repository(&lookalike, "tool", "internal", carol, T0 + 1), carol, 40).await.unwrap();
+    assert_eq!(store.repository_access_level(&got, bob, T0).await.unwrap(), AccessLevel::from_codeup(40).unwrap());
+    assert_eq!(store.repository_access_level(&got, carol, T0).await.unwrap(), AccessLevel::None);
+    let other = store.create_repository(&repository(&lookalike, "tool", "internal", carol, T0 + 1), carol, AccessLevel::Admin).await.unwrap();
     store.activate_repository(other.id).await.unwrap();
-    assert_eq!(store.repository_access_level(&other, carol, T0).await.unwrap(), Some(40), "the creator is the repository's member");
+    assert_eq!(
+        store.repository_access_level(&other, carol, T0).await.unwrap(),
+        AccessLevel::from_codeup(40).unwrap(),
+        "the creator is the repository's member"
+    );
 
     // Listings: carol sees her repository and none of bob's private ones; admins see all.
     let mut q = RepositoryQuery {
@@ -1172,7 +1203,7 @@ async fn check_repositories(store: &dyn Store) {
     renamed.path = s("team_b");
     renamed.full_path = format!("{ORG_ID}/team_b");
     renamed.full_name = format!("{ORG_ID} / team_b");
-    store.update_namespace(&team, &renamed, &["internal", "public"]).await.unwrap();
+    store.update_namespace(&team, &renamed, &[CodeVisibility::Internal, CodeVisibility::Public]).await.unwrap();
     let moved = store.repository(created.id).await.unwrap().unwrap();
     assert_eq!(
         (moved.full_path.as_str(), moved.full_name.as_str()),
@@ -1199,7 +1230,7 @@ async fn check_repositories(store: &dyn Store) {
     assert!(store.delete_repository(other.id).await.unwrap());
     assert!(!store.delete_repository(other.id).await.unwrap());
     // Ids are never reused.
-    let again = store.create_repository(&repository(&root, "again", "private", &b.owner.id, T0), &b.owner.id, 40).await.unwrap();
+    let again = store.create_repository(&repository(&root, "again", "private", &b.owner.id, T0), &b.owner.id, AccessLevel::Admin).await.unwrap();
     assert!(again.id > other.id);
 }
 
@@ -1225,14 +1256,14 @@ async fn check_policies(store: &dyn Store) {
     let g0 = store.identity_generation().await.unwrap();
     store.create_policy(&p).await.unwrap();
     assert!(store.identity_generation().await.unwrap() > g0);
-    assert_unique(store.create_policy(&PolicyRecord { name: s("readcode"), ..p.clone() }).await, "policy name");
+    assert_collision(store.create_policy(&PolicyRecord { name: s("readcode"), ..p.clone() }).await, UniqueViolation::PolicyName(s("readcode")));
     assert_eq!(store.policy(ORG_ID, "READCODE").await.unwrap(), Some(p.clone()));
     assert_eq!(store.list_policies(ORG_ID).await.unwrap(), vec![p.clone()]);
 
     // A new default set applies to users created afterwards.
     store.set_default_policies(ORG_ID, &[custom("ReadCode"), system("ReadOnlyAccess")]).await.unwrap();
     let us = users(store, &[("2000000000000001", "bob", "Bob")]).await;
-    let bob = &us[0].id;
+    let (bob, bob_user) = (&us[0].id, &us[0]);
     let got = store.attached_policies(bob).await.unwrap();
     assert_eq!(got.len(), 2);
     assert!(got.contains(&AttachedPolicy { policy: custom("ReadCode"), document: Some(s(doc)) }), "custom documents are joined in: {got:?}");
@@ -1241,7 +1272,10 @@ async fn check_policies(store: &dyn Store) {
 
     // In use: refused; detached and out of the default set: deleted.
     assert_eq!(store.delete_policy(ORG_ID, "ReadCode").await.unwrap(), PolicyDeletion::Attached(2));
-    assert_unique(store.attach_policy(bob, &custom("ReadCode"), T0).await, "attachment");
+    assert_collision(
+        store.attach_policy(bob_user, &custom("ReadCode"), T0).await,
+        UniqueViolation::PolicyAttachment { policy_name: s("ReadCode"), user_name: s("bob") },
+    );
     let g1 = store.identity_generation().await.unwrap();
     assert!(store.detach_policy(bob, &custom("readcode")).await.unwrap());
     assert!(store.identity_generation().await.unwrap() > g1);
@@ -1250,7 +1284,7 @@ async fn check_policies(store: &dyn Store) {
     store.set_default_policies(ORG_ID, &[system("AdministratorAccess")]).await.unwrap();
     assert_eq!(store.delete_policy(ORG_ID, "ReadCode").await.unwrap(), PolicyDeletion::Deleted);
     assert_eq!(store.delete_policy(ORG_ID, "ReadCode").await.unwrap(), PolicyDeletion::NotFound);
-    store.attach_policy(bob, &system("AliyunRDCFullAccess"), i64::MAX / 2).await.unwrap();
+    store.attach_policy(bob_user, &system("AliyunRDCFullAccess"), i64::MAX / 2).await.unwrap();
     let names: Vec<_> = store.attached_policies(bob).await.unwrap().into_iter().map(|a| a.policy.policy_name).collect();
     assert_eq!(names, ["ReadOnlyAccess", "AliyunRDCFullAccess"], "attachment order");
 }

@@ -2,6 +2,7 @@
 //! paths, git URLs, references and commits a code source points at).
 
 use super::shared::has_control;
+use crate::access::AccessLevel;
 use crate::error::{Error, Result};
 
 /// A workspace name: 3–23 letters, digits or `_`, starting with a letter; unique in the organization.
@@ -52,9 +53,13 @@ impl EnvTypes {
     pub fn to_stored(&self) -> String {
         self.0.join(",")
     }
-    /// From the stored form.
-    pub fn from_stored(s: &str) -> Vec<String> {
-        s.split(',').filter(|x| !x.is_empty()).map(str::to_string).collect()
+    /// From the stored form; None when it does not hold valid types.
+    pub fn from_stored(s: &str) -> Option<Self> {
+        EnvTypes::parse(&s.split(',').filter(|x| !x.is_empty()).map(str::to_string).collect::<Vec<_>>()).ok()
+    }
+    /// The types, in their wire form (`["prod"]` or `["dev","prod"]`).
+    pub fn names(&self) -> &[String] {
+        &self.0
     }
 }
 
@@ -200,6 +205,11 @@ impl Accessibility {
 pub struct CloneType(i64);
 
 impl CloneType {
+    /// 0: cloned into a new subdirectory of the mount path (the default).
+    pub const SUBDIRECTORY: CloneType = CloneType(0);
+    /// 1: tiled into the mount path itself.
+    pub const TILED: CloneType = CloneType(1);
+
     /// Parses CloneType: 0 or 1.
     pub fn parse(v: i64) -> Result<Self> {
         if v == 0 || v == 1 {
@@ -268,6 +278,17 @@ impl WorkspaceRole {
         matches!(self, WorkspaceRole::Owner | WorkspaceRole::Admin)
     }
 
+    /// What the role grants in its workspace: an owner everything, an admin management, a
+    /// guest reading, every other role writing (creating code sources).
+    pub fn access_level(self) -> AccessLevel {
+        match self {
+            WorkspaceRole::Owner => AccessLevel::Owner,
+            WorkspaceRole::Admin => AccessLevel::Admin,
+            WorkspaceRole::Guest => AccessLevel::Read,
+            _ => AccessLevel::Write,
+        }
+    }
+
     /// Every role but guest may create code sources and read the public ones plus their own.
     pub fn develops(self) -> bool {
         self != WorkspaceRole::Guest
@@ -327,6 +348,10 @@ impl RoleSet {
     /// Whether any role develops.
     pub fn develops(&self) -> bool {
         self.0.iter().any(|r| r.develops())
+    }
+    /// The highest level any of the roles grants ([`AccessLevel::None`] for no role).
+    pub fn access_level(&self) -> AccessLevel {
+        self.0.iter().map(|r| r.access_level()).max().unwrap_or_default()
     }
     /// Whether the set is empty.
     pub fn is_empty(&self) -> bool {
@@ -391,8 +416,14 @@ mod tests {
         assert!(set.insert(WorkspaceRole::Admin) && !set.insert(WorkspaceRole::Admin));
         assert!(set.manages_workspace());
         assert!(!RoleSet::new(vec![WorkspaceRole::Guest]).develops());
+        assert_eq!(RoleSet::new(vec![WorkspaceRole::Guest]).access_level(), AccessLevel::Read);
+        assert_eq!(RoleSet::new(vec![WorkspaceRole::Guest, WorkspaceRole::LabelManager]).access_level(), AccessLevel::Write);
+        assert_eq!(set.access_level(), AccessLevel::Admin);
+        assert_eq!(RoleSet::default().access_level(), AccessLevel::None);
         assert_eq!(EnvTypes::parse(&["prod".into(), "dev".into()]).unwrap().to_stored(), "dev,prod");
         assert!(EnvTypes::parse(&["dev".into()]).is_err());
         assert!(EnvTypes::parse(&[]).is_err());
+        assert_eq!(EnvTypes::from_stored("dev,prod").unwrap().names(), ["dev", "prod"]);
+        assert!(EnvTypes::from_stored("dev").is_none());
     }
 }

@@ -17,18 +17,17 @@
 //! go to callers who may read the code source (RAM action
 //! `paicodesource:GetCodeSourceCheckoutCredential`) and to no one else.
 
-use super::namespaces::access;
 use super::repositories::Need;
 use super::repositories::RepoAccess;
 use super::{store_err, Call, RequestFacts};
 use crate::state::AppState;
 use base64::Engine;
 use codeport_core::actions::Operation;
+use codeport_core::entities::{CodeSource, Repository};
 use codeport_core::error::AuthFailure;
 use codeport_core::secret::Secret;
 use codeport_core::timefmt::{now_millis, Millis};
-use codeport_core::{Error, NotFoundKind, Result};
-use codeport_store::{CodeSource, Repository};
+use codeport_core::{AccessLevel, Error, NotFoundKind, Result};
 use serde::{Deserialize, Serialize};
 
 /// Marks a password as a minted checkout credential (and not a personal access token).
@@ -250,7 +249,7 @@ impl AppState {
             return Err(Error::not_found(NotFoundKind::Repository, full_path));
         }
         let git = self.repos.open(repo.id);
-        Ok(RepoAccess { repo, level: access::VIEWER, git })
+        Ok(RepoAccess { repo, level: AccessLevel::Read, git })
     }
 }
 

@@ -11,16 +11,16 @@
 //! Create and List are decided on `workspace/{WorkspaceId}/codesource/*`, once the caller may
 //! see the workspace.
 
-use super::workspaces::Holding;
+use super::workspaces::workspace_level;
 use super::{store_err, Call, Principal};
 use crate::authz::code_source_arn;
 use crate::state::AppState;
+use codeport_core::entities::{CodeSource, CodeSourceQuery, CodeSourceSort, Visibility};
 use codeport_core::secret::Secret;
 use codeport_core::timefmt::now_millis;
 use codeport_core::values::{Accessibility, CloneType, CommitId, GitRefName, GitUrl, MountPath, Page, SortOrder, Text};
-use codeport_core::{ids, Error, NotFoundKind, Result};
+use codeport_core::{ids, AccessLevel, Error, NotFoundKind, Result};
 use codeport_policy::keys;
-use codeport_store::{CodeSource, CodeSourceQuery, CodeSourceSort, Visibility};
 
 /// The fields of CreateCodeSource, validated.
 pub struct CreateCodeSource {
@@ -103,12 +103,12 @@ fn entity_access_type(p: &Principal, creator_id: &str) -> &'static str {
     }
 }
 
-fn can_read(access: &Holding, p: &Principal, cs: &CodeSource) -> bool {
-    access.manages() || cs.creator_id == p.user.id || (cs.accessibility == Accessibility::Public.as_str() && !access.roles.is_empty())
+fn can_read(level: AccessLevel, p: &Principal, cs: &CodeSource) -> bool {
+    level >= AccessLevel::Admin || cs.creator_id == p.user.id || (cs.accessibility == Accessibility::Public && level >= AccessLevel::Read)
 }
 
-fn can_write(access: &Holding, p: &Principal, cs: &CodeSource) -> bool {
-    access.manages() || cs.creator_id == p.user.id
+fn can_write(level: AccessLevel, p: &Principal, cs: &CodeSource) -> bool {
+    level >= AccessLevel::Admin || cs.creator_id == p.user.id
 }
 
 impl AppState {
@@ -116,22 +116,22 @@ impl AppState {
     /// Then RAM decides the call's operation on its ARN. One store read (the code source, its
     /// workspace's organization and the caller's roles there) and one evaluation of the
     /// caller's cached policies.
-    pub(crate) async fn readable_code_source(&self, p: &Call, id: &str) -> Result<(CodeSource, Holding)> {
+    pub(crate) async fn readable_code_source(&self, p: &Call, id: &str) -> Result<(CodeSource, AccessLevel)> {
         let not_found = || Error::not_found(NotFoundKind::CodeSource, id);
         let found = self.store.code_source_access(id, &p.user.id).await.map_err(store_err)?.ok_or_else(not_found)?;
-        let holding = Holding::of(p, &found.organization_id, found.roles.as_deref()).ok_or_else(not_found)?;
-        if !can_read(&holding, p, &found.source) {
+        let level = workspace_level(p, &found.organization_id, found.roles.as_ref()).ok_or_else(not_found)?;
+        if !can_read(level, p, &found.source) {
             return Err(not_found());
         }
         let cs = found.source;
         let extra = [(keys::PAI_ACCESSIBILITY, cs.accessibility.as_str()), (keys::PAI_ENTITY_ACCESS_TYPE, entity_access_type(p, &cs.creator_id))];
         self.authorize(p, &code_source_arn(&found.organization_id, &cs.workspace_id, &cs.id), &extra).await?;
-        Ok((cs, holding))
+        Ok((cs, level))
     }
 
     async fn writable_code_source(&self, p: &Call, id: &str, action: &str) -> Result<CodeSource> {
         let (cs, access) = self.readable_code_source(p, id).await?;
-        if !can_write(&access, p, &cs) {
+        if !can_write(access, p, &cs) {
             return Err(Error::Forbidden { action: format!("{action} code source {id}; only its creator and the workspace's owner and admins may") });
         }
         Ok(cs)
@@ -144,8 +144,7 @@ impl AppState {
         // The caller becomes the creator of what they create.
         let extra = [(keys::PAI_ACCESSIBILITY, accessibility.as_str()), (keys::PAI_ENTITY_ACCESS_TYPE, "CREATOR")];
         self.authorize(p, &code_source_arn(&ws.workspace.organization_id, &ws.workspace.id, "*"), &extra).await?;
-        let access = ws.holding;
-        if !access.develops() {
+        if ws.level < AccessLevel::Write {
             return Err(Error::Forbidden { action: "create code sources in this workspace; guests may only read public ones".into() });
         }
         let now = now_millis();
@@ -160,8 +159,8 @@ impl AppState {
             code_repo_user_name: cmd.code_repo_user_name.map(Text::into_string).unwrap_or_default(),
             sealed_repo_token: cmd.code_repo_access_token.filter(|t| !t.expose().is_empty()).map(|t| self.master_key.seal(t.expose())),
             mount_path: cmd.mount_path.map(|m| m.as_str().to_string()).unwrap_or_else(|| MountPath::DEFAULT.to_string()),
-            accessibility: accessibility.as_str().to_string(),
-            clone_type: cmd.clone_type.map(CloneType::get).unwrap_or(0),
+            accessibility,
+            clone_type: cmd.clone_type.unwrap_or(CloneType::SUBDIRECTORY),
             creator_id: p.user.id.clone(),
             created_at: now,
             modified_at: now,
@@ -185,10 +184,9 @@ impl AppState {
     pub async fn list_code_sources(&self, p: &Call, cmd: ListCodeSources) -> Result<(Vec<CodeSource>, u64)> {
         let ws = self.workspace_access(p, &cmd.workspace_id).await?;
         self.authorize(p, &code_source_arn(&ws.workspace.organization_id, &ws.workspace.id, "*"), &[]).await?;
-        let access = ws.holding;
-        let visibility = if access.manages() {
+        let visibility = if ws.level >= AccessLevel::Admin {
             Visibility::All
-        } else if access.roles.develops() {
+        } else if ws.level >= AccessLevel::Write {
             Visibility::User(p.user.id.clone())
         } else {
             Visibility::PublicOnly
@@ -239,7 +237,7 @@ impl AppState {
             cs.mount_path = v.as_str().to_string();
         }
         if let Some(v) = cmd.clone_type {
-            cs.clone_type = v.get();
+            cs.clone_type = v;
         }
         if repo_changed {
             self.complete_code_repo_ref(p, &mut cs).await?;
@@ -263,8 +261,8 @@ impl AppState {
     /// PublishCodeSource: PRIVATE becomes PUBLIC (idempotent).
     pub async fn publish_code_source(&self, p: &Call, id: &str) -> Result<()> {
         let mut cs = self.writable_code_source(p, id, "publish").await?;
-        if cs.accessibility != Accessibility::Public.as_str() {
-            cs.accessibility = Accessibility::Public.as_str().to_string();
+        if cs.accessibility != Accessibility::Public {
+            cs.accessibility = Accessibility::Public;
             cs.modified_at = now_millis().max(cs.modified_at);
             self.store.update_code_source(&cs).await.map_err(store_err)?;
         }

@@ -4,12 +4,13 @@
 use super::{store_err, Principal};
 use crate::identity_cache::CachedKey;
 use crate::state::AppState;
+use codeport_core::entities::{AccessKey, OrgRole, Organization, PersonalAccessToken, User};
 use codeport_core::error::AuthFailure;
 use codeport_core::secret::{token_hash, Secret};
 use codeport_core::timefmt::{now_millis, Millis};
 use codeport_core::values::{TokenScopes, UserName};
 use codeport_core::{ids, Error, NotFoundKind, Result};
-use codeport_store::{AccessKey, OrgRole, Organization, PersonalAccessToken, StoreError, User};
+use codeport_store::StoreError;
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -127,10 +128,7 @@ impl AppState {
             default_organization_id: org.id,
             created_at: now_millis(),
         };
-        self.invalidating(self.store.create_user(&user, OrgRole::Member).await).map_err(|e| match e {
-            StoreError::Unique(_) => Error::AlreadyExists { code: "UserAlreadyExists", what: format!("A user named {}", user.name) },
-            other => store_err(other),
-        })?;
+        self.invalidating(self.store.create_user(&user, OrgRole::Member).await).map_err(store_err)?;
         Ok(user)
     }
 

@@ -14,8 +14,8 @@ pub mod repository_content;
 pub mod workspaces;
 
 use codeport_core::actions::Operation;
-use codeport_core::Error;
-use codeport_store::{OrgRole, User};
+use codeport_core::entities::{OrgRole, User};
+use codeport_core::{AccessLevel, Error};
 use std::sync::Arc;
 
 /// Who is calling: an authenticated user acting in their default organization.
@@ -37,6 +37,10 @@ impl Principal {
     /// Organization owners and admins see and manage every workspace of their organization.
     pub fn is_org_admin(&self) -> bool {
         self.org_role.is_admin()
+    }
+    /// What the organization role alone grants on every resource of the organization.
+    pub fn org_level(&self) -> AccessLevel {
+        self.org_role.access_level()
     }
 }
 

@@ -15,20 +15,13 @@ use super::{store_err, Call};
 use crate::authz::namespace_arn;
 use crate::state::AppState;
 use codeport_core::actions::Operation;
+use codeport_core::entities::{
+    Namespace, NamespaceKind, NamespaceMember, NamespaceQuery, NamespaceSort, NamespaceViewer, Organization, RepositoryQuery, RepositoryScope,
+    RepositorySort,
+};
 use codeport_core::timefmt::now_millis;
 use codeport_core::values::{CodeVisibility, GroupPath, Page, ScopeAccess, ScopeResource, SortOrder, Text};
-use codeport_core::{Error, NotFoundKind, Result};
-use codeport_store::{Namespace, NamespaceMember, NamespaceQuery, NamespaceSort, NamespaceViewer, OrgRole, Organization};
-
-/// Codeup access levels.
-pub mod access {
-    /// Reads the group.
-    pub const VIEWER: i64 = 20;
-    /// Works in the group's repositories.
-    pub const DEVELOPER: i64 = 30;
-    /// Manages the group, its subgroups and members.
-    pub const ADMIN: i64 = 40;
-}
+use codeport_core::{AccessLevel, Error, NotFoundKind, Result};
 
 /// CreateGroup's fields, validated.
 pub struct CreateGroup {
@@ -80,7 +73,9 @@ pub struct ListNamespaces {
 /// The caller's standing in one organization.
 pub(super) struct Standing {
     pub(super) org: Organization,
-    pub(super) role: OrgRole,
+    /// What the caller's organization role alone grants on every namespace and repository
+    /// ([`AccessLevel::Owner`] for organization owners and admins, else none).
+    pub(super) org_level: AccessLevel,
     pub(super) user_id: String,
     /// Who is calling, for which operation: what RAM decides.
     pub(super) call: Call,
@@ -101,7 +96,7 @@ impl AppState {
     ) -> Result<Standing> {
         caller.require(resource, access)?;
         let (org, role) = self.acting_organization(caller.principal(), edition).await?;
-        Ok(Standing { org, role, user_id: caller.principal().user.id.clone(), call: caller.call.clone() })
+        Ok(Standing { org, org_level: role.access_level(), user_id: caller.principal().user.id.clone(), call: caller.call.clone() })
     }
 
     /// The RAM decision for the call's operation on a namespace of the acting organization.
@@ -109,27 +104,27 @@ impl AppState {
         self.authorize(&st.call, &namespace_arn(&st.org.id, full_path), &[]).await
     }
 
-    /// The caller's effective access level on a namespace: organization owners/admins are admins
-    /// everywhere; otherwise the highest level held on the namespace or an ancestor.
-    pub(super) async fn level_on(&self, st: &Standing, ns: &Namespace) -> Result<Option<i64>> {
-        if st.role.is_admin() {
-            return Ok(Some(access::ADMIN));
+    /// The caller's effective access level on a namespace: organization owners/admins hold
+    /// everything everywhere; otherwise the highest level held on the namespace or an ancestor.
+    pub(super) async fn level_on(&self, st: &Standing, ns: &Namespace) -> Result<AccessLevel> {
+        if st.org_level > AccessLevel::None {
+            return Ok(st.org_level);
         }
         self.store.namespace_access_level(&st.org.id, &ns.full_path, &st.user_id, now_millis()).await.map_err(store_err)
     }
 
-    async fn visible_namespace(&self, st: &Standing, ns: Option<Namespace>, key: &str) -> Result<(Namespace, Option<i64>)> {
+    async fn visible_namespace(&self, st: &Standing, ns: Option<Namespace>, key: &str) -> Result<(Namespace, AccessLevel)> {
         let not_found = || Error::not_found(NotFoundKind::Namespace, key);
         let ns = ns.filter(|n| n.organization_id == st.org.id).ok_or_else(not_found)?;
         let level = self.level_on(st, &ns).await?;
-        if ns.visibility == CodeVisibility::Private.as_str() && level.is_none() {
+        if ns.visibility == CodeVisibility::Private && level == AccessLevel::None {
             return Err(not_found());
         }
         Ok((ns, level))
     }
 
     /// Resolves a namespace by numeric id or full path (already URL-decoded).
-    pub(super) async fn find_namespace(&self, st: &Standing, key: &str) -> Result<(Namespace, Option<i64>)> {
+    pub(super) async fn find_namespace(&self, st: &Standing, key: &str) -> Result<(Namespace, AccessLevel)> {
         let ns = match key.parse::<i64>() {
             Ok(id) => self.store.namespace(id).await.map_err(store_err)?,
             Err(_) => self.store.namespace_by_path(&st.org.id, key.trim_matches('/')).await.map_err(store_err)?,
@@ -178,8 +173,8 @@ impl AppState {
         self.authorize_namespace(st, &format!("{}/{}", parent.full_path, cmd.path.as_str())).await?;
         // Under the root (named by its id too, as CreateRepository's missing parents do) any
         // member may create; below a group only its admins.
-        if let Some(level) = level.filter(|_| parent.kind == "group") {
-            if level.unwrap_or(0) < access::ADMIN {
+        if let Some(level) = level.filter(|_| parent.kind == NamespaceKind::Group) {
+            if level < AccessLevel::Admin {
                 return Err(Error::Forbidden { action: format!("create subgroups in {}", parent.full_path) });
             }
         }
@@ -191,9 +186,8 @@ impl AppState {
             ));
         }
         let visibility = cmd.visibility.unwrap_or(CodeVisibility::Private);
-        let parent_visibility = CodeVisibility::parse("visibility", &parent.visibility)?;
-        if visibility > parent_visibility {
-            return Err(Error::invalid("visibility", format!("a group may not be more visible than its parent ({})", parent.visibility)));
+        if visibility > parent.visibility {
+            return Err(Error::invalid("visibility", format!("a group may not be more visible than its parent ({})", parent.visibility.as_str())));
         }
         let full_path = format!("{}/{}", parent.full_path, cmd.path.as_str());
         if self.store.repository_by_path(&st.org.id, &full_path).await.map_err(store_err)?.is_some() {
@@ -204,23 +198,20 @@ impl AppState {
             id: 0,
             organization_id: st.org.id.clone(),
             parent_id: Some(parent.id),
-            kind: "group".into(),
+            kind: NamespaceKind::Group,
             name: cmd.name.as_str().to_string(),
             path: cmd.path.as_str().to_string(),
             full_path,
             full_name: format!("{} / {}", parent.full_name, cmd.name.as_str()),
             description: cmd.description.map(Text::into_string).unwrap_or_default(),
-            visibility: visibility.as_str().to_string(),
+            visibility,
             avatar_url: cmd.avatar.map(Text::into_string).unwrap_or_default(),
             owner_id: st.user_id.clone(),
             depth: parent.depth + 1,
             created_at: now,
             updated_at: now,
         };
-        self.store.create_namespace(&ns, &st.user_id, access::ADMIN).await.map_err(|e| match e {
-            codeport_store::StoreError::Unique(_) => Error::AlreadyExists { code: "Conflict", what: format!("A group at path {}", ns.full_path) },
-            other => store_err(other),
-        })
+        self.store.create_namespace(&ns, &st.user_id, AccessLevel::Admin).await.map_err(store_err)
     }
 
     /// ListNamespaces: what the caller may see, one page.
@@ -237,7 +228,7 @@ impl AppState {
             None => "*".to_string(),
         };
         self.authorize_namespace(&st, &covered).await?;
-        let viewer = if st.role.is_admin() { NamespaceViewer::All } else { NamespaceViewer::Member(st.user_id.clone()) };
+        let viewer = if st.org_level >= AccessLevel::Admin { NamespaceViewer::All } else { NamespaceViewer::Member(st.user_id.clone()) };
         let q = NamespaceQuery {
             organization_id: st.org.id.clone(),
             parent_id: cmd.parent_id,
@@ -255,11 +246,11 @@ impl AppState {
     /// A group (never a root) the caller administers and on which RAM allows the call's operation.
     async fn administered_group(&self, st: &Standing, key: &str, action: &str) -> Result<Namespace> {
         let (ns, level) = self.find_namespace(st, key).await?;
-        if ns.kind != "group" {
+        if ns.kind != NamespaceKind::Group {
             return Err(Error::invalid("groupId", "the organization's root namespace cannot be changed"));
         }
         self.authorize_namespace(st, &ns.full_path).await?;
-        if level.unwrap_or(0) < access::ADMIN {
+        if level < AccessLevel::Admin {
             return Err(Error::Forbidden { action: format!("{action} group {}", ns.full_path) });
         }
         Ok(ns)
@@ -301,21 +292,14 @@ impl AppState {
         if let Some(a) = cmd.avatar {
             new.avatar_url = a.into_string();
         }
-        let visibility = match cmd.visibility {
-            Some(v) => v,
-            None => CodeVisibility::parse("visibility", &old.visibility)?,
-        };
-        if visibility > CodeVisibility::parse("visibility", &parent.visibility)? {
-            return Err(Error::invalid("visibility", format!("a group may not be more visible than its parent ({})", parent.visibility)));
+        let visibility = cmd.visibility.unwrap_or(old.visibility);
+        if visibility > parent.visibility {
+            return Err(Error::invalid("visibility", format!("a group may not be more visible than its parent ({})", parent.visibility.as_str())));
         }
-        new.visibility = visibility.as_str().to_string();
+        new.visibility = visibility;
         new.updated_at = now_millis().max(old.updated_at);
-        let more_visible: Vec<&str> =
-            [CodeVisibility::Internal, CodeVisibility::Public].into_iter().filter(|v| *v > visibility).map(CodeVisibility::as_str).collect();
-        self.store.update_namespace(&old, &new, &more_visible).await.map_err(|e| match e {
-            codeport_store::StoreError::Unique(_) => Error::AlreadyExists { code: "Conflict", what: format!("A group at path {}", new.full_path) },
-            other => store_err(other),
-        })?;
+        let more_visible: Vec<CodeVisibility> = [CodeVisibility::Internal, CodeVisibility::Public].into_iter().filter(|v| *v > visibility).collect();
+        self.store.update_namespace(&old, &new, &more_visible).await.map_err(store_err)?;
         Ok(new)
     }
 
@@ -334,7 +318,7 @@ impl AppState {
                 .find_namespace(st, &parent_id.to_string())
                 .await
                 .map_err(|_| Error::invalid("parentId", format!("namespace {parent_id} does not exist")))?;
-            if level.unwrap_or(0) < access::ADMIN {
+            if level < AccessLevel::Admin {
                 return Err(Error::Forbidden { action: format!("move groups into {}", p.full_path) });
             }
             p
@@ -409,13 +393,13 @@ impl AppState {
         let mut number = 1;
         loop {
             let page = Page { number, size: 100 };
-            let q = codeport_store::RepositoryQuery {
+            let q = RepositoryQuery {
                 organization_id: st.org.id.clone(),
-                scope: codeport_store::RepositoryScope::Subtree(ns.full_path.clone()),
+                scope: RepositoryScope::Subtree(ns.full_path.clone()),
                 viewer: NamespaceViewer::All,
                 search: None,
                 archived: None,
-                sort: codeport_store::RepositorySort::Id,
+                sort: RepositorySort::Id,
                 order: SortOrder::Asc,
                 page,
             };
@@ -434,12 +418,8 @@ impl AppState {
 }
 
 /// Parses a Codeup access level: 20 (viewer), 30 (developer) or 40 (admin).
-pub fn parse_access_level(v: i64) -> Result<i64> {
-    if matches!(v, access::VIEWER | access::DEVELOPER | access::ADMIN) {
-        Ok(v)
-    } else {
-        Err(Error::invalid("accessLevel", format!("{v} is not 20 (viewer), 30 (developer) or 40 (admin)")))
-    }
+pub fn parse_access_level(v: i64) -> Result<AccessLevel> {
+    AccessLevel::parse_codeup("accessLevel", v)
 }
 
 impl AppState {
@@ -450,7 +430,7 @@ impl AppState {
         caller: &TokenCaller,
         edition: &Edition,
         key: &str,
-        min_level: i64,
+        min_level: AccessLevel,
     ) -> Result<(Namespace, Vec<(NamespaceMember, Option<Namespace>)>)> {
         caller.require(ScopeResource::Member, ScopeAccess::Read)?;
         let st = self.standing(caller, edition, ScopeAccess::Read).await?;
@@ -488,7 +468,7 @@ impl AppState {
         edition: &Edition,
         key: &str,
         user_ids: Vec<String>,
-        level: i64,
+        level: AccessLevel,
         expires_at: Option<i64>,
     ) -> Result<(Namespace, Vec<NamespaceMember>)> {
         let (st, ns) = self.member_admin(caller, edition, key).await?;
@@ -504,12 +484,7 @@ impl AppState {
             }
         }
         let now = now_millis();
-        self.store.add_namespace_members(ns.id, &user_ids, level, expires_at, now).await.map_err(|e| match e {
-            codeport_store::StoreError::Unique(_) => {
-                Error::Conflict { message: format!("A user in {user_ids:?} is already a member of {}; nothing was added.", ns.full_path) }
-            }
-            other => store_err(other),
-        })?;
+        self.store.add_namespace_members(&ns, &user_ids, level, expires_at, now).await.map_err(store_err)?;
         let mut added = Vec::with_capacity(user_ids.len());
         for u in &user_ids {
             if let Some(m) = self.store.namespace_member(ns.id, u).await.map_err(store_err)? {
@@ -526,7 +501,7 @@ impl AppState {
         edition: &Edition,
         key: &str,
         user_id: &str,
-        level: i64,
+        level: AccessLevel,
         expires_at: Option<i64>,
     ) -> Result<(Namespace, NamespaceMember)> {
         let (_, ns) = self.member_admin(caller, edition, key).await?;

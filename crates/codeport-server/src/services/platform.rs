@@ -6,12 +6,12 @@ use crate::authz::{organization_arn, user_arn};
 use crate::identity_cache::CachedToken;
 use crate::state::AppState;
 use codeport_core::actions::Operation;
+use codeport_core::entities::{OrgMember, OrgMemberQuery, OrgRole, Organization, User};
 use codeport_core::error::AuthFailure;
 use codeport_core::secret::token_hash;
 use codeport_core::timefmt::now_millis;
 use codeport_core::values::{Page, ScopeAccess, ScopeResource, TokenScopes};
 use codeport_core::{Error, NotFoundKind, Result};
-use codeport_store::{OrgMember, OrgMemberQuery, OrgRole, Organization, User};
 use std::sync::Arc;
 
 /// A caller authenticated by a personal access token: the call (the token's owner, the

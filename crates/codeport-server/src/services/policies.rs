@@ -5,10 +5,10 @@
 
 use super::store_err;
 use crate::state::AppState;
+use codeport_core::entities::{PolicyDeletion, PolicyRecord, PolicyRef};
 use codeport_core::timefmt::now_millis;
 use codeport_core::{Error, NotFoundKind, Result};
 use codeport_policy::{system, Context, Policy, PolicySet, Request, StaticCatalog};
-use codeport_store::{PolicyDeletion, PolicyRecord, PolicyRef, StoreError};
 
 /// `System`: the official policies, defined in code.
 pub const SYSTEM: &str = "System";
@@ -70,10 +70,7 @@ impl AppState {
             created_at: now,
             updated_at: now,
         };
-        self.store.create_policy(&record).await.map_err(|e| match e {
-            StoreError::Unique(_) => Error::AlreadyExists { code: "EntityAlreadyExists.Policy", what: format!("Policy {name}") },
-            other => store_err(other),
-        })?;
+        self.store.create_policy(&record).await.map_err(store_err)?;
         self.identity.invalidate();
         Ok(PolicyView { policy_type: CUSTOM, name: record.name, description: record.description, document: record.document })
     }
@@ -119,12 +116,7 @@ impl AppState {
     pub async fn attach_policy(&self, user_name: &str, policy: &str) -> Result<()> {
         let user = self.user_named(user_name).await?;
         let (r, _) = self.policy_ref(&user.default_organization_id, policy).await?;
-        self.store.attach_policy(&user.id, &r, now_millis()).await.map_err(|e| match e {
-            StoreError::Unique(_) => {
-                Error::AlreadyExists { code: "EntityAlreadyExists.User.Policy", what: format!("The attachment of {} to {user_name}", r.policy_name) }
-            }
-            other => store_err(other),
-        })?;
+        self.store.attach_policy(&user, &r, now_millis()).await.map_err(store_err)?;
         // This process sees the change at once; other processes at their next generation poll.
         self.identity.invalidate();
         Ok(())

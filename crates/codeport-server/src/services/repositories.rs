@@ -11,18 +11,17 @@
 //! and before the access-level check. Git: `codeup:GetRepositoryContent` for clone and fetch,
 //! `codeup:PushRepository` for push (its discovery included).
 
-use super::namespaces::{access, Standing};
+use super::namespaces::Standing;
 use super::platform::{Edition, TokenCaller};
-use super::Call;
-use super::{store_err, Principal};
+use super::{store_err, Call, Principal};
 use crate::authz::repository_arn;
 use crate::state::AppState;
 use codeport_core::actions::Operation;
+use codeport_core::entities::{Namespace, NamespaceKind, NamespaceViewer, Repository, RepositoryQuery, RepositoryScope, RepositorySort};
 use codeport_core::timefmt::now_millis;
 use codeport_core::values::{CodeVisibility, GroupPath, Page, ScopeAccess, ScopeResource, SortOrder, Text};
-use codeport_core::{Error, NotFoundKind, Result};
+use codeport_core::{AccessLevel, Error, NotFoundKind, Result};
 use codeport_git::{GitError, InitialCommit, Repo, Signature};
-use codeport_store::{Namespace, NamespaceViewer, Repository, RepositoryQuery, RepositoryScope, RepositorySort, StoreError};
 
 /// The branch a new repository's HEAD names unless the caller picks one (Codeup's default).
 pub const DEFAULT_BRANCH: &str = "master";
@@ -38,13 +37,13 @@ pub enum Need {
     Admin,
 }
 
-/// A repository the caller may use, with their effective access level (20 for an internal
+/// A repository the caller may use, with their effective access level (read for an internal
 /// repository seen only through organization membership).
 pub struct RepoAccess {
     /// The repository.
     pub repo: Repository,
     /// The caller's effective level.
-    pub level: i64,
+    pub level: AccessLevel,
     /// Its git data.
     pub git: Repo,
 }
@@ -172,28 +171,30 @@ impl AppState {
         format!("{}/{}.git", self.config.external_url, repo.full_path)
     }
 
-    /// The caller's effective level on a repository: organization owners/admins are admins
-    /// everywhere; otherwise the highest level held on it or a group above it; an internal
-    /// repository gives every organization member viewer access.
-    async fn repository_level(&self, is_org_admin: bool, user_id: &str, repo: &Repository) -> Result<Option<i64>> {
-        if is_org_admin {
-            return Ok(Some(access::ADMIN));
+    /// The caller's effective level on a repository: organization owners/admins hold
+    /// everything everywhere (`org_level`); otherwise the highest level held on it or a group
+    /// above it; an internal repository gives every organization member read access.
+    async fn repository_level(&self, org_level: AccessLevel, user_id: &str, repo: &Repository) -> Result<AccessLevel> {
+        if org_level > AccessLevel::None {
+            return Ok(org_level);
         }
         let held = self.store.repository_access_level(repo, user_id, now_millis()).await.map_err(store_err)?;
-        let floor = (repo.visibility != CodeVisibility::Private.as_str()).then_some(access::VIEWER);
+        let floor = if repo.visibility != CodeVisibility::Private { AccessLevel::Read } else { AccessLevel::None };
         Ok(held.max(floor))
     }
 
     /// Checks `need` on a visible repository: invisible is not found, then RAM decides the
     /// call's operation on the repository's ARN, then visible but short of the level is forbidden.
-    async fn check_need(&self, p: &Call, is_org_admin: bool, repo: Repository, key: &str, need: Need) -> Result<RepoAccess> {
-        let user_id = &p.user.id;
-        let level = self.repository_level(is_org_admin, user_id, &repo).await?.ok_or_else(|| Error::not_found(NotFoundKind::Repository, key))?;
+    async fn check_need(&self, p: &Call, org_level: AccessLevel, repo: Repository, key: &str, need: Need) -> Result<RepoAccess> {
+        let level = self.repository_level(org_level, &p.user.id, &repo).await?;
+        if level == AccessLevel::None {
+            return Err(Error::not_found(NotFoundKind::Repository, key));
+        }
         self.authorize(p, &repository_arn(&repo.organization_id, &repo.full_path), &[]).await?;
         let required = match need {
-            Need::Read => access::VIEWER,
-            Need::Write => access::DEVELOPER,
-            Need::Admin => access::ADMIN,
+            Need::Read => AccessLevel::Read,
+            Need::Write => AccessLevel::Write,
+            Need::Admin => AccessLevel::Admin,
         };
         if level < required {
             let what = match need {
@@ -222,7 +223,7 @@ impl AppState {
             Err(_) => self.store.repository_by_path(&st.org.id, key.strip_suffix(".git").unwrap_or(key)).await.map_err(store_err)?,
         };
         let repo = repo.filter(|r| r.organization_id == st.org.id).ok_or_else(|| Error::not_found(NotFoundKind::Repository, key))?;
-        self.check_need(&st.call, st.role.is_admin(), repo, key, need).await
+        self.check_need(&st.call, st.org_level, repo, key, need).await
     }
 
     /// A repository for a content operation (branches, files, commits...): the token must
@@ -255,7 +256,7 @@ impl AppState {
         let role = self.store.org_role(org_id, &user_id).await.map_err(store_err)?.ok_or_else(not_found)?;
         let repo = self.store.repository_by_path(org_id, full_path).await.map_err(store_err)?.ok_or_else(not_found)?;
         let implied = p.as_operation(if need == Need::Read { Operation::GetRepositoryContent } else { Operation::PushRepository });
-        self.check_need(&implied, role.is_admin(), repo, full_path, need).await
+        self.check_need(&implied, role.access_level(), repo, full_path, need).await
     }
 
     /// The namespace CreateRepository's `namespaceId` names (None or 0: the organization root).
@@ -320,7 +321,7 @@ impl AppState {
         let intended = std::iter::once(start.full_path.as_str()).chain(cmd.path.iter().map(GroupPath::as_str)).collect::<Vec<_>>().join("/");
         self.authorize(&st.call, &repository_arn(&st.org.id, &intended), &[]).await?;
         let ns = self.target_namespace(&st, start, parents, cmd.create_parent_path).await?;
-        if ns.kind == "group" && self.level_on(&st, &ns).await?.unwrap_or(0) < access::DEVELOPER {
+        if ns.kind == NamespaceKind::Group && self.level_on(&st, &ns).await? < AccessLevel::Write {
             return Err(Error::Forbidden { action: format!("create repositories in {}", ns.full_path) });
         }
         let max_depth = 1 + self.config.max_subgroup_levels as i64;
@@ -331,8 +332,8 @@ impl AppState {
         if visibility == CodeVisibility::Public {
             return Err(Error::invalid("visibility", "repositories are private or internal"));
         }
-        if visibility > CodeVisibility::parse("visibility", &ns.visibility)? {
-            return Err(Error::invalid("visibility", format!("a repository may not be more visible than its group ({})", ns.visibility)));
+        if visibility > ns.visibility {
+            return Err(Error::invalid("visibility", format!("a repository may not be more visible than its group ({})", ns.visibility.as_str())));
         }
         let default_branch = cmd.default_branch.unwrap_or_else(|| DEFAULT_BRANCH.to_string());
         codeport_git::validate_branch_name(&default_branch).map_err(|e| Error::invalid("defaultBranch", e.to_string()))?;
@@ -350,7 +351,7 @@ impl AppState {
             full_path: full_path.clone(),
             full_name: format!("{} / {}", ns.full_name, cmd.name.as_str()),
             description: cmd.description.map(Text::into_string).unwrap_or_default(),
-            visibility: visibility.as_str().to_string(),
+            visibility,
             default_branch,
             avatar_url: cmd.avatar.map(Text::into_string).unwrap_or_default(),
             creator_id: st.user_id.clone(),
@@ -359,10 +360,7 @@ impl AppState {
             updated_at: now,
             last_activity_at: now,
         };
-        let repo = self.store.create_repository(&row, &st.user_id, access::ADMIN).await.map_err(|e| match e {
-            StoreError::Unique(_) => Error::AlreadyExists { code: "Conflict", what: format!("A repository at path {full_path}") },
-            other => store_err(other),
-        })?;
+        let repo = self.store.create_repository(&row, &st.user_id, AccessLevel::Admin).await.map_err(store_err)?;
         let initial = cmd.readme.map(|kind| InitialCommit {
             file_name: "README.md".into(),
             content: readme_text(kind, &repo, &self.clone_url(&repo)).into_bytes(),
@@ -390,7 +388,12 @@ impl AppState {
     }
 
     /// ListRepositories / ListGroupRepositories: what the caller may see, one page.
-    pub async fn list_repositories(&self, caller: &TokenCaller, edition: &Edition, cmd: ListRepositories) -> Result<(Vec<(Repository, i64)>, u64)> {
+    pub async fn list_repositories(
+        &self,
+        caller: &TokenCaller,
+        edition: &Edition,
+        cmd: ListRepositories,
+    ) -> Result<(Vec<(Repository, AccessLevel)>, u64)> {
         let st = self.standing_for(caller, edition, ScopeResource::Repository, ScopeAccess::Read).await?;
         let scope = match cmd.scope {
             ListScope::Organization => {
@@ -407,7 +410,7 @@ impl AppState {
                 }
             }
         };
-        let viewer = if st.role.is_admin() { NamespaceViewer::All } else { NamespaceViewer::Member(st.user_id.clone()) };
+        let viewer = if st.org_level >= AccessLevel::Admin { NamespaceViewer::All } else { NamespaceViewer::Member(st.user_id.clone()) };
         let q = RepositoryQuery {
             organization_id: st.org.id.clone(),
             scope,
@@ -421,7 +424,7 @@ impl AppState {
         let (items, total) = self.store.list_repositories(&q, now_millis()).await.map_err(store_err)?;
         let mut out = Vec::with_capacity(items.len());
         for r in items {
-            let level = self.repository_level(st.role.is_admin(), &st.user_id, &r).await?.unwrap_or(access::VIEWER);
+            let level = self.repository_level(st.org_level, &st.user_id, &r).await?.max(AccessLevel::Read);
             out.push((r, level));
         }
         Ok((out, total))
@@ -462,10 +465,13 @@ impl AppState {
             if v == CodeVisibility::Public {
                 return Err(Error::invalid("visibility", "repositories are private or internal"));
             }
-            if v > CodeVisibility::parse("visibility", &ns.visibility)? {
-                return Err(Error::invalid("visibility", format!("a repository may not be more visible than its group ({})", ns.visibility)));
+            if v > ns.visibility {
+                return Err(Error::invalid(
+                    "visibility",
+                    format!("a repository may not be more visible than its group ({})", ns.visibility.as_str()),
+                ));
             }
-            repo.visibility = v.as_str().to_string();
+            repo.visibility = v;
         }
         if let Some(branch) = cmd.default_branch.filter(|b| *b != repo.default_branch) {
             codeport_git::validate_branch_name(&branch).map_err(|e| Error::invalid("default_branch", e.to_string()))?;
@@ -477,10 +483,7 @@ impl AppState {
             repo.default_branch = branch;
         }
         repo.updated_at = now_millis().max(found.repo.updated_at);
-        let stored = self.store.update_repository(&repo).await.map_err(|e| match e {
-            StoreError::Unique(_) => Error::AlreadyExists { code: "Conflict", what: format!("A repository at path {}", repo.full_path) },
-            other => store_err(other),
-        })?;
+        let stored = self.store.update_repository(&repo).await.map_err(store_err)?;
         if !stored {
             return Err(Error::not_found(NotFoundKind::Repository, key));
         }

@@ -11,51 +11,32 @@
 use super::{store_err, Call, Principal};
 use crate::authz::workspace_arn;
 use crate::state::AppState;
+use codeport_core::entities::{MemberQuery, MemberView, User, Visibility, Workspace, WorkspaceMember, WorkspaceQuery, WorkspaceSort};
 use codeport_core::timefmt::now_millis;
 use codeport_core::values::{EnvTypes, Page, RoleSet, SortOrder, Text, WorkspaceName, WorkspaceRole};
-use codeport_core::{ids, Error, NotFoundKind, Result};
-use codeport_store::{MemberQuery, MemberView, User, Visibility, Workspace, WorkspaceMember, WorkspaceQuery, WorkspaceSort};
+use codeport_core::{ids, AccessLevel, Error, NotFoundKind, Result};
 
 /// What a principal holds in one workspace.
 #[derive(Debug, Clone)]
 pub struct WorkspaceAccess {
     /// The workspace.
     pub workspace: Workspace,
-    /// The principal's standing in it.
-    pub holding: Holding,
+    /// The principal's level in it: [`AccessLevel::Admin`] and above manage the workspace, its
+    /// members and all its code sources; [`AccessLevel::Write`] creates code sources;
+    /// [`AccessLevel::Owner`] (workspace owners, organization owners and admins) also deletes it.
+    pub level: AccessLevel,
 }
 
-/// A principal's standing in a workspace: their roles and whether they administer the organization.
-#[derive(Debug, Clone)]
-pub struct Holding {
-    /// The principal's roles (empty for an organization admin who is not a member).
-    pub roles: RoleSet,
-    /// Whether the principal is an owner/admin of the organization.
-    pub org_admin: bool,
-}
-
-impl Holding {
-    /// The standing of `p` given the roles stored for them in a workspace of `organization_id`;
-    /// None when they may not see the workspace at all.
-    pub fn of(p: &Principal, organization_id: &str, stored_roles: Option<&str>) -> Option<Holding> {
-        if organization_id != p.organization_id() {
-            return None;
-        }
-        let roles = stored_roles.map(RoleSet::from_stored).unwrap_or_default();
-        if roles.is_empty() && !p.is_org_admin() {
-            return None;
-        }
-        Some(Holding { roles, org_admin: p.is_org_admin() })
+/// The level of `p` in a workspace of `organization_id` where they hold `roles` (None: not a
+/// member): the higher of what their organization role and their roles grant. None when they
+/// may not see the workspace at all (another organization, or neither a member nor an
+/// organization admin).
+pub fn workspace_level(p: &Principal, organization_id: &str, roles: Option<&RoleSet>) -> Option<AccessLevel> {
+    if organization_id != p.organization_id() {
+        return None;
     }
-
-    /// Owners, admins and organization admins manage the workspace, its members and all its code sources.
-    pub fn manages(&self) -> bool {
-        self.org_admin || self.roles.manages_workspace()
-    }
-    /// Whether the principal may create code sources here.
-    pub fn develops(&self) -> bool {
-        self.manages() || self.roles.develops()
-    }
+    let level = p.org_level().max(roles.map(RoleSet::access_level).unwrap_or_default());
+    (level > AccessLevel::None).then_some(level)
 }
 
 /// A new workspace.
@@ -126,8 +107,8 @@ impl AppState {
             return Err(not_found());
         }
         let member = self.store.member(workspace_id, &p.user.id).await.map_err(store_err)?;
-        let holding = Holding::of(p, &ws.organization_id, member.as_ref().map(|m| m.member.roles.as_str())).ok_or_else(not_found)?;
-        Ok(WorkspaceAccess { workspace: ws, holding })
+        let level = workspace_level(p, &ws.organization_id, member.as_ref().map(|m| &m.member.roles)).ok_or_else(not_found)?;
+        Ok(WorkspaceAccess { workspace: ws, level })
     }
 
     /// A workspace the principal may see (not found otherwise, before RAM is asked) on which
@@ -141,7 +122,7 @@ impl AppState {
     /// [`authorized_workspace`](Self::authorized_workspace), and the principal manages it.
     async fn managed_workspace(&self, p: &Call, workspace_id: &str, action: &str) -> Result<WorkspaceAccess> {
         let access = self.authorized_workspace(p, workspace_id).await?;
-        if !access.holding.manages() {
+        if access.level < AccessLevel::Admin {
             return Err(Error::Forbidden { action: action.to_string() });
         }
         Ok(access)
@@ -162,7 +143,7 @@ impl AppState {
             name: cmd.name.as_str().to_string(),
             display_name: cmd.display_name.map(Text::into_string).unwrap_or_else(|| cmd.name.as_str().to_string()),
             description: cmd.description.into_string(),
-            env_types: cmd.env_types.to_stored(),
+            env_types: cmd.env_types,
             resource_group_id: cmd.resource_group_id.map(Text::into_string).unwrap_or_default(),
             creator_id: p.user.id.clone(),
             is_default: false,
@@ -173,15 +154,10 @@ impl AppState {
         let owner = WorkspaceMember {
             workspace_id: ws.id.clone(),
             user_id: p.user.id.clone(),
-            roles: RoleSet::new(vec![WorkspaceRole::Owner]).to_stored(),
+            roles: RoleSet::new(vec![WorkspaceRole::Owner]),
             created_at: now,
         };
-        self.store.create_workspace(&ws, &owner).await.map_err(|e| match e {
-            codeport_store::StoreError::Unique(_) => {
-                Error::AlreadyExists { code: "WorkspaceNameAlreadyExists", what: format!("A workspace named {}", ws.name) }
-            }
-            other => store_err(other),
-        })
+        self.store.create_workspace(&ws, &owner).await.map_err(store_err)
     }
 
     /// GetWorkspace.
@@ -234,7 +210,7 @@ impl AppState {
     /// DeleteWorkspace: owners and organization admins; the default workspace stays.
     pub async fn delete_workspace(&self, p: &Call, workspace_id: &str) -> Result<()> {
         let access = self.authorized_workspace(p, workspace_id).await?;
-        if !(access.holding.org_admin || access.holding.roles.contains(WorkspaceRole::Owner)) {
+        if access.level < AccessLevel::Owner {
             return Err(Error::Forbidden { action: "delete this workspace".into() });
         }
         if access.workspace.is_default {
@@ -285,17 +261,11 @@ impl AppState {
             if rows.iter().any(|r: &WorkspaceMember| r.user_id == user.id) {
                 return Err(Error::invalid(field, format!("user {user_id} is listed twice")));
             }
-            let row = WorkspaceMember { workspace_id: workspace_id.to_string(), user_id: user.id.clone(), roles: roles.to_stored(), created_at: now };
+            let row = WorkspaceMember { workspace_id: workspace_id.to_string(), user_id: user.id.clone(), roles, created_at: now };
             views.push(MemberView { member: row.clone(), user_name: user.name.clone(), display_name: user.display_name.clone() });
             rows.push(row);
         }
-        self.store.add_members(&rows).await.map_err(|e| match e {
-            codeport_store::StoreError::Unique(_) => Error::AlreadyExists {
-                code: "MemberAlreadyExists",
-                what: "One of the users is already a member of this workspace; nothing was added. A member".into(),
-            },
-            other => store_err(other),
-        })?;
+        self.store.add_members(&rows).await.map_err(store_err)?;
         Ok(views)
     }
 
@@ -305,7 +275,7 @@ impl AppState {
         let q = MemberQuery {
             workspace_id: workspace_id.to_string(),
             name_contains: cmd.name_contains,
-            any_role: cmd.roles.iter().map(|r| r.as_str().to_string()).collect(),
+            any_role: cmd.roles.clone(),
             user_id: cmd.user_id,
             page: cmd.page,
         };
@@ -339,7 +309,7 @@ impl AppState {
             let user = user_of_member_id(workspace_id, m).ok_or_else(|| Error::not_found(NotFoundKind::Member, m.clone()))?;
             let member =
                 self.store.member(workspace_id, user).await.map_err(store_err)?.ok_or_else(|| Error::not_found(NotFoundKind::Member, m.clone()))?;
-            if RoleSet::from_stored(&member.member.roles).contains(WorkspaceRole::Owner) {
+            if member.member.roles.contains(WorkspaceRole::Owner) {
                 return Err(Error::InvalidOperation {
                     code: "CannotRemoveOwner",
                     message: format!("Member {m} is the workspace owner and cannot be removed."),
@@ -362,7 +332,7 @@ impl AppState {
         let user = user_of_member_id(workspace_id, member_id).ok_or_else(|| Error::not_found(NotFoundKind::Member, member_id))?;
         let member =
             self.store.member(workspace_id, user).await.map_err(store_err)?.ok_or_else(|| Error::not_found(NotFoundKind::Member, member_id))?;
-        let mut roles = RoleSet::from_stored(&member.member.roles);
+        let mut roles = member.member.roles.clone();
         if add {
             roles.insert(role);
         } else {
@@ -376,7 +346,7 @@ impl AppState {
                 });
             }
         }
-        self.store.set_member_roles(workspace_id, user, &roles.to_stored()).await.map_err(store_err)?;
+        self.store.set_member_roles(workspace_id, user, &roles).await.map_err(store_err)?;
         Ok(())
     }
 }
@@ -386,6 +356,6 @@ impl AppState {
     /// account), "5" for everyone else (sub-accounts).
     pub async fn account_type(&self, organization_id: &str, user_id: &str) -> Result<String> {
         let role = self.store.org_role(organization_id, user_id).await.map_err(store_err)?;
-        Ok(if role == Some(codeport_store::OrgRole::Owner) { "1" } else { "5" }.to_string())
+        Ok(if role == Some(codeport_core::entities::OrgRole::Owner) { "1" } else { "5" }.to_string())
     }
 }

@@ -2,9 +2,10 @@
 //! left out, never `null`: the official MCP client's schemas reject nulls.
 
 use crate::services::platform::org_member_id;
+use codeport_core::entities::{Namespace, NamespaceMember, OrgMember, OrgRole, Organization, Repository, User};
 use codeport_core::timefmt::rfc3339;
+use codeport_core::AccessLevel;
 use codeport_git::{BlobContent, Branch, CommitInfo, CommitStats, Comparison, EntryKind, Tag, TreeEntry};
-use codeport_store::{Namespace, NamespaceMember, OrgMember, OrgRole, Organization, Repository, User};
 use serde_json::{json, Value};
 
 /// GetUserByToken: the token's user. `lastOrganization` is the user's default organization.
@@ -57,8 +58,8 @@ pub fn namespace(n: &Namespace, external_url: &str) -> Value {
         "fullPath": n.full_path,
         "pathWithNamespace": n.full_path,
         "nameWithNamespace": n.full_name,
-        "kind": n.kind,
-        "visibility": n.visibility,
+        "kind": n.kind.as_str(),
+        "visibility": n.visibility.as_str(),
         "webUrl": format!("{external_url}/{}", n.full_path),
     });
     if let Some(p) = n.parent_id {
@@ -79,7 +80,7 @@ pub fn created_group(n: &Namespace, external_url: &str) -> Value {
         "pathWithNamespace": n.full_path,
         "nameWithNamespace": n.full_name,
         "description": n.description,
-        "visibility": n.visibility,
+        "visibility": n.visibility.as_str(),
         "webUrl": format!("{external_url}/{}", n.full_path),
     });
     if let Some(p) = n.parent_id {
@@ -101,7 +102,7 @@ pub fn group_member(m: &NamespaceMember, ns: &Namespace, inherited: Option<&Name
         "userId": m.user.id,
         "username": m.user.name,
         "name": m.user.display_name,
-        "accessLevel": m.access_level,
+        "accessLevel": m.access_level.codeup(),
         "state": "active",
         "webUrl": format!("{external_url}/{}", ns.full_path),
     });
@@ -124,7 +125,7 @@ fn segment(s: &str) -> String {
 
 /// A repository (GetRepository, ListRepositories items, CreateRepository). `id` and
 /// `creatorId` are integers, every URL absolute, nothing null.
-pub fn repository(r: &Repository, level: i64, ns: Option<&Namespace>, external_url: &str) -> Value {
+pub fn repository(r: &Repository, level: AccessLevel, ns: Option<&Namespace>, external_url: &str) -> Value {
     let mut v = json!({
         "id": r.id,
         "name": r.name,
@@ -132,10 +133,10 @@ pub fn repository(r: &Repository, level: i64, ns: Option<&Namespace>, external_u
         "pathWithNamespace": r.full_path,
         "nameWithNamespace": r.full_name,
         "description": r.description,
-        "visibility": r.visibility,
+        "visibility": r.visibility.as_str(),
         "defaultBranch": r.default_branch,
         "namespaceId": r.namespace_id,
-        "accessLevel": level,
+        "accessLevel": level.codeup(),
         "archived": r.archived,
         "demoProject": false,
         "encrypted": false,
@@ -161,7 +162,7 @@ pub fn repository(r: &Repository, level: i64, ns: Option<&Namespace>, external_u
             "name": n.name,
             "path": n.path,
             "description": n.description,
-            "visibility": n.visibility,
+            "visibility": n.visibility.as_str(),
             "createdAt": rfc3339(n.created_at),
             "updatedAt": rfc3339(n.updated_at),
         });

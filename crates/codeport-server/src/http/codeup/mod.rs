@@ -15,10 +15,9 @@ use crate::services::platform::{Edition, MemberKey};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
+use codeport_core::entities::{NamespaceSort, OrgRole};
 use codeport_core::values::{CodeVisibility, GroupPath, SortOrder};
-use codeport_core::Error;
-use codeport_store::NamespaceSort;
-use codeport_store::OrgRole;
+use codeport_core::{AccessLevel, Error};
 use serde::Deserialize;
 use std::collections::HashMap;
 use wire::{json, page_of, paged, BodyBytes, Caller, CodeupError, CodeupQuery, PathParams};
@@ -96,10 +95,7 @@ pub(crate) async fn search_members(State(s): State<AppState>, caller: Caller, Pa
         .str_list("roleIds")?
         .unwrap_or_default()
         .iter()
-        .map(|r| match r.as_str() {
-            "owner" | "admin" | "member" => Ok(OrgRole::from_stored(r)),
-            other => Err(Error::invalid("roleIds", format!("unknown role {other:?}; roles are owner, admin, member"))),
-        })
+        .map(|r| OrgRole::from_stored(r).ok_or_else(|| Error::invalid("roleIds", format!("unknown role {r:?}; roles are owner, admin, member"))))
         .collect::<Result<_, _>>()?;
     // Everyone is an enabled member without a department: a status filter without an
     // enabled state, or any department filter, matches nobody.
@@ -231,11 +227,11 @@ fn expiry(q: &MemberQuery) -> Result<Option<i64>, Error> {
     }
 }
 
-fn level(q: &MemberQuery, required: bool) -> Result<i64, Error> {
+fn level(q: &MemberQuery, required: bool) -> Result<AccessLevel, Error> {
     match int_param("accessLevel", q.access_level.as_deref())? {
         Some(v) => parse_access_level(v),
         None if required => Err(Error::missing("accessLevel")),
-        None => Ok(0),
+        None => Ok(AccessLevel::None),
     }
 }
 
@@ -246,7 +242,7 @@ pub(crate) async fn list_group_members(
     CodeupQuery(q): CodeupQuery<MemberQuery>,
 ) -> Reply {
     let min = match int_param("accessLevel", q.access_level.as_deref())? {
-        None | Some(0) => 0,
+        None | Some(0) => AccessLevel::None,
         Some(v) => parse_access_level(v)?,
     };
     let key = params.get("group_id").cloned().unwrap_or_default();

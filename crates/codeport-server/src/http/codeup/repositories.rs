@@ -10,9 +10,9 @@ use crate::services::repository_content::{BranchSort, CommitFilter, FileWrite, F
 use crate::state::AppState;
 use axum::extract::{FromRequest, Request, State};
 use axum::response::Response;
+use codeport_core::entities::RepositorySort;
 use codeport_core::values::{CodeVisibility, GroupPath, SortOrder};
 use codeport_core::Error;
-use codeport_store::RepositorySort;
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -68,7 +68,7 @@ pub(crate) async fn create_repository(
         default_branch: b.str("defaultBranch")?.filter(|v| !v.is_empty()),
     };
     let repo = s.create_repository(&caller.0, &edition(&params), cmd).await?;
-    Ok(json(&dto::repository(&repo, crate::services::namespaces::access::ADMIN, None, &s.config.external_url)))
+    Ok(json(&dto::repository(&repo, codeport_core::AccessLevel::Admin, None, &s.config.external_url)))
 }
 
 pub(crate) async fn get_repository(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams) -> Reply {

@@ -2,10 +2,9 @@
 //! official SDK's models read them (note `GmtModifiedTime` for workspaces but
 //! `GmtModifyTime` for code sources, and `resourceGroupId` in ListWorkspaces items).
 
+use codeport_core::entities::{CodeSource, MemberView, User, Workspace};
 use codeport_core::secret::Secret;
 use codeport_core::timefmt::pai;
-use codeport_core::values::{EnvTypes, RoleSet};
-use codeport_store::{CodeSource, MemberView, User, Workspace};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -20,7 +19,7 @@ fn workspace_core(ws: &Workspace) -> Value {
         "WorkspaceName": ws.name,
         "DisplayName": ws.display_name,
         "Description": ws.description,
-        "EnvTypes": EnvTypes::from_stored(&ws.env_types),
+        "EnvTypes": ws.env_types.names(),
         "Creator": ws.creator_id,
         "Status": ws.status,
         "GmtCreateTime": pai(ws.created_at),
@@ -64,7 +63,7 @@ pub fn created_member(m: &MemberView) -> Value {
         "MemberId": crate::services::workspaces::member_id(&m.member.workspace_id, &m.member.user_id),
         "UserId": m.member.user_id,
         "DisplayName": m.display_name,
-        "Roles": RoleSet::from_stored(&m.member.roles).names(),
+        "Roles": m.member.roles.names(),
     })
 }
 
@@ -76,7 +75,7 @@ pub fn member(m: &MemberView, account_type: &str) -> Value {
         "MemberName": m.user_name,
         "AccountName": m.user_name,
         "DisplayName": m.display_name,
-        "Roles": RoleSet::from_stored(&m.member.roles).names(),
+        "Roles": m.member.roles.names(),
         "GmtCreateTime": pai(m.member.created_at),
         "AccountType": account_type,
     })
@@ -120,8 +119,8 @@ pub fn code_source<'a>(c: &'a CodeSource, token: Option<&'a Secret>, with_reques
         code_repo_user_name: &c.code_repo_user_name,
         code_repo_access_token: token.map(Secret::expose).unwrap_or(""),
         mount_path: &c.mount_path,
-        accessibility: &c.accessibility,
-        clone_type: c.clone_type,
+        accessibility: c.accessibility.as_str(),
+        clone_type: c.clone_type.get(),
         user_id: &c.creator_id,
         gmt_create_time: pai(c.created_at),
         gmt_modify_time: pai(c.modified_at),

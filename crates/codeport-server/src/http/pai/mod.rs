@@ -14,12 +14,12 @@ use crate::services::workspaces::{CreateWorkspace, ListMembers, ListWorkspaces};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::response::Response;
+use codeport_core::entities::{CodeSourceSort, WorkspaceSort};
 use codeport_core::secret::Secret;
 use codeport_core::values::{
     Accessibility, CloneType, CommitId, EnvTypes, GitRefName, GitUrl, MountPath, Page, RoleSet, SortOrder, WorkspaceName, WorkspaceRole,
 };
 use codeport_core::Error;
-use codeport_store::{CodeSourceSort, WorkspaceSort};
 use serde_json::json;
 use wire::{json_response, PaiError};
 
