@@ -3,6 +3,10 @@ live codeport. Runs all 18 operations and the denials a user relies on, exactly 
 script would: real signing, real HTTP, real errors as ClientException, RAM denials with the
 SDK's `access_denied_detail`.
 
+Every test runs twice: signed with the SDK's default ACS3-HMAC-SHA256 (`SdkConformance`) and
+with `signature_algorithm="v2"`, the legacy ROA signature `acs AK:base64(HMAC-SHA1)` that
+alipai uses (`SdkConformanceLegacyRoa`).
+
 Environment: CODEPORT_ENDPOINT (host:port), CODEPORT_DATA_DIR (to read bootstrap.json),
 CODEPORT_BIN (to create users and manage RAM policies with `codeport admin`).
 """
@@ -14,11 +18,13 @@ import tempfile
 import time
 import unittest
 import uuid
+from unittest import mock
 
 from alibabacloud_aiworkspace20210204.client import Client
 from alibabacloud_aiworkspace20210204 import models as m
 from alibabacloud_tea_openapi import models as open_api_models
 from alibabacloud_tea_openapi import utils_models as open_api_util_models
+from darabonba.core import DaraCore
 from darabonba.runtime import RuntimeOptions
 from Tea.exceptions import TeaException
 
@@ -27,8 +33,9 @@ DATA_DIR = os.environ["CODEPORT_DATA_DIR"]
 BIN = os.environ["CODEPORT_BIN"]
 
 
-def client(ak, secret):
-    cfg = open_api_models.Config(access_key_id=ak, access_key_secret=secret, endpoint=ENDPOINT, protocol="http")
+def client(ak, secret, signature_algorithm=None):
+    cfg = open_api_models.Config(access_key_id=ak, access_key_secret=secret, endpoint=ENDPOINT, protocol="http",
+                                 signature_algorithm=signature_algorithm)
     return Client(cfg)
 
 
@@ -66,21 +73,29 @@ def unique(prefix):
 
 
 class SdkConformance(unittest.TestCase):
+    # The SDK's Config.signature_algorithm, and how its Authorization header then starts.
+    signature_algorithm = None
+    authorization_scheme = "ACS3-HMAC-SHA256 "
+
+    @classmethod
+    def client(cls, ak, secret):
+        return client(ak, secret, cls.signature_algorithm)
+
     @classmethod
     def setUpClass(cls):
         with open(os.path.join(DATA_DIR, "bootstrap.json")) as f:
             boot = json.load(f)
         cls.admin_id = boot["userId"]
         cls.owner_ak = boot["accessKeyId"]
-        cls.owner = client(boot["accessKeyId"], boot["accessKeySecret"])
+        cls.owner = cls.client(boot["accessKeyId"], boot["accessKeySecret"])
         name = unique("dev")
         cls.dev_id = admin("user", "create", name, "--json")["userId"]
         key = admin("access-key", "create", "--user", name, "--json")
-        cls.dev = client(key["accessKeyId"], key["accessKeySecret"])
+        cls.dev = cls.client(key["accessKeyId"], key["accessKeySecret"])
         outsider = unique("out")
         admin("user", "create", outsider, "--json")
         okey = admin("access-key", "create", "--user", outsider, "--json")
-        cls.outsider = client(okey["accessKeyId"], okey["accessKeySecret"])
+        cls.outsider = cls.client(okey["accessKeyId"], okey["accessKeySecret"])
 
     def assert_client_error(self, fn, status, code):
         with self.assertRaises(TeaException) as cm:
@@ -90,6 +105,21 @@ class SdkConformance(unittest.TestCase):
         self.assertEqual(e.data.get("statusCode"), status, str(e))
         self.assertTrue(e.data.get("RequestId"), "error carries a request id")
         return e
+
+    def test_requests_carry_the_configured_signature(self):
+        # Watch the SDK's own transport: the request it sends is signed with the scheme this
+        # class configures, so the runs really cover both verifiers.
+        sent = []
+        real = DaraCore.do_action
+
+        def spy(request, runtime_option=None):
+            sent.append({k.lower(): v for k, v in request.headers.items()})
+            return real(request, runtime_option)
+
+        with mock.patch.object(DaraCore, "do_action", spy):
+            self.owner.list_workspaces(m.ListWorkspacesRequest())
+        self.assertEqual(len(sent), 1)
+        self.assertTrue(sent[0]["authorization"].startswith(self.authorization_scheme), sent[0]["authorization"])
 
     def test_all_eighteen_operations(self):
         o = self.owner
@@ -164,8 +194,8 @@ class SdkConformance(unittest.TestCase):
         ids = [w.workspace_id for w in self.outsider.list_workspaces(m.ListWorkspacesRequest(page_size=100)).body.workspaces or []]
         self.assertNotIn(ws_id, ids)
         # A wrong secret, an unknown key, bad input.
-        self.assert_client_error(lambda: client(self.owner_ak, "wrong").list_workspaces(m.ListWorkspacesRequest()), 400, "SignatureDoesNotMatch")
-        self.assert_client_error(lambda: client("LTAIdoesnotexist000000", "x").list_workspaces(m.ListWorkspacesRequest()), 404, "InvalidAccessKeyId.NotFound")
+        self.assert_client_error(lambda: self.client(self.owner_ak, "wrong").list_workspaces(m.ListWorkspacesRequest()), 400, "SignatureDoesNotMatch")
+        self.assert_client_error(lambda: self.client("LTAIdoesnotexist000000", "x").list_workspaces(m.ListWorkspacesRequest()), 404, "InvalidAccessKeyId.NotFound")
         e = self.assert_client_error(lambda: self.owner.create_code_source(m.CreateCodeSourceRequest(workspace_id=ws_id, display_name="x", mount_path="relative/path")), 400, "InvalidParameter")
         self.assertIn("MountPath", e.message)
         self.assert_client_error(lambda: self.owner.create_code_source(m.CreateCodeSourceRequest(workspace_id=ws_id)), 400, "MissingParameter")
@@ -190,7 +220,7 @@ class SdkConformance(unittest.TestCase):
         user_id = admin("user", "create", name, "--json")["userId"]
         key = admin("access-key", "create", "--user", name, "--json")
         self.owner.create_member(ws_id, m.CreateMemberRequest(members=[m.CreateMemberRequestMembers(user_id=user_id, roles=list(roles))]))
-        return name, user_id, client(key["accessKeyId"], key["accessKeySecret"])
+        return name, user_id, self.client(key["accessKeyId"], key["accessKeySecret"])
 
     def new_workspace(self):
         return self.owner.create_workspace(m.CreateWorkspaceRequest(workspace_name=unique("ws_"), description="ram", env_types=["prod"])).body.workspace_id
@@ -314,6 +344,14 @@ class SdkConformance(unittest.TestCase):
         self.assertEqual((body["UserName"], body["Password"]), ("bot", "ext-secret"))
         self.assertTrue(body["RequestId"])
         self.assert_client_error(lambda: credential(self.outsider), 404, "CodeSourceNotFound")
+
+
+class SdkConformanceLegacyRoa(SdkConformance):
+    """The same tests, signed as alipai signs: Config(signature_algorithm="v2") makes the SDK
+    sign every ROA call with the legacy scheme (`do_roarequest`)."""
+
+    signature_algorithm = "v2"
+    authorization_scheme = "acs "
 
 
 if __name__ == "__main__":

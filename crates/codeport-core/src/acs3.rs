@@ -96,9 +96,11 @@ fn form_decode(s: &str) -> Vec<u8> {
     percent_decode(spaced.as_bytes()).collect()
 }
 
-/// The canonical query string of a query as it arrived on the wire: decoded, sorted by key
-/// (then value), re-encoded RFC 3986-style, empty values kept as `k=`.
-pub fn canonical_query(raw_query: &str) -> String {
+/// The pairs of a query as it arrived on the wire, form-decoded to raw bytes and sorted by
+/// key, then value (a key without `=` has an empty value). Both signature schemes sign this
+/// list: ACS3 re-encoded ([`canonical_query`]), the legacy ROA scheme as is
+/// (`crate::roa_legacy::canonicalized_resource`).
+pub fn sorted_query_pairs(raw_query: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
     let mut pairs: Vec<(Vec<u8>, Vec<u8>)> = raw_query
         .split('&')
         .filter(|p| !p.is_empty())
@@ -108,6 +110,13 @@ pub fn canonical_query(raw_query: &str) -> String {
         })
         .collect();
     pairs.sort();
+    pairs
+}
+
+/// The canonical query string of a query as it arrived on the wire: decoded, sorted by key
+/// (then value), re-encoded RFC 3986-style, empty values kept as `k=`.
+pub fn canonical_query(raw_query: &str) -> String {
+    let pairs = sorted_query_pairs(raw_query);
     let mut out = String::with_capacity(raw_query.len() + 16);
     for (i, (k, v)) in pairs.iter().enumerate() {
         if i > 0 {
@@ -302,7 +311,7 @@ pub fn sign_headers(method: &str, path: &str, raw_query: &str, headers: &mut BTr
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -332,7 +341,8 @@ mod tests {
         assert_eq!(to_hex(&all), hex::encode(&all));
     }
 
-    fn fixed_signer(body: Option<&[u8]>) -> RequestSigner<'_> {
+    /// A request with every field fixed; the legacy ROA tests sign it too.
+    pub(crate) fn fixed_signer(body: Option<&[u8]>) -> RequestSigner<'_> {
         RequestSigner {
             method: "PUT",
             host: "127.0.0.1:8080",

@@ -73,9 +73,11 @@ impl NotFoundKind {
 pub enum AuthFailure {
     /// No Authorization header at all.
     MissingAuthorization,
-    /// An Authorization header that is not `ACS3-HMAC-SHA256 Credential=..,SignedHeaders=..,Signature=..`.
+    /// An Authorization header that is neither `ACS3-HMAC-SHA256 Credential=..,SignedHeaders=..,Signature=..`
+    /// nor the legacy ROA `acs AccessKeyId:Signature`.
     MalformedAuthorization,
-    /// A header the signature scheme requires is missing (x-acs-date, nonce, content hash).
+    /// A header the signature scheme requires is missing (ACS3: x-acs-date, nonce, content
+    /// hash; legacy ROA: date, nonce).
     MissingSignatureHeader,
     /// The AccessKey id is unknown.
     AccessKeyNotFound,
@@ -83,12 +85,14 @@ pub enum AuthFailure {
     AccessKeyDisabled,
     /// The recomputed signature differs.
     SignatureMismatch,
-    /// x-acs-date is malformed or too far from the server clock.
+    /// The signature's date (ACS3 x-acs-date, legacy ROA date) is malformed or too far from the server clock.
     IllegalTimestamp,
     /// The nonce was already used by this AccessKey within the window.
     NonceUsed,
     /// x-acs-content-sha256 does not match the body received.
     ContentHashMismatch,
+    /// A content-md5 header (legacy ROA) does not match the body received.
+    ContentMd5Mismatch,
     /// STS tokens, bearer tokens or another algorithm: not supported yet.
     UnsupportedCredential,
     /// No personal access token (`x-yunxiao-token`) was sent.
@@ -118,6 +122,8 @@ impl AuthFailure {
             AuthFailure::IllegalTimestamp => "IllegalTimestamp",
             AuthFailure::NonceUsed => "SignatureNonceUsed",
             AuthFailure::ContentHashMismatch => "ContentSha256Mismatch",
+            // OSS's code for a Content-MD5 that does not match the body.
+            AuthFailure::ContentMd5Mismatch => "InvalidDigest",
             AuthFailure::UnsupportedCredential => "UnsupportedCredentialType",
             AuthFailure::MissingToken => "Unauthorized",
             AuthFailure::InvalidToken => "InvalidTokenError",
@@ -133,19 +139,22 @@ impl AuthFailure {
         match self {
             AuthFailure::MissingAuthorization => "The request is not signed: the Authorization header is missing.",
             AuthFailure::MalformedAuthorization => {
-                "The Authorization header is malformed; expected ACS3-HMAC-SHA256 Credential=...,SignedHeaders=...,Signature=...."
+                "The Authorization header is malformed; expected ACS3-HMAC-SHA256 Credential=...,SignedHeaders=...,Signature=... or acs AccessKeyId:Signature."
             }
             AuthFailure::MissingSignatureHeader => {
-                "A header required by ACS3-HMAC-SHA256 is missing or not signed (x-acs-date, x-acs-signature-nonce, x-acs-content-sha256, host)."
+                "A header required by the signature is missing or not signed (ACS3-HMAC-SHA256: x-acs-date, x-acs-signature-nonce, x-acs-content-sha256, host; acs: date, x-acs-signature-nonce)."
             }
             AuthFailure::AccessKeyNotFound => "The specified AccessKey ID does not exist.",
             AuthFailure::AccessKeyDisabled => "The specified AccessKey is disabled.",
             AuthFailure::SignatureMismatch => "The request signature does not conform to Alibaba Cloud standards.",
-            AuthFailure::IllegalTimestamp => "The x-acs-date header is malformed or more than 15 minutes away from the server time.",
+            AuthFailure::IllegalTimestamp => {
+                "The signature's date (x-acs-date, or date for the acs signature) is malformed or more than 15 minutes away from the server time."
+            }
             AuthFailure::NonceUsed => "The x-acs-signature-nonce has already been used.",
             AuthFailure::ContentHashMismatch => "x-acs-content-sha256 does not match the SHA-256 of the request body.",
+            AuthFailure::ContentMd5Mismatch => "Content-MD5 does not match the MD5 of the request body.",
             AuthFailure::UnsupportedCredential => {
-                "Only AccessKey credentials signed with ACS3-HMAC-SHA256 are supported (no STS or bearer tokens yet)."
+                "Only AccessKey credentials signed with ACS3-HMAC-SHA256 or the acs (HMAC-SHA1) signature are supported (no STS or bearer tokens yet)."
             }
             AuthFailure::MissingToken => "A personal access token is required in the x-yunxiao-token header.",
             AuthFailure::InvalidToken => "Token is invalid.",

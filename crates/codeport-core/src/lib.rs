@@ -2,7 +2,7 @@
 //! agree on.
 //!
 //! This crate does no IO and knows nothing of HTTP, SQL or async runtimes, so every rule
-//! here (what a valid mount path is, how an ACS3 signature is computed, how a secret is
+//! here (what a valid mount path is, how an ACS3 or legacy ROA signature is computed, how a secret is
 //! sealed) is testable in isolation and shared by the server, the admin CLI and the tests.
 
 pub mod access;
@@ -11,6 +11,7 @@ pub mod actions;
 pub mod entities;
 pub mod error;
 pub mod ids;
+pub mod roa_legacy;
 pub mod secret;
 pub mod timefmt;
 pub mod values;

@@ -34,6 +34,25 @@ pub fn parse_acs_date(s: &str) -> Option<Millis> {
     Some((dt.unix_timestamp_nanos() / 1_000_000) as i64)
 }
 
+/// The HTTP date of RFC 1123 (RFC 9110's IMF-fixdate) that the legacy ROA signature sends
+/// in `date`: `Sat, 05 Dec 2026 07:40:20 GMT`, always UTC, English names.
+const HTTP_DATE: &[time::format_description::FormatItem<'static>] =
+    format_description!("[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT");
+
+/// Renders milliseconds as an HTTP date (seconds precision), as the official SDK writes `date`.
+pub fn http_date(ms: Millis) -> String {
+    to_datetime(ms).format(HTTP_DATE).unwrap_or_default()
+}
+
+/// Parses an HTTP date (`Sat, 05 Dec 2026 07:40:20 GMT`); `None` for anything else,
+/// including a weekday that does not match the date.
+pub fn parse_http_date(s: &str) -> Option<Millis> {
+    let dt = time::PrimitiveDateTime::parse(s, HTTP_DATE).ok()?.assume_utc();
+    let ms = (dt.unix_timestamp_nanos() / 1_000_000) as i64;
+    // The parser does not check the weekday against the date; rendering back does.
+    (http_date(ms) == s).then_some(ms)
+}
+
 /// Parses a `yyyy-MM-dd` date into the instant it ends (00:00 UTC of the next day), so that
 /// something "expiring at" that date is valid through it.
 pub fn parse_end_of_date(s: &str) -> Option<Millis> {
@@ -85,5 +104,24 @@ mod tests {
         assert_eq!(parse_end_of_date("2021-01-12"), Some(1_610_496_000_000)); // 2021-01-13T00:00:00Z
         assert_eq!(parse_end_of_date("2021-13-01"), None);
         assert_eq!(parse_end_of_date("12/01/2021"), None);
+    }
+
+    #[test]
+    fn http_dates_round_trip_and_refuse_other_shapes() {
+        let ms = 1_796_456_420_000; // 2026-12-05T07:40:20Z, a Saturday
+        assert_eq!(http_date(ms), "Sat, 05 Dec 2026 07:40:20 GMT");
+        assert_eq!(parse_http_date("Sat, 05 Dec 2026 07:40:20 GMT"), Some(ms));
+        assert_eq!(http_date(ms + 999), "Sat, 05 Dec 2026 07:40:20 GMT");
+        for bad in [
+            "",
+            "Fri, 05 Dec 2026 07:40:20 GMT", // wrong weekday
+            "Sat, 05 Dec 2026 07:40:20 +0000",
+            "Sat, 5 Dec 2026 07:40:20 GMT",
+            "2026-12-05T07:40:20Z",
+            "Sat, 05 Dec 2026 07:40:20 GMT ",
+            "Sat, 32 Dec 2026 07:40:20 GMT",
+        ] {
+            assert_eq!(parse_http_date(bad), None, "{bad}");
+        }
     }
 }

@@ -1,10 +1,11 @@
 //! Dev-only: starts a real codeport server on an ephemeral port over SQLite or PostgreSQL
 //! (a fresh database per server), and a client that signs requests the way the official
-//! SDK does (same headers, form-encoded query, ACS3-HMAC-SHA256). Tests talk real HTTP.
+//! SDK does (same headers, form-encoded query, ACS3-HMAC-SHA256, or the legacy ROA signature
+//! of `signature_algorithm="v2"`). Tests talk real HTTP.
 
 pub mod git;
 
-use codeport_core::acs3;
+use codeport_core::{acs3, roa_legacy};
 use codeport_server::{AppState, Config};
 use reqwest::Method;
 use serde_json::Value;
@@ -260,6 +261,15 @@ pub struct SignedRequest {
     pub body: Vec<u8>,
 }
 
+/// Which signature a [`PaiClient`] puts on its requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// ACS3-HMAC-SHA256, the SDK's default.
+    Acs3,
+    /// The legacy ROA signature (`acs AK:base64(HMAC-SHA1)`), the SDK's `signature_algorithm="v2"`.
+    LegacyRoa,
+}
+
 /// Signs like the official SDK.
 #[derive(Clone)]
 pub struct PaiClient {
@@ -269,6 +279,8 @@ pub struct PaiClient {
     /// AccessKey id.
     pub access_key_id: String,
     secret: String,
+    /// The signature scheme of every request this client signs.
+    pub scheme: Scheme,
 }
 
 /// Form-encodes a query (space as `+`), as the Python SDK sends it.
@@ -285,12 +297,19 @@ impl PaiClient {
             host: base_url.trim_start_matches("http://").to_string(),
             access_key_id: access_key_id.to_string(),
             secret: secret.to_string(),
+            scheme: Scheme::Acs3,
         }
     }
 
     /// The same AccessKey against another server (a replica).
     pub fn at(&self, base_url: &str) -> PaiClient {
-        PaiClient::new(base_url, &self.access_key_id, &self.secret)
+        PaiClient { scheme: self.scheme, ..PaiClient::new(base_url, &self.access_key_id, &self.secret) }
+    }
+
+    /// The same client signing with the legacy ROA signature, as the SDK does with
+    /// `signature_algorithm="v2"` (and alipai always).
+    pub fn legacy(&self) -> PaiClient {
+        PaiClient { scheme: Scheme::LegacyRoa, ..self.clone() }
     }
 
     /// The same client with another secret (for signature tests).
@@ -303,7 +322,7 @@ impl PaiClient {
         let body_bytes = body.map(|b| serde_json::to_vec(b).expect("a JSON value serializes"));
         let raw_query = form_encode(query);
         let nonce = hex::encode(rand::random::<[u8; 16]>());
-        let headers = acs3::RequestSigner {
+        let signer = acs3::RequestSigner {
             method: method.as_str(),
             host: &self.host,
             path,
@@ -315,14 +334,33 @@ impl PaiClient {
             user_agent: "codeport-testkit",
             now: time::OffsetDateTime::now_utc(),
             nonce: &nonce,
-        }
-        .headers();
+        };
+        let headers = match self.scheme {
+            Scheme::Acs3 => signer.headers(),
+            Scheme::LegacyRoa => signer.legacy_roa_headers(),
+        };
         SignedRequest { method, path: path.to_string(), raw_query, headers, body: body_bytes.unwrap_or_default() }
     }
 
-    /// Recomputes the Authorization header over the request's current headers (all signed).
+    /// Recomputes the Authorization header over the request's current headers (ACS3: all
+    /// signed; legacy ROA: those the scheme covers).
     pub fn resign(&self, req: &mut SignedRequest) {
-        acs3::sign_headers(req.method.as_str(), &req.path, &req.raw_query, &mut req.headers, &self.access_key_id, &self.secret);
+        let sign = match self.scheme {
+            Scheme::Acs3 => acs3::sign_headers,
+            Scheme::LegacyRoa => roa_legacy::sign_headers,
+        };
+        sign(req.method.as_str(), &req.path, &req.raw_query, &mut req.headers, &self.access_key_id, &self.secret);
+    }
+
+    /// Moves the request's signature date to `at` (milliseconds since the epoch) in the
+    /// scheme's header and format (ACS3 `x-acs-date`, legacy ROA `date`), and re-signs it.
+    pub fn redate(&self, req: &mut SignedRequest, at: i64) {
+        let (name, value) = match self.scheme {
+            Scheme::Acs3 => ("x-acs-date", codeport_core::timefmt::rfc3339(at)),
+            Scheme::LegacyRoa => ("date", codeport_core::timefmt::http_date(at)),
+        };
+        req.headers.insert(name.to_string(), value);
+        self.resign(req);
     }
 
     /// Sends a prepared request.

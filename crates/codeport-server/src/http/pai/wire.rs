@@ -48,6 +48,7 @@ pub fn status_and_code(e: &Error) -> (StatusCode, &'static str) {
             | AuthFailure::IllegalTimestamp
             | AuthFailure::NonceUsed
             | AuthFailure::ContentHashMismatch
+            | AuthFailure::ContentMd5Mismatch
             | AuthFailure::UnsupportedCredential => StatusCode::BAD_REQUEST,
         },
     };
