@@ -221,11 +221,11 @@ async fn policies(s: &AppState, cmd: PolicyCommand) -> Result<(), codeport_core:
                 std::fs::read_to_string(&document)
                     .map_err(|e| codeport_core::Error::invalid("document", format!("cannot read {}: {e}", document.display())))?
             };
-            let p = s.create_policy(&name, &description, &text).await?;
+            let p = s.policies().create_policy(&name, &description, &text).await?;
             println!("Created policy {}.", p.name);
         }
         PolicyCommand::List { json } => {
-            let all = s.list_policies().await?;
+            let all = s.policies().list_policies().await?;
             if json {
                 print_json(json!(all
                     .iter()
@@ -237,28 +237,28 @@ async fn policies(s: &AppState, cmd: PolicyCommand) -> Result<(), codeport_core:
                 }
             }
         }
-        PolicyCommand::Show { name } => println!("{}", s.show_policy(&name).await?.document),
+        PolicyCommand::Show { name } => println!("{}", s.policies().show_policy(&name).await?.document),
         PolicyCommand::Delete { name } => {
-            s.delete_policy(&name).await?;
+            s.policies().delete_policy(&name).await?;
             println!("Deleted policy {name}.");
         }
         PolicyCommand::Attach { user, policy } => {
-            s.attach_policy(&user, &policy).await?;
+            s.policies().attach_policy(&user, &policy).await?;
             println!("Attached {policy} to {user}.");
         }
         PolicyCommand::Detach { user, policy } => {
-            s.detach_policy(&user, &policy).await?;
+            s.policies().detach_policy(&user, &policy).await?;
             println!("Detached {policy} from {user}.");
         }
         PolicyCommand::ListUser { user } => {
-            for p in s.user_policies(&user).await? {
+            for p in s.policies().user_policies(&user).await? {
                 println!("{:<8} {}", p.policy_type, p.policy_name);
             }
         }
         PolicyCommand::Defaults { set } => {
             let current = match set {
-                Some(names) => s.set_default_policies(&names).await?,
-                None => s.default_policies().await?,
+                Some(names) => s.policies().set_default_policies(&names).await?,
+                None => s.policies().default_policies().await?,
             };
             for p in current {
                 println!("{:<8} {}", p.policy_type, p.policy_name);
@@ -270,7 +270,7 @@ async fn policies(s: &AppState, cmd: PolicyCommand) -> Result<(), codeport_core:
                 let (k, v) = kv.split_once('=').ok_or_else(|| codeport_core::Error::invalid("context", format!("{kv:?} is not key=value")))?;
                 ctx.insert(k.trim(), codeport_policy::ContextValue::text(v.trim()));
             }
-            for line in s.simulate_policy(&user, &action, &resource, &ctx).await? {
+            for line in s.policies().simulate_policy(&user, &action, &resource, &ctx).await? {
                 println!("{line}");
             }
         }
@@ -305,7 +305,7 @@ fn print_json(v: serde_json::Value) {
 async fn dispatch(s: &AppState, cmd: AdminCommand) -> Result<(), codeport_core::Error> {
     match cmd {
         AdminCommand::User { command: UserCommand::Create { name, email, json } } => {
-            let u = s.create_user(&name, email.as_deref()).await?;
+            let u = s.identities().create_user(&name, email.as_deref()).await?;
             if json {
                 print_json(json!({"userId": u.id, "userName": u.name}));
             } else {
@@ -323,7 +323,7 @@ async fn dispatch(s: &AppState, cmd: AdminCommand) -> Result<(), codeport_core::
 async fn access_keys(s: &AppState, cmd: AccessKeyCommand) -> Result<(), codeport_core::Error> {
     match cmd {
         AccessKeyCommand::Create { user, json } => {
-            let k = s.create_access_key(&user).await?;
+            let k = s.identities().create_access_key(&user).await?;
             if json {
                 print_json(json!({"accessKeyId": k.id, "accessKeySecret": Secret::expose(&k.secret)}));
             } else {
@@ -331,7 +331,7 @@ async fn access_keys(s: &AppState, cmd: AccessKeyCommand) -> Result<(), codeport
             }
         }
         AccessKeyCommand::List(ListOfUser { user, json }) => {
-            let keys = s.list_access_keys(&user).await?;
+            let keys = s.identities().list_access_keys(&user).await?;
             if json {
                 let items: Vec<_> = keys
                     .iter()
@@ -347,15 +347,15 @@ async fn access_keys(s: &AppState, cmd: AccessKeyCommand) -> Result<(), codeport
             }
         }
         AccessKeyCommand::Disable { id } => {
-            s.set_access_key_enabled(&id, false).await?;
+            s.identities().set_access_key_enabled(&id, false).await?;
             println!("AccessKey {id} disabled.");
         }
         AccessKeyCommand::Enable { id } => {
-            s.set_access_key_enabled(&id, true).await?;
+            s.identities().set_access_key_enabled(&id, true).await?;
             println!("AccessKey {id} enabled.");
         }
         AccessKeyCommand::Delete { id } => {
-            s.delete_access_key(&id).await?;
+            s.identities().delete_access_key(&id).await?;
             println!("AccessKey {id} deleted.");
         }
     }
@@ -381,7 +381,7 @@ async fn tokens(s: &AppState, cmd: TokenCommand) -> Result<(), codeport_core::Er
                         .ok_or_else(|| codeport_core::Error::invalid("--expires-in", format!("{d:?} is not a duration such as 30d, 12h, 15m or 2s")))
                 })
                 .transpose()?;
-            let t = s.create_token(&user, ttl, &scopes).await?;
+            let t = s.identities().create_token(&user, ttl, &scopes).await?;
             if json {
                 print_json(
                     json!({"token": t.token.expose(), "tokenId": t.id, "expiresAt": t.expires_at.map(rfc3339), "scopes": scope_text(&scopes)}),
@@ -396,7 +396,7 @@ async fn tokens(s: &AppState, cmd: TokenCommand) -> Result<(), codeport_core::Er
             }
         }
         TokenCommand::List(ListOfUser { user, json }) => {
-            let list = s.list_tokens(&user).await?;
+            let list = s.identities().list_tokens(&user).await?;
             let now = now_millis();
             let state = |t: &codeport_core::entities::PersonalAccessToken| {
                 if t.revoked {
@@ -428,7 +428,7 @@ async fn tokens(s: &AppState, cmd: TokenCommand) -> Result<(), codeport_core::Er
             }
         }
         TokenCommand::Revoke { id } => {
-            s.revoke_token(&id).await?;
+            s.identities().revoke_token(&id).await?;
             println!("Token {id} revoked.");
         }
     }

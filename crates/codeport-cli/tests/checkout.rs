@@ -59,11 +59,11 @@ async fn start(big_file_mb: usize) -> World {
     let second = x.ok(&work, &["rev-parse", "HEAD"]).await;
 
     let scopes = codeport_core::values::TokenScopes::parse("").unwrap();
-    let t = s.state.create_token("admin", None, &scopes).await.unwrap();
+    let t = s.state.identities().create_token("admin", None, &scopes).await.unwrap();
     let a = s.admin();
     let ws = a.create_workspace("jobs").await;
-    let u = s.state.create_user("member", None).await.unwrap();
-    let k = s.state.create_access_key("member").await.unwrap();
+    let u = s.state.identities().create_user("member", None).await.unwrap();
+    let k = s.state.identities().create_access_key("member").await.unwrap();
     a.add_member(&ws, &u.id, &["PAI.AlgoDeveloper"]).await;
     let member = PaiClient::new(&s.base_url, &k.id, k.secret.expose());
     World { token: t.token.expose().to_string(), token_id: t.id, member_secret: k.secret.expose().to_string(), member, s, x, fp, first, second, ws }
@@ -218,8 +218,8 @@ async fn failures_have_their_exit_codes() {
 
     // Someone outside the workspace: not found.
     let k = {
-        w.s.state.create_user("outsider", None).await.unwrap();
-        w.s.state.create_access_key("outsider").await.unwrap()
+        w.s.state.identities().create_user("outsider", None).await.unwrap();
+        w.s.state.identities().create_access_key("outsider").await.unwrap()
     };
     let mut cmd = w.checkout_cmd(&[&id, "--into", w.x.path("o").to_str().unwrap()]);
     cmd.env("ALIBABA_CLOUD_ACCESS_KEY_ID", &k.id).env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", k.secret.expose());
@@ -247,7 +247,7 @@ async fn failures_have_their_exit_codes() {
     assert_eq!(code(&out), REF_NOT_FOUND, "{}", show(&out));
 
     // Revoking the creator's token stops the next checkout with the authentication code.
-    w.s.state.revoke_token(&w.token_id).await.unwrap();
+    w.s.state.identities().revoke_token(&w.token_id).await.unwrap();
     let out = w.checkout(&[&id, "--into", w.x.path("revoked").to_str().unwrap()]).await;
     assert_eq!(code(&out), AUTHENTICATION, "{}", show(&out));
 }

@@ -45,16 +45,17 @@ struct Setup {
 async fn setup() -> Setup {
     let dir = tempfile::tempdir().expect("temp dir");
     let state = codeport_server::open_state(Config::for_data_dir(dir.path()), true).await.expect("state");
-    let boot = state.bootstrap_if_empty().await.expect("bootstrap").expect("fresh");
-    let admin = Arc::new(state.principal(&boot.user_id, None).await.expect("admin"));
+    let boot = state.identities().bootstrap_if_empty().await.expect("bootstrap").expect("fresh");
+    let admin = Arc::new(state.identities().principal(&boot.user_id, None).await.expect("admin"));
     // The heavy user is an organization admin too, so the resource rules let it read.
-    let heavy_user = state.create_user("heavy", None).await.expect("user");
+    let heavy_user = state.identities().create_user("heavy", None).await.expect("user");
     for i in 0..10 {
-        state.create_policy(&format!("P{i}"), "", &policy_document(i)).await.expect("policy");
-        state.attach_policy("heavy", &format!("P{i}")).await.expect("attach");
+        state.policies().create_policy(&format!("P{i}"), "", &policy_document(i)).await.expect("policy");
+        state.policies().attach_policy("heavy", &format!("P{i}")).await.expect("attach");
     }
-    state.detach_policy("heavy", "AdministratorAccess").await.expect("detach");
+    state.policies().detach_policy("heavy", "AdministratorAccess").await.expect("detach");
     let ws = state
+        .workspaces()
         .create_workspace(
             &Call::new(admin.clone(), Operation::CreateWorkspace),
             CreateWorkspace {
@@ -80,8 +81,10 @@ async fn setup() -> Setup {
         accessibility: Some(codeport_core::values::Accessibility::Public),
         clone_type: None,
     };
-    let code_source = state.create_code_source(&Call::new(admin.clone(), Operation::CreateCodeSource), cmd).await.expect("code source");
+    let code_source =
+        state.code_sources().create_code_source(&Call::new(admin.clone(), Operation::CreateCodeSource), cmd).await.expect("code source");
     state
+        .workspaces()
         .create_members(
             &Call::new(admin.clone(), Operation::CreateMember),
             &ws.id,
@@ -89,7 +92,7 @@ async fn setup() -> Setup {
         )
         .await
         .expect("member");
-    let heavy = Call::new(Arc::new(state.principal(&heavy_user.id, None).await.expect("heavy")), Operation::GetCodeSource);
+    let heavy = Call::new(Arc::new(state.identities().principal(&heavy_user.id, None).await.expect("heavy")), Operation::GetCodeSource);
     let admin = Call::new(admin, Operation::GetCodeSource);
     let arn = codeport_server::authz::code_source_arn(&boot.organization_id, &ws.id, &code_source);
     Setup { state, admin, heavy, code_source, arn, _dir: dir }
@@ -100,7 +103,7 @@ fn bench(c: &mut Criterion) {
     let s = rt.block_on(setup());
     // Warm the caches and check both users are allowed, so the benches measure allows.
     for p in [&s.admin, &s.heavy] {
-        rt.block_on(s.state.get_code_source(p, &s.code_source)).expect("allowed");
+        rt.block_on(s.state.code_sources().get_code_source(p, &s.code_source)).expect("allowed");
         rt.block_on(s.state.authorize(p, &s.arn, &[])).expect("allowed");
     }
     let mut g = c.benchmark_group("authorize");
@@ -108,8 +111,8 @@ fn bench(c: &mut Criterion) {
     g.bench_function("10x10", |b| b.iter(|| rt.block_on(s.state.authorize(&s.heavy, &s.arn, &[])).unwrap()));
     g.finish();
     let mut g = c.benchmark_group("get_code_source");
-    g.bench_function("admin-access", |b| b.iter(|| rt.block_on(s.state.get_code_source(&s.admin, &s.code_source)).unwrap()));
-    g.bench_function("10x10", |b| b.iter(|| rt.block_on(s.state.get_code_source(&s.heavy, &s.code_source)).unwrap()));
+    g.bench_function("admin-access", |b| b.iter(|| rt.block_on(s.state.code_sources().get_code_source(&s.admin, &s.code_source)).unwrap()));
+    g.bench_function("10x10", |b| b.iter(|| rt.block_on(s.state.code_sources().get_code_source(&s.heavy, &s.code_source)).unwrap()));
     g.finish();
 }
 

@@ -86,7 +86,7 @@ impl AppState {
             return Ok(set);
         }
         let epoch = self.identity.epoch();
-        let set = Arc::new(self.compile_policies(user_id).await?);
+        let set = Arc::new(self.policies().compile_policies(user_id).await?);
         self.identity.insert_policy_set(epoch, user_id, set.clone());
         Ok(set)
     }

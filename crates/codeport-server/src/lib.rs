@@ -44,7 +44,7 @@ pub async fn bootstrap(state: &AppState) -> Result<(), String> {
         codeport_core::Error::Internal { detail } => format!("bootstrap failed: {detail}"),
         other => format!("bootstrap failed: {other}"),
     };
-    if let Some(info) = state.bootstrap_if_empty().await.map_err(detailed)? {
+    if let Some(info) = state.identities().bootstrap_if_empty().await.map_err(detailed)? {
         let path = state.config.data_dir.join("bootstrap.json");
         let json = serde_json::to_vec_pretty(&info).map_err(|e| e.to_string())?;
         fsutil::write_private_atomically(&path, &json).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
@@ -56,7 +56,7 @@ pub async fn bootstrap(state: &AppState) -> Result<(), String> {
 /// Serves until `shutdown` completes, then drains in-flight requests and returns.
 /// `ready` is called with the bound address once the listener accepts connections.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    if let Err(e) = state.sweep_repository_data().await {
+    if let Err(e) = state.repositories().sweep_repository_data().await {
         tracing::warn!(error = %e, "cannot sweep leftover repository data");
     }
     spawn_identity_poller(&state);

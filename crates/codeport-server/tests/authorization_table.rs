@@ -115,7 +115,7 @@ struct Caller {
 async fn caller(s: &TestServer, name: &str) -> Caller {
     let (id, pai) = s.user(name).await;
     let scopes = codeport_core::values::TokenScopes::parse("").expect("all scopes");
-    let t = s.state.create_token(name, None, &scopes).await.expect("create token");
+    let t = s.state.identities().create_token(name, None, &scopes).await.expect("create token");
     let token = t.token.expose().to_string();
     Caller { id, pai, codeup: CodeupClient::new(&s.base_url, Some(&token)), token }
 }
@@ -155,7 +155,7 @@ async fn fixtures(s: &TestServer, actor: &Caller, peer: &Caller) -> Fixtures {
     let base = format!("/oapi/v1/codeup/organizations/{org}");
     let mut users = Vec::new();
     for name in ["joiner", "leaver", "roleholder"] {
-        users.push(s.state.create_user(name, None).await.expect("create user").id);
+        users.push(s.state.identities().create_user(name, None).await.expect("create user").id);
     }
     let [joiner, leaver, roleholder] = <[String; 3]>::try_from(users).expect("three users");
 
@@ -390,12 +390,12 @@ impl Table<'_> {
             {"Effect": "Allow", "Action": "*", "Resource": "*"},
             {"Effect": "Deny", "Action": op.action(), "Resource": "*"}
         ]});
-        st.create_policy(&policy, "authorization table", &document.to_string()).await.unwrap_or_else(|e| panic!("create {policy}: {e}"));
-        st.detach_policy(user, "AdministratorAccess").await.expect("detach AdministratorAccess");
-        st.attach_policy(user, &policy).await.unwrap_or_else(|e| panic!("attach {policy}: {e}"));
+        st.policies().create_policy(&policy, "authorization table", &document.to_string()).await.unwrap_or_else(|e| panic!("create {policy}: {e}"));
+        st.policies().detach_policy(user, "AdministratorAccess").await.expect("detach AdministratorAccess");
+        st.policies().attach_policy(user, &policy).await.unwrap_or_else(|e| panic!("attach {policy}: {e}"));
         let r = self.send(req, Who::Actor).await;
-        st.detach_policy(user, &policy).await.unwrap_or_else(|e| panic!("detach {policy}: {e}"));
-        st.attach_policy(user, "AdministratorAccess").await.expect("attach AdministratorAccess");
+        st.policies().detach_policy(user, &policy).await.unwrap_or_else(|e| panic!("detach {policy}: {e}"));
+        st.policies().attach_policy(user, "AdministratorAccess").await.expect("attach AdministratorAccess");
         r
     }
 }

@@ -20,11 +20,11 @@ async fn tokens_are_required_and_checked(s: TestServer) {
 
     let (_, alice) = s.token_user("alice", "").await;
     assert_eq!(alice.get("/oapi/v1/platform/user").await.status, 200);
-    let tokens = s.state.list_tokens("alice").await.unwrap();
-    s.state.revoke_token(&tokens[0].id).await.unwrap();
+    let tokens = s.state.identities().list_tokens("alice").await.unwrap();
+    s.state.identities().revoke_token(&tokens[0].id).await.unwrap();
     assert_codeup_error(&alice.get("/oapi/v1/platform/user").await, 401, "InvalidTokenError");
 
-    let t = s.state.create_token("alice", Some(1), &Default::default()).await.unwrap();
+    let t = s.state.identities().create_token("alice", Some(1), &Default::default()).await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     let expired = CodeupClient::new(&s.base_url, Some(t.token.expose()));
     assert_codeup_error(&expired.get("/oapi/v1/platform/user").await, 401, "ExpiredTokenError");
@@ -72,7 +72,7 @@ async fn the_current_user_and_their_organizations(s: TestServer) {
 async fn organization_members_in_both_editions(s: TestServer) {
     let org = s.organization_id();
     let (bob_id, _) = s.token_user("bob", "").await;
-    s.state.create_user("carol", Some("carol@example.com")).await.unwrap();
+    s.state.identities().create_user("carol", Some("carol@example.com")).await.unwrap();
     for base in [format!("/oapi/v1/platform/organizations/{org}"), "/oapi/v1/platform".to_string()] {
         let c = s.admin_token();
         let r = c.get(&format!("{base}/members?page=1&perPage=2")).await;

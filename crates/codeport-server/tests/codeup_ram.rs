@@ -33,9 +33,9 @@ async fn create_repo(s: &TestServer, c: &CodeupClient, path: &str, visibility: &
 
 /// Replaces a user's default AdministratorAccess with `policies`.
 async fn only(s: &TestServer, user: &str, policies: &[&str]) {
-    s.state.detach_policy(user, "AdministratorAccess").await.expect("detach AdministratorAccess");
+    s.state.policies().detach_policy(user, "AdministratorAccess").await.expect("detach AdministratorAccess");
     for p in policies {
-        s.state.attach_policy(user, p).await.expect("attach");
+        s.state.policies().attach_policy(user, p).await.expect("attach");
     }
 }
 
@@ -121,7 +121,7 @@ async fn read_only_policy_reads_and_clones_but_cannot_create_or_push(s: TestServ
     assert!(err.contains("403"), "{err}");
 
     // Full Codeup access again: the same user writes and pushes.
-    s.state.attach_policy("reader", "AliyunRDCFullAccess").await.unwrap();
+    s.state.policies().attach_policy("reader", "AliyunRDCFullAccess").await.unwrap();
     let r = c.post(&format!("{repo}/files"), &json!({"branch": "master", "filePath": "a.txt", "content": "a", "commitMessage": "add"})).await;
     assert_eq!(r.status, 200, "{}", r.text);
     x.ok(&work, &["pull", "--no-rebase", "origin", "master"]).await;
@@ -135,9 +135,9 @@ async fn explicit_deny_on_one_repository_beats_allow_all(s: TestServer) {
     let secret = create_repo(&s, &c, "ram/secret", "private").await;
     let open = create_repo(&s, &c, "ram/open", "private").await;
     let doc = json!({"Version": "1", "Statement": [{"Effect": "Deny", "Action": "codeup:*", "Resource": format!("acs:codeup:*:{org}:repository/{secret}")}]});
-    s.state.create_policy("DenySecret", "", &doc.to_string()).await.expect("create policy");
+    s.state.policies().create_policy("DenySecret", "", &doc.to_string()).await.expect("create policy");
     // AdministratorAccess (Allow * on *) stays attached.
-    s.state.attach_policy("denied", "DenySecret").await.unwrap();
+    s.state.policies().attach_policy("denied", "DenySecret").await.unwrap();
 
     let r = c.get(&format!("{base}/repositories/{}", enc(&secret))).await;
     assert_denied(&r, "codeup:GetRepository", true);
@@ -177,7 +177,7 @@ async fn explicit_deny_on_one_repository_beats_allow_all(s: TestServer) {
     assert_eq!(admin.get(&format!("{base}/repositories/{}", enc(&open))).await.status, 200, "nothing was deleted");
 
     // Without the Deny, the same requests pass.
-    s.state.detach_policy("denied", "DenySecret").await.unwrap();
+    s.state.policies().detach_policy("denied", "DenySecret").await.unwrap();
     let r = c.get(&format!("{base}/repositories/{}", enc(&secret))).await;
     assert_eq!(r.status, 200, "{}", r.text);
 }
@@ -190,8 +190,8 @@ async fn source_ip_condition_decides(s: TestServer) {
     let policy = |ips: Value| {
         json!({"Version": "1", "Statement": [{"Effect": "Allow", "Action": "codeup:*", "Resource": "*", "Condition": {"IpAddress": {"acs:SourceIp": ips}}}]}).to_string()
     };
-    s.state.create_policy("OfficeOnly", "", &policy(json!("10.0.0.0/8"))).await.unwrap();
-    s.state.create_policy("OfficeAndLocal", "", &policy(json!(["10.0.0.0/8", "127.0.0.1"]))).await.unwrap();
+    s.state.policies().create_policy("OfficeOnly", "", &policy(json!("10.0.0.0/8"))).await.unwrap();
+    s.state.policies().create_policy("OfficeAndLocal", "", &policy(json!(["10.0.0.0/8", "127.0.0.1"]))).await.unwrap();
     only(&s, "ipuser", &["OfficeOnly"]).await;
 
     // The test client connects from 127.0.0.1, outside 10.0.0.0/8.
@@ -206,8 +206,8 @@ async fn source_ip_condition_decides(s: TestServer) {
     assert_eq!(status, 403, "{body}");
     assert!(body.contains("codeup:GetRepositoryContent"), "{body}");
 
-    s.state.detach_policy("ipuser", "OfficeOnly").await.unwrap();
-    s.state.attach_policy("ipuser", "OfficeAndLocal").await.unwrap();
+    s.state.policies().detach_policy("ipuser", "OfficeOnly").await.unwrap();
+    s.state.policies().attach_policy("ipuser", "OfficeAndLocal").await.unwrap();
     assert_eq!(c.get(&repo).await.status, 200);
     assert_eq!(c.get(&format!("{base}/repositories")).await.status, 200);
     assert_eq!(c.get("/oapi/v1/platform/user").await.status, 200);
@@ -225,7 +225,7 @@ async fn invisible_repository_stays_not_found_whatever_ram_says(s: TestServer) {
     assert_eq!(group.status, 200, "{}", group.text);
     // An organization member (not an admin) outside the repository, with AdministratorAccess.
     let (_, c) = s.token_user("outsider", "").await;
-    assert!(s.state.user_policies("outsider").await.unwrap().iter().any(|p| p.policy_name == "AdministratorAccess"));
+    assert!(s.state.policies().user_policies("outsider").await.unwrap().iter().any(|p| p.policy_name == "AdministratorAccess"));
     let token = token_of(&c);
     let check = |label: &'static str| {
         let c = c.clone();
@@ -253,8 +253,8 @@ async fn invisible_repository_stays_not_found_whatever_ram_says(s: TestServer) {
     check("AdministratorAccess").await;
     // Denied everything: still not found, never a 403 that would confirm the repository exists.
     let deny_all = json!({"Version": "1", "Statement": [{"Effect": "Deny", "Action": "codeup:*", "Resource": "*"}]});
-    s.state.create_policy("DenyCodeup", "", &deny_all.to_string()).await.unwrap();
-    s.state.attach_policy("outsider", "DenyCodeup").await.unwrap();
+    s.state.policies().create_policy("DenyCodeup", "", &deny_all.to_string()).await.unwrap();
+    s.state.policies().attach_policy("outsider", "DenyCodeup").await.unwrap();
     check("Deny codeup:*").await;
     // While a repository that does not exist at all answers the same.
     let r = c.get(&format!("{base}/repositories/{}", enc(&format!("{org}/ram/nothing")))).await;

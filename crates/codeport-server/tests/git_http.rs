@@ -321,7 +321,7 @@ async fn authentication_and_access_answers(s: TestServer) {
     // A token limited to reading repositories clones (even the owner's private repository)
     // but cannot push.
     let scopes = codeport_core::values::TokenScopes::parse("repository:read").unwrap();
-    let reader = s.state.create_token("admin", None, &scopes).await.expect("read-only token");
+    let reader = s.state.identities().create_token("admin", None, &scopes).await.expect("read-only token");
     let reader_token = reader.token.expose().to_string();
     x.ok(&root, &["-c", "protocol.version=2", "clone", &clone_url(&s, Some(&reader_token), &private_fp, false), "ro"]).await;
     let r = http

@@ -44,10 +44,10 @@ async fn unknown_disabled_and_wrong_keys_are_refused(s: TestServer) {
     assert_eq!((r.status, r.code()), (400, "SignatureDoesNotMatch"));
     assert!(!r.text.contains(s.bootstrap["accessKeySecret"].as_str().unwrap()), "errors never echo the secret");
 
-    s.state.set_access_key_enabled(&c.access_key_id, false).await.unwrap();
+    s.state.identities().set_access_key_enabled(&c.access_key_id, false).await.unwrap();
     let r = c.get("/api/v1/workspaces", &[]).await;
     assert_eq!((r.status, r.code()), (403, "InvalidAccessKeyId.Inactive"));
-    s.state.set_access_key_enabled(&c.access_key_id, true).await.unwrap();
+    s.state.identities().set_access_key_enabled(&c.access_key_id, true).await.unwrap();
     assert_eq!(c.get("/api/v1/workspaces", &[]).await.status, 200);
 }
 
@@ -133,11 +133,11 @@ async fn key_changes_by_another_process_take_effect_within_a_poll_interval(s: Te
             }
         }
     };
-    other.set_access_key_enabled(&c.access_key_id, false).await.unwrap();
+    other.identities().set_access_key_enabled(&c.access_key_id, false).await.unwrap();
     wait_for("InvalidAccessKeyId.Inactive").await;
-    other.set_access_key_enabled(&c.access_key_id, true).await.unwrap();
+    other.identities().set_access_key_enabled(&c.access_key_id, true).await.unwrap();
     wait_for("ok").await;
-    other.delete_access_key(&c.access_key_id).await.unwrap();
+    other.identities().delete_access_key(&c.access_key_id).await.unwrap();
     wait_for("InvalidAccessKeyId.NotFound").await;
 }
 

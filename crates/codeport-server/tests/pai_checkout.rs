@@ -133,7 +133,7 @@ struct Shared {
 async fn shared_source(s: &TestServer, x: &Scratch) -> Shared {
     let (fp, first, second) = repo_with_two_commits(s, x, "team/app").await;
     let scopes = codeport_core::values::TokenScopes::parse("").unwrap();
-    let t = s.state.create_token("admin", None, &scopes).await.unwrap();
+    let t = s.state.identities().create_token("admin", None, &scopes).await.unwrap();
     let a = s.admin();
     let ws = a.create_workspace("shared").await;
     let (member_id, member) = s.user("member").await;
@@ -188,7 +188,7 @@ async fn a_member_checks_out_with_a_minted_read_only_credential(s: TestServer) {
     assert_eq!(api.get("/oapi/v1/platform/user").await.status, 401);
 
     // Revoking the creator's stored token stops new credentials and the minted one at once.
-    s.state.revoke_token(&sh.token_id).await.unwrap();
+    s.state.identities().revoke_token(&sh.token_id).await.unwrap();
     let r = credential(&sh.member, &sh.id).await;
     assert_eq!((r.status, r.code()), (400, "CodeRepoAuthenticationFailed"), "{}", r.text);
     let err = x.fails(&root, &["clone", &url, "after-revoke"]).await;
@@ -217,6 +217,7 @@ async fn every_failure_has_its_own_code(s: TestServer) {
 
     // RAM: the action is its own, so it can be denied while GetCodeSource stays allowed.
     s.state
+        .policies()
         .create_policy(
             "no-checkout",
             "",
@@ -225,12 +226,12 @@ async fn every_failure_has_its_own_code(s: TestServer) {
         )
         .await
         .unwrap();
-    s.state.attach_policy("member", "no-checkout").await.unwrap();
+    s.state.policies().attach_policy("member", "no-checkout").await.unwrap();
     let r = credential(&sh.member, &sh.id).await;
     assert_eq!((r.status, r.code()), (403, "NoPermission"), "{}", r.text);
     assert_eq!(r.json["AccessDeniedDetail"]["AuthAction"], "paicodesource:GetCodeSourceCheckoutCredential");
     assert_eq!(sh.member.get(&cs_path(&sh.id), &[]).await.status, 200);
-    s.state.detach_policy("member", "no-checkout").await.unwrap();
+    s.state.policies().detach_policy("member", "no-checkout").await.unwrap();
 
     // A wrong stored token, and none at all: the repository authentication failed.
     let wrong = a
@@ -246,7 +247,7 @@ async fn every_failure_has_its_own_code(s: TestServer) {
 
     // The token's user losing access is the same failure as a revoked token.
     let dev_scopes = codeport_core::values::TokenScopes::parse("").unwrap();
-    let dev_token = s.state.create_token("member", None, &dev_scopes).await.unwrap();
+    let dev_token = s.state.identities().create_token("member", None, &dev_scopes).await.unwrap();
     let not_theirs = a
         .create_code_source(&json!({"WorkspaceId": sh.ws, "DisplayName": "not-theirs", "CodeRepo": clone_url(&s, &sh.fp), "CodeRepoAccessToken": dev_token.token.expose(), "Accessibility": "PUBLIC"}))
         .await;

@@ -63,10 +63,10 @@ async fn refusals_have_the_acs3_codes(s: TestServer) {
     let unknown = PaiClient::new(&s.base_url, "LTAIunknownunknownunknow", "secret").legacy();
     let r = unknown.send(&list(&unknown, &ws)).await;
     assert_eq!((r.status, r.code()), (404, "InvalidAccessKeyId.NotFound"));
-    s.state.set_access_key_enabled(&c.access_key_id, false).await.unwrap();
+    s.state.identities().set_access_key_enabled(&c.access_key_id, false).await.unwrap();
     let r = c.send(&list(&c, &ws)).await;
     assert_eq!((r.status, r.code()), (403, "InvalidAccessKeyId.Inactive"));
-    s.state.set_access_key_enabled(&c.access_key_id, true).await.unwrap();
+    s.state.identities().set_access_key_enabled(&c.access_key_id, true).await.unwrap();
 
     // Malformed shapes and STS.
     let mut req = list(&c, &ws);
@@ -194,8 +194,8 @@ async fn ram_sees_the_same_access_key_for_both_schemes(s: TestServer) {
     let cs = user.create_code_source(&json!({"WorkspaceId": ws, "DisplayName": "mine"})).await;
     let doc = json!({"Version": "1", "Statement": [{"Effect": "Deny", "Action": "paicodesource:GetCodeSource", "Resource": "*",
         "Condition": {"StringEquals": {"acs:AccessId": user.access_key_id}}}]});
-    s.state.create_policy("deny-this-key", "test", &doc.to_string()).await.unwrap();
-    s.state.attach_policy("legacy_ram_user", "deny-this-key").await.unwrap();
+    s.state.policies().create_policy("deny-this-key", "test", &doc.to_string()).await.unwrap();
+    s.state.policies().attach_policy("legacy_ram_user", "deny-this-key").await.unwrap();
     for c in [user.clone(), user.legacy()] {
         let r = c.get(&format!("/api/v1/codesources/{cs}"), &[]).await;
         assert_eq!((r.status, r.code()), (403, "NoPermission"), "{:?}: {}", c.scheme, r.text);

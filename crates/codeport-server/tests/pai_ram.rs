@@ -14,16 +14,16 @@ use serde_json::{json, Value};
 /// (another process) relies on the identity poll, as the SDK conformance does.
 async fn policies(s: &TestServer, user: &str, attach: &[&str], detach: &[&str]) {
     for p in detach {
-        s.state.detach_policy(user, p).await.unwrap_or_else(|e| panic!("detach {p} from {user}: {e}"));
+        s.state.policies().detach_policy(user, p).await.unwrap_or_else(|e| panic!("detach {p} from {user}: {e}"));
     }
     for p in attach {
-        s.state.attach_policy(user, p).await.unwrap_or_else(|e| panic!("attach {p} to {user}: {e}"));
+        s.state.policies().attach_policy(user, p).await.unwrap_or_else(|e| panic!("attach {p} to {user}: {e}"));
     }
 }
 
 /// Creates a custom policy.
 async fn custom(s: &TestServer, name: &str, document: Value) {
-    s.state.create_policy(name, "test", &document.to_string()).await.unwrap_or_else(|e| panic!("create policy {name}: {e}"));
+    s.state.policies().create_policy(name, "test", &document.to_string()).await.unwrap_or_else(|e| panic!("create policy {name}: {e}"));
 }
 
 /// Asserts a RAM denial: 403 NoPermission with AccessDeniedDetail naming the action.

@@ -55,6 +55,7 @@ async fn a_policy_attached_on_one_replica_applies_on_the_other(s: TestServer) {
     assert_eq!(on_b.get(&path, &[]).await.status, 200);
 
     s.state
+        .policies()
         .create_policy(
             "deny-src",
             "",
@@ -62,17 +63,17 @@ async fn a_policy_attached_on_one_replica_applies_on_the_other(s: TestServer) {
         )
         .await
         .unwrap();
-    s.state.attach_policy("replicated_user", "deny-src").await.unwrap();
+    s.state.policies().attach_policy("replicated_user", "deny-src").await.unwrap();
     let r = next_request(&s, "attach", || on_b.get(&path, &[]), |r| r.status == 403).await;
     assert_eq!((r.status, r.code()), (403, "NoPermission"), "{}", r.text);
     assert_eq!(r.json["AccessDeniedDetail"]["NoPermissionType"], "ExplicitDeny", "{}", r.text);
 
-    s.state.detach_policy("replicated_user", "deny-src").await.unwrap();
+    s.state.policies().detach_policy("replicated_user", "deny-src").await.unwrap();
     let r = next_request(&s, "detach", || on_b.get(&path, &[]), |r| r.status == 200).await;
     assert_eq!(r.status, 200, "{}", r.text);
 
     // An AccessKey disabled on one replica stops signing on the other.
-    s.state.set_access_key_enabled(&user.access_key_id, false).await.unwrap();
+    s.state.identities().set_access_key_enabled(&user.access_key_id, false).await.unwrap();
     let r = next_request(&s, "disable key", || on_b.get(&path, &[]), |r| r.status != 200).await;
     assert_ne!(r.status, 200, "a disabled AccessKey still signs on the replica: {}", r.text);
     assert!(r.code().contains("AccessKey") || r.status == 403 || r.status == 401, "{}", r.text);
@@ -81,8 +82,8 @@ async fn a_policy_attached_on_one_replica_applies_on_the_other(s: TestServer) {
 async fn a_token_revoked_on_one_replica_fails_on_the_other(s: TestServer) {
     let b = s.replica(|c| c.identity_poll_interval = NO_POLL).await;
     let scopes = codeport_core::values::TokenScopes::parse("").unwrap();
-    s.state.create_user("tokened", None).await.unwrap();
-    let t = s.state.create_token("tokened", None, &scopes).await.unwrap();
+    s.state.identities().create_user("tokened", None).await.unwrap();
+    let t = s.state.identities().create_token("tokened", None, &scopes).await.unwrap();
     let on_b = codeport_testkit::CodeupClient::new(&b.base_url, Some(t.token.expose()));
     assert_eq!(on_b.get("/oapi/v1/platform/user").await.status, 200);
 
@@ -92,7 +93,7 @@ async fn a_token_revoked_on_one_replica_fails_on_the_other(s: TestServer) {
         s.postgres_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'codeport-identity-listener' AND datname = current_database()").await;
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
-    s.state.revoke_token(&t.id).await.unwrap();
+    s.state.identities().revoke_token(&t.id).await.unwrap();
     let r = next_request(&s, "revoke token", || on_b.get("/oapi/v1/platform/user"), |r| r.status == 401).await;
     assert_eq!((r.status, r.error_code()), (401, "InvalidTokenError"), "{}", r.text);
 }

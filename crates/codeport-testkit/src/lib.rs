@@ -171,8 +171,8 @@ impl TestServer {
 
     /// Creates a user (organization member) with an AccessKey; returns the user id and a client.
     pub async fn user(&self, name: &str) -> (String, PaiClient) {
-        let u = self.state.create_user(name, None).await.expect("create user");
-        let k = self.state.create_access_key(name).await.expect("create key");
+        let u = self.state.identities().create_user(name, None).await.expect("create user");
+        let k = self.state.identities().create_access_key(name).await.expect("create key");
         (u.id, PaiClient::new(&self.base_url, &k.id, k.secret.expose()))
     }
 }
@@ -511,9 +511,9 @@ impl TestServer {
 
     /// Creates a user (organization member) with a token of the given scopes ("" = all).
     pub async fn token_user(&self, name: &str, scopes: &str) -> (String, CodeupClient) {
-        let u = self.state.create_user(name, None).await.expect("create user");
+        let u = self.state.identities().create_user(name, None).await.expect("create user");
         let scopes = codeport_core::values::TokenScopes::parse(scopes).expect("scopes");
-        let t = self.state.create_token(name, None, &scopes).await.expect("create token");
+        let t = self.state.identities().create_token(name, None, &scopes).await.expect("create token");
         (u.id, CodeupClient::new(&self.base_url, Some(t.token.expose())))
     }
 }

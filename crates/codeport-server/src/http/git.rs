@@ -150,7 +150,7 @@ async fn rpc(state: AppState, full_path: &str, service: Service, req: Request) -
         if !exit.success {
             tracing::warn!(request_id = %request_id, repository, service = service.name(), code = ?exit.code, killed = exit.killed, stdin_error = ?exit.stdin_error, stderr = %exit.stderr.trim(), "git exited unsuccessfully");
         } else if service == Service::ReceivePack {
-            if let Err(e) = state.repository_changed(&access).await {
+            if let Err(e) = state.repositories().repository_changed(&access).await {
                 tracing::error!(request_id = %request_id, repository, error = %detail(&e), "cannot record a push");
             }
         }
@@ -174,15 +174,15 @@ async fn authorize(state: &AppState, headers: &HeaderMap, facts: RequestFacts, f
         Service::ReceivePack => Need::Write,
     };
     if token.starts_with(crate::services::checkout::CREDENTIAL_PREFIX) {
-        return state.git_checkout_access(&token, full_path, need, facts).await.map_err(error_response);
+        return state.checkout().git_checkout_access(&token, full_path, need, facts).await.map_err(error_response);
     }
     // Git's "route" is its service: fetching is GetRepositoryContent, pushing PushRepository.
     let operation = match service {
         Service::UploadPack => Operation::GetRepositoryContent,
         Service::ReceivePack => Operation::PushRepository,
     };
-    let caller = state.authenticate_token(Some(&token), operation, facts).await.map_err(error_response)?;
-    state.git_repository(&caller, full_path, need).await.map_err(error_response)
+    let caller = state.platform().authenticate_token(Some(&token), operation, facts).await.map_err(error_response)?;
+    state.repositories().git_repository(&caller, full_path, need).await.map_err(error_response)
 }
 
 /// The token from `Authorization: Basic` (the password, or the user name when the password

@@ -74,7 +74,7 @@ fn repo_auth_failed(message: String) -> Error {
     Error::InvalidOperation { code: "CodeRepoAuthenticationFailed", message }
 }
 
-impl AppState {
+impl Checkout<'_> {
     /// The full path of the repository a CodeRepo URL names, when it is hosted here
     /// (`{external-url}/{fullPath}` with or without `.git`; scheme and host compare
     /// case-insensitively).
@@ -93,7 +93,7 @@ impl AppState {
     /// repository exists and the principal may read it, the branch and the commit exist.
     /// Every refusal is an InvalidParameter (400) naming the repository, branch or commit.
     pub async fn check_hosted_code_repo(&self, p: &Call, path: &str, branch: Option<&str>, commit: Option<&str>) -> Result<HostedRef> {
-        let found = match self.repository_at_path(p, path, Need::Read).await {
+        let found = match self.repositories().repository_at_path(p, path, Need::Read).await {
             Ok(found) => found,
             Err(e @ Error::Internal { .. }) => return Err(e),
             Err(Error::NotFound { .. }) => {
@@ -151,6 +151,7 @@ impl AppState {
         };
         let user = given(&cs.code_repo_user_name);
         let head = self
+            .external_repos()
             .verify_external_code_repo(&cs.code_repo, branch.as_deref(), commit.as_deref(), user.as_deref(), token.as_ref().map(Secret::expose))
             .await?;
         if branch.is_none() {
@@ -163,7 +164,7 @@ impl AppState {
 
     /// GetCodeSourceCheckoutCredential: for a caller who may read the code source.
     pub async fn checkout_credential(&self, p: &Call, id: &str) -> Result<CheckoutCredential> {
-        let (cs, _) = self.readable_code_source(p, id).await?;
+        let (cs, _) = self.code_sources().readable_code_source(p, id).await?;
         if cs.code_repo.is_empty() {
             return Err(Error::InvalidOperation { code: "CodeRepoNotSet", message: format!("Code source {id} has no CodeRepo to check out.") });
         }
@@ -205,7 +206,7 @@ impl AppState {
             return Err(repo_auth_failed(format!("Code source {} stores no CodeRepoAccessToken for repository {path}.", cs.id)));
         };
         let token = self.master_key.open(sealed).map_err(|e| Error::internal(format!("code source {}: {e}", cs.id)))?;
-        let caller = match self.authenticate_token(Some(token.expose()), Operation::GetRepositoryContent, facts.clone()).await {
+        let caller = match self.platform().authenticate_token(Some(token.expose()), Operation::GetRepositoryContent, facts.clone()).await {
             Ok(caller) => caller,
             Err(Error::Auth(_)) => {
                 return Err(repo_auth_failed(format!(
@@ -215,7 +216,7 @@ impl AppState {
             }
             Err(other) => return Err(other),
         };
-        match self.git_repository(&caller, path, Need::Read).await {
+        match self.repositories().git_repository(&caller, path, Need::Read).await {
             Ok(found) => Ok(found.repo),
             Err(e @ (Error::Internal { .. } | Error::TooManyRequests { .. })) => Err(e),
             Err(_) => {
@@ -259,5 +260,24 @@ fn git_input_err(field: &str, e: codeport_git::GitError) -> Error {
         Error::invalid(field, e)
     } else {
         super::repositories::git_err(e)
+    }
+}
+
+/// The use cases of checking out code sources: checkout credentials and hosted CodeRepo checks: a view of the shared state, so a handler reaches them by name
+/// (`state.checkout().…`).
+#[derive(Clone, Copy)]
+pub struct Checkout<'a>(&'a AppState);
+
+impl std::ops::Deref for Checkout<'_> {
+    type Target = AppState;
+    fn deref(&self) -> &AppState {
+        self.0
+    }
+}
+
+impl AppState {
+    /// The use cases of checking out code sources: checkout credentials and hosted CodeRepo checks.
+    pub fn checkout(&self) -> Checkout<'_> {
+        Checkout(self)
     }
 }

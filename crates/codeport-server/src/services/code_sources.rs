@@ -111,7 +111,7 @@ fn can_write(level: AccessLevel, p: &Principal, cs: &CodeSource) -> bool {
     level >= AccessLevel::Admin || cs.creator_id == p.user.id
 }
 
-impl AppState {
+impl CodeSources<'_> {
     /// Loads a code source the principal may read, with their workspace access; not found otherwise.
     /// Then RAM decides the call's operation on its ARN. One store read (the code source, its
     /// workspace's organization and the caller's roles there) and one evaluation of the
@@ -139,7 +139,7 @@ impl AppState {
 
     /// CreateCodeSource.
     pub async fn create_code_source(&self, p: &Call, cmd: CreateCodeSource) -> Result<String> {
-        let ws = self.workspace_access(p, &cmd.workspace_id).await?;
+        let ws = self.workspaces().workspace_access(p, &cmd.workspace_id).await?;
         let accessibility = cmd.accessibility.unwrap_or(Accessibility::Private);
         // The caller becomes the creator of what they create.
         let extra = [(keys::PAI_ACCESSIBILITY, accessibility.as_str()), (keys::PAI_ENTITY_ACCESS_TYPE, "CREATOR")];
@@ -165,7 +165,7 @@ impl AppState {
             created_at: now,
             modified_at: now,
         };
-        self.complete_code_repo_ref(p, &mut cs).await?;
+        self.checkout().complete_code_repo_ref(p, &mut cs).await?;
         self.store.create_code_source(&cs).await.map_err(store_err)?;
         Ok(cs.id)
     }
@@ -182,7 +182,7 @@ impl AppState {
 
     /// ListCodeSources: only what the caller may read, with a matching total. Tokens never appear.
     pub async fn list_code_sources(&self, p: &Call, cmd: ListCodeSources) -> Result<(Vec<CodeSource>, u64)> {
-        let ws = self.workspace_access(p, &cmd.workspace_id).await?;
+        let ws = self.workspaces().workspace_access(p, &cmd.workspace_id).await?;
         self.authorize(p, &code_source_arn(&ws.workspace.organization_id, &ws.workspace.id, "*"), &[]).await?;
         let visibility = if ws.level >= AccessLevel::Admin {
             Visibility::All
@@ -240,7 +240,7 @@ impl AppState {
             cs.clone_type = v;
         }
         if repo_changed {
-            self.complete_code_repo_ref(p, &mut cs).await?;
+            self.checkout().complete_code_repo_ref(p, &mut cs).await?;
         }
         cs.modified_at = now_millis().max(cs.modified_at);
         if !self.store.update_code_source(&cs).await.map_err(store_err)? {
@@ -267,5 +267,24 @@ impl AppState {
             self.store.update_code_source(&cs).await.map_err(store_err)?;
         }
         Ok(())
+    }
+}
+
+/// The use cases of PAI code sources: a view of the shared state, so a handler reaches them by name
+/// (`state.code_sources().…`).
+#[derive(Clone, Copy)]
+pub struct CodeSources<'a>(&'a AppState);
+
+impl std::ops::Deref for CodeSources<'_> {
+    type Target = AppState;
+    fn deref(&self) -> &AppState {
+        self.0
+    }
+}
+
+impl AppState {
+    /// The use cases of PAI code sources.
+    pub fn code_sources(&self) -> CodeSources<'_> {
+        CodeSources(self)
     }
 }

@@ -29,7 +29,7 @@ pub fn parse_allowed_networks(entries: &[String]) -> std::result::Result<Vec<Net
     entries.iter().map(|e| e.parse::<Network>().map_err(|err| err.to_string())).collect()
 }
 
-impl AppState {
+impl ExternalRepos<'_> {
     /// Verifies an external CodeRepo when `config.verify_external_repos` is on; `Ok(None)`
     /// when it is off. The caller decides that `url` is external (not hosted here) and passes
     /// empty optional fields as `None` (empty strings are treated as absent too).
@@ -244,13 +244,13 @@ mod tests {
 
     /// The error for a URL given without branch, commit or credentials.
     async fn refusal(s: &AppState, url: &str) -> Error {
-        s.verify_external_code_repo(url, None, None, None, None).await.unwrap_err()
+        s.external_repos().verify_external_code_repo(url, None, None, None, None).await.unwrap_err()
     }
 
     #[tokio::test]
     async fn nothing_is_checked_when_the_setting_is_off() {
         let (_d, s) = state(false, &[]).await;
-        let r = s.verify_external_code_repo("ssh://git@127.0.0.1/x.git", Some("nope"), Some("zz"), None, Some("t")).await;
+        let r = s.external_repos().verify_external_code_repo("ssh://git@127.0.0.1/x.git", Some("nope"), Some("zz"), None, Some("t")).await;
         assert_eq!(r, Ok(None));
     }
 
@@ -259,12 +259,13 @@ mod tests {
         let (_d, s) = state(true, &[]).await;
         let e = refusal(&s, "ssh://git@example.com/x.git").await;
         assert!(matches!(&e, Error::InvalidParameter { field, reason } if field == "CodeRepo" && reason.contains("not ssh://")), "{e:?}");
-        let e = s.verify_external_code_repo("http://127.0.0.1:9/x.git", None, None, Some("u"), Some("tok-secret")).await.unwrap_err();
+        let e =
+            s.external_repos().verify_external_code_repo("http://127.0.0.1:9/x.git", None, None, Some("u"), Some("tok-secret")).await.unwrap_err();
         assert!(e.to_string().contains("127.0.0.1") && e.to_string().contains("loopback"), "{e}");
         assert!(!e.to_string().contains("tok-secret"));
         let e = refusal(&s, "https://u:tok-secret@example.com/x.git").await;
         assert!(e.to_string().contains("credentials embedded") && !e.to_string().contains("tok-secret"), "{e}");
-        let e = s.verify_external_code_repo("https://example.com/x.git", None, Some("not-hex"), None, None).await.unwrap_err();
+        let e = s.external_repos().verify_external_code_repo("https://example.com/x.git", None, Some("not-hex"), None, None).await.unwrap_err();
         assert!(matches!(&e, Error::InvalidParameter { field, .. } if field == "CodeCommit"), "{e:?}");
     }
 
@@ -284,5 +285,24 @@ mod tests {
         let (_d, s) = state(true, &["nonsense"]).await;
         let e = refusal(&s, "https://example.com/x.git").await;
         assert_eq!(e.code(), "InternalError");
+    }
+}
+
+/// The use cases of checks of CodeRepos hosted elsewhere: a view of the shared state, so a handler reaches them by name
+/// (`state.external_repos().…`).
+#[derive(Clone, Copy)]
+pub struct ExternalRepos<'a>(&'a AppState);
+
+impl std::ops::Deref for ExternalRepos<'_> {
+    type Target = AppState;
+    fn deref(&self) -> &AppState {
+        self.0
+    }
+}
+
+impl AppState {
+    /// The use cases of checks of CodeRepos hosted elsewhere.
+    pub fn external_repos(&self) -> ExternalRepos<'_> {
+        ExternalRepos(self)
     }
 }

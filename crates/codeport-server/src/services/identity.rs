@@ -55,7 +55,7 @@ pub struct NewToken {
     pub expires_at: Option<Millis>,
 }
 
-impl AppState {
+impl Identities<'_> {
     /// On an empty database, creates organization "default", user "admin" (its owner), an
     /// AccessKey and a token, in one transaction. Returns what was created, or None when the
     /// database was already initialized.
@@ -261,5 +261,24 @@ impl AppState {
         let user = self.store.user(user_id).await.map_err(store_err)?.ok_or(Error::Auth(AuthFailure::AccessKeyNotFound))?;
         let org_role = self.store.org_role(&user.default_organization_id, &user.id).await.map_err(store_err)?.unwrap_or(OrgRole::Member);
         Ok(Principal { user, org_role, access_key_id })
+    }
+}
+
+/// The use cases of users, AccessKeys, tokens and the principals they authenticate: a view of the shared state, so a handler reaches them by name
+/// (`state.identities().…`).
+#[derive(Clone, Copy)]
+pub struct Identities<'a>(&'a AppState);
+
+impl std::ops::Deref for Identities<'_> {
+    type Target = AppState;
+    fn deref(&self) -> &AppState {
+        self.0
+    }
+}
+
+impl AppState {
+    /// The use cases of users, AccessKeys, tokens and the principals they authenticate.
+    pub fn identities(&self) -> Identities<'_> {
+        Identities(self)
     }
 }

@@ -1,6 +1,10 @@
-//! Use cases, wire-agnostic. Each takes a [`Principal`] and a typed, already-validated
-//! command, checks what the principal may do, runs one store call (one transaction) and
-//! returns domain values. Both wire families call these; none of them sees a wire type.
+//! Use cases, wire-agnostic. Each takes a [`Call`] (or the [`Principal`] behind it) and a
+//! typed, already-validated command, checks what the caller may do, runs one store call (one
+//! transaction) and returns domain values. Both wire families and the admin CLI call these;
+//! none of them sees a wire type. Each module's use cases are methods of a type named for
+//! them (`CodeSources`, `Workspaces`, `CodeGroups`, `Repositories`, …), reached from the
+//! shared state by the same name in snake case: a handler calls
+//! `state.code_sources().get_code_source(&call, id)`.
 
 pub mod checkout;
 pub mod code_sources;

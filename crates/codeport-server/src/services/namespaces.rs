@@ -81,7 +81,7 @@ pub(super) struct Standing {
     pub(super) call: Call,
 }
 
-impl AppState {
+impl CodeGroups<'_> {
     pub(super) async fn standing(&self, caller: &TokenCaller, edition: &Edition, access: ScopeAccess) -> Result<Standing> {
         self.standing_for(caller, edition, ScopeResource::Group, access).await
     }
@@ -95,7 +95,7 @@ impl AppState {
         access: ScopeAccess,
     ) -> Result<Standing> {
         caller.require(resource, access)?;
-        let (org, role) = self.acting_organization(caller.principal(), edition).await?;
+        let (org, role) = self.platform().acting_organization(caller.principal(), edition).await?;
         Ok(Standing { org, org_level: role.access_level(), user_id: caller.principal().user.id.clone(), call: caller.call.clone() })
     }
 
@@ -242,7 +242,7 @@ impl AppState {
     }
 }
 
-impl AppState {
+impl CodeGroups<'_> {
     /// A group (never a root) the caller administers and on which RAM allows the call's operation.
     async fn administered_group(&self, st: &Standing, key: &str, action: &str) -> Result<Namespace> {
         let (ns, level) = self.find_namespace(st, key).await?;
@@ -358,12 +358,12 @@ impl AppState {
             self.authorize_cascade(&st, &ns).await?;
         }
         let gone = self.store.delete_namespace_tree(&ns).await.map_err(store_err)?;
-        self.remove_repository_data(&gone.repositories).await;
+        self.repositories().remove_repository_data(&gone.repositories).await;
         Ok(())
     }
 }
 
-impl AppState {
+impl CodeGroups<'_> {
     /// A cascading DeleteGroup deletes every subgroup and repository below: RAM must allow
     /// `codeup:DeleteGroup` on each subgroup and `codeup:DeleteRepository` on each repository,
     /// so a Deny on one of them cannot be sidestepped by deleting its parent.
@@ -422,7 +422,7 @@ pub fn parse_access_level(v: i64) -> Result<AccessLevel> {
     AccessLevel::parse_codeup("accessLevel", v)
 }
 
-impl AppState {
+impl CodeGroups<'_> {
     /// ListGroupMembers (no paging, as Codeup): each user once, at the highest level they hold
     /// on the group or an ancestor; an inherited membership names the group it comes from.
     pub async fn group_members(
@@ -520,5 +520,24 @@ impl AppState {
             return Err(Error::not_found(NotFoundKind::Member, user_id));
         }
         Ok(())
+    }
+}
+
+/// The use cases of Codeup code groups (namespaces) and their members: a view of the shared state, so a handler reaches them by name
+/// (`state.code_groups().…`).
+#[derive(Clone, Copy)]
+pub struct CodeGroups<'a>(&'a AppState);
+
+impl std::ops::Deref for CodeGroups<'_> {
+    type Target = AppState;
+    fn deref(&self) -> &AppState {
+        self.0
+    }
+}
+
+impl AppState {
+    /// The use cases of Codeup code groups (namespaces) and their members.
+    pub fn code_groups(&self) -> CodeGroups<'_> {
+        CodeGroups(self)
     }
 }

@@ -48,19 +48,19 @@ pub enum Edition {
     Region,
 }
 
-impl AppState {
+impl Platform<'_> {
     /// Authenticates an `x-yunxiao-token` for `operation`: unknown or revoked → InvalidToken,
     /// expired → ExpiredToken.
     pub async fn authenticate_token(&self, token: Option<&str>, operation: Operation, facts: RequestFacts) -> Result<TokenCaller> {
         let token = token.map(str::trim).filter(|t| !t.is_empty()).ok_or(Error::Auth(AuthFailure::MissingToken))?;
         let hash = token_hash(token);
-        self.refresh_identity();
+        self.identities().refresh_identity();
         let cached = match self.identity.token(&hash) {
             Some(hit) => hit,
             None => {
                 let epoch = self.identity.epoch();
                 let row = self.store.token_by_hash(&hash).await.map_err(store_err)?.ok_or(Error::Auth(AuthFailure::InvalidToken))?;
-                let principal = self.principal(&row.user_id, None).await.map_err(|_| Error::Auth(AuthFailure::InvalidToken))?;
+                let principal = self.identities().principal(&row.user_id, None).await.map_err(|_| Error::Auth(AuthFailure::InvalidToken))?;
                 let entry = Arc::new(CachedToken { token: row, principal: Arc::new(principal) });
                 self.identity.insert_token(epoch, entry.clone());
                 entry
@@ -92,7 +92,7 @@ impl AppState {
     /// The organization the region edition serves (configured by id or name; default "default").
     pub async fn region_organization(&self) -> Result<Organization> {
         match &self.config.region_organization {
-            None => self.default_organization().await,
+            None => self.identities().default_organization().await,
             Some(key) => {
                 let by_id = self.store.organization(key).await.map_err(store_err)?;
                 let found = match by_id {
@@ -176,4 +176,23 @@ pub fn org_member_id(organization_id: &str, user_id: &str) -> String {
 /// The user id inside a member id of this organization.
 pub fn user_of_org_member_id<'a>(organization_id: &str, member_id: &'a str) -> Option<&'a str> {
     member_id.strip_prefix(organization_id)?.strip_prefix('-').filter(|u| codeport_core::ids::is_numeric_id(u))
+}
+
+/// The use cases of the Yunxiao platform: token callers, organizations and their members: a view of the shared state, so a handler reaches them by name
+/// (`state.platform().…`).
+#[derive(Clone, Copy)]
+pub struct Platform<'a>(&'a AppState);
+
+impl std::ops::Deref for Platform<'_> {
+    type Target = AppState;
+    fn deref(&self) -> &AppState {
+        self.0
+    }
+}
+
+impl AppState {
+    /// The use cases of the Yunxiao platform: token callers, organizations and their members.
+    pub fn platform(&self) -> Platform<'_> {
+        Platform(self)
+    }
 }

@@ -40,7 +40,7 @@ fn valid_name(name: &str) -> Result<()> {
     Ok(())
 }
 
-impl AppState {
+impl Policies<'_> {
     /// Resolves a policy name: a system policy by its official name, else a custom policy of
     /// the organization (case-insensitive).
     async fn policy_ref(&self, organization_id: &str, name: &str) -> Result<(PolicyRef, PolicyView)> {
@@ -60,7 +60,7 @@ impl AppState {
             return Err(Error::invalid("PolicyName", format!("{name} is the name of a system policy")));
         }
         parse_document(document)?;
-        let org = self.default_organization().await?;
+        let org = self.identities().default_organization().await?;
         let now = now_millis();
         let record = PolicyRecord {
             organization_id: org.id,
@@ -77,7 +77,7 @@ impl AppState {
 
     /// Every policy: the system ones, then the organization's custom ones.
     pub async fn list_policies(&self) -> Result<Vec<PolicyView>> {
-        let org = self.default_organization().await?;
+        let org = self.identities().default_organization().await?;
         let mut out: Vec<PolicyView> = system::ALL
             .iter()
             .map(|p| PolicyView { policy_type: SYSTEM, name: p.name.into(), description: p.description.into(), document: p.document.into() })
@@ -90,7 +90,7 @@ impl AppState {
 
     /// One policy, system or custom.
     pub async fn show_policy(&self, name: &str) -> Result<PolicyView> {
-        let org = self.default_organization().await?;
+        let org = self.identities().default_organization().await?;
         Ok(self.policy_ref(&org.id, name).await?.1)
     }
 
@@ -99,7 +99,7 @@ impl AppState {
         if system::get(name).is_some() {
             return Err(Error::invalid("PolicyName", format!("{name} is a system policy and cannot be deleted")));
         }
-        let org = self.default_organization().await?;
+        let org = self.identities().default_organization().await?;
         match self.store.delete_policy(&org.id, name).await.map_err(store_err)? {
             PolicyDeletion::Deleted => {
                 self.identity.invalidate();
@@ -114,7 +114,7 @@ impl AppState {
 
     /// Attaches a policy to a user.
     pub async fn attach_policy(&self, user_name: &str, policy: &str) -> Result<()> {
-        let user = self.user_named(user_name).await?;
+        let user = self.identities().user_named(user_name).await?;
         let (r, _) = self.policy_ref(&user.default_organization_id, policy).await?;
         self.store.attach_policy(&user, &r, now_millis()).await.map_err(store_err)?;
         // This process sees the change at once; other processes at their next generation poll.
@@ -124,7 +124,7 @@ impl AppState {
 
     /// Detaches a policy from a user.
     pub async fn detach_policy(&self, user_name: &str, policy: &str) -> Result<()> {
-        let user = self.user_named(user_name).await?;
+        let user = self.identities().user_named(user_name).await?;
         let r = match self.policy_ref(&user.default_organization_id, policy).await {
             Ok((r, _)) => r,
             // A custom policy that is gone may still be named to clean up its attachment.
@@ -140,19 +140,19 @@ impl AppState {
 
     /// The policies attached to a user, in attachment order.
     pub async fn user_policies(&self, user_name: &str) -> Result<Vec<PolicyRef>> {
-        let user = self.user_named(user_name).await?;
+        let user = self.identities().user_named(user_name).await?;
         Ok(self.store.attached_policies(&user.id).await.map_err(store_err)?.into_iter().map(|a| a.policy).collect())
     }
 
     /// The organization's default set.
     pub async fn default_policies(&self) -> Result<Vec<PolicyRef>> {
-        let org = self.default_organization().await?;
+        let org = self.identities().default_organization().await?;
         self.store.default_policies(&org.id).await.map_err(store_err)
     }
 
     /// Replaces the default set (each name must resolve).
     pub async fn set_default_policies(&self, names: &[String]) -> Result<Vec<PolicyRef>> {
-        let org = self.default_organization().await?;
+        let org = self.identities().default_organization().await?;
         let mut set: Vec<PolicyRef> = Vec::new();
         for n in names {
             let (r, _) = self.policy_ref(&org.id, n).await?;
@@ -190,7 +190,7 @@ impl AppState {
     /// `codeport admin policy simulate`: the decision for one request and every statement's
     /// part in it, as printable lines.
     pub async fn simulate_policy(&self, user_name: &str, action: &str, resource: &str, context: &Context) -> Result<Vec<String>> {
-        let user = self.user_named(user_name).await?;
+        let user = self.identities().user_named(user_name).await?;
         let set = self.compile_policies(&user.id).await?;
         let trace = set.simulate(&Request::new(action, resource, context));
         let mut lines = vec![trace.decision.to_string()];
@@ -202,5 +202,24 @@ impl AppState {
             lines.push(format!("  {} {:?}: {why}", st.statement, st.effect));
         }
         Ok(lines)
+    }
+}
+
+/// The use cases of RAM policies and their attachments: a view of the shared state, so a handler reaches them by name
+/// (`state.policies().…`).
+#[derive(Clone, Copy)]
+pub struct Policies<'a>(&'a AppState);
+
+impl std::ops::Deref for Policies<'_> {
+    type Target = AppState;
+    fn deref(&self) -> &AppState {
+        self.0
+    }
+}
+
+impl AppState {
+    /// The use cases of RAM policies and their attachments.
+    pub fn policies(&self) -> Policies<'_> {
+        Policies(self)
     }
 }

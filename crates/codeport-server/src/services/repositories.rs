@@ -165,7 +165,7 @@ fn readme_text(kind: Readme, repo: &Repository, clone_url: &str) -> String {
     }
 }
 
-impl AppState {
+impl Repositories<'_> {
     /// The clone URL of a repository: `{external-url}/{fullPath}.git`.
     pub fn clone_url(&self, repo: &Repository) -> String {
         format!("{}/{}.git", self.config.external_url, repo.full_path)
@@ -231,7 +231,7 @@ impl AppState {
     /// caller must hold `need`.
     pub async fn open_repository(&self, caller: &TokenCaller, edition: &Edition, key: &str, need: Need) -> Result<RepoAccess> {
         let access = if need == Need::Read { ScopeAccess::Read } else { ScopeAccess::Write };
-        let st = self.standing_for(caller, edition, ScopeResource::Repository, access).await?;
+        let st = self.code_groups().standing_for(caller, edition, ScopeResource::Repository, access).await?;
         self.find_repository(&st, key, need).await
     }
 
@@ -269,7 +269,11 @@ impl AppState {
                 .map_err(store_err)?
                 .ok_or_else(|| Error::internal("organization without a root namespace"))?,
             Some(id) => {
-                self.find_namespace(st, &id.to_string()).await.map_err(|_| Error::invalid("namespaceId", format!("namespace {id} does not exist")))?.0
+                self.code_groups()
+                    .find_namespace(st, &id.to_string())
+                    .await
+                    .map_err(|_| Error::invalid("namespaceId", format!("namespace {id} does not exist")))?
+                    .0
             }
         })
     }
@@ -282,6 +286,7 @@ impl AppState {
             let full_path = format!("{}/{}", ns.full_path, segment.as_str());
             if let Some(existing) = self.store.namespace_by_path(&st.org.id, &full_path).await.map_err(store_err)? {
                 ns = self
+                    .code_groups()
                     .find_namespace(st, &existing.id.to_string())
                     .await
                     .map_err(|_| Error::invalid("path", format!("group {full_path} does not exist")))?
@@ -299,7 +304,7 @@ impl AppState {
                 description: None,
                 avatar: None,
             };
-            ns = match self.create_group_in(st, cmd).await {
+            ns = match self.code_groups().create_group_in(st, cmd).await {
                 // Someone else created it meanwhile: use theirs.
                 Err(Error::AlreadyExists { .. }) => {
                     self.store.namespace_by_path(&st.org.id, &full_path).await.map_err(store_err)?.ok_or_else(|| Error::internal("group vanished"))?
@@ -314,14 +319,14 @@ impl AppState {
     /// member at the root). The row stays invisible until the git data exists; if creating
     /// the data fails, the row goes again.
     pub async fn create_repository(&self, caller: &TokenCaller, edition: &Edition, cmd: CreateRepository) -> Result<Repository> {
-        let st = self.standing_for(caller, edition, ScopeResource::Repository, ScopeAccess::Write).await?;
+        let st = self.code_groups().standing_for(caller, edition, ScopeResource::Repository, ScopeAccess::Write).await?;
         let (own_path, parents) = cmd.path.split_last().ok_or_else(|| Error::missing("path"))?;
         let start = self.start_namespace(&st, cmd.namespace_id).await?;
         // RAM on the new repository's full path, before anything (a missing group) is created.
         let intended = std::iter::once(start.full_path.as_str()).chain(cmd.path.iter().map(GroupPath::as_str)).collect::<Vec<_>>().join("/");
         self.authorize(&st.call, &repository_arn(&st.org.id, &intended), &[]).await?;
         let ns = self.target_namespace(&st, start, parents, cmd.create_parent_path).await?;
-        if ns.kind == NamespaceKind::Group && self.level_on(&st, &ns).await? < AccessLevel::Write {
+        if ns.kind == NamespaceKind::Group && self.code_groups().level_on(&st, &ns).await? < AccessLevel::Write {
             return Err(Error::Forbidden { action: format!("create repositories in {}", ns.full_path) });
         }
         let max_depth = 1 + self.config.max_subgroup_levels as i64;
@@ -394,15 +399,15 @@ impl AppState {
         edition: &Edition,
         cmd: ListRepositories,
     ) -> Result<(Vec<(Repository, AccessLevel)>, u64)> {
-        let st = self.standing_for(caller, edition, ScopeResource::Repository, ScopeAccess::Read).await?;
+        let st = self.code_groups().standing_for(caller, edition, ScopeResource::Repository, ScopeAccess::Read).await?;
         let scope = match cmd.scope {
             ListScope::Organization => {
                 self.authorize(&st.call, &repository_arn(&st.org.id, "*"), &[]).await?;
                 RepositoryScope::Organization
             }
             ListScope::Group { key, include_subgroups } => {
-                let (ns, _) = self.find_namespace(&st, &key).await?;
-                self.authorize_namespace(&st, &ns.full_path).await?;
+                let (ns, _) = self.code_groups().find_namespace(&st, &key).await?;
+                self.code_groups().authorize_namespace(&st, &ns.full_path).await?;
                 if include_subgroups {
                     RepositoryScope::Subtree(ns.full_path)
                 } else {
@@ -433,7 +438,7 @@ impl AppState {
     /// UpdateRepository (admins): a new path moves the URLs, never the data; a new default
     /// branch must exist once the repository has commits, and becomes HEAD.
     pub async fn update_repository(&self, caller: &TokenCaller, edition: &Edition, key: &str, cmd: UpdateRepository) -> Result<RepoAccess> {
-        let st = self.standing_for(caller, edition, ScopeResource::Repository, ScopeAccess::Write).await?;
+        let st = self.code_groups().standing_for(caller, edition, ScopeResource::Repository, ScopeAccess::Write).await?;
         let found = self.find_repository(&st, key, Need::Admin).await?;
         let mut repo = found.repo.clone();
         let ns =
@@ -493,7 +498,7 @@ impl AppState {
     /// DeleteRepository (admins): the row goes first (so nothing new can reach the
     /// repository), then, once pushes in flight have finished, the data.
     pub async fn delete_repository(&self, caller: &TokenCaller, edition: &Edition, key: &str) -> Result<Repository> {
-        let st = self.standing_for(caller, edition, ScopeResource::Repository, ScopeAccess::Write).await?;
+        let st = self.code_groups().standing_for(caller, edition, ScopeResource::Repository, ScopeAccess::Write).await?;
         let found = self.find_repository(&st, key, Need::Admin).await?;
         self.store.delete_repository(found.repo.id).await.map_err(store_err)?;
         self.remove_repository_data(&[found.repo.id]).await;
@@ -562,4 +567,23 @@ pub fn parse_repository_path(raw: &str) -> Result<Vec<GroupPath>> {
         return Err(Error::missing("path"));
     }
     raw.split('/').map(|s| GroupPath::parse("path", s)).collect()
+}
+
+/// The use cases of Codeup repositories: a view of the shared state, so a handler reaches them by name
+/// (`state.repositories().…`).
+#[derive(Clone, Copy)]
+pub struct Repositories<'a>(&'a AppState);
+
+impl std::ops::Deref for Repositories<'_> {
+    type Target = AppState;
+    fn deref(&self) -> &AppState {
+        self.0
+    }
+}
+
+impl AppState {
+    /// The use cases of Codeup repositories.
+    pub fn repositories(&self) -> Repositories<'_> {
+        Repositories(self)
+    }
 }

@@ -94,7 +94,7 @@ pub fn file_path(raw: &str) -> Result<String> {
     })
 }
 
-impl AppState {
+impl RepositoryContent<'_> {
     /// The commit a ref names ("" = the default branch); unknown is not found.
     async fn commit_of(&self, found: &RepoAccess, rev: &str) -> Result<String> {
         let rev = if rev.trim().is_empty() { found.repo.default_branch.as_str() } else { rev.trim() };
@@ -118,7 +118,7 @@ impl AppState {
         sort: BranchSort,
         page: Page,
     ) -> Result<(RepoAccess, Vec<Branch>, u64)> {
-        let found = self.open_repository(caller, edition, key, Need::Read).await?;
+        let found = self.repositories().open_repository(caller, edition, key, Need::Read).await?;
         let mut all = found.git.branches().await.map_err(git_err)?;
         if let Some(s) = search.map(str::to_lowercase).filter(|s| !s.is_empty()) {
             all.retain(|b| b.name.to_lowercase().contains(&s));
@@ -136,14 +136,14 @@ impl AppState {
 
     /// GetBranch.
     pub async fn get_branch(&self, caller: &TokenCaller, edition: &Edition, key: &str, name: &str) -> Result<(RepoAccess, Branch)> {
-        let found = self.open_repository(caller, edition, key, Need::Read).await?;
+        let found = self.repositories().open_repository(caller, edition, key, Need::Read).await?;
         let b = found.git.branch(name).await.map_err(git_err)?.ok_or_else(|| branch_not_found(name))?;
         Ok((found, b))
     }
 
     /// CreateBranch from a branch, tag or commit.
     pub async fn create_branch(&self, caller: &TokenCaller, edition: &Edition, key: &str, name: &str, from: &str) -> Result<(RepoAccess, Branch)> {
-        let found = self.open_repository(caller, edition, key, Need::Write).await?;
+        let found = self.repositories().open_repository(caller, edition, key, Need::Write).await?;
         codeport_git::validate_branch_name(name).map_err(|e| Error::invalid("branch", e.to_string()))?;
         let _writing = self.repo_locks.shared(found.repo.id).await;
         let commit = self
@@ -154,13 +154,13 @@ impl AppState {
             codeport_git::GitError::AlreadyExists { .. } => Error::AlreadyExists { code: "Conflict", what: format!("Branch {name}") },
             other => git_err(other),
         })?;
-        self.repository_changed(&found).await?;
+        self.repositories().repository_changed(&found).await?;
         Ok((found, b))
     }
 
     /// DeleteBranch: never the default branch.
     pub async fn delete_branch(&self, caller: &TokenCaller, edition: &Edition, key: &str, name: &str) -> Result<()> {
-        let found = self.open_repository(caller, edition, key, Need::Write).await?;
+        let found = self.repositories().open_repository(caller, edition, key, Need::Write).await?;
         if name == found.repo.default_branch {
             return Err(Error::InvalidOperation {
                 code: "DefaultBranchCannotBeDeleted",
@@ -172,7 +172,7 @@ impl AppState {
             codeport_git::GitError::NotFound { .. } => branch_not_found(name),
             other => git_err(other),
         })?;
-        self.repository_changed(&found).await
+        self.repositories().repository_changed(&found).await
     }
 
     /// ListTags: one page, newest name last (by name), filtered by a substring.
@@ -184,7 +184,7 @@ impl AppState {
         search: Option<&str>,
         page: Page,
     ) -> Result<(RepoAccess, Vec<Tag>, u64)> {
-        let found = self.open_repository(caller, edition, key, Need::Read).await?;
+        let found = self.repositories().open_repository(caller, edition, key, Need::Read).await?;
         let mut all = found.git.tags().await.map_err(git_err)?;
         if let Some(s) = search.map(str::to_lowercase).filter(|s| !s.is_empty()) {
             all.retain(|t| t.name.to_lowercase().contains(&s));
@@ -196,7 +196,7 @@ impl AppState {
 
     /// GetTag.
     pub async fn get_tag(&self, caller: &TokenCaller, edition: &Edition, key: &str, name: &str) -> Result<(RepoAccess, Tag)> {
-        let found = self.open_repository(caller, edition, key, Need::Read).await?;
+        let found = self.repositories().open_repository(caller, edition, key, Need::Read).await?;
         let t = found.git.tag(name).await.map_err(git_err)?.ok_or_else(|| Error::not_found(NotFoundKind::Tag, name))?;
         Ok((found, t))
     }
@@ -211,7 +211,7 @@ impl AppState {
         from: &str,
         message: Option<String>,
     ) -> Result<(RepoAccess, Tag)> {
-        let found = self.open_repository(caller, edition, key, Need::Write).await?;
+        let found = self.repositories().open_repository(caller, edition, key, Need::Write).await?;
         codeport_git::validate_tag_name(name).map_err(|e| Error::invalid("tagName", e.to_string()))?;
         let _writing = self.repo_locks.shared(found.repo.id).await;
         let commit = self
@@ -224,19 +224,19 @@ impl AppState {
                 other => git_err(other),
             },
         )?;
-        self.repository_changed(&found).await?;
+        self.repositories().repository_changed(&found).await?;
         Ok((found, tag))
     }
 
     /// DeleteTag.
     pub async fn delete_tag(&self, caller: &TokenCaller, edition: &Edition, key: &str, name: &str) -> Result<()> {
-        let found = self.open_repository(caller, edition, key, Need::Write).await?;
+        let found = self.repositories().open_repository(caller, edition, key, Need::Write).await?;
         let _writing = self.repo_locks.shared(found.repo.id).await;
         found.git.delete_tag(name).await.map_err(|e| match e {
             codeport_git::GitError::NotFound { .. } => Error::not_found(NotFoundKind::Tag, name),
             other => git_err(other),
         })?;
-        self.repository_changed(&found).await
+        self.repositories().repository_changed(&found).await
     }
 
     /// ListFiles: the tree at `path` of `rev`.
@@ -249,7 +249,7 @@ impl AppState {
         rev: &str,
         shape: TreeShape,
     ) -> Result<Vec<TreeEntry>> {
-        let found = self.open_repository(caller, edition, key, Need::Read).await?;
+        let found = self.repositories().open_repository(caller, edition, key, Need::Read).await?;
         let path = match path.trim() {
             "" | "/" => String::new(),
             p => file_path(p)?,
@@ -286,7 +286,7 @@ impl AppState {
 
     /// GetFileBlobs: a file's content at `rev`, up to the configured file limit.
     pub async fn get_file(&self, caller: &TokenCaller, edition: &Edition, key: &str, path: &str, rev: &str) -> Result<(String, String, BlobContent)> {
-        let found = self.open_repository(caller, edition, key, Need::Read).await?;
+        let found = self.repositories().open_repository(caller, edition, key, Need::Read).await?;
         let path = file_path(path)?;
         let rev_name = if rev.trim().is_empty() { found.repo.default_branch.clone() } else { rev.trim().to_string() };
         let commit = self.commit_of(&found, &rev_name).await?;
@@ -312,7 +312,7 @@ impl AppState {
         kind: FileWriteKind,
         w: FileWrite,
     ) -> Result<(String, CommitResult)> {
-        let found = self.open_repository(caller, edition, key, Need::Write).await?;
+        let found = self.repositories().open_repository(caller, edition, key, Need::Write).await?;
         let path = file_path(&w.path)?;
         let message = valid_message(&w.message)?;
         if w.branch.trim().is_empty() {
@@ -352,7 +352,7 @@ impl AppState {
                 codeport_git::GitError::AlreadyExists { .. } => Error::AlreadyExists { code: "Conflict", what: format!("File {path}") },
                 other => git_err(other),
             })?;
-        self.repository_changed(&found).await?;
+        self.repositories().repository_changed(&found).await?;
         Ok((path, result))
     }
 
@@ -364,7 +364,7 @@ impl AppState {
         key: &str,
         f: CommitFilter,
     ) -> Result<(RepoAccess, Vec<CommitInfo>, u64)> {
-        let found = self.open_repository(caller, edition, key, Need::Read).await?;
+        let found = self.repositories().open_repository(caller, edition, key, Need::Read).await?;
         if self.unborn(&found, &f.ref_name).await? {
             return Ok((found, Vec::new(), 0));
         }
@@ -381,7 +381,7 @@ impl AppState {
 
     /// GetCommit: by full or abbreviated id (or a ref), with its stats.
     pub async fn get_commit(&self, caller: &TokenCaller, edition: &Edition, key: &str, sha: &str) -> Result<(RepoAccess, CommitInfo, CommitStats)> {
-        let found = self.open_repository(caller, edition, key, Need::Read).await?;
+        let found = self.repositories().open_repository(caller, edition, key, Need::Read).await?;
         let (c, stats) = found.git.commit(sha.trim()).await.map_err(git_err)?.ok_or_else(|| Error::not_found(NotFoundKind::Commit, sha))?;
         Ok((found, c, stats))
     }
@@ -397,7 +397,7 @@ impl AppState {
         to: &str,
         straight: bool,
     ) -> Result<(RepoAccess, Comparison)> {
-        let found = self.open_repository(caller, edition, key, Need::Read).await?;
+        let found = self.repositories().open_repository(caller, edition, key, Need::Read).await?;
         if from.trim().is_empty() {
             return Err(Error::missing("from"));
         }
@@ -420,4 +420,23 @@ pub enum FileWriteKind {
     Update,
     /// Removes a file.
     Delete,
+}
+
+/// The use cases of repository content: branches, tags, files, commits, compare: a view of the shared state, so a handler reaches them by name
+/// (`state.repository_content().…`).
+#[derive(Clone, Copy)]
+pub struct RepositoryContent<'a>(&'a AppState);
+
+impl std::ops::Deref for RepositoryContent<'_> {
+    type Target = AppState;
+    fn deref(&self) -> &AppState {
+        self.0
+    }
+}
+
+impl AppState {
+    /// The use cases of repository content: branches, tags, files, commits, compare.
+    pub fn repository_content(&self) -> RepositoryContent<'_> {
+        RepositoryContent(self)
+    }
 }

@@ -95,7 +95,7 @@ fn user_of_member_id<'a>(workspace_id: &str, member_id: &'a str) -> Option<&'a s
     member_id.strip_prefix(workspace_id)?.strip_prefix('-').filter(|u| ids::is_numeric_id(u))
 }
 
-impl AppState {
+impl Workspaces<'_> {
     /// Loads a workspace the principal may see, with what they hold in it; not found otherwise.
     pub async fn workspace_access(&self, p: &Call, workspace_id: &str) -> Result<WorkspaceAccess> {
         let not_found = || Error::not_found(NotFoundKind::Workspace, workspace_id);
@@ -351,11 +351,30 @@ impl AppState {
     }
 }
 
-impl AppState {
+impl Workspaces<'_> {
     /// PAI's AccountType of a member: "1" for the organization's owner (the primary
     /// account), "5" for everyone else (sub-accounts).
     pub async fn account_type(&self, organization_id: &str, user_id: &str) -> Result<String> {
         let role = self.store.org_role(organization_id, user_id).await.map_err(store_err)?;
         Ok(if role == Some(codeport_core::entities::OrgRole::Owner) { "1" } else { "5" }.to_string())
+    }
+}
+
+/// The use cases of PAI workspaces and their members: a view of the shared state, so a handler reaches them by name
+/// (`state.workspaces().…`).
+#[derive(Clone, Copy)]
+pub struct Workspaces<'a>(&'a AppState);
+
+impl std::ops::Deref for Workspaces<'_> {
+    type Target = AppState;
+    fn deref(&self) -> &AppState {
+        self.0
+    }
+}
+
+impl AppState {
+    /// The use cases of PAI workspaces and their members.
+    pub fn workspaces(&self) -> Workspaces<'_> {
+        Workspaces(self)
     }
 }

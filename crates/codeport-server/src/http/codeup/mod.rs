@@ -34,7 +34,7 @@ pub(super) fn edition(params: &HashMap<String, String>) -> Edition {
 // --- platform ------------------------------------------------------------------------
 
 pub(crate) async fn current_user(State(s): State<AppState>, caller: Caller) -> Reply {
-    Ok(json(&dto::user(&s.current_user(&caller.0).await?)))
+    Ok(json(&dto::user(&s.platform().current_user(&caller.0).await?)))
 }
 
 #[derive(Deserialize)]
@@ -46,7 +46,7 @@ pub(crate) struct PageQuery {
 
 pub(crate) async fn user_organizations(State(s): State<AppState>, caller: Caller, CodeupQuery(q): CodeupQuery<PageQuery>) -> Reply {
     let page = page_of(int_param("page", q.page.as_deref())?, int_param("perPage", q.per_page.as_deref())?, 100)?;
-    let all = s.user_organizations(&caller.0).await?;
+    let all = s.platform().user_organizations(&caller.0).await?;
     let total = all.len() as u64;
     let items: Vec<_> = all.iter().skip(page.offset() as usize).take(page.size as usize).map(|(o, r)| dto::organization(o, *r)).collect();
     Ok(paged(&items, total, page))
@@ -59,14 +59,14 @@ pub(crate) async fn list_members(
     CodeupQuery(q): CodeupQuery<PageQuery>,
 ) -> Reply {
     let page = page_of(int_param("page", q.page.as_deref())?, int_param("perPage", q.per_page.as_deref())?, 100)?;
-    let (items, total) = s.organization_members(&caller.0, &edition(&params), None, Vec::new(), page).await?;
+    let (items, total) = s.platform().organization_members(&caller.0, &edition(&params), None, Vec::new(), page).await?;
     let out: Vec<_> = items.iter().map(dto::member).collect();
     Ok(paged(&out, total, page))
 }
 
 pub(crate) async fn get_member(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams) -> Reply {
     let member_id = params.get("member_id").cloned().unwrap_or_default();
-    let m = s.organization_member(&caller.0, &edition(&params), MemberKey::MemberId(&member_id)).await?;
+    let m = s.platform().organization_member(&caller.0, &edition(&params), MemberKey::MemberId(&member_id)).await?;
     Ok(json(&dto::member(&m)))
 }
 
@@ -83,7 +83,7 @@ pub(crate) async fn read_member_by_user(
     CodeupQuery(q): CodeupQuery<ByUser>,
 ) -> Reply {
     let user = q.user_id.filter(|u| !u.is_empty()).ok_or_else(|| Error::missing("userId"))?;
-    let m = s.organization_member(&caller.0, &edition(&params), MemberKey::UserId(&user)).await?;
+    let m = s.platform().organization_member(&caller.0, &edition(&params), MemberKey::UserId(&user)).await?;
     Ok(json(&dto::member(&m)))
 }
 
@@ -105,7 +105,7 @@ pub(crate) async fn search_members(State(s): State<AppState>, caller: Caller, Pa
     if !(enabled_wanted && no_departments) {
         return Ok(paged::<serde_json::Value>(&[], 0, page));
     }
-    let (items, total) = s.organization_members(&caller.0, &edition(&params), query, roles, page).await?;
+    let (items, total) = s.platform().organization_members(&caller.0, &edition(&params), query, roles, page).await?;
     let out: Vec<_> = items.iter().map(dto::member).collect();
     Ok(paged(&out, total, page))
 }
@@ -123,13 +123,13 @@ pub(crate) async fn create_group(State(s): State<AppState>, caller: Caller, Path
         description: b.text("description", 65_535, false)?,
         avatar: b.text("avatar", 2048, false)?,
     };
-    let ns = s.create_group(&caller.0, &edition(&params), cmd).await?;
+    let ns = s.code_groups().create_group(&caller.0, &edition(&params), cmd).await?;
     Ok(json(&dto::created_group(&ns, &s.config.external_url)))
 }
 
 pub(crate) async fn get_namespace(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams) -> Reply {
     let key = params.get("namespace_id").cloned().unwrap_or_default();
-    let ns = s.get_namespace(&caller.0, &edition(&params), &key).await?;
+    let ns = s.code_groups().get_namespace(&caller.0, &edition(&params), &key).await?;
     Ok(json(&dto::namespace(&ns, &s.config.external_url)))
 }
 
@@ -167,7 +167,7 @@ pub(crate) async fn list_namespaces(
         order,
         page,
     };
-    let (items, total) = s.list_namespaces(&caller.0, &edition(&params), cmd).await?;
+    let (items, total) = s.code_groups().list_namespaces(&caller.0, &edition(&params), cmd).await?;
     let out: Vec<_> = items.iter().map(|n| dto::namespace(n, &s.config.external_url)).collect();
     Ok(paged(&out, total, page))
 }
@@ -183,7 +183,7 @@ pub(crate) async fn update_group(State(s): State<AppState>, caller: Caller, Path
         parent_id: b.int("parentId")?,
     };
     let key = params.get("group_id").cloned().unwrap_or_default();
-    let ns = s.update_group(&caller.0, &edition(&params), &key, cmd).await?;
+    let ns = s.code_groups().update_group(&caller.0, &edition(&params), &key, cmd).await?;
     Ok(json(&dto::namespace(&ns, &s.config.external_url)))
 }
 
@@ -204,7 +204,7 @@ pub(crate) async fn delete_group(
         Some(other) => return Err(Error::invalid("cascade", format!("{other:?} is not true or false")).into()),
     };
     let key = params.get("group_id").cloned().unwrap_or_default();
-    s.delete_group(&caller.0, &edition(&params), &key, cascade).await?;
+    s.code_groups().delete_group(&caller.0, &edition(&params), &key, cascade).await?;
     Ok(json(&serde_json::json!({"result": true})))
 }
 
@@ -246,7 +246,7 @@ pub(crate) async fn list_group_members(
         Some(v) => parse_access_level(v)?,
     };
     let key = params.get("group_id").cloned().unwrap_or_default();
-    let (ns, members) = s.group_members(&caller.0, &edition(&params), &key, min).await?;
+    let (ns, members) = s.code_groups().group_members(&caller.0, &edition(&params), &key, min).await?;
     let out: Vec<_> = members.iter().map(|(m, from)| dto::group_member(m, &ns, from.as_ref(), &s.config.external_url)).collect();
     Ok(json(&out))
 }
@@ -263,7 +263,7 @@ pub(crate) async fn add_group_members(
     let users: Vec<String> =
         raw.trim().trim_start_matches('[').trim_end_matches(']').split(',').map(str::trim).filter(|u| !u.is_empty()).map(str::to_string).collect();
     let key = params.get("group_id").cloned().unwrap_or_default();
-    let (ns, added) = s.add_group_members(&caller.0, &edition(&params), &key, users, level, expiry(&q)?).await?;
+    let (ns, added) = s.code_groups().add_group_members(&caller.0, &edition(&params), &key, users, level, expiry(&q)?).await?;
     let out: Vec<_> = added.iter().map(|m| dto::group_member(m, &ns, None, &s.config.external_url)).collect();
     // One user: the member object, as the official pages show; several: an array of them.
     match out.as_slice() {
@@ -281,13 +281,13 @@ pub(crate) async fn update_group_member(
     let level = level(&q, true)?;
     let key = params.get("group_id").cloned().unwrap_or_default();
     let user = params.get("user_id").cloned().unwrap_or_default();
-    let (ns, m) = s.update_group_member(&caller.0, &edition(&params), &key, &user, level, expiry(&q)?).await?;
+    let (ns, m) = s.code_groups().update_group_member(&caller.0, &edition(&params), &key, &user, level, expiry(&q)?).await?;
     Ok(json(&dto::group_member(&m, &ns, None, &s.config.external_url)))
 }
 
 pub(crate) async fn remove_group_member(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams) -> Reply {
     let key = params.get("group_id").cloned().unwrap_or_default();
     let user = params.get("user_id").cloned().unwrap_or_default();
-    s.remove_group_member(&caller.0, &edition(&params), &key, &user).await?;
+    s.code_groups().remove_group_member(&caller.0, &edition(&params), &key, &user).await?;
     Ok(json(&serde_json::json!({"result": true})))
 }

@@ -67,12 +67,12 @@ pub(crate) async fn create_repository(
         readme,
         default_branch: b.str("defaultBranch")?.filter(|v| !v.is_empty()),
     };
-    let repo = s.create_repository(&caller.0, &edition(&params), cmd).await?;
+    let repo = s.repositories().create_repository(&caller.0, &edition(&params), cmd).await?;
     Ok(json(&dto::repository(&repo, codeport_core::AccessLevel::Admin, None, &s.config.external_url)))
 }
 
 pub(crate) async fn get_repository(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams) -> Reply {
-    let found = s.get_repository(&caller.0, &edition(&params), &param(&params, "repo")).await?;
+    let found = s.repositories().get_repository(&caller.0, &edition(&params), &param(&params, "repo")).await?;
     let ns = s.store.namespace(found.repo.namespace_id).await.map_err(Error::from)?;
     Ok(json(&dto::repository(&found.repo, found.level, ns.as_ref(), &s.config.external_url)))
 }
@@ -111,7 +111,7 @@ fn list_command(q: &RepositoryListQuery, scope: ListScope) -> Result<ListReposit
 
 async fn respond_list(s: &AppState, caller: &Caller, params: &HashMap<String, String>, cmd: ListRepositories) -> Reply {
     let page = cmd.page;
-    let (items, total) = s.list_repositories(&caller.0, &edition(params), cmd).await?;
+    let (items, total) = s.repositories().list_repositories(&caller.0, &edition(params), cmd).await?;
     let out: Vec<_> = items.iter().map(|(r, level)| dto::repository(r, *level, None, &s.config.external_url)).collect();
     Ok(paged(&out, total, page))
 }
@@ -156,12 +156,12 @@ pub(crate) async fn update_repository(
         default_branch: default_branch.filter(|v| !v.is_empty()),
         avatar: b.text("avatarUrl", 2048, false)?,
     };
-    let found = s.update_repository(&caller.0, &edition(&params), &param(&params, "repo"), cmd).await?;
+    let found = s.repositories().update_repository(&caller.0, &edition(&params), &param(&params, "repo"), cmd).await?;
     Ok(json(&dto::repository(&found.repo, found.level, None, &s.config.external_url)))
 }
 
 pub(crate) async fn delete_repository(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams) -> Reply {
-    let repo = s.delete_repository(&caller.0, &edition(&params), &param(&params, "repo")).await?;
+    let repo = s.repositories().delete_repository(&caller.0, &edition(&params), &param(&params, "repo")).await?;
     Ok(json(&serde_json::json!({"result": true, "id": repo.id, "pathWithNamespace": repo.full_path})))
 }
 
@@ -190,7 +190,8 @@ pub(crate) async fn list_branches(
         Some("updated_desc") => BranchSort::UpdatedDesc,
         Some(other) => return Err(Error::invalid("sort", format!("{other:?} is not name_asc, name_desc, updated_asc or updated_desc")).into()),
     };
-    let (found, items, total) = s.list_branches(&caller.0, &edition(&params), &param(&params, "repo"), q.search.as_deref(), sort, page).await?;
+    let (found, items, total) =
+        s.repository_content().list_branches(&caller.0, &edition(&params), &param(&params, "repo"), q.search.as_deref(), sort, page).await?;
     let out: Vec<_> = items.iter().map(|b| dto::branch(b, &found.repo, &s.config.external_url)).collect();
     Ok(paged(&out, total, page))
 }
@@ -210,18 +211,18 @@ pub(crate) async fn create_branch(
 ) -> Reply {
     let name = q.branch.filter(|v| !v.trim().is_empty()).ok_or_else(|| Error::missing("branch"))?;
     let from = q.from.filter(|v| !v.trim().is_empty()).ok_or_else(|| Error::missing("ref"))?;
-    let (found, b) = s.create_branch(&caller.0, &edition(&params), &param(&params, "repo"), &name, &from).await?;
+    let (found, b) = s.repository_content().create_branch(&caller.0, &edition(&params), &param(&params, "repo"), &name, &from).await?;
     Ok(json(&dto::branch(&b, &found.repo, &s.config.external_url)))
 }
 
 pub(crate) async fn get_branch(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams) -> Reply {
-    let (found, b) = s.get_branch(&caller.0, &edition(&params), &param(&params, "repo"), &param(&params, "branch")).await?;
+    let (found, b) = s.repository_content().get_branch(&caller.0, &edition(&params), &param(&params, "repo"), &param(&params, "branch")).await?;
     Ok(json(&dto::branch(&b, &found.repo, &s.config.external_url)))
 }
 
 pub(crate) async fn delete_branch(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams) -> Reply {
     let name = param(&params, "branch");
-    s.delete_branch(&caller.0, &edition(&params), &param(&params, "repo"), &name).await?;
+    s.repository_content().delete_branch(&caller.0, &edition(&params), &param(&params, "repo"), &name).await?;
     Ok(json(&serde_json::json!({"branchName": name})))
 }
 
@@ -232,7 +233,8 @@ pub(crate) async fn list_tags(
     CodeupQuery(q): CodeupQuery<BranchListQuery>,
 ) -> Reply {
     let page = page_of(int_param("page", q.page.as_deref())?, int_param("perPage", q.per_page.as_deref())?, 20)?;
-    let (found, items, total) = s.list_tags(&caller.0, &edition(&params), &param(&params, "repo"), q.search.as_deref(), page).await?;
+    let (found, items, total) =
+        s.repository_content().list_tags(&caller.0, &edition(&params), &param(&params, "repo"), q.search.as_deref(), page).await?;
     let out: Vec<_> = items.iter().map(|t| dto::tag(t, &found.repo, &s.config.external_url)).collect();
     Ok(paged(&out, total, page))
 }
@@ -254,18 +256,18 @@ pub(crate) async fn create_tag(
 ) -> Reply {
     let name = q.tag_name.filter(|v| !v.trim().is_empty()).ok_or_else(|| Error::missing("tagName"))?;
     let from = q.from.filter(|v| !v.trim().is_empty()).ok_or_else(|| Error::missing("ref"))?;
-    let (found, t) = s.create_tag(&caller.0, &edition(&params), &param(&params, "repo"), &name, &from, q.message).await?;
+    let (found, t) = s.repository_content().create_tag(&caller.0, &edition(&params), &param(&params, "repo"), &name, &from, q.message).await?;
     Ok(json(&dto::tag(&t, &found.repo, &s.config.external_url)))
 }
 
 pub(crate) async fn get_tag(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams) -> Reply {
-    let (found, t) = s.get_tag(&caller.0, &edition(&params), &param(&params, "repo"), &param(&params, "tag")).await?;
+    let (found, t) = s.repository_content().get_tag(&caller.0, &edition(&params), &param(&params, "repo"), &param(&params, "tag")).await?;
     Ok(json(&dto::tag(&t, &found.repo, &s.config.external_url)))
 }
 
 pub(crate) async fn delete_tag(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams) -> Reply {
     let name = param(&params, "tag");
-    s.delete_tag(&caller.0, &edition(&params), &param(&params, "repo"), &name).await?;
+    s.repository_content().delete_tag(&caller.0, &edition(&params), &param(&params, "repo"), &name).await?;
     Ok(json(&serde_json::json!({"tagName": name})))
 }
 
@@ -318,7 +320,7 @@ pub(crate) async fn create_file(State(s): State<AppState>, caller: Caller, PathP
         message: required(&b, "commitMessage")?,
     };
     let branch = w.branch.clone();
-    let (path, done) = s.write_file(&caller.0, &edition(&params), &param(&params, "repo"), FileWriteKind::Create, w).await?;
+    let (path, done) = s.repository_content().write_file(&caller.0, &edition(&params), &param(&params, "repo"), FileWriteKind::Create, w).await?;
     Ok(json(&serde_json::json!({"filePath": path, "branch": branch, "newOid": done.blob_id.unwrap_or_default(), "commitId": done.commit_id})))
 }
 
@@ -331,7 +333,7 @@ pub(crate) async fn update_file(State(s): State<AppState>, caller: Caller, PathP
         message: required(&b, "commitMessage")?,
     };
     let branch = w.branch.clone();
-    let (path, done) = s.write_file(&caller.0, &edition(&params), &param(&params, "repo"), FileWriteKind::Update, w).await?;
+    let (path, done) = s.repository_content().write_file(&caller.0, &edition(&params), &param(&params, "repo"), FileWriteKind::Update, w).await?;
     Ok(json(&serde_json::json!({"filePath": path, "branch": branch, "newOid": done.blob_id.unwrap_or_default(), "commitId": done.commit_id})))
 }
 
@@ -351,7 +353,7 @@ pub(crate) async fn delete_file(
     let branch = q.branch.filter(|v| !v.trim().is_empty()).ok_or_else(|| Error::missing("branch"))?;
     let message = q.commit_message.filter(|v| !v.trim().is_empty()).ok_or_else(|| Error::missing("commitMessage"))?;
     let w = FileWrite { branch: branch.clone(), path: param(&params, "file_path"), content: None, message: message.clone() };
-    let (path, done) = s.write_file(&caller.0, &edition(&params), &param(&params, "repo"), FileWriteKind::Delete, w).await?;
+    let (path, done) = s.repository_content().write_file(&caller.0, &edition(&params), &param(&params, "repo"), FileWriteKind::Delete, w).await?;
     Ok(json(&serde_json::json!({"result": true, "filePath": path, "branch": branch, "commitId": done.commit_id, "commitMessage": message})))
 }
 
@@ -377,6 +379,7 @@ pub(crate) async fn list_files(
         Some(other) => return Err(Error::invalid("type", format!("{other:?} is not DIRECT, RECURSIVE or FLATTEN")).into()),
     };
     let entries = s
+        .repository_content()
         .list_files(&caller.0, &edition(&params), &param(&params, "repo"), q.path.as_deref().unwrap_or(""), q.rev.as_deref().unwrap_or(""), shape)
         .await?;
     Ok(json(&entries.iter().map(dto::tree_entry).collect::<Vec<_>>()))
@@ -394,8 +397,10 @@ pub(crate) async fn get_file(
     PathParams(params): PathParams,
     CodeupQuery(q): CodeupQuery<BlobQuery>,
 ) -> Reply {
-    let (path, rev, blob) =
-        s.get_file(&caller.0, &edition(&params), &param(&params, "repo"), &param(&params, "file_path"), q.rev.as_deref().unwrap_or("")).await?;
+    let (path, rev, blob) = s
+        .repository_content()
+        .get_file(&caller.0, &edition(&params), &param(&params, "repo"), &param(&params, "file_path"), q.rev.as_deref().unwrap_or(""))
+        .await?;
     Ok(json(&dto::file_blob(&path, &rev, &blob)))
 }
 
@@ -437,13 +442,13 @@ pub(crate) async fn list_commits(
         search: q.search.filter(|v| !v.trim().is_empty()),
         page,
     };
-    let (found, items, total) = s.list_commits(&caller.0, &edition(&params), &param(&params, "repo"), f).await?;
+    let (found, items, total) = s.repository_content().list_commits(&caller.0, &edition(&params), &param(&params, "repo"), f).await?;
     let out: Vec<_> = items.iter().map(|c| dto::commit(c, None, &found.repo, &s.config.external_url)).collect();
     Ok(paged(&out, total, page))
 }
 
 pub(crate) async fn get_commit(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams) -> Reply {
-    let (found, c, stats) = s.get_commit(&caller.0, &edition(&params), &param(&params, "repo"), &param(&params, "sha")).await?;
+    let (found, c, stats) = s.repository_content().get_commit(&caller.0, &edition(&params), &param(&params, "repo"), &param(&params, "sha")).await?;
     Ok(json(&dto::commit(&c, Some(&stats), &found.repo, &s.config.external_url)))
 }
 
@@ -477,6 +482,6 @@ pub(crate) async fn compare(
     let straight = bool_param("straight", q.straight.as_deref())?.unwrap_or(false);
     let from_ref = typed_ref(&from, q.source_type.as_deref(), "sourceType")?;
     let to_ref = typed_ref(&to, q.target_type.as_deref(), "targetType")?;
-    let (found, cmp) = s.compare(&caller.0, &edition(&params), &param(&params, "repo"), &from_ref, &to_ref, straight).await?;
+    let (found, cmp) = s.repository_content().compare(&caller.0, &edition(&params), &param(&params, "repo"), &from_ref, &to_ref, straight).await?;
     Ok(json(&dto::comparison(&cmp, &from, &to, &found.repo, &s.config.external_url)))
 }

@@ -124,7 +124,7 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = parts.headers.get("x-yunxiao-token").and_then(|v| v.to_str().ok());
         let operation = crate::http::operation_of(parts)?;
-        Ok(Caller(state.authenticate_token(token, operation, crate::http::request_facts(&parts.extensions, &parts.headers, state)).await?))
+        Ok(Caller(state.platform().authenticate_token(token, operation, crate::http::request_facts(&parts.extensions, &parts.headers, state)).await?))
     }
 }
 

@@ -92,7 +92,7 @@ impl FromRequest<AppState> for Signed {
         } else {
             verify_acs3(&parts, auth, body, now, state).await?
         };
-        state.check_nonce(&verified.key.key.id, verified.nonce, now, verified.date.max(now) + SIGNATURE_WINDOW_MS + 1_000).await?;
+        state.identities().check_nonce(&verified.key.key.id, verified.nonce, now, verified.date.max(now) + SIGNATURE_WINDOW_MS + 1_000).await?;
         let call = crate::http::call_of(&parts, state, verified.key.principal.clone())?;
         Ok(Signed { call, body: verified.body, raw_query: parts.uri.query().unwrap_or("").to_string() })
     }
@@ -145,7 +145,7 @@ async fn verify_acs3<'a>(parts: &'a Parts, auth: &str, body: Body, now: Millis, 
         return Err(fail(AuthFailure::ContentHashMismatch));
     }
 
-    let key = state.signing_key(&auth.access_key_id).await?;
+    let key = state.identities().signing_key(&auth.access_key_id).await?;
     let creq = acs3::canonical_request(
         parts.method.as_str(),
         parts.uri.path(),
@@ -182,7 +182,7 @@ async fn verify_legacy_roa<'a>(parts: &'a Parts, auth: &str, body: Body, now: Mi
         return Err(fail(AuthFailure::ContentMd5Mismatch));
     }
 
-    let key = state.signing_key(&auth.access_key_id).await?;
+    let key = state.identities().signing_key(&auth.access_key_id).await?;
     let string_to_sign = roa_legacy::string_to_sign(
         parts.method.as_str(),
         h.iter().map(|(name, value)| (name.as_str(), value.as_bytes())),

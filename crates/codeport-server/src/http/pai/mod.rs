@@ -54,22 +54,22 @@ pub(crate) async fn create_workspace(State(s): State<AppState>, req: Signed) -> 
     let env_types = EnvTypes::parse(&b.str_list("EnvTypes")?.ok_or_else(|| Error::missing("EnvTypes"))?)?;
     let display_name = b.text("DisplayName", 64, true)?;
     let resource_group_id = b.text("ResourceGroupId", 128, false)?;
-    let ws = s.create_workspace(&req.call, CreateWorkspace { name, display_name, description, env_types, resource_group_id }).await?;
+    let ws = s.workspaces().create_workspace(&req.call, CreateWorkspace { name, display_name, description, env_types, resource_group_id }).await?;
     ok(json!({"RequestId": request_id(), "WorkspaceId": ws.id}))
 }
 
 pub(crate) async fn get_workspace(State(s): State<AppState>, Path(id): Path<String>, req: Signed) -> Reply {
     let verbose = Query::parse(&req.raw_query).bool("Verbose")?.unwrap_or(false);
-    let ws = s.get_workspace(&req.call, &id).await?;
-    let admins = s.workspace_admin_names(&ws.id).await?;
-    let owner = if verbose { s.user(&ws.creator_id).await? } else { None };
+    let ws = s.workspaces().get_workspace(&req.call, &id).await?;
+    let admins = s.workspaces().workspace_admin_names(&ws.id).await?;
+    let owner = if verbose { s.workspaces().user(&ws.creator_id).await? } else { None };
     ok(dto::workspace(&ws, admins, owner.as_ref(), true))
 }
 
 pub(crate) async fn get_default_workspace(State(s): State<AppState>, req: Signed) -> Reply {
     let verbose = Query::parse(&req.raw_query).bool("Verbose")?.unwrap_or(false);
-    let ws = s.default_workspace(&req.call).await?;
-    let owner = if verbose { s.user(&ws.creator_id).await? } else { None };
+    let ws = s.workspaces().default_workspace(&req.call).await?;
+    let owner = if verbose { s.workspaces().user(&ws.creator_id).await? } else { None };
     ok(dto::default_workspace(&ws, owner.as_ref()))
 }
 
@@ -98,10 +98,10 @@ pub(crate) async fn list_workspaces(State(s): State<AppState>, req: Signed) -> R
         order,
         page,
     };
-    let (items, total) = s.list_workspaces(&req.call, cmd).await?;
+    let (items, total) = s.workspaces().list_workspaces(&req.call, cmd).await?;
     let mut out = Vec::with_capacity(items.len());
     for ws in &items {
-        let admins = s.workspace_admin_names(&ws.id).await?;
+        let admins = s.workspaces().workspace_admin_names(&ws.id).await?;
         out.push(dto::workspace(ws, admins, None, false));
     }
     ok(json!({"RequestId": request_id(), "TotalCount": total, "Workspaces": out}))
@@ -114,12 +114,12 @@ pub(crate) async fn update_workspace(State(s): State<AppState>, Path(id): Path<S
         return Err(Error::invalid("DisplayName", "it must not be empty").into());
     }
     let description = b.text("Description", 80, false)?;
-    s.update_workspace(&req.call, &id, display_name, description).await?;
+    s.workspaces().update_workspace(&req.call, &id, display_name, description).await?;
     ok(json!({"RequestId": request_id()}))
 }
 
 pub(crate) async fn delete_workspace(State(s): State<AppState>, Path(id): Path<String>, req: Signed) -> Reply {
-    s.delete_workspace(&req.call, &id).await?;
+    s.workspaces().delete_workspace(&req.call, &id).await?;
     ok(json!({"RequestId": request_id()}))
 }
 
@@ -143,7 +143,7 @@ pub(crate) async fn create_member(State(s): State<AppState>, Path(ws): Path<Stri
             .ok_or_else(|| Error::missing(&roles_field))?;
         members.push((user, RoleSet::parse(&roles_field, &roles)?));
     }
-    let views = s.create_members(&req.call, &ws, members).await?;
+    let views = s.workspaces().create_members(&req.call, &ws, members).await?;
     let out: Vec<_> = views.iter().map(dto::created_member).collect();
     ok(json!({"RequestId": request_id(), "Members": out}))
 }
@@ -153,19 +153,19 @@ pub(crate) async fn list_members(State(s): State<AppState>, Path(ws): Path<Strin
     let roles = q.list("Roles").unwrap_or_default().iter().map(|r| WorkspaceRole::parse("Roles", r)).collect::<Result<Vec<_>, _>>()?;
     let page = Page::parse(q.int("PageNumber")?, q.int("PageSize")?)?;
     let cmd = ListMembers { name_contains: q.str("MemberName"), roles, user_id: q.str("UserId"), page };
-    let (items, total) = s.list_members(&req.call, &ws, cmd).await?;
+    let (items, total) = s.workspaces().list_members(&req.call, &ws, cmd).await?;
     let org = req.call.organization_id().to_string();
     let mut out = Vec::with_capacity(items.len());
     for m in &items {
-        out.push(dto::member(m, &s.account_type(&org, &m.member.user_id).await?));
+        out.push(dto::member(m, &s.workspaces().account_type(&org, &m.member.user_id).await?));
     }
     ok(json!({"RequestId": request_id(), "TotalCount": total, "Members": out}))
 }
 
 pub(crate) async fn get_member(State(s): State<AppState>, Path(ws): Path<String>, req: Signed) -> Reply {
     let q = Query::parse(&req.raw_query);
-    let m = s.get_member(&req.call, &ws, q.str("UserId"), q.str("MemberId")).await?;
-    let mut body = dto::member(&m, &s.account_type(req.call.organization_id(), &m.member.user_id).await?);
+    let m = s.workspaces().get_member(&req.call, &ws, q.str("UserId"), q.str("MemberId")).await?;
+    let mut body = dto::member(&m, &s.workspaces().account_type(req.call.organization_id(), &m.member.user_id).await?);
     body["RequestId"] = json!(request_id());
     if let Some(o) = body.as_object_mut() {
         o.remove("AccountName");
@@ -175,19 +175,19 @@ pub(crate) async fn get_member(State(s): State<AppState>, Path(ws): Path<String>
 
 pub(crate) async fn delete_members(State(s): State<AppState>, Path(ws): Path<String>, req: Signed) -> Reply {
     let ids = Query::parse(&req.raw_query).list("MemberIds").ok_or_else(|| Error::missing("MemberIds"))?;
-    s.delete_members(&req.call, &ws, ids).await?;
+    s.workspaces().delete_members(&req.call, &ws, ids).await?;
     ok(json!({"RequestId": request_id()}))
 }
 
 pub(crate) async fn add_member_role(State(s): State<AppState>, Path((ws, member, role)): Path<(String, String, String)>, req: Signed) -> Reply {
     let role = WorkspaceRole::parse("RoleName", &role)?;
-    s.change_member_role(&req.call, &ws, &member, role, true).await?;
+    s.workspaces().change_member_role(&req.call, &ws, &member, role, true).await?;
     ok(json!({"RequestId": request_id()}))
 }
 
 pub(crate) async fn remove_member_role(State(s): State<AppState>, Path((ws, member, role)): Path<(String, String, String)>, req: Signed) -> Reply {
     let role = WorkspaceRole::parse("RoleName", &role)?;
-    s.change_member_role(&req.call, &ws, &member, role, false).await?;
+    s.workspaces().change_member_role(&req.call, &ws, &member, role, false).await?;
     ok(json!({"RequestId": request_id()}))
 }
 
@@ -225,12 +225,12 @@ pub(crate) async fn create_code_source(State(s): State<AppState>, req: Signed) -
     if cmd.code_repo_access_token.as_ref().is_some_and(|t| t.expose().len() > 4096) {
         return Err(Error::invalid("CodeRepoAccessToken", "it must be at most 4096 characters").into());
     }
-    let id = s.create_code_source(&req.call, cmd).await?;
+    let id = s.code_sources().create_code_source(&req.call, cmd).await?;
     ok(json!({"RequestId": request_id(), "CodeSourceId": id}))
 }
 
 pub(crate) async fn get_code_source(State(s): State<AppState>, Path(id): Path<String>, req: Signed) -> Reply {
-    let view = s.get_code_source(&req.call, &id).await?;
+    let view = s.code_sources().get_code_source(&req.call, &id).await?;
     Ok(json_response(&dto::code_source(&view.source, view.access_token.as_ref(), true)))
 }
 
@@ -247,7 +247,7 @@ pub(crate) async fn list_code_sources(State(s): State<AppState>, req: Signed) ->
         ],
     )?;
     let cmd = ListCodeSources { workspace_id, display_name_contains: q.str("DisplayName"), sort, order, page };
-    let (items, total) = s.list_code_sources(&req.call, cmd).await?;
+    let (items, total) = s.code_sources().list_code_sources(&req.call, cmd).await?;
     let out: Vec<_> = items.iter().map(|c| dto::code_source(c, None, false)).collect();
     ok(json!({"RequestId": request_id(), "TotalCount": total, "CodeSources": out}))
 }
@@ -272,24 +272,24 @@ pub(crate) async fn update_code_source(State(s): State<AppState>, Path(id): Path
         mount_path: flatten(clearable(&b, "MountPath", MountPath::parse)?),
         clone_type: b.int("CloneType")?.map(CloneType::parse).transpose()?,
     };
-    s.update_code_source(&req.call, &id, cmd).await?;
+    s.code_sources().update_code_source(&req.call, &id, cmd).await?;
     ok(json!({"RequestId": request_id(), "CodeSourceId": id}))
 }
 
 pub(crate) async fn delete_code_source(State(s): State<AppState>, Path(id): Path<String>, req: Signed) -> Reply {
-    s.delete_code_source(&req.call, &id).await?;
+    s.code_sources().delete_code_source(&req.call, &id).await?;
     ok(json!({"RequestId": request_id(), "CodeSourceId": id}))
 }
 
 pub(crate) async fn publish_code_source(State(s): State<AppState>, Path(id): Path<String>, req: Signed) -> Reply {
-    s.publish_code_source(&req.call, &id).await?;
+    s.code_sources().publish_code_source(&req.call, &id).await?;
     ok(json!({"RequestId": request_id(), "CodeSourceId": id}))
 }
 
 /// codeport's operation for job runtimes and `codeport checkout`: what cloning the code
 /// source needs. ExpireTime is present only for a minted (hosted-repository) credential.
 pub(crate) async fn get_checkout_credential(State(s): State<AppState>, Path(id): Path<String>, req: Signed) -> Reply {
-    let c = s.checkout_credential(&req.call, &id).await?;
+    let c = s.checkout().checkout_credential(&req.call, &id).await?;
     let mut out = json!({
         "RequestId": request_id(),
         "CodeSourceId": id,
