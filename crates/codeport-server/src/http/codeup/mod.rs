@@ -20,7 +20,7 @@ use codeport_core::values::{CodeVisibility, GroupPath, SortOrder};
 use codeport_core::{AccessLevel, Error};
 use serde::Deserialize;
 use std::collections::HashMap;
-use wire::{json, page_of, paged, BodyBytes, Caller, CodeupError, CodeupQuery, PathParams};
+use wire::{json, page_of, paged, query_page, BodyBytes, Caller, CodeupError, CodeupQuery, PathParams};
 
 type Reply = Result<Response, CodeupError>;
 
@@ -45,7 +45,7 @@ pub(crate) struct PageQuery {
 }
 
 pub(crate) async fn user_organizations(State(s): State<AppState>, caller: Caller, CodeupQuery(q): CodeupQuery<PageQuery>) -> Reply {
-    let page = page_of(int_param("page", q.page.as_deref())?, int_param("perPage", q.per_page.as_deref())?, 100)?;
+    let page = query_page(q.page.as_deref(), q.per_page.as_deref(), 100)?;
     let all = s.platform().user_organizations(&caller.0).await?;
     let total = all.len() as u64;
     let items: Vec<_> = all.iter().skip(page.offset() as usize).take(page.size as usize).map(|(o, r)| dto::organization(o, *r)).collect();
@@ -58,7 +58,7 @@ pub(crate) async fn list_members(
     PathParams(params): PathParams,
     CodeupQuery(q): CodeupQuery<PageQuery>,
 ) -> Reply {
-    let page = page_of(int_param("page", q.page.as_deref())?, int_param("perPage", q.per_page.as_deref())?, 100)?;
+    let page = query_page(q.page.as_deref(), q.per_page.as_deref(), 100)?;
     let (items, total) = s.platform().organization_members(&caller.0, &edition(&params), None, Vec::new(), page).await?;
     let out: Vec<_> = items.iter().map(dto::member).collect();
     Ok(paged(&out, total, page))
@@ -150,7 +150,7 @@ pub(crate) async fn list_namespaces(
     PathParams(params): PathParams,
     CodeupQuery(q): CodeupQuery<NamespaceListQuery>,
 ) -> Reply {
-    let page = page_of(int_param("page", q.page.as_deref())?, int_param("perPage", q.per_page.as_deref())?, 20)?;
+    let page = query_page(q.page.as_deref(), q.per_page.as_deref(), 20)?;
     let sort = match q.order_by.as_deref().filter(|v| !v.is_empty()) {
         None | Some("updated_at") => NamespaceSort::Updated,
         Some("created_at") => NamespaceSort::Created,

@@ -2,9 +2,9 @@
 //! editions. `{repo}`, `{branch}` and `{file_path}` are single path segments that may carry
 //! `%2F`; axum decodes them once, after routing, so they never split.
 
-use super::wire::{json, page_of, paged, BodyBytes, Caller, CodeupError, CodeupQuery, PathParams};
+use super::wire::{json, paged, query_page, BodyBytes, Caller, CodeupError, CodeupQuery, PathParams};
 use super::{dto, edition};
-use crate::http::params::{bool_param, int_param, JsonBody};
+use crate::http::params::{bool_param, JsonBody};
 use crate::services::repositories::{parse_repository_path, CreateRepository, ListRepositories, ListScope, Readme, UpdateRepository};
 use crate::services::repository_content::{BranchSort, CommitFilter, FileWrite, FileWriteKind, TreeShape};
 use crate::state::AppState;
@@ -105,7 +105,7 @@ fn list_command(q: &RepositoryListQuery, scope: ListScope) -> Result<ListReposit
         archived: bool_param("archived", q.archived.as_deref())?,
         sort,
         order: sort_order(q.sort.as_deref())?,
-        page: page_of(int_param("page", q.page.as_deref())?, int_param("perPage", q.per_page.as_deref())?, 20)?,
+        page: query_page(q.page.as_deref(), q.per_page.as_deref(), 20)?,
     })
 }
 
@@ -182,7 +182,7 @@ pub(crate) async fn list_branches(
     PathParams(params): PathParams,
     CodeupQuery(q): CodeupQuery<BranchListQuery>,
 ) -> Reply {
-    let page = page_of(int_param("page", q.page.as_deref())?, int_param("perPage", q.per_page.as_deref())?, 20)?;
+    let page = query_page(q.page.as_deref(), q.per_page.as_deref(), 20)?;
     let sort = match q.sort.as_deref().filter(|v| !v.is_empty()) {
         None | Some("name_asc") => BranchSort::NameAsc,
         Some("name_desc") => BranchSort::NameDesc,
@@ -232,7 +232,7 @@ pub(crate) async fn list_tags(
     PathParams(params): PathParams,
     CodeupQuery(q): CodeupQuery<BranchListQuery>,
 ) -> Reply {
-    let page = page_of(int_param("page", q.page.as_deref())?, int_param("perPage", q.per_page.as_deref())?, 20)?;
+    let page = query_page(q.page.as_deref(), q.per_page.as_deref(), 20)?;
     let (found, items, total) =
         s.repository_content().list_tags(&caller.0, &edition(&params), &param(&params, "repo"), q.search.as_deref(), page).await?;
     let out: Vec<_> = items.iter().map(|t| dto::tag(t, &found.repo, &s.config.external_url)).collect();
@@ -433,7 +433,7 @@ pub(crate) async fn list_commits(
     PathParams(params): PathParams,
     CodeupQuery(q): CodeupQuery<CommitListQuery>,
 ) -> Reply {
-    let page = page_of(int_param("page", q.page.as_deref())?, int_param("perPage", q.per_page.as_deref())?, 20)?;
+    let page = query_page(q.page.as_deref(), q.per_page.as_deref(), 20)?;
     let f = CommitFilter {
         ref_name: q.ref_name.unwrap_or_default(),
         path: q.path,

@@ -115,6 +115,13 @@ pub fn page_of(page: Option<i64>, per_page: Option<i64>, default_size: i64) -> R
     })
 }
 
+/// `page` and `perPage` of a query string (text, as clients send them) with the given default
+/// page size.
+pub fn query_page(page: Option<&str>, per_page: Option<&str>, default_size: i64) -> Result<Page, Error> {
+    use crate::http::params::int_param;
+    page_of(int_param("page", page)?, int_param("perPage", per_page)?, default_size)
+}
+
 /// The caller of a Codeup request, authenticated by `x-yunxiao-token`.
 pub struct Caller(pub TokenCaller);
 
