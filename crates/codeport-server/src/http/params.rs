@@ -15,6 +15,11 @@ pub fn int_param(field: &str, v: Option<&str>) -> Result<Option<i64>, Error> {
     }
 }
 
+/// A parameter that must be present and not blank; `field` names it in the error.
+pub fn required(field: &str, v: Option<String>) -> Result<String, Error> {
+    v.filter(|v| !v.trim().is_empty()).ok_or_else(|| Error::missing(field))
+}
+
 /// A boolean parameter given as text: true or false in any case; empty counts as absent.
 pub fn bool_param(field: &str, v: Option<&str>) -> Result<Option<bool>, Error> {
     match v.map(str::trim).filter(|v| !v.is_empty()) {

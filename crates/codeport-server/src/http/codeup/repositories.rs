@@ -4,7 +4,7 @@
 
 use super::wire::{json, paged, query_page, BodyBytes, Caller, CodeupError, CodeupQuery, PathParams};
 use super::{dto, edition};
-use crate::http::params::{bool_param, JsonBody};
+use crate::http::params::{bool_param, required, JsonBody};
 use crate::services::repositories::{parse_repository_path, CreateRepository, ListRepositories, ListScope, Readme, UpdateRepository};
 use crate::services::repository_content::{BranchSort, CommitFilter, FileWrite, FileWriteKind, TreeShape};
 use crate::state::AppState;
@@ -209,8 +209,8 @@ pub(crate) async fn create_branch(
     PathParams(params): PathParams,
     CodeupQuery(q): CodeupQuery<CreateBranchQuery>,
 ) -> Reply {
-    let name = q.branch.filter(|v| !v.trim().is_empty()).ok_or_else(|| Error::missing("branch"))?;
-    let from = q.from.filter(|v| !v.trim().is_empty()).ok_or_else(|| Error::missing("ref"))?;
+    let name = required("branch", q.branch)?;
+    let from = required("ref", q.from)?;
     let (found, b) = s.repository_content().create_branch(&caller.0, &edition(&params), &param(&params, "repo"), &name, &from).await?;
     Ok(json(&dto::branch(&b, &found.repo, &s.config.external_url)))
 }
@@ -254,8 +254,8 @@ pub(crate) async fn create_tag(
     PathParams(params): PathParams,
     CodeupQuery(q): CodeupQuery<CreateTagQuery>,
 ) -> Reply {
-    let name = q.tag_name.filter(|v| !v.trim().is_empty()).ok_or_else(|| Error::missing("tagName"))?;
-    let from = q.from.filter(|v| !v.trim().is_empty()).ok_or_else(|| Error::missing("ref"))?;
+    let name = required("tagName", q.tag_name)?;
+    let from = required("ref", q.from)?;
     let (found, t) = s.repository_content().create_tag(&caller.0, &edition(&params), &param(&params, "repo"), &name, &from, q.message).await?;
     Ok(json(&dto::tag(&t, &found.repo, &s.config.external_url)))
 }
@@ -307,17 +307,13 @@ fn content_of(b: &JsonBody) -> Result<Vec<u8>, Error> {
     }
 }
 
-fn required(b: &JsonBody, field: &str) -> Result<String, Error> {
-    b.str(field)?.filter(|v| !v.trim().is_empty()).ok_or_else(|| Error::missing(field))
-}
-
 pub(crate) async fn create_file(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, FileBody(body): FileBody) -> Reply {
     let b = JsonBody::parse(&body)?;
     let w = FileWrite {
-        branch: required(&b, "branch")?,
-        path: decoded_path(&required(&b, "filePath")?)?,
+        branch: required("branch", b.str("branch")?)?,
+        path: decoded_path(&required("filePath", b.str("filePath")?)?)?,
         content: Some(content_of(&b)?),
-        message: required(&b, "commitMessage")?,
+        message: required("commitMessage", b.str("commitMessage")?)?,
     };
     let branch = w.branch.clone();
     let (path, done) = s.repository_content().write_file(&caller.0, &edition(&params), &param(&params, "repo"), FileWriteKind::Create, w).await?;
@@ -327,10 +323,10 @@ pub(crate) async fn create_file(State(s): State<AppState>, caller: Caller, PathP
 pub(crate) async fn update_file(State(s): State<AppState>, caller: Caller, PathParams(params): PathParams, FileBody(body): FileBody) -> Reply {
     let b = JsonBody::parse(&body)?;
     let w = FileWrite {
-        branch: required(&b, "branch")?,
+        branch: required("branch", b.str("branch")?)?,
         path: param(&params, "file_path"),
         content: Some(content_of(&b)?),
-        message: required(&b, "commitMessage")?,
+        message: required("commitMessage", b.str("commitMessage")?)?,
     };
     let branch = w.branch.clone();
     let (path, done) = s.repository_content().write_file(&caller.0, &edition(&params), &param(&params, "repo"), FileWriteKind::Update, w).await?;
@@ -350,8 +346,8 @@ pub(crate) async fn delete_file(
     PathParams(params): PathParams,
     CodeupQuery(q): CodeupQuery<DeleteFileQuery>,
 ) -> Reply {
-    let branch = q.branch.filter(|v| !v.trim().is_empty()).ok_or_else(|| Error::missing("branch"))?;
-    let message = q.commit_message.filter(|v| !v.trim().is_empty()).ok_or_else(|| Error::missing("commitMessage"))?;
+    let branch = required("branch", q.branch)?;
+    let message = required("commitMessage", q.commit_message)?;
     let w = FileWrite { branch: branch.clone(), path: param(&params, "file_path"), content: None, message: message.clone() };
     let (path, done) = s.repository_content().write_file(&caller.0, &edition(&params), &param(&params, "repo"), FileWriteKind::Delete, w).await?;
     Ok(json(&serde_json::json!({"result": true, "filePath": path, "branch": branch, "commitId": done.commit_id, "commitMessage": message})))
