@@ -189,19 +189,7 @@ impl Store for PostgresStore {
     }
 
     async fn bootstrap(&self, org: &Organization, owner: &User, key: &AccessKey, token: &PersonalAccessToken) -> StoreResult<()> {
-        self.in_tx(vec![
-            sql::insert_org(org),
-            sql::insert_user(owner),
-            sql::insert_membership(&org.id, &owner.id, OrgRole::Owner, org.created_at),
-            sql::insert_key(key),
-            sql::insert_token(token),
-            sql::insert_root_ns(org),
-            sql::seed_default_policies(&org.id),
-            sql::attach_default_policies(&owner.id, &org.id, org.created_at),
-            sql::bump_identity_generation(),
-        ])
-        .await
-        .map(drop)
+        self.in_tx(sql::bootstrap(org, owner, key, token)).await.map(drop)
     }
 
     async fn organization_by_name(&self, name: &str) -> StoreResult<Option<Organization>> {
@@ -213,14 +201,7 @@ impl Store for PostgresStore {
     }
 
     async fn create_user(&self, user: &User, role: OrgRole) -> StoreResult<()> {
-        self.in_tx(vec![
-            sql::insert_user(user),
-            sql::insert_membership(&user.default_organization_id, &user.id, role, user.created_at),
-            sql::attach_default_policies(&user.id, &user.default_organization_id, user.created_at),
-            sql::bump_identity_generation(),
-        ])
-        .await
-        .map(drop)
+        self.in_tx(sql::create_user(user, role)).await.map(drop)
     }
 
     async fn user(&self, id: &str) -> StoreResult<Option<User>> {

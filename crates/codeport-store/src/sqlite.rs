@@ -248,17 +248,7 @@ impl Store for SqliteStore {
     }
 
     async fn bootstrap(&self, org: &Organization, owner: &User, key: &AccessKey, token: &PersonalAccessToken) -> StoreResult<()> {
-        let stmts = vec![
-            sql::insert_org(org),
-            sql::insert_user(owner),
-            sql::insert_membership(&org.id, &owner.id, OrgRole::Owner, org.created_at),
-            sql::insert_key(key),
-            sql::insert_token(token),
-            sql::insert_root_ns(org),
-            sql::seed_default_policies(&org.id),
-            sql::attach_default_policies(&owner.id, &org.id, org.created_at),
-            sql::bump_identity_generation(),
-        ];
+        let stmts = sql::bootstrap(org, owner, key, token);
         self.write(move |c| stmts.into_iter().try_for_each(|s| exec(c, s).map(drop))).await
     }
 
@@ -271,12 +261,7 @@ impl Store for SqliteStore {
     }
 
     async fn create_user(&self, user: &User, role: OrgRole) -> StoreResult<()> {
-        let stmts = vec![
-            sql::insert_user(user),
-            sql::insert_membership(&user.default_organization_id, &user.id, role, user.created_at),
-            sql::attach_default_policies(&user.id, &user.default_organization_id, user.created_at),
-            sql::bump_identity_generation(),
-        ];
+        let stmts = sql::create_user(user, role);
         self.write(move |c| stmts.into_iter().try_for_each(|s| exec(c, s).map(drop))).await
     }
 

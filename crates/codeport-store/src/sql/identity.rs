@@ -169,3 +169,31 @@ pub fn token_by_hash(hash: &str) -> Stmt {
 pub fn revoke_token(id: &str) -> Stmt {
     stmt("UPDATE personal_access_tokens SET revoked = $1 WHERE id = $2", vec![P::B(true), t(id)])
 }
+
+/// Every statement of bootstrapping an empty database, in order (one transaction): the
+/// organization, its owner with an AccessKey and a token, the root namespace, the default
+/// policies attached to the owner, and a new identity generation.
+pub fn bootstrap(org: &Organization, owner: &User, key: &AccessKey, token: &PersonalAccessToken) -> Vec<Stmt> {
+    vec![
+        insert_org(org),
+        insert_user(owner),
+        insert_membership(&org.id, &owner.id, OrgRole::Owner, org.created_at),
+        insert_key(key),
+        insert_token(token),
+        insert_root_ns(org),
+        seed_default_policies(&org.id),
+        attach_default_policies(&owner.id, &org.id, org.created_at),
+        bump_identity_generation(),
+    ]
+}
+
+/// Every statement of creating a user (one transaction): the user, their membership in their
+/// default organization, its default policies, and a new identity generation.
+pub fn create_user(user: &User, role: OrgRole) -> Vec<Stmt> {
+    vec![
+        insert_user(user),
+        insert_membership(&user.default_organization_id, &user.id, role, user.created_at),
+        attach_default_policies(&user.id, &user.default_organization_id, user.created_at),
+        bump_identity_generation(),
+    ]
+}
