@@ -112,6 +112,7 @@ pub fn resolve_serve(args: ServeArgs, file: Option<&Path>) -> Result<Config, Str
         checkout_credential_ttl: codeport_server::config::MAX_CHECKOUT_CREDENTIAL_TTL,
         verify_external_repos: args.verify_external_repos.or(f.verify_external_repos).unwrap_or(false),
         probe_allowed_networks: probe_allowed_networks(args.probe_allow, f.probe_allowed_networks)?,
+        session_ttl: std::time::Duration::from_secs(12 * 3600),
     })
 }
 

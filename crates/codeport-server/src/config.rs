@@ -47,6 +47,8 @@ pub struct Config {
     /// Networks (CIDR) the external probe may reach although they are loopback, link-local or
     /// private; everything else of that kind is refused, so codeport cannot be used for SSRF.
     pub probe_allowed_networks: Vec<String>,
+    /// DEV SHIM field (the real one comes with wt-auth).
+    pub session_ttl: std::time::Duration,
 }
 
 /// The longest a minted checkout credential may live (the promise to users).
@@ -70,6 +72,7 @@ impl Config {
             checkout_credential_ttl: MAX_CHECKOUT_CREDENTIAL_TTL,
             verify_external_repos: false,
             probe_allowed_networks: Vec::new(),
+            session_ttl: std::time::Duration::from_secs(12 * 3600),
         }
     }
 

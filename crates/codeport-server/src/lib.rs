@@ -4,6 +4,7 @@
 
 pub mod authz;
 pub mod config;
+pub mod console;
 pub mod fsutil;
 pub mod http;
 pub mod identity_cache;

@@ -19,6 +19,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health))
         .merge(operation_routes())
+        .merge(crate::console::routes())
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(request_id::middleware))
@@ -173,10 +174,15 @@ pub fn json_with_type<T: serde::Serialize>(body: &T, content_type: &'static str)
 /// Paths no route matched: git smart HTTP (`{repo}[.git]/info/refs`, `…/git-upload-pack`,
 /// `…/git-receive-pack`), else the error format of the family their prefix belongs to.
 async fn unknown_route(axum::extract::State(state): axum::extract::State<AppState>, req: axum::extract::Request) -> axum::response::Response {
-    let req = match git::dispatch(state, req).await {
+    let req = match git::dispatch(state.clone(), req).await {
         Ok(resp) => return resp,
         Err(req) => req,
     };
+    if crate::console::owns_path(req.uri().path()) && matches!(*req.method(), http::Method::GET | http::Method::HEAD | http::Method::POST) {
+        let mut resp = crate::console::codeup::serve(state, req).await;
+        crate::console::layout::add_security_headers(&mut resp);
+        return resp;
+    }
     error_response(req.uri().path(), codeport_core::Error::UnknownOperation)
 }
 
