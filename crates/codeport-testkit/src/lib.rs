@@ -3,6 +3,7 @@
 //! SDK does (same headers, form-encoded query, ACS3-HMAC-SHA256, or the legacy ROA signature
 //! of `signature_algorithm="v2"`). Tests talk real HTTP.
 
+pub mod console;
 pub mod git;
 
 use codeport_core::{acs3, roa_legacy};
