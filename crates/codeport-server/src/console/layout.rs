@@ -121,14 +121,20 @@ pub fn visibility_badge(v: CodeVisibility) -> Markup {
 /// The headers every console response carries: no inline script or style (CSP), no
 /// framing, no sniffing, no caching of private pages, no referrer beyond this server.
 pub async fn security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let started = std::time::Instant::now();
     let mut resp = next.run(req).await;
-    add_security_headers(&mut resp);
+    add_security_headers(&mut resp, started);
     resp
 }
 
-/// See [`security_headers`]; also applied to pages served from the fallback route.
-pub fn add_security_headers(resp: &mut Response) {
+/// See [`security_headers`]; also applied to pages served from the fallback route. Adds a
+/// `Server-Timing` header with the time the server spent since `started`, so page speed can
+/// be read in the browser's tools and measured from outside without guessing network time.
+pub fn add_security_headers(resp: &mut Response, started: std::time::Instant) {
     let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&format!("app;dur={:.2}", started.elapsed().as_secs_f64() * 1000.0)) {
+        h.insert("server-timing", v);
+    }
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(

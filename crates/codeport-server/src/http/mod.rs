@@ -179,8 +179,9 @@ async fn unknown_route(axum::extract::State(state): axum::extract::State<AppStat
         Err(req) => req,
     };
     if crate::console::owns_path(req.uri().path()) && matches!(*req.method(), http::Method::GET | http::Method::HEAD | http::Method::POST) {
+        let started = std::time::Instant::now();
         let mut resp = crate::console::codeup::serve(state, req).await;
-        crate::console::layout::add_security_headers(&mut resp);
+        crate::console::layout::add_security_headers(&mut resp, started);
         return resp;
     }
     error_response(req.uri().path(), codeport_core::Error::UnknownOperation)
