@@ -136,8 +136,9 @@ async fn a_code_source_created_from_the_form_is_pinned_to_a_hosted_commit() {
         ("cs-branch", "Branch"),
         ("cs-commit", "Commit"),
         ("cs-mount-path", "Mount path"),
+        ("cs-accessibility", "Accessibility"),
     ] {
-        assert!(form.body.contains(&format!(r#"<label for="{id}">{label}"#)), "label {label}: {}", form.body);
+        assert!(form.body.contains(&format!(r#"<label for="{id}">{label}</label>"#)), "label {label}: {}", form.body);
         assert!(form.body.contains(&format!(r#"id="{id}""#)));
     }
     assert!(form.body.contains(">Create</button>"));

@@ -303,7 +303,8 @@ async fn code_source(State(s): State<AppState>, viewer: Viewer, Path((workspace_
 // --- the "New code source" form ----------------------------------------------------------------
 
 /// One input of the form: the API's field name (what the shared parser reads and names in
-/// its errors), the element id and the label.
+/// its errors), the element id and the label (the label holds just its text, and no label
+/// is a prefix of another's, so each input is found by its label alone).
 struct Field {
     name: &'static str,
     id: &'static str,
@@ -317,8 +318,8 @@ const BRANCH: Field = Field { name: "CodeBranch", id: "cs-branch", label: "Branc
 const COMMIT: Field = Field { name: "CodeCommit", id: "cs-commit", label: "Commit" };
 const MOUNT_PATH: Field = Field { name: "MountPath", id: "cs-mount-path", label: "Mount path" };
 const ACCESSIBILITY: Field = Field { name: "Accessibility", id: "cs-accessibility", label: "Accessibility" };
-const USER_NAME: Field = Field { name: "CodeRepoUserName", id: "cs-user-name", label: "Repository user name" };
-const TOKEN: Field = Field { name: "CodeRepoAccessToken", id: "cs-token", label: "Repository access token" };
+const USER_NAME: Field = Field { name: "CodeRepoUserName", id: "cs-user-name", label: "Git user name" };
+const TOKEN: Field = Field { name: "CodeRepoAccessToken", id: "cs-token", label: "Access token" };
 
 /// Every field the form posts, in the order the parser's errors are checked against.
 const FIELDS: [&Field; 9] = [&DISPLAY_NAME, &DESCRIPTION, &REPOSITORY, &BRANCH, &COMMIT, &MOUNT_PATH, &ACCESSIBILITY, &USER_NAME, &TOKEN];
@@ -355,8 +356,9 @@ fn field_box(f: &Field, state: &FormState, hint: Option<&str>, input: Markup) ->
     let error = state.error_for(f);
     html! {
         div.field.invalid[error.is_some()] {
-            label for=(f.id) { (f.label) @if let Some(h) = hint { " " span.hint { (h) } } }
+            label for=(f.id) { (f.label) }
             (input)
+            @if let Some(h) = hint { span.hint { (h) } }
             @if let Some(e) = error { div.field-error { (e) } }
         }
     }
