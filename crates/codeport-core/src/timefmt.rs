@@ -23,6 +23,12 @@ pub fn pai(ms: Millis) -> String {
     to_datetime(ms).format(f).unwrap_or_default()
 }
 
+/// The console's rendering: `2021-01-12 23:36` (UTC, to the minute).
+pub fn minutes(ms: Millis) -> String {
+    let f = format_description!("[year]-[month]-[day] [hour]:[minute]");
+    to_datetime(ms).format(f).unwrap_or_default()
+}
+
 /// RFC 3339 with `Z` (Codeup's rendering and the admin CLI's).
 pub fn rfc3339(ms: Millis) -> String {
     to_datetime(ms).format(&Rfc3339).unwrap_or_default()
@@ -89,6 +95,7 @@ mod tests {
         assert_eq!(pai(ms), "2021-01-12T23:36:01.123Z");
         assert_eq!(rfc3339(ms), "2021-01-12T23:36:01.123Z");
         assert_eq!(pai(1_610_494_561_000), "2021-01-12T23:36:01.000Z");
+        assert_eq!(minutes(ms), "2021-01-12 23:36");
     }
 
     #[test]

@@ -92,6 +92,13 @@ fn type_name(v: &Value) -> &'static str {
     }
 }
 
+impl From<Map<String, Value>> for JsonBody {
+    /// A body built from fields already decoded elsewhere (a console form's).
+    fn from(fields: Map<String, Value>) -> JsonBody {
+        JsonBody(fields)
+    }
+}
+
 impl JsonBody {
     /// Parses a body; an empty body is an empty object.
     pub fn parse(bytes: &[u8]) -> Result<JsonBody, Error> {

@@ -1,14 +1,17 @@
 // codeport console: progressive enhancement only; every page works without this file.
-// The "New code source" form: when a hosted repository is chosen, offer its branches and
-// recent commits (fetched from the console's own JSON endpoints, same session and rules).
+// The "New code source" form (form[data-picker]): when a repository hosted here is chosen,
+// offer its branches and recent commits in the Branch and Commit datalists, fetched from the
+// console's own JSON endpoint (same session, same authorization as the API). Any other
+// value can still be typed.
 (function () {
   "use strict";
   const form = document.querySelector("form[data-picker]");
   if (!form) return;
-  const repo = form.querySelector("[name=repository]");
+  const repo = form.querySelector("input[data-branches]");
+  if (!repo) return;
   const branchList = document.getElementById(repo.getAttribute("data-branches"));
   const commitList = document.getElementById(repo.getAttribute("data-commits"));
-  const branch = form.querySelector("[name=branch]");
+  const branch = form.querySelector("input[list='" + branchList.id + "']");
   const endpoint = form.getAttribute("data-picker");
 
   function fill(list, items) {
@@ -23,9 +26,14 @@
 
   async function load(what, params) {
     const url = endpoint + "?" + new URLSearchParams(Object.assign({ what: what }, params)).toString();
-    const resp = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
-    if (!resp.ok) return [];
-    return resp.json();
+    try {
+      const resp = await fetch(url, { credentials: "same-origin", redirect: "error", headers: { Accept: "application/json" } });
+      if (!resp.ok) return [];
+      const items = await resp.json();
+      return Array.isArray(items) ? items : [];
+    } catch (e) {
+      return [];
+    }
   }
 
   async function onRepo() {
@@ -38,10 +46,13 @@
 
   async function onBranch() {
     fill(commitList, []);
-    if (!repo.value || !branch.value) return;
-    fill(commitList, await load("commits", { repository: repo.value, branch: branch.value }));
+    if (!repo.value) return;
+    // No branch yet: the default branch's commits.
+    fill(commitList, await load("commits", { repository: repo.value, branch: branch ? branch.value : "" }));
   }
 
   repo.addEventListener("change", onRepo);
-  branch.addEventListener("change", onBranch);
+  if (branch) branch.addEventListener("change", onBranch);
+  // A form shown again after an error keeps its repository: offer its lists at once.
+  if (repo.value) onRepo();
 })();

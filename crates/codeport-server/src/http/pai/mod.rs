@@ -206,25 +206,31 @@ fn flatten<T>(v: Option<Option<T>>) -> Option<T> {
     v.flatten()
 }
 
-pub(crate) async fn create_code_source(State(s): State<AppState>, req: Signed) -> Reply {
-    let b = JsonBody::parse(&req.body)?;
+/// CreateCodeSource's fields from a body, validated; the console's "New code source" form
+/// goes through this too, so both edges accept and refuse exactly the same input.
+pub(crate) fn create_code_source_command(b: &JsonBody) -> Result<CreateCodeSource, Error> {
     let workspace_id = b.str("WorkspaceId")?.filter(|w| !w.is_empty()).ok_or_else(|| Error::missing("WorkspaceId"))?;
     let cmd = CreateCodeSource {
         workspace_id,
         display_name: b.text("DisplayName", 128, true)?.ok_or_else(|| Error::missing("DisplayName"))?,
         description: b.text("Description", 1024, false)?,
-        code_repo: flatten(clearable(&b, "CodeRepo", GitUrl::parse)?),
-        code_branch: flatten(clearable(&b, "CodeBranch", |v| GitRefName::parse("CodeBranch", v))?),
-        code_commit: flatten(clearable(&b, "CodeCommit", CommitId::parse)?),
+        code_repo: flatten(clearable(b, "CodeRepo", GitUrl::parse)?),
+        code_branch: flatten(clearable(b, "CodeBranch", |v| GitRefName::parse("CodeBranch", v))?),
+        code_commit: flatten(clearable(b, "CodeCommit", CommitId::parse)?),
         code_repo_user_name: b.text("CodeRepoUserName", 256, false)?,
         code_repo_access_token: b.str("CodeRepoAccessToken")?.map(Secret::new),
-        mount_path: flatten(clearable(&b, "MountPath", MountPath::parse)?),
-        accessibility: flatten(clearable(&b, "Accessibility", Accessibility::parse)?),
+        mount_path: flatten(clearable(b, "MountPath", MountPath::parse)?),
+        accessibility: flatten(clearable(b, "Accessibility", Accessibility::parse)?),
         clone_type: b.int("CloneType")?.map(CloneType::parse).transpose()?,
     };
     if cmd.code_repo_access_token.as_ref().is_some_and(|t| t.expose().len() > 4096) {
-        return Err(Error::invalid("CodeRepoAccessToken", "it must be at most 4096 characters").into());
+        return Err(Error::invalid("CodeRepoAccessToken", "it must be at most 4096 characters"));
     }
+    Ok(cmd)
+}
+
+pub(crate) async fn create_code_source(State(s): State<AppState>, req: Signed) -> Reply {
+    let cmd = create_code_source_command(&JsonBody::parse(&req.body)?)?;
     let id = s.code_sources().create_code_source(&req.call, cmd).await?;
     ok(json!({"RequestId": request_id(), "CodeSourceId": id}))
 }
