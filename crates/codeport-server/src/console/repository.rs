@@ -17,6 +17,7 @@ use codeport_core::entities::Repository;
 use codeport_core::values::Page;
 use codeport_core::Error;
 use codeport_git::{EntryKind, TreeEntry};
+use codeport_render as render;
 use http::{header, HeaderValue};
 use maud::{html, Markup, PreEscaped};
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
@@ -517,25 +518,5 @@ fn repo_header(page: &PagePath, repo: &Repository, active: &str) -> Markup {
                 @if *key == active { a.active href=(href) aria-current="page" { (label) } } @else { a href=(href) { (label) } }
             }
         }
-    }
-}
-
-/// TODO(merge): the `codeport-render` crate (branch wt-render) replaces this stand-in.
-mod render {
-    pub struct LinkBase<'a> {
-        pub blob_base: &'a str,
-        pub raw_base: &'a str,
-    }
-    pub fn markdown_html(markdown: &str, _links: &LinkBase<'_>) -> String {
-        escape(markdown)
-    }
-    pub fn is_text(bytes: &[u8]) -> bool {
-        !bytes[..bytes.len().min(8000)].contains(&0)
-    }
-    pub fn highlighted_lines(_file_name: &str, text: &str) -> Vec<String> {
-        text.lines().map(escape).collect()
-    }
-    pub fn escape(text: &str) -> String {
-        text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
     }
 }
