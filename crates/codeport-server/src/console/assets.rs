@@ -33,7 +33,7 @@ fn asset(stem: &str, ext: &str, content_type: &'static str, body: Vec<u8>) -> As
 
 /// The assets of this build.
 pub static ASSETS: LazyLock<Assets> = LazyLock::new(|| {
-    let css = [include_str!("assets/console.css"), "" /*RENDER*/].join("\n");
+    let css = [include_str!("assets/console.css"), codeport_render::highlight_css().as_str()].join("\n");
     Assets {
         css: asset("console", "css", "text/css; charset=utf-8", css.into_bytes()),
         js: asset("console", "js", "text/javascript; charset=utf-8", include_bytes!("assets/console.js").to_vec()),

@@ -13,6 +13,9 @@ use codeport_git::{
     BlobContent, Branch, CommitInfo, CommitResult, CommitStats, Comparison, EntryKind, FileChange, FileCommit, LogQuery, Tag, TreeEntry, TreeMode,
 };
 
+/// The largest file the console's raw view serves (read into memory once per request).
+pub const MAX_RAW_BYTES: u64 = 64 * 1024 * 1024;
+
 /// Longest commit message the file API accepts (as Codeup documents).
 pub const MAX_COMMIT_MESSAGE_CHARS: usize = 102_400;
 
@@ -301,6 +304,37 @@ impl RepositoryContent<'_> {
             other => git_err(other),
         })?;
         Ok((path, rev_name, blob))
+    }
+
+    /// A file's bytes at `rev` for the console's raw view: as [`Self::get_file`] (same
+    /// authorization and errors) but up to [`MAX_RAW_BYTES`] (or the file API's limit when
+    /// that is larger), so a file too large for the API can still be downloaded.
+    pub async fn raw_file(&self, caller: &TokenCaller, edition: &Edition, key: &str, path: &str, rev: &str) -> Result<BlobContent> {
+        let found = self.repositories().open_repository(caller, edition, key, Need::Read).await?;
+        let path = file_path(path)?;
+        let commit = self.commit_of(&found, rev).await?;
+        let limit = self.config.max_file_bytes.max(MAX_RAW_BYTES);
+        found.git.blob(&commit, &path, limit).await.map_err(|e| match e {
+            codeport_git::GitError::NotFound { .. } | codeport_git::GitError::InvalidPath { .. } => {
+                Error::not_found(NotFoundKind::File, path.clone())
+            }
+            other => git_err(other),
+        })
+    }
+
+    /// How many leading `segments` of a console path (`feature/x/src/main.rs` split at `/`)
+    /// name a branch or a tag, the longest such prefix winning (branch names may contain
+    /// slashes); 1 when none does (the first segment is then taken as a commit id), 0 for no
+    /// segments. Returned with the repository, opened with the caller's operation.
+    pub async fn split_ref(&self, caller: &TokenCaller, edition: &Edition, key: &str, segments: &[String]) -> Result<(RepoAccess, usize)> {
+        let found = self.repositories().open_repository(caller, edition, key, Need::Read).await?;
+        if segments.len() < 2 {
+            return Ok((found, segments.len()));
+        }
+        let mut names: std::collections::HashSet<String> = found.git.branches().await.map_err(git_err)?.into_iter().map(|b| b.name).collect();
+        names.extend(found.git.tags().await.map_err(git_err)?.into_iter().map(|t| t.name));
+        let n = (1..=segments.len()).rev().find(|&n| names.contains(&segments[..n].join("/"))).unwrap_or(1);
+        Ok((found, n))
     }
 
     /// CreateFile / UpdateFile / DeleteFile: one commit on `branch` by the token's user.
