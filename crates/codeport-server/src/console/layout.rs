@@ -83,7 +83,9 @@ pub fn forbidden(viewer: Option<&Viewer>, why: &str) -> Response {
 /// unexpected is a generic 500 whose detail stays in the log.
 pub fn error_page(viewer: Option<&Viewer>, e: Error) -> Response {
     let (status, title) = match &e {
-        Error::NotFound { .. } => return not_found(viewer),
+        // An authentication failure on a signed-in session means the path's organization is
+        // not the viewer's: as unknown as a path that names nothing.
+        Error::NotFound { .. } | Error::Auth(_) => return not_found(viewer),
         Error::AccessDenied(_) | Error::Forbidden { .. } => (StatusCode::FORBIDDEN, "Not allowed"),
         Error::InvalidParameter { .. } | Error::MissingParameter { .. } | Error::AlreadyExists { .. } | Error::InvalidOperation { .. } => {
             (StatusCode::BAD_REQUEST, "That did not work")

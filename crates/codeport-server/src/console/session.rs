@@ -69,11 +69,11 @@ pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: Option<std
         .unwrap_or_else(|_| HeaderValue::from_static("codeport_invalid=; Max-Age=0"))
 }
 
-/// Where a request without a session goes: the sign-in page, coming back to this page (a
-/// GET) afterwards.
+/// Where a request without a session goes: a page to the sign-in page, coming back to it
+/// afterwards; a form post is refused (403) like any post without this session's token.
 fn to_sign_in(parts: &Parts) -> Response {
     if parts.method != http::Method::GET && parts.method != http::Method::HEAD {
-        return Redirect::to("/login").into_response();
+        return layout::forbidden(None, "You are not signed in, or your session has ended. Sign in and try again.");
     }
     let here = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
     let next: String = url_encode(here);
