@@ -94,7 +94,7 @@ impl TestServer {
             if page.status != 303 {
                 break;
             }
-            page = c.get(&page.location().to_string()).await;
+            page = c.get(page.location()).await;
         }
         c.csrf = csrf_in(&page.body).expect("a page with the session's csrf token");
         c
