@@ -10,7 +10,8 @@ use crate::state::AppState;
 use codeport_core::values::Page;
 use codeport_core::{Error, NotFoundKind, Result};
 use codeport_git::{
-    BlobContent, Branch, CommitInfo, CommitResult, CommitStats, Comparison, EntryKind, FileChange, FileCommit, LogQuery, Tag, TreeEntry, TreeMode,
+    BlobContent, Branch, CommitInfo, CommitResult, CommitStats, Comparison, DiffLimits, EntryKind, FileChange, FileCommit, FileDiff, LogQuery, Tag, TreeEntry,
+    TreeMode,
 };
 
 /// Longest commit message the file API accepts (as Codeup documents).
@@ -365,18 +366,43 @@ impl RepositoryContent<'_> {
         f: CommitFilter,
     ) -> Result<(RepoAccess, Vec<CommitInfo>, u64)> {
         let found = self.repositories().open_repository(caller, edition, key, Need::Read).await?;
-        if self.unborn(&found, &f.ref_name).await? {
-            return Ok((found, Vec::new(), 0));
+        let (items, total) = self.commits_in(&found, f).await?;
+        Ok((found, items, total))
+    }
+
+    /// ListCommits in a repository already opened for reading.
+    pub async fn commits_in(&self, found: &RepoAccess, f: CommitFilter) -> Result<(Vec<CommitInfo>, u64)> {
+        if self.unborn(found, &f.ref_name).await? {
+            return Ok((Vec::new(), 0));
         }
-        let commit = self.commit_of(&found, &f.ref_name).await?;
+        let commit = self.commit_of(found, &f.ref_name).await?;
         let path = match f.path.as_deref().map(str::trim).filter(|p| !p.is_empty() && *p != "/") {
             Some(p) => Some(file_path(p)?),
             None => None,
         };
         let q =
             LogQuery { rev: commit, path, since: f.since, until: f.until, search: f.search, skip: f.page.offset() as u64, limit: f.page.size as u64 };
-        let (items, total) = found.git.log(&q).await.map_err(git_err)?;
-        Ok((found, items, total))
+        found.git.log(&q).await.map_err(git_err)
+    }
+
+    /// Splits path segments that start with a ref (`feature/x/src/main.rs`) into the ref and
+    /// the rest: the longest leading run of segments that names a branch, else a tag, else
+    /// the first segment (a commit id, or whatever the caller resolves next).
+    pub async fn split_ref(&self, found: &RepoAccess, segments: &[String]) -> Result<(String, String)> {
+        for n in (1..=segments.len()).rev() {
+            let name = segments[..n].join("/");
+            if found.git.branch(&name).await.map_err(git_err)?.is_some() || found.git.tag(&name).await.map_err(git_err)?.is_some() {
+                return Ok((name, segments[n..].join("/")));
+            }
+        }
+        Ok((segments.first().cloned().unwrap_or_default(), segments.iter().skip(1).cloned().collect::<Vec<_>>().join("/")))
+    }
+
+    /// What one commit of a repository already opened for reading changed: the diff from its
+    /// first parent (a root commit: from the empty tree), cut at the default diff limits;
+    /// the bool says whether anything was cut.
+    pub async fn commit_diff(&self, found: &RepoAccess, commit: &CommitInfo) -> Result<(Vec<FileDiff>, bool)> {
+        found.git.commit_diff(&commit.id, DiffLimits::default()).await.map_err(git_err)
     }
 
     /// GetCommit: by full or abbreviated id (or a ref), with its stats.
