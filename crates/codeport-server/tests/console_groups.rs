@@ -159,7 +159,7 @@ async fn the_forms_create_subgroups_and_repositories() {
     // Without the token: 403 and nothing made.
     let forged = c.post_raw(&format!("/{org}/platform/-/new-group"), "name=Forged&path=forged").await;
     assert_eq!(forged.status, 403);
-    let forged = c.post_raw(&format!("/{org}/platform/-/new-repository"), &format!("csrf=wrong&name=F&path=forgedrepo")).await;
+    let forged = c.post_raw(&format!("/{org}/platform/-/new-repository"), "csrf=wrong&name=F&path=forgedrepo").await;
     assert_eq!(forged.status, 403);
     assert_eq!(c.get(&format!("/{org}/platform/forged")).await.status, 404);
     let listed = c.get(&format!("/{org}/platform")).await.body;

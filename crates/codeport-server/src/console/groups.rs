@@ -53,8 +53,7 @@ async fn listing(state: &AppState, viewer: &Viewer, page: &PagePath) -> Result<L
         order: SortOrder::Asc,
         page: Page { number: 1, size: LISTED },
     };
-    let (repos, repos_total) =
-        state.repositories().list_repositories(&viewer.token_caller(Operation::ListGroupRepositories), &edition, cmd).await?;
+    let (repos, repos_total) = state.repositories().list_repositories(&viewer.token_caller(Operation::ListGroupRepositories), &edition, cmd).await?;
     Ok(Listing { ns, level, groups, groups_total, repos: repos.into_iter().map(|(r, _)| r).collect(), repos_total })
 }
 
@@ -83,7 +82,11 @@ pub async fn group_page(state: &AppState, viewer: &Viewer, page: &PagePath) -> R
     if l.ns.kind != NamespaceKind::Group {
         return layout::not_found(Some(viewer));
     }
-    let members = match state.code_groups().group_members(&viewer.token_caller(Operation::ListGroupMembers), &page.edition(), &l.ns.full_path, AccessLevel::None).await {
+    let members = match state
+        .code_groups()
+        .group_members(&viewer.token_caller(Operation::ListGroupMembers), &page.edition(), &l.ns.full_path, AccessLevel::None)
+        .await
+    {
         Ok((_, m)) => m,
         Err(e) => return layout::error_page(Some(viewer), e),
     };
@@ -256,7 +259,8 @@ impl NewForm {
 async fn form_and_parent(state: &AppState, viewer: &Viewer, page: &PagePath, req: Request) -> Result<(NewForm, Namespace), Response> {
     let CsrfForm(form) = CsrfForm::<NewForm>::from_request(req, state).await?;
     let caller = viewer.token_caller(Operation::GetNamespace);
-    let (ns, _) = state.code_groups().namespace_access(&caller, &page.edition(), &page.full_path).await.map_err(|e| layout::error_page(Some(viewer), e))?;
+    let (ns, _) =
+        state.code_groups().namespace_access(&caller, &page.edition(), &page.full_path).await.map_err(|e| layout::error_page(Some(viewer), e))?;
     Ok((form, ns))
 }
 
@@ -272,7 +276,8 @@ pub async fn create_group(state: &AppState, viewer: &Viewer, page: &PagePath, re
     };
     let made = async {
         let (name, visibility, description) = form.common()?;
-        let cmd = CreateGroup { name, path: GroupPath::parse("path", form.path())?, parent_id: parent_id(&parent), visibility, description, avatar: None };
+        let cmd =
+            CreateGroup { name, path: GroupPath::parse("path", form.path())?, parent_id: parent_id(&parent), visibility, description, avatar: None };
         state.code_groups().create_group(&viewer.token_caller(Operation::CreateGroup), &page.edition(), cmd).await
     };
     match made.await {

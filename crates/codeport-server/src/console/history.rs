@@ -126,7 +126,8 @@ async fn commits(state: &AppState, viewer: &Viewer, page: &PagePath) -> Result<R
     };
     let (items, total) = content.commits_in(&found, filter).await?;
     let repo = &found.repo;
-    let here = format!("{}/-/commits/{}{}", path_href(&repo.full_path), segment(&rev), if path.is_empty() { String::new() } else { path_href(&path) });
+    let here =
+        format!("{}/-/commits/{}{}", path_href(&repo.full_path), segment(&rev), if path.is_empty() { String::new() } else { path_href(&path) });
     let older = u64::from(number) * u64::from(COMMITS_PER_PAGE) < total;
     let body = html! {
         (repo_header(page, repo, "Commits"))

@@ -10,8 +10,8 @@ use crate::state::AppState;
 use codeport_core::values::Page;
 use codeport_core::{Error, NotFoundKind, Result};
 use codeport_git::{
-    BlobContent, Branch, CommitInfo, CommitResult, CommitStats, Comparison, DiffLimits, EntryKind, FileChange, FileCommit, FileDiff, LogQuery, Tag, TreeEntry,
-    TreeMode,
+    BlobContent, Branch, CommitInfo, CommitResult, CommitStats, Comparison, DiffLimits, EntryKind, FileChange, FileCommit, FileDiff, LogQuery, Tag,
+    TreeEntry, TreeMode,
 };
 
 /// Longest commit message the file API accepts (as Codeup documents).
