@@ -141,17 +141,43 @@ impl Repo {
             truncated = true;
         }
 
+        let (diffs, cut) = self.file_diffs(&diff_from, &to_commit, &limits).await?;
+        Ok(Comparison { base_commit, from_commit, to_commit, commits, diffs, truncated: truncated || cut })
+    }
+
+    /// What one commit changed: the diff from its first parent, or from the empty tree for a
+    /// root commit, within `limits` (the file list and text are cut and flagged as in
+    /// [`Repo::compare_with_limits`]; the bool says whether anything was cut).
+    pub async fn commit_diff(&self, rev: &str, limits: DiffLimits) -> Result<(Vec<FileDiff>, bool)> {
+        let commit = self.require_commit(rev).await?;
         let mut cmd = self.git();
-        cmd.args(["diff-tree", "-r", "-M", "-z", "--raw", "--numstat", "--no-abbrev"]).arg(&diff_from).arg(&to_commit);
+        cmd.args(["rev-parse", "--verify", "--quiet"]).arg(format!("{commit}^1^{{commit}}"));
+        let parent = run(cmd, "rev-parse", None).await?;
+        let from = if parent.success {
+            trimmed(&parent.stdout)
+        } else {
+            // The empty tree of this repository's object format.
+            let mut cmd = self.git();
+            cmd.args(["hash-object", "-t", "tree", "--stdin"]);
+            trimmed(&run_ok(cmd, "hash-object", Some(b"")).await?)
+        };
+        self.file_diffs(&from, &commit, &limits).await
+    }
+
+    /// The changed files between two tree-ishes, their patches filled within `limits`.
+    async fn file_diffs(&self, from: &str, to: &str, limits: &DiffLimits) -> Result<(Vec<FileDiff>, bool)> {
+        let mut truncated = false;
+        let mut cmd = self.git();
+        cmd.args(["diff-tree", "-r", "-M", "-z", "--raw", "--numstat", "--no-abbrev"]).arg(from).arg(to);
         let mut diffs = parse_raw_numstat(&run_ok(cmd, "diff-tree", None).await?);
         if diffs.len() > limits.max_files {
             diffs.truncate(limits.max_files);
             truncated = true;
         }
         if !diffs.is_empty() {
-            truncated |= self.fill_patches(&diff_from, &to_commit, &mut diffs, &limits).await?;
+            truncated |= self.fill_patches(from, to, &mut diffs, limits).await?;
         }
-        Ok(Comparison { base_commit, from_commit, to_commit, commits, diffs, truncated })
+        Ok((diffs, truncated))
     }
 
     /// Stream the patch and distribute hunks to `diffs` (same order as the

@@ -133,7 +133,7 @@ async fn repository_pages_show_tree_readme_files_and_raw_bytes() {
     assert!(b.contains("aria-current=\"true\""), "the current ref is marked");
     assert!(b.contains(&format!("href=\"{base}/-/commits/master\"")) && b.contains(&format!("href=\"{base}/-/tags\"")));
     assert!(b.contains("x&lt;img src=x onerror=alert(1)&gt;.txt"), "a markup file name is text");
-    assert!(b.contains(&format!("{base}/-/blob/master/x%3Cimg%20src=x%20onerror=alert(1)%3E.txt")), "and its link is encoded");
+    assert!(b.contains(&format!("{base}/-/blob/master/x%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E.txt")), "and its link is encoded");
     assert_inert(b);
 
     // A directory: its entries, "..", breadcrumbs, and its README sanitized.

@@ -13,6 +13,7 @@ pub mod codeup;
 pub mod groups;
 pub mod history;
 pub mod layout;
+pub mod links;
 pub mod pai;
 pub mod repository;
 pub mod session;

@@ -6,9 +6,11 @@
 //! exactly what the file API would return to the same user.
 
 use super::codeup::PagePath;
+use super::history::repo_header;
 use super::layout;
+use super::links::{path_href, view_url};
 use super::session::Viewer;
-use crate::services::repositories::RepoAccess;
+use crate::services::repositories::{Need, RepoAccess};
 use crate::services::repository_content::{BranchSort, TreeShape};
 use crate::state::AppState;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -20,7 +22,6 @@ use codeport_git::{EntryKind, TreeEntry};
 use codeport_render as render;
 use http::{header, HeaderValue};
 use maud::{html, Markup, PreEscaped};
-use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 
 /// How many branches and how many tags the ref switcher lists (the Branches and Tags pages
 /// have them all).
@@ -32,26 +33,6 @@ const README_NAMES: [&str; 6] = ["readme.md", "readme.markdown", "readme", "read
 /// The CSP of raw file responses: nothing of the file runs (sandboxed, no script, no
 /// fetches), inline styles allowed so an SVG still draws.
 const RAW_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; sandbox";
-
-/// What is percent-encoded in one path segment of a link (`/` too: a segment never holds one).
-const SEGMENT: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'%')
-    .add(b'/')
-    .add(b'<')
-    .add(b'>')
-    .add(b'?')
-    .add(b'[')
-    .add(b'\\')
-    .add(b']')
-    .add(b'^')
-    .add(b'`')
-    .add(b'{')
-    .add(b'|')
-    .add(b'}')
-    .add(b'\'');
 
 /// A console path's ref and file path, resolved against the repository's branches and tags.
 pub struct Located {
@@ -70,28 +51,10 @@ pub struct Located {
 /// the viewer may not see.
 pub async fn resolve_ref_and_path(state: &AppState, viewer: &Viewer, page: &PagePath, operation: Operation) -> codeport_core::Result<Located> {
     let caller = viewer.token_caller(operation);
-    let (found, n) = state.repository_content().split_ref(&caller, &page.edition(), &page.full_path, &page.rest).await?;
+    let found = state.repositories().open_repository(&caller, &page.edition(), &page.full_path, Need::Read).await?;
+    let n = state.repository_content().ref_prefix_len(&found, &page.rest).await?;
     let ref_name = if n == 0 { found.repo.default_branch.clone() } else { page.rest[..n].join("/") };
     Ok(Located { repo: found.repo, ref_name, path: page.rest[n..].join("/") })
-}
-
-/// `/{full path}` with each segment percent-encoded.
-pub fn repo_url(full_path: &str) -> String {
-    format!("/{}", encode_path(full_path))
-}
-
-/// `/{repo}/-/{view}/{ref}[/{path}]`, each segment percent-encoded.
-pub fn view_url(repo: &Repository, view: &str, ref_name: &str, path: &str) -> String {
-    let mut url = format!("{}/-/{view}/{}", repo_url(&repo.full_path), encode_path(ref_name));
-    if !path.is_empty() {
-        url.push('/');
-        url.push_str(&encode_path(path));
-    }
-    url
-}
-
-fn encode_path(path: &str) -> String {
-    path.split('/').filter(|s| !s.is_empty()).map(|s| utf8_percent_encode(s, SEGMENT).to_string()).collect::<Vec<_>>().join("/")
 }
 
 /// A content read's error as a page: a bad ref or path in the URL is simply not there.
@@ -113,7 +76,7 @@ pub async fn home(state: &AppState, viewer: &Viewer, page: &PagePath, found: Rep
         Err(Error::NotFound { .. }) => {
             let refs = switcher_refs(state, viewer, page).await;
             let body = html! {
-                (repo_header(page, &repo, "files"))
+                (repo_header(&repo, "Files"))
                 (ref_bar(&repo, &ref_name, &refs, state))
                 div.notice.info { "The default branch " code { (ref_name) } " has no commits. Pick a branch or tag above." }
             };
@@ -197,7 +160,7 @@ async fn directory_page(
     let empty = entries.is_empty() && path.is_empty() && refs.branches.is_empty() && refs.tags.is_empty();
     let clone_url = state.repositories().clone_url(repo);
     let body = html! {
-        (repo_header(page, repo, "files"))
+        (repo_header(repo, "Files"))
         @if empty {
             (empty_repository(repo, &clone_url))
         } @else {
@@ -283,7 +246,7 @@ fn ref_bar(repo: &Repository, ref_name: &str, refs: &SwitcherRefs, state: &AppSt
         "Ref"
     };
     let shown = if kind == "Commit" { &ref_name[..ref_name.len().min(12)] } else { ref_name };
-    let base = repo_url(&repo.full_path);
+    let base = path_href(&repo.full_path);
     html! {
         div.refbar {
             details.refs {
@@ -394,7 +357,7 @@ async fn blob(state: &AppState, viewer: &Viewer, page: &PagePath) -> Response {
     let name = loc.path.rsplit('/').next().unwrap_or(&loc.path);
     let raw = view_url(repo, "raw", &loc.ref_name, &loc.path);
     let body = html! {
-        (repo_header(page, repo, "files"))
+        (repo_header(repo, "Files"))
         (ref_bar(repo, &loc.ref_name, &refs, state))
         (path_crumbs(repo, &loc.ref_name, &loc.path))
         div.box {
@@ -490,33 +453,6 @@ pub fn raw_content_type(name: &str, bytes: &[u8]) -> &'static str {
 /// plus the exact UTF-8 name as `filename*`.
 fn content_disposition(name: &str) -> String {
     let ascii: String = name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' }).collect();
-    let exact = utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC);
+    let exact = percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC);
     format!("inline; filename=\"{ascii}\"; filename*=UTF-8''{exact}")
-}
-
-// TODO(merge): use history::repo_header
-fn repo_header(page: &PagePath, repo: &Repository, active: &str) -> Markup {
-    let base = repo_url(&repo.full_path);
-    let segments: Vec<&str> = page.full_path.split('/').collect();
-    let tabs = [
-        ("files", "Files", base.clone()),
-        ("commits", "Commits", format!("{base}/-/commits")),
-        ("branches", "Branches", format!("{base}/-/branches")),
-        ("tags", "Tags", format!("{base}/-/tags")),
-    ];
-    html! {
-        div.crumbs {
-            @for (i, s) in segments[..segments.len() - 1].iter().enumerate() {
-                a href=(repo_url(&segments[..=i].join("/"))) { (s) }
-                " / "
-            }
-        }
-        h1 { (repo.name) (layout::visibility_badge(repo.visibility)) }
-        @if !repo.description.is_empty() { p.subtitle { (repo.description) } }
-        nav.tabs {
-            @for (key, label, href) in &tabs {
-                @if *key == active { a.active href=(href) aria-current="page" { (label) } } @else { a href=(href) { (label) } }
-            }
-        }
-    }
 }

@@ -134,10 +134,17 @@ impl CodeGroups<'_> {
 
     /// GetNamespace.
     pub async fn get_namespace(&self, caller: &TokenCaller, edition: &Edition, key: &str) -> Result<Namespace> {
+        Ok(self.namespace_access(caller, edition, key).await?.0)
+    }
+
+    /// GetNamespace with the caller's effective level on it (what the console needs to
+    /// offer "New subgroup" to admins and "New repository" to developers and up; the
+    /// organization's owners and admins hold [`AccessLevel::Owner`]).
+    pub async fn namespace_access(&self, caller: &TokenCaller, edition: &Edition, key: &str) -> Result<(Namespace, AccessLevel)> {
         let st = self.standing(caller, edition, ScopeAccess::Read).await?;
-        let (ns, _) = self.find_namespace(&st, key).await?;
+        let (ns, level) = self.find_namespace(&st, key).await?;
         self.authorize_namespace(&st, &ns.full_path).await?;
-        Ok(ns)
+        Ok((ns, level))
     }
 
     /// CreateGroup: top-level groups by any organization member; subgroups by admins of the

@@ -10,7 +10,8 @@ use crate::state::AppState;
 use codeport_core::values::Page;
 use codeport_core::{Error, NotFoundKind, Result};
 use codeport_git::{
-    BlobContent, Branch, CommitInfo, CommitResult, CommitStats, Comparison, EntryKind, FileChange, FileCommit, LogQuery, Tag, TreeEntry, TreeMode,
+    BlobContent, Branch, CommitInfo, CommitResult, CommitStats, Comparison, DiffLimits, EntryKind, FileChange, FileCommit, FileDiff, LogQuery, Tag,
+    TreeEntry, TreeMode,
 };
 
 /// The largest file the console's raw view serves (read into memory once per request).
@@ -322,21 +323,6 @@ impl RepositoryContent<'_> {
         })
     }
 
-    /// How many leading `segments` of a console path (`feature/x/src/main.rs` split at `/`)
-    /// name a branch or a tag, the longest such prefix winning (branch names may contain
-    /// slashes); 1 when none does (the first segment is then taken as a commit id), 0 for no
-    /// segments. Returned with the repository, opened with the caller's operation.
-    pub async fn split_ref(&self, caller: &TokenCaller, edition: &Edition, key: &str, segments: &[String]) -> Result<(RepoAccess, usize)> {
-        let found = self.repositories().open_repository(caller, edition, key, Need::Read).await?;
-        if segments.len() < 2 {
-            return Ok((found, segments.len()));
-        }
-        let mut names: std::collections::HashSet<String> = found.git.branches().await.map_err(git_err)?.into_iter().map(|b| b.name).collect();
-        names.extend(found.git.tags().await.map_err(git_err)?.into_iter().map(|t| t.name));
-        let n = (1..=segments.len()).rev().find(|&n| names.contains(&segments[..n].join("/"))).unwrap_or(1);
-        Ok((found, n))
-    }
-
     /// CreateFile / UpdateFile / DeleteFile: one commit on `branch` by the token's user.
     pub async fn write_file(
         &self,
@@ -399,18 +385,44 @@ impl RepositoryContent<'_> {
         f: CommitFilter,
     ) -> Result<(RepoAccess, Vec<CommitInfo>, u64)> {
         let found = self.repositories().open_repository(caller, edition, key, Need::Read).await?;
-        if self.unborn(&found, &f.ref_name).await? {
-            return Ok((found, Vec::new(), 0));
+        let (items, total) = self.commits_in(&found, f).await?;
+        Ok((found, items, total))
+    }
+
+    /// ListCommits in a repository already opened for reading.
+    pub async fn commits_in(&self, found: &RepoAccess, f: CommitFilter) -> Result<(Vec<CommitInfo>, u64)> {
+        if self.unborn(found, &f.ref_name).await? {
+            return Ok((Vec::new(), 0));
         }
-        let commit = self.commit_of(&found, &f.ref_name).await?;
+        let commit = self.commit_of(found, &f.ref_name).await?;
         let path = match f.path.as_deref().map(str::trim).filter(|p| !p.is_empty() && *p != "/") {
             Some(p) => Some(file_path(p)?),
             None => None,
         };
         let q =
             LogQuery { rev: commit, path, since: f.since, until: f.until, search: f.search, skip: f.page.offset() as u64, limit: f.page.size as u64 };
-        let (items, total) = found.git.log(&q).await.map_err(git_err)?;
-        Ok((found, items, total))
+        found.git.log(&q).await.map_err(git_err)
+    }
+
+    /// How many leading `segments` of a console path (`feature/x/src/main.rs` split at `/`)
+    /// name a branch or a tag of a repository already opened, the longest such prefix winning
+    /// (branch names may contain slashes); 1 when none does (the first segment is then taken
+    /// as a commit id), 0 for no segments. Branches and tags are read once, however many
+    /// prefixes there are.
+    pub async fn ref_prefix_len(&self, found: &RepoAccess, segments: &[String]) -> Result<usize> {
+        if segments.len() < 2 {
+            return Ok(segments.len());
+        }
+        let mut names: std::collections::HashSet<String> = found.git.branches().await.map_err(git_err)?.into_iter().map(|b| b.name).collect();
+        names.extend(found.git.tags().await.map_err(git_err)?.into_iter().map(|t| t.name));
+        Ok((1..=segments.len()).rev().find(|&n| names.contains(&segments[..n].join("/"))).unwrap_or(1))
+    }
+
+    /// What one commit of a repository already opened for reading changed: the diff from its
+    /// first parent (a root commit: from the empty tree), cut at the default diff limits;
+    /// the bool says whether anything was cut.
+    pub async fn commit_diff(&self, found: &RepoAccess, commit: &CommitInfo) -> Result<(Vec<FileDiff>, bool)> {
+        found.git.commit_diff(&commit.id, DiffLimits::default()).await.map_err(git_err)
     }
 
     /// GetCommit: by full or abbreviated id (or a ref), with its stats.

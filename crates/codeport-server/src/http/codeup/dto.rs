@@ -191,7 +191,7 @@ pub fn commit(c: &CommitInfo, stats: Option<&CommitStats>, repo: &Repository, ex
         "committerEmail": c.committer_email,
         "committedDate": rfc3339(c.committed_at),
         "parentIds": c.parent_ids,
-        "webUrl": format!("{external_url}/{}/commit/{}", repo.full_path, c.id),
+        "webUrl": format!("{external_url}/{}/-/commit/{}", repo.full_path, c.id),
     });
     if let Some(s) = stats {
         v["stats"] = json!({"additions": s.additions, "deletions": s.deletions, "total": s.total});
@@ -205,7 +205,7 @@ pub fn branch(b: &Branch, repo: &Repository, external_url: &str) -> Value {
         "name": b.name,
         "defaultBranch": b.name == repo.default_branch,
         "protected": false,
-        "webUrl": format!("{external_url}/{}/tree/{}", repo.full_path, segment(&b.name)),
+        "webUrl": format!("{external_url}/{}/-/tree/{}", repo.full_path, segment(&b.name)),
         "commit": commit(&b.commit, None, repo, external_url),
     })
 }
@@ -216,7 +216,7 @@ pub fn tag(t: &Tag, repo: &Repository, external_url: &str) -> Value {
         "name": t.name,
         "message": t.message,
         "protected": false,
-        "webUrl": format!("{external_url}/{}/tags/{}", repo.full_path, segment(&t.name)),
+        "webUrl": format!("{external_url}/{}/-/tags/{}", repo.full_path, segment(&t.name)),
         "commit": commit(&t.commit, None, repo, external_url),
     })
 }
