@@ -8,6 +8,7 @@
 
 pub mod checkout;
 pub mod code_sources;
+pub mod console_auth;
 pub mod external_repos;
 pub mod identity;
 pub mod namespaces;
