@@ -39,6 +39,11 @@ enum AdminCommand {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Console sessions: list who is signed in, revoke a session.
+    Session {
+        #[command(subcommand)]
+        command: SessionCommand,
+    },
     /// RAM-style policies: custom and system policies, attachments, the default set, simulation.
     Policy {
         #[command(subcommand)]
@@ -132,10 +137,38 @@ enum UserCommand {
         /// Email address.
         #[arg(long)]
         email: Option<String>,
+        /// Read a console password (12 to 1024 characters) from the first line of standard
+        /// input; the user is created only if it is acceptable.
+        #[arg(long)]
+        password_stdin: bool,
         /// Print {"userId","userName"}.
         #[arg(long)]
         json: bool,
     },
+    /// Set a user's console password from the first line of standard input; signs them out
+    /// of every console session.
+    SetPassword {
+        /// Login name.
+        name: String,
+        /// Read the password from standard input (required: a password is never an argument).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum SessionCommand {
+    /// List unexpired console sessions, newest first (never their cookies).
+    List {
+        /// Only this user's sessions.
+        #[arg(long)]
+        user: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// End a console session by its id (`cs-...`).
+    Revoke { id: String },
 }
 
 /// What listing a user's credentials takes.
@@ -304,18 +337,64 @@ fn print_json(v: serde_json::Value) {
 
 async fn dispatch(s: &AppState, cmd: AdminCommand) -> Result<(), codeport_core::Error> {
     match cmd {
-        AdminCommand::User { command: UserCommand::Create { name, email, json } } => {
-            let u = s.identities().create_user(&name, email.as_deref()).await?;
+        AdminCommand::User { command: UserCommand::Create { name, email, password_stdin, json } } => {
+            let u = if password_stdin {
+                s.console_auth().create_user_with_password(&name, email.as_deref(), &password_from_stdin()?).await?
+            } else {
+                s.identities().create_user(&name, email.as_deref()).await?
+            };
             if json {
                 print_json(json!({"userId": u.id, "userName": u.name}));
             } else {
                 println!("Created user {} (id {}) in the default organization.", u.name, u.id);
             }
         }
+        AdminCommand::User { command: UserCommand::SetPassword { name, password_stdin: _ } } => {
+            s.console_auth().set_password(&name, &password_from_stdin()?).await?;
+            println!("Password of {name} set; their console sessions were ended.");
+        }
+        AdminCommand::Session { command } => sessions(s, command).await?,
         AdminCommand::AccessKey { command } => access_keys(s, command).await?,
         AdminCommand::Token { command } => tokens(s, command).await?,
         AdminCommand::Actions { json } => print_actions(json),
         AdminCommand::Policy { command } => policies(s, command).await?,
+    }
+    Ok(())
+}
+
+/// The first line of standard input without its line ending: a password, never echoed.
+fn password_from_stdin() -> Result<Secret, codeport_core::Error> {
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::stdin().lock(), &mut line)
+        .map_err(|e| codeport_core::Error::invalid("password", format!("cannot read standard input: {e}")))?;
+    let end = line.strip_suffix("\r\n").or_else(|| line.strip_suffix('\n')).map_or(line.len(), str::len);
+    line.truncate(end);
+    Ok(Secret::new(line))
+}
+
+async fn sessions(s: &AppState, cmd: SessionCommand) -> Result<(), codeport_core::Error> {
+    match cmd {
+        SessionCommand::List { user, json } => {
+            let list = s.console_auth().list_sessions(user.as_deref()).await?;
+            if json {
+                let items: Vec<_> = list
+                    .iter()
+                    .map(|c| json!({"sessionId": c.id, "userName": c.user_name, "createdAt": rfc3339(c.created_at), "expiresAt": rfc3339(c.expires_at), "sourceIp": c.source_ip}))
+                    .collect();
+                print_json(json!(items));
+            } else if list.is_empty() {
+                println!("No console sessions.");
+            } else {
+                for c in &list {
+                    let ip = if c.source_ip.is_empty() { "-" } else { c.source_ip.as_str() };
+                    println!("{}  {:<16} created {}  expires {}  from {}", c.id, c.user_name, rfc3339(c.created_at), rfc3339(c.expires_at), ip);
+                }
+            }
+        }
+        SessionCommand::Revoke { id } => {
+            s.console_auth().revoke_session(&id).await?;
+            println!("Console session {id} revoked.");
+        }
     }
     Ok(())
 }

@@ -104,6 +104,7 @@ async fn serve(mut config: codeport_server::Config) -> Result<(), String> {
         max_body_bytes = config.max_body_bytes,
         verify_external_repos = config.verify_external_repos,
         probe_allowed_networks = ?config.probe_allowed_networks,
+        session_ttl = ?config.session_ttl,
         "codeport starting"
     );
     let listen = config.listen;

@@ -53,6 +53,9 @@ pub struct ServeArgs {
     /// loopback, private or link-local; repeatable or comma-separated [default: none].
     #[arg(long = "probe-allow", value_name = "CIDR", env = "CODEPORT_PROBE_ALLOW", value_delimiter = ',')]
     pub probe_allow: Vec<String>,
+    /// How long a console session lasts after sign-in, such as 12h, 30m or 7d [default: 12h].
+    #[arg(long, env = "CODEPORT_SESSION_TTL")]
+    pub session_ttl: Option<String>,
 }
 
 /// The TOML file's keys.
@@ -70,6 +73,7 @@ pub struct FileSettings {
     max_file_bytes: Option<u64>,
     verify_external_repos: Option<bool>,
     probe_allowed_networks: Option<Vec<String>>,
+    session_ttl: Option<String>,
 }
 
 /// Reads the TOML file, if one was named.
@@ -112,8 +116,20 @@ pub fn resolve_serve(args: ServeArgs, file: Option<&Path>) -> Result<Config, Str
         checkout_credential_ttl: codeport_server::config::MAX_CHECKOUT_CREDENTIAL_TTL,
         verify_external_repos: args.verify_external_repos.or(f.verify_external_repos).unwrap_or(false),
         probe_allowed_networks: probe_allowed_networks(args.probe_allow, f.probe_allowed_networks)?,
-        session_ttl: std::time::Duration::from_secs(12 * 3600),
+        session_ttl: session_ttl(args.session_ttl.or(f.session_ttl))?,
+        sign_in_throttle: Default::default(),
     })
+}
+
+/// The console session lifetime: a duration such as 12h (flag, environment or file).
+fn session_ttl(text: Option<String>) -> Result<std::time::Duration, String> {
+    match text {
+        None => Ok(codeport_server::config::DEFAULT_SESSION_TTL),
+        Some(t) => codeport_core::timefmt::parse_duration(&t)
+            .and_then(|ms| u64::try_from(ms).ok())
+            .map(std::time::Duration::from_millis)
+            .ok_or_else(|| format!("--session-ttl: {t:?} is not a duration such as 12h, 30m, 7d or 90s")),
+    }
 }
 
 /// The networks the external-repository probe may reach (flag or environment, else the
@@ -187,6 +203,18 @@ mod tests {
         assert_eq!(c.probe_allowed_networks, ["192.168.0.0/16"]);
         let c = resolve(&["--probe-allow", "10.0.0.0/8"], Some("probe_allowed_networks = [\"192.168.0.0/16\"]\n")).unwrap();
         assert_eq!(c.probe_allowed_networks, ["10.0.0.0/8"], "the flag beats the file");
+    }
+
+    #[test]
+    fn session_ttl_defaults_to_twelve_hours_and_takes_a_duration() {
+        if std::env::var_os("CODEPORT_SESSION_TTL").is_some() {
+            return;
+        }
+        assert_eq!(resolve(&[], None).unwrap().session_ttl, std::time::Duration::from_secs(12 * 3600));
+        assert_eq!(resolve(&["--session-ttl", "30m"], None).unwrap().session_ttl, std::time::Duration::from_secs(1800));
+        assert_eq!(resolve(&[], Some("session_ttl = \"2d\"\n")).unwrap().session_ttl, std::time::Duration::from_secs(2 * 86400));
+        let e = resolve(&["--session-ttl", "soon"], None).unwrap_err();
+        assert!(e.starts_with("--session-ttl: \"soon\""), "{e}");
     }
 
     #[test]

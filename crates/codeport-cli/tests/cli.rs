@@ -263,7 +263,7 @@ fn read_bootstrap(data_dir: &Path) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON ({e}): {text}", path.display()))
 }
 
-/// Checks bootstrap.json's mode and its six keys; returns it.
+/// Checks bootstrap.json's mode and its seven keys; returns it.
 fn check_bootstrap(data_dir: &Path) -> Value {
     let path = data_dir.join("bootstrap.json");
     assert_eq!(mode(&path), 0o600, "{} must be readable by its owner only", path.display());
@@ -271,7 +271,11 @@ fn check_bootstrap(data_dir: &Path) -> Value {
     let obj = b.as_object().expect("bootstrap.json is an object");
     let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
     keys.sort_unstable();
-    assert_eq!(keys, ["accessKeyId", "accessKeySecret", "organizationId", "personalAccessToken", "userId", "userName"], "bootstrap.json keys");
+    assert_eq!(
+        keys,
+        ["accessKeyId", "accessKeySecret", "adminPassword", "organizationId", "personalAccessToken", "userId", "userName"],
+        "bootstrap.json keys"
+    );
     let s = |k: &str| obj[k].as_str().unwrap_or_else(|| panic!("bootstrap.json {k} is not a string: {}", obj[k]));
     let org = s("organizationId");
     assert!(
@@ -281,6 +285,10 @@ fn check_bootstrap(data_dir: &Path) -> Value {
     let uid = s("userId");
     assert!(!uid.is_empty() && uid.bytes().all(|c| c.is_ascii_digit()), "userId {uid:?} is not numeric");
     assert_eq!(s("userName"), "admin");
+    assert!(
+        s("adminPassword").len() >= 20 && s("adminPassword").bytes().all(|c| c.is_ascii_alphanumeric()),
+        "adminPassword is not 20+ alphanumerics"
+    );
     assert!(!s("accessKeyId").is_empty(), "accessKeyId is empty");
     assert!(s("accessKeySecret").len() >= 16, "accessKeySecret {:?} is too short", s("accessKeySecret"));
     assert!(s("personalAccessToken").starts_with("pt-") && s("personalAccessToken").len() > 10, "personalAccessToken {:?}", s("personalAccessToken"));
@@ -317,6 +325,7 @@ fn first_start_writes_private_credentials_once_and_never_logs_secrets() {
     let secrets = [
         ("accessKeySecret", boot["accessKeySecret"].as_str().unwrap()),
         ("personalAccessToken", boot["personalAccessToken"].as_str().unwrap()),
+        ("adminPassword", boot["adminPassword"].as_str().unwrap()),
         ("master key", master_key.as_str()),
     ];
     let log1 = first.log_text();
@@ -814,4 +823,98 @@ fn a_free_port_is_named_in_the_external_url() {
     server.port = addr.rsplit(':').next().unwrap().parse().unwrap();
     server.wait_healthy();
     server.stop_with(libc::SIGTERM);
+}
+
+/// `codeport admin ...` with `stdin_text` as standard input (through a file, as a shell
+/// redirection would give it).
+fn admin_with_stdin(cwd: &Path, data_dir: &Path, stdin_text: &str, args: &[&str]) -> Out {
+    let input = cwd.join(format!("stdin-{}", rand_suffix()));
+    std::fs::write(&input, stdin_text).unwrap();
+    let mut cmd = codeport(cwd);
+    cmd.arg("admin").arg("--data-dir").arg(data_dir).args(args).stdin(std::fs::File::open(&input).unwrap());
+    let out = run(cmd);
+    std::fs::remove_file(&input).unwrap();
+    out
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+}
+
+/// Signs in through the services on the same database, as the console will; the cookie value.
+fn console_sign_in(data_dir: &Path, user: &str, password: &str) -> String {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let state = codeport_server::open_state(codeport_server::Config::for_data_dir(data_dir), false).await.unwrap();
+        let facts = codeport_server::services::RequestFacts { source_ip: Some("192.0.2.44".parse().unwrap()), ..Default::default() };
+        match state.console_auth().sign_in(user, &codeport_core::secret::Secret::new(password), &facts).await.unwrap() {
+            Ok(new) => new.cookie_value.expose().to_string(),
+            Err(refusal) => panic!("{user} could not sign in: {refusal:?}"),
+        }
+    })
+}
+
+#[test]
+fn admin_sets_passwords_from_stdin_and_lists_and_revokes_console_sessions() {
+    let tmp = TempDir::new().unwrap();
+    let cwd = tmp.path();
+    let data = cwd.join("data");
+    let mut server = Server::serve(cwd, &data, &[], &[], "server.log");
+    server.wait_healthy();
+    let boot = check_bootstrap(&data);
+
+    // A short password creates nothing and is not echoed.
+    let line = admin_with_stdin(cwd, &data, "tooshort\n", &["user", "create", "alice", "--password-stdin", "--json"]).one_line_failure();
+    assert!(line.contains("password") && line.contains("12"), "{line}");
+    assert!(!line.contains("tooshort"), "the error echoes the password: {line}");
+    // The trailing \r\n is not part of the password.
+    let out = admin_with_stdin(cwd, &data, "correct horse battery\r\nsecond line\n", &["user", "create", "alice", "--password-stdin", "--json"]);
+    assert_eq!(out.json()["userName"], "alice", "the refused create left nothing behind");
+    assert!(!out.stdout.contains("correct horse") && !out.stderr.contains("correct horse"));
+    let alice_cookie = console_sign_in(&data, "alice", "correct horse battery");
+    let admin_cookie = console_sign_in(&data, "admin", boot["adminPassword"].as_str().unwrap());
+
+    let list = |args: &[&str]| {
+        let mut all = vec!["session", "list", "--json"];
+        all.extend_from_slice(args);
+        let out = admin(cwd, &data, &all);
+        for cookie in [&alice_cookie, &admin_cookie] {
+            assert!(!out.stdout.contains(cookie.as_str()), "session list prints a cookie value");
+        }
+        out.json().as_array().expect("an array").clone()
+    };
+    let all = list(&[]);
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert_eq!(all[0]["userName"], "admin", "newest first: {all:?}");
+    assert_eq!(all[0]["sourceIp"], "192.0.2.44");
+    let mut fields: Vec<&str> = all[0].as_object().unwrap().keys().map(String::as_str).collect();
+    fields.sort_unstable();
+    assert_eq!(fields, ["createdAt", "expiresAt", "sessionId", "sourceIp", "userName"]);
+    let admin_session = all[0]["sessionId"].as_str().unwrap().to_string();
+    assert!(admin_session.starts_with("cs-"), "{admin_session}");
+    assert_eq!(list(&["--user", "alice"]).len(), 1);
+    let human = admin(cwd, &data, &["session", "list"]).ok().to_string();
+    assert!(human.contains(&admin_session) && human.contains("alice"), "{human}");
+
+    // A new password ends alice's sessions; the old password no longer works.
+    let line = admin_with_stdin(cwd, &data, "short\n", &["user", "set-password", "alice", "--password-stdin"]).one_line_failure();
+    assert!(line.contains("password"), "{line}");
+    assert_eq!(list(&["--user", "alice"]).len(), 1, "a refused password ends nothing");
+    admin_with_stdin(cwd, &data, "a whole new passphrase\n", &["user", "set-password", "alice", "--password-stdin"]).ok();
+    assert!(list(&["--user", "alice"]).is_empty(), "set-password ended alice's sessions");
+    console_sign_in(&data, "alice", "a whole new passphrase");
+
+    // Revoke by id.
+    admin(cwd, &data, &["session", "revoke", &admin_session]).ok();
+    assert!(list(&["--user", "admin"]).is_empty());
+    let line = admin(cwd, &data, &["session", "revoke", &admin_session]).one_line_failure();
+    assert!(line.contains(&admin_session), "{line}");
+
+    server.stop_with(libc::SIGTERM);
+    let log = server.log_text();
+    assert_no_secrets(
+        &log,
+        "server output",
+        &[("admin password", boot["adminPassword"].as_str().unwrap()), ("alice's password", "a whole new passphrase")],
+    );
 }

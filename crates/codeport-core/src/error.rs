@@ -21,6 +21,7 @@ pub enum NotFoundKind {
     File,
     Commit,
     Policy,
+    ConsoleSession,
 }
 
 impl NotFoundKind {
@@ -42,6 +43,7 @@ impl NotFoundKind {
             NotFoundKind::File => "FileNotFound",
             NotFoundKind::Commit => "CommitNotFound",
             NotFoundKind::Policy => "EntityNotExist.Policy",
+            NotFoundKind::ConsoleSession => "ConsoleSessionNotFound",
         }
     }
 
@@ -63,6 +65,7 @@ impl NotFoundKind {
             NotFoundKind::File => "file",
             NotFoundKind::Commit => "commit or ref",
             NotFoundKind::Policy => "policy",
+            NotFoundKind::ConsoleSession => "console session",
         }
     }
 }

@@ -54,6 +54,19 @@ pub fn new_token_id() -> String {
     format!("tok-{}", random_from(LOWER_ALNUM, 12))
 }
 
+/// A new console session id: `cs-` and 16 lowercase hex digits, for listing and revoking
+/// a session without its cookie value.
+pub fn new_console_session_id() -> String {
+    format!("cs-{}", hex::encode(rand::thread_rng().gen::<[u8; 8]>()))
+}
+
+/// A new console session cookie value: 32 random bytes (256 bits), base64url without
+/// padding, so a plain SHA-256 is a sufficient hash at rest.
+pub fn new_console_cookie_value() -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::thread_rng().gen::<[u8; 32]>())
+}
+
 /// A request id in the form Alibaba Cloud uses (uppercase UUID).
 pub fn new_request_id() -> String {
     const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
@@ -93,6 +106,11 @@ mod tests {
         assert!(c.starts_with("code-") && c[5..].bytes().all(|b| LOWER_ALNUM.contains(&b)));
         assert_eq!(new_access_key_id().len(), 24);
         assert!(new_personal_access_token().starts_with("pt-"));
+        let cs = new_console_session_id();
+        assert!(cs.len() == 19 && cs.starts_with("cs-") && cs[3..].bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()), "{cs}");
+        let cookie = new_console_cookie_value();
+        assert_eq!(cookie.len(), 43, "{cookie}");
+        assert!(cookie.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "{cookie}");
         let rid = new_request_id();
         assert_eq!(rid.len(), 36);
         assert_eq!(rid.split('-').map(str::len).collect::<Vec<_>>(), [8, 4, 4, 4, 12]);

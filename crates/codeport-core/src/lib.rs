@@ -11,6 +11,7 @@ pub mod actions;
 pub mod entities;
 pub mod error;
 pub mod ids;
+pub mod password;
 pub mod roa_legacy;
 pub mod secret;
 pub mod timefmt;

@@ -112,6 +112,15 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// HMAC-SHA256 of `message` under `key`, hex: a value derived from a secret that cannot be
+/// computed without it (the console's per-session CSRF token).
+pub fn hmac_sha256_hex(key: &[u8], message: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC accepts any key length");
+    mac.update(message);
+    hex::encode(mac.finalize().into_bytes())
+}
+
 /// Constant-time equality of two byte strings.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && bool::from(a.ct_eq(b))
@@ -134,6 +143,11 @@ mod tests {
         let (other, _) = MasterKey::generate();
         assert!(other.open(&sealed).is_err());
         assert!(MasterKey::parse("short").is_err());
+    }
+
+    #[test]
+    fn hmac_sha256_matches_rfc_4231_case_2() {
+        assert_eq!(hmac_sha256_hex(b"Jefe", b"what do ya want for nothing?"), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
     }
 
     #[test]

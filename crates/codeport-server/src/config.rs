@@ -47,8 +47,43 @@ pub struct Config {
     /// Networks (CIDR) the external probe may reach although they are loopback, link-local or
     /// private; everything else of that kind is refused, so codeport cannot be used for SSRF.
     pub probe_allowed_networks: Vec<String>,
-    /// DEV SHIM field (the real one comes with wt-auth).
+    /// How long a console session lasts after sign-in.
     pub session_ttl: std::time::Duration,
+    /// How failed console sign-ins are slowed down and locked out.
+    pub sign_in_throttle: SignInThrottle,
+}
+
+/// The default lifetime of a console session (a working day).
+pub const DEFAULT_SESSION_TTL: std::time::Duration = std::time::Duration::from_secs(12 * 60 * 60);
+
+/// How failed console sign-ins are throttled, per user name and per source address, in the
+/// database so every replica applies the same counts. Failures within `window` count; from
+/// `slow_after` of them on every answer waits `delay`; at `lock_after` the key is refused
+/// outright for `lock_for`, the right password included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignInThrottle {
+    /// How long a failure counts.
+    pub window: std::time::Duration,
+    /// From this many failures on, answers are delayed.
+    pub slow_after: u32,
+    /// The delay.
+    pub delay: std::time::Duration,
+    /// At this many failures the key is locked.
+    pub lock_after: u32,
+    /// How long a lock lasts.
+    pub lock_for: std::time::Duration,
+}
+
+impl Default for SignInThrottle {
+    fn default() -> Self {
+        SignInThrottle {
+            window: std::time::Duration::from_secs(15 * 60),
+            slow_after: 5,
+            delay: std::time::Duration::from_secs(1),
+            lock_after: 10,
+            lock_for: std::time::Duration::from_secs(15 * 60),
+        }
+    }
 }
 
 /// The longest a minted checkout credential may live (the promise to users).
@@ -72,7 +107,8 @@ impl Config {
             checkout_credential_ttl: MAX_CHECKOUT_CREDENTIAL_TTL,
             verify_external_repos: false,
             probe_allowed_networks: Vec::new(),
-            session_ttl: std::time::Duration::from_secs(12 * 3600),
+            session_ttl: DEFAULT_SESSION_TTL,
+            sign_in_throttle: SignInThrottle::default(),
         }
     }
 

@@ -16,6 +16,7 @@ macro_rules! migrations {
             (4, include_str!(concat!("../migrations/", $dir, "/0004_repositories.sql"))),
             (5, include_str!(concat!("../migrations/", $dir, "/0005_policies.sql"))),
             (6, include_str!(concat!("../migrations/", $dir, "/0006_identity_notify.sql"))),
+            (7, include_str!(concat!("../migrations/", $dir, "/0007_console_auth.sql"))),
         ]
     };
 }
@@ -137,15 +138,23 @@ pub trait Store: Send + Sync + 'static {
     /// True when no organization exists yet (first start).
     async fn is_empty(&self) -> StoreResult<bool>;
     /// Creates the first organization (with its default policy set: AdministratorAccess), its
-    /// owner (who gets that set), one AccessKey and one token, atomically.
-    async fn bootstrap(&self, org: &Organization, owner: &User, key: &AccessKey, token: &PersonalAccessToken) -> StoreResult<()>;
+    /// owner (who gets that set, and the password hash if given), one AccessKey and one
+    /// token, atomically.
+    async fn bootstrap(
+        &self,
+        org: &Organization,
+        owner: &User,
+        owner_password_hash: Option<&str>,
+        key: &AccessKey,
+        token: &PersonalAccessToken,
+    ) -> StoreResult<()>;
     /// The organization with this name.
     async fn organization_by_name(&self, name: &str) -> StoreResult<Option<Organization>>;
     /// The organization with this id.
     async fn organization(&self, id: &str) -> StoreResult<Option<Organization>>;
-    /// Creates a user, its membership in its default organization and the organization's
-    /// default policies, atomically.
-    async fn create_user(&self, user: &User, role: OrgRole) -> StoreResult<()>;
+    /// Creates a user (with a password hash, if given), its membership in its default
+    /// organization and the organization's default policies, atomically.
+    async fn create_user(&self, user: &User, role: OrgRole, password_hash: Option<&str>) -> StoreResult<()>;
     /// The user with this id.
     async fn user(&self, id: &str) -> StoreResult<Option<User>>;
     /// The user with this login name (case-insensitive).
@@ -195,6 +204,32 @@ pub trait Store: Send + Sync + 'static {
     /// Records a signature nonce for an AccessKey until at least `expires_at`; false if it was
     /// already recorded and has not expired (a replay). A backend may remember it longer.
     async fn remember_nonce(&self, access_key_id: &str, nonce: &str, now: Millis, expires_at: Millis) -> StoreResult<bool>;
+
+    // --- console sign-in -------------------------------------------------------------
+    /// The user with this login name (case-insensitive) and their password hash, if they have one.
+    async fn user_with_password(&self, name: &str) -> StoreResult<Option<(User, Option<String>)>>;
+    /// Sets (None: clears) a user's password hash and deletes all their console sessions,
+    /// atomically; false if the user does not exist.
+    async fn set_password_hash(&self, user_id: &str, hash: Option<&str>) -> StoreResult<bool>;
+    /// Stores a console session by the hash of its cookie value, and deletes every session
+    /// expired at `now` (through the expiry index), atomically.
+    async fn create_console_session(&self, session: &ConsoleSession, secret_hash: &str, now: Millis) -> StoreResult<()>;
+    /// The session whose cookie value hashes to `secret_hash`, unless it has expired at `now`.
+    async fn console_session(&self, secret_hash: &str, now: Millis) -> StoreResult<Option<ConsoleSession>>;
+    /// Sessions unexpired at `now`, of one user or everyone, newest first, at most `limit`.
+    async fn list_console_sessions(&self, user_id: Option<&str>, now: Millis, limit: u32) -> StoreResult<Vec<ConsoleSession>>;
+    /// Deletes a session by its public id; false if there was none.
+    async fn delete_console_session(&self, id: &str) -> StoreResult<bool>;
+    /// Deletes the session whose cookie value hashes to `secret_hash`; false if there was none.
+    async fn delete_console_session_by_hash(&self, secret_hash: &str) -> StoreResult<bool>;
+    /// The failure counters of these throttling keys (keys without failures are absent).
+    async fn sign_in_failures(&self, keys: &[String]) -> StoreResult<Vec<SignInFailures>>;
+    /// Counts one failure under `key` as `count` says (atomically, so replicas failing
+    /// at the same moment all count) and returns the counter as it now is.
+    async fn record_sign_in_failure(&self, key: &str, count: &FailureCount) -> StoreResult<SignInFailures>;
+    /// Forgets `key`'s failures, and deletes every counter whose run began at or before
+    /// `window_start` and is not locked at `now`.
+    async fn clear_sign_in_failures(&self, key: &str, window_start: Millis, now: Millis) -> StoreResult<()>;
 
     // --- namespaces ------------------------------------------------------------------
     /// The namespace with this id.

@@ -46,6 +46,7 @@ fn to_sql(params: &[P]) -> Vec<Box<dyn ToSql + Sync + Send>> {
         .map(|p| -> Box<dyn ToSql + Sync + Send> {
             match p {
                 P::T(s) => Box::new(s.clone()),
+                P::OT(o) => Box::new(o.clone()),
                 P::I(i) => Box::new(*i),
                 P::OI(o) => Box::new(*o),
                 P::B(b) => Box::new(*b),
@@ -188,8 +189,15 @@ impl Store for PostgresStore {
         Ok(count(&c, sql::count_orgs()).await? == 0)
     }
 
-    async fn bootstrap(&self, org: &Organization, owner: &User, key: &AccessKey, token: &PersonalAccessToken) -> StoreResult<()> {
-        self.in_tx(sql::bootstrap(org, owner, key, token)).await.map(drop)
+    async fn bootstrap(
+        &self,
+        org: &Organization,
+        owner: &User,
+        owner_password_hash: Option<&str>,
+        key: &AccessKey,
+        token: &PersonalAccessToken,
+    ) -> StoreResult<()> {
+        self.in_tx(sql::bootstrap(org, owner, owner_password_hash, key, token)).await.map(drop)
     }
 
     async fn organization_by_name(&self, name: &str) -> StoreResult<Option<Organization>> {
@@ -200,8 +208,8 @@ impl Store for PostgresStore {
         self.one(sql::org_by_id(id), sql::org_row).await
     }
 
-    async fn create_user(&self, user: &User, role: OrgRole) -> StoreResult<()> {
-        self.in_tx(sql::create_user(user, role)).await.map(drop)
+    async fn create_user(&self, user: &User, role: OrgRole, password_hash: Option<&str>) -> StoreResult<()> {
+        self.in_tx(sql::create_user(user, role, password_hash)).await.map(drop)
     }
 
     async fn user(&self, id: &str) -> StoreResult<Option<User>> {
@@ -292,6 +300,48 @@ impl Store for PostgresStore {
             .await
             .map_err(backend)?;
         Ok(n == 1)
+    }
+
+    async fn user_with_password(&self, name: &str) -> StoreResult<Option<(User, Option<String>)>> {
+        self.one(sql::user_with_password(name), sql::user_with_password_row).await
+    }
+
+    async fn set_password_hash(&self, user_id: &str, hash: Option<&str>) -> StoreResult<bool> {
+        Ok(self.in_tx(sql::change_password(user_id, hash)).await?[0] > 0)
+    }
+
+    async fn create_console_session(&self, session: &ConsoleSession, secret_hash: &str, now: Millis) -> StoreResult<()> {
+        self.in_tx(vec![sql::delete_expired_sessions(now), sql::insert_session(session, secret_hash)]).await.map(drop)
+    }
+
+    async fn console_session(&self, secret_hash: &str, now: Millis) -> StoreResult<Option<ConsoleSession>> {
+        self.one(sql::session_by_hash(secret_hash, now), sql::session_row).await
+    }
+
+    async fn list_console_sessions(&self, user_id: Option<&str>, now: Millis, limit: u32) -> StoreResult<Vec<ConsoleSession>> {
+        self.all(sql::list_sessions(user_id, now, limit), sql::session_row).await
+    }
+
+    async fn delete_console_session(&self, id: &str) -> StoreResult<bool> {
+        Ok(self.run(sql::delete_session(id)).await? > 0)
+    }
+
+    async fn delete_console_session_by_hash(&self, secret_hash: &str) -> StoreResult<bool> {
+        Ok(self.run(sql::delete_session_by_hash(secret_hash)).await? > 0)
+    }
+
+    async fn sign_in_failures(&self, keys: &[String]) -> StoreResult<Vec<SignInFailures>> {
+        self.all(sql::failures_of(keys), sql::failures_row).await
+    }
+
+    async fn record_sign_in_failure(&self, key: &str, count: &FailureCount) -> StoreResult<SignInFailures> {
+        self.one(sql::record_failure(key, count), sql::failures_row)
+            .await?
+            .ok_or_else(|| StoreError::Backend("the failure upsert returned no row".into()))
+    }
+
+    async fn clear_sign_in_failures(&self, key: &str, window_start: Millis, now: Millis) -> StoreResult<()> {
+        self.in_tx(vec![sql::delete_failures(key), sql::delete_stale_failures(window_start, now)]).await.map(drop)
     }
 
     async fn namespace(&self, id: i64) -> StoreResult<Option<Namespace>> {

@@ -71,6 +71,7 @@ fn to_values(params: Vec<P>) -> Vec<rusqlite::types::Value> {
         .into_iter()
         .map(|p| match p {
             P::T(s) => V::Text(s),
+            P::OT(o) => o.map_or(V::Null, V::Text),
             P::I(i) => V::Integer(i),
             P::OI(o) => o.map_or(V::Null, V::Integer),
             P::B(b) => V::Integer(b as i64),
@@ -247,8 +248,15 @@ impl Store for SqliteStore {
         self.read(|c| count(c, sql::count_orgs())).map(|n| n == 0)
     }
 
-    async fn bootstrap(&self, org: &Organization, owner: &User, key: &AccessKey, token: &PersonalAccessToken) -> StoreResult<()> {
-        let stmts = sql::bootstrap(org, owner, key, token);
+    async fn bootstrap(
+        &self,
+        org: &Organization,
+        owner: &User,
+        owner_password_hash: Option<&str>,
+        key: &AccessKey,
+        token: &PersonalAccessToken,
+    ) -> StoreResult<()> {
+        let stmts = sql::bootstrap(org, owner, owner_password_hash, key, token);
         self.write(move |c| stmts.into_iter().try_for_each(|s| exec(c, s).map(drop))).await
     }
 
@@ -260,8 +268,8 @@ impl Store for SqliteStore {
         self.read(|c| query_one(c, sql::org_by_id(id), sql::org_row))
     }
 
-    async fn create_user(&self, user: &User, role: OrgRole) -> StoreResult<()> {
-        let stmts = sql::create_user(user, role);
+    async fn create_user(&self, user: &User, role: OrgRole, password_hash: Option<&str>) -> StoreResult<()> {
+        let stmts = sql::create_user(user, role, password_hash);
         self.write(move |c| stmts.into_iter().try_for_each(|s| exec(c, s).map(drop))).await
     }
 
@@ -348,6 +356,52 @@ impl Store for SqliteStore {
         // One server process owns a SQLite database, so an in-memory cache is complete.
         let _ = expires_at;
         Ok(self.nonces.remember(access_key_id, nonce, now))
+    }
+
+    async fn user_with_password(&self, name: &str) -> StoreResult<Option<(User, Option<String>)>> {
+        self.read(|c| query_one(c, sql::user_with_password(name), sql::user_with_password_row))
+    }
+
+    async fn set_password_hash(&self, user_id: &str, hash: Option<&str>) -> StoreResult<bool> {
+        let stmts = sql::change_password(user_id, hash);
+        self.write(move |c| stmts.into_iter().map(|s| exec(c, s)).collect::<rusqlite::Result<Vec<_>>>().map(|n| n[0] > 0)).await
+    }
+
+    async fn create_console_session(&self, session: &ConsoleSession, secret_hash: &str, now: Millis) -> StoreResult<()> {
+        let stmts = [sql::delete_expired_sessions(now), sql::insert_session(session, secret_hash)];
+        self.write(move |c| stmts.into_iter().try_for_each(|s| exec(c, s).map(drop))).await
+    }
+
+    async fn console_session(&self, secret_hash: &str, now: Millis) -> StoreResult<Option<ConsoleSession>> {
+        self.read(|c| query_one(c, sql::session_by_hash(secret_hash, now), sql::session_row))
+    }
+
+    async fn list_console_sessions(&self, user_id: Option<&str>, now: Millis, limit: u32) -> StoreResult<Vec<ConsoleSession>> {
+        self.read(|c| query_all(c, sql::list_sessions(user_id, now, limit), sql::session_row))
+    }
+
+    async fn delete_console_session(&self, id: &str) -> StoreResult<bool> {
+        let s = sql::delete_session(id);
+        self.write(move |c| exec(c, s).map(|n| n > 0)).await
+    }
+
+    async fn delete_console_session_by_hash(&self, secret_hash: &str) -> StoreResult<bool> {
+        let s = sql::delete_session_by_hash(secret_hash);
+        self.write(move |c| exec(c, s).map(|n| n > 0)).await
+    }
+
+    async fn sign_in_failures(&self, keys: &[String]) -> StoreResult<Vec<SignInFailures>> {
+        self.read(|c| query_all(c, sql::failures_of(keys), sql::failures_row))
+    }
+
+    async fn record_sign_in_failure(&self, key: &str, count: &FailureCount) -> StoreResult<SignInFailures> {
+        let s = sql::record_failure(key, count);
+        self.write(move |c| query_one(c, s, sql::failures_row)).await?.ok_or_else(|| StoreError::Backend("the failure upsert returned no row".into()))
+    }
+
+    async fn clear_sign_in_failures(&self, key: &str, window_start: Millis, now: Millis) -> StoreResult<()> {
+        let stmts = [sql::delete_failures(key), sql::delete_stale_failures(window_start, now)];
+        self.write(move |c| stmts.into_iter().try_for_each(|s| exec(c, s).map(drop))).await
     }
 
     async fn namespace(&self, id: i64) -> StoreResult<Option<Namespace>> {

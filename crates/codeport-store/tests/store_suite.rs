@@ -134,6 +134,9 @@ on_both_backends! {
     check_code_source_access: sqlite_code_source_access, postgres_code_source_access;
     check_repositories: sqlite_repositories, postgres_repositories;
     check_policies: sqlite_policies, postgres_policies;
+    check_passwords: sqlite_passwords, postgres_passwords;
+    check_console_sessions: sqlite_console_sessions, postgres_console_sessions;
+    check_sign_in_failures: sqlite_sign_in_failures, postgres_sign_in_failures;
 }
 
 /// Every identity-changing write bumps the generation other processes poll; other writes do not.
@@ -147,7 +150,7 @@ async fn check_identity_generation(store: &dyn Store) {
     let tok = token("tok-gen", &owner, &format!("{:0>64}", "9"), None, T0);
     type Step<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>;
     let steps: Vec<(&str, Step<'_>)> = vec![
-        ("create user", Box::pin(async { store.create_user(&user("3001", "gen_user", "G", ORG_ID), OrgRole::Member).await.unwrap() })),
+        ("create user", Box::pin(async { store.create_user(&user("3001", "gen_user", "G", ORG_ID), OrgRole::Member, None).await.unwrap() })),
         ("create key", Box::pin(async { store.create_access_key(&key).await.unwrap() })),
         ("disable key", Box::pin(async { assert!(store.set_access_key_enabled(&key.id, false).await.unwrap()) })),
         ("delete key", Box::pin(async { assert!(store.delete_access_key(&key.id).await.unwrap()) })),
@@ -162,7 +165,7 @@ async fn check_identity_generation(store: &dyn Store) {
     }
     create_ws(store, &workspace("101", ORG_ID, "gen_ws", &owner, T0, T0)).await;
     assert_eq!(store.identity_generation().await.unwrap(), last, "workspace writes do not invalidate identities");
-    assert_unique(store.create_user(&user("3001", "gen_user", "G", ORG_ID), OrgRole::Member).await, "duplicate user");
+    assert_unique(store.create_user(&user("3001", "gen_user", "G", ORG_ID), OrgRole::Member, None).await, "duplicate user");
     assert_eq!(store.identity_generation().await.unwrap(), last, "a failed write bumps nothing");
 }
 
@@ -246,7 +249,7 @@ fn base_records(org_id: &str, org_name: &str, owner_id: &str, owner_name: &str) 
 /// Bootstraps organization "default" owned by "alice".
 async fn bootstrap(store: &dyn Store) -> Base {
     let b = base_records(ORG_ID, "default", "1000000000000001", "alice");
-    store.bootstrap(&b.org, &b.owner, &b.key, &b.token).await.expect("bootstrap");
+    store.bootstrap(&b.org, &b.owner, None, &b.key, &b.token).await.expect("bootstrap");
     b
 }
 
@@ -255,7 +258,7 @@ async fn users(store: &dyn Store, list: &[(&str, &str, &str)]) -> Vec<User> {
     let mut out = Vec::new();
     for (id, name, display) in list {
         let u = user(id, name, display, ORG_ID);
-        store.create_user(&u, OrgRole::Member).await.expect("create user");
+        store.create_user(&u, OrgRole::Member, None).await.expect("create user");
         out.push(u);
     }
     out
@@ -390,7 +393,7 @@ async fn check_migrations_are_idempotent(store: &dyn Store, url: &str) {
 
     // Both handles work on the same data.
     let bob = user("2001", "bob", "Bob", ORG_ID);
-    second.create_user(&bob, OrgRole::Member).await.unwrap();
+    second.create_user(&bob, OrgRole::Member, None).await.unwrap();
     assert_eq!(store.user_by_name("bob").await.unwrap(), Some(bob.clone()));
     drop(second);
 
@@ -406,7 +409,7 @@ async fn check_bootstrap_and_identity(store: &dyn Store) {
     // A bootstrap failing on its last statement (token of an unknown user) leaves nothing.
     let mut bad = base_records(ORG_ID, "default", "1000000000000001", "alice");
     bad.token.user_id = s("no-such-user");
-    assert!(store.bootstrap(&bad.org, &bad.owner, &bad.key, &bad.token).await.is_err());
+    assert!(store.bootstrap(&bad.org, &bad.owner, None, &bad.key, &bad.token).await.is_err());
     assert!(store.is_empty().await.unwrap(), "a failed bootstrap must not leave an organization");
     assert_eq!(store.organization(ORG_ID).await.unwrap(), None);
     assert_eq!(store.user(&bad.owner.id).await.unwrap(), None);
@@ -433,8 +436,8 @@ async fn check_bootstrap_and_identity(store: &dyn Store) {
 
     let bob = user("2001", "Bob", "Bob Builder", ORG_ID);
     let carol = user("2002", "carol", "Carol", ORG_ID);
-    store.create_user(&bob, OrgRole::Member).await.unwrap();
-    store.create_user(&carol, OrgRole::Admin).await.unwrap();
+    store.create_user(&bob, OrgRole::Member, None).await.unwrap();
+    store.create_user(&carol, OrgRole::Admin, None).await.unwrap();
     assert_eq!(store.user_by_name("bob").await.unwrap(), Some(bob.clone()));
     assert_eq!(store.user(&carol.id).await.unwrap(), Some(carol.clone()));
     assert_eq!(store.org_role(ORG_ID, &bob.id).await.unwrap(), Some(OrgRole::Member));
@@ -444,11 +447,11 @@ async fn check_bootstrap_and_identity(store: &dyn Store) {
 
     // A second organization can be bootstrapped next to the first; names stay unique.
     let other = base_records("fedcba9876543210fedcba98", "other", "1000000000000002", "zed");
-    store.bootstrap(&other.org, &other.owner, &other.key, &other.token).await.unwrap();
+    store.bootstrap(&other.org, &other.owner, None, &other.key, &other.token).await.unwrap();
     assert_eq!(store.org_role(&other.org.id, &other.owner.id).await.unwrap(), Some(OrgRole::Owner));
     assert_eq!(store.org_role(ORG_ID, &other.owner.id).await.unwrap(), None);
     let clash = base_records("aaaaaaaaaaaaaaaaaaaaaaaa", "third", "1000000000000003", "ALICE");
-    assert_unique(store.bootstrap(&clash.org, &clash.owner, &clash.key, &clash.token).await, "bootstrap with a taken owner name");
+    assert_unique(store.bootstrap(&clash.org, &clash.owner, None, &clash.key, &clash.token).await, "bootstrap with a taken owner name");
     assert_eq!(store.organization_by_name("third").await.unwrap(), None);
     assert_eq!(store.organization(&clash.org.id).await.unwrap(), None);
 }
@@ -456,23 +459,23 @@ async fn check_bootstrap_and_identity(store: &dyn Store) {
 async fn check_create_user_unique_and_atomic(store: &dyn Store) {
     let base = bootstrap(store).await;
     let bob = user("2001", "bob", "Bob", ORG_ID);
-    store.create_user(&bob, OrgRole::Member).await.unwrap();
+    store.create_user(&bob, OrgRole::Member, None).await.unwrap();
 
     // Same name in another case: Unique, and neither the user nor its membership exists.
     let dup = user("2002", "BoB", "Other Bob", ORG_ID);
-    assert_collision(store.create_user(&dup, OrgRole::Admin).await, UniqueViolation::UserName(dup.name.clone()));
+    assert_collision(store.create_user(&dup, OrgRole::Admin, None).await, UniqueViolation::UserName(dup.name.clone()));
     assert_eq!(store.user(&dup.id).await.unwrap(), None);
     assert_eq!(store.org_role(ORG_ID, &dup.id).await.unwrap(), None);
     assert_eq!(store.user_by_name("BOB").await.unwrap(), Some(bob.clone()));
 
     // Clash with the bootstrap owner as well.
     let dup_owner = user("2003", "Alice", "Alice 2", ORG_ID);
-    assert_unique(store.create_user(&dup_owner, OrgRole::Member).await, "owner name in another case");
+    assert_unique(store.create_user(&dup_owner, OrgRole::Member, None).await, "owner name in another case");
     assert_eq!(store.org_role(ORG_ID, &dup_owner.id).await.unwrap(), None);
 
     // Same id under a new name: Unique, and the existing membership is untouched.
     let same_id = User { name: s("robert"), ..bob.clone() };
-    assert_unique(store.create_user(&same_id, OrgRole::Admin).await, "duplicate id");
+    assert_unique(store.create_user(&same_id, OrgRole::Admin, None).await, "duplicate id");
     assert_eq!(store.user_by_name("robert").await.unwrap(), None);
     assert_eq!(store.user(&bob.id).await.unwrap(), Some(bob.clone()));
     assert_eq!(store.org_role(ORG_ID, &bob.id).await.unwrap(), Some(OrgRole::Member));
@@ -480,7 +483,7 @@ async fn check_create_user_unique_and_atomic(store: &dyn Store) {
 
     // The store still accepts the next valid user.
     let carol = user("2004", "carol", "Carol", ORG_ID);
-    store.create_user(&carol, OrgRole::Member).await.unwrap();
+    store.create_user(&carol, OrgRole::Member, None).await.unwrap();
     assert_eq!(store.user_by_name("Carol").await.unwrap(), Some(carol));
 }
 
@@ -586,7 +589,7 @@ async fn check_workspace_default_and_update(store: &dyn Store) {
 
     // Defaults are per organization.
     let other = base_records("fedcba9876543210fedcba98", "other", "1000000000000002", "zed");
-    store.bootstrap(&other.org, &other.owner, &other.key, &other.token).await.unwrap();
+    store.bootstrap(&other.org, &other.owner, None, &other.key, &other.token).await.unwrap();
     assert_eq!(store.default_workspace(&other.org.id).await.unwrap(), None);
     let theirs = create_ws(store, &workspace("200001", &other.org.id, "alpha", &other.owner.id, T0 + 30, T0 + 30)).await;
     assert!(theirs.is_default, "same name in another organization is fine, and it is that organization's first");
@@ -832,7 +835,7 @@ async fn check_members(store: &dyn Store) {
     assert_eq!(member_ids(store, &named("N_B")).await, (vec![erin.clone()], 1));
     assert_eq!(member_ids(store, &named("%")).await, (vec![], 0));
     // Non-ASCII display names are found as spelled (ASCII letters still ignore case).
-    store.create_user(&user("2006", "gina", "Gina Ärger", ORG_ID), OrgRole::Member).await.unwrap();
+    store.create_user(&user("2006", "gina", "Gina Ärger", ORG_ID), OrgRole::Member, None).await.unwrap();
     store.add_members(&[membership(&other, "2006", DEV_ROLES, T0 + 2)]).await.unwrap();
     for needle in ["Ärger", "ÄRGER", "a Är"] {
         let q = MemberQuery { name_contains: Some(s(needle)), ..member_query(&other) };
@@ -1072,10 +1075,10 @@ async fn check_concurrent_writes(store: &dyn Store) {
     // Racing sign-ups for one name in different cases: exactly one wins, the rest are Unique.
     let u: Vec<User> = ["race", "RACE", "Race", "rAcE"].iter().enumerate().map(|(i, n)| user(&format!("300{i}"), n, n, ORG_ID)).collect();
     let (a, b, c, d) = tokio::join!(
-        store.create_user(&u[0], OrgRole::Member),
-        store.create_user(&u[1], OrgRole::Member),
-        store.create_user(&u[2], OrgRole::Member),
-        store.create_user(&u[3], OrgRole::Member),
+        store.create_user(&u[0], OrgRole::Member, None),
+        store.create_user(&u[1], OrgRole::Member, None),
+        store.create_user(&u[2], OrgRole::Member, None),
+        store.create_user(&u[3], OrgRole::Member, None),
     );
     let results = [a, b, c, d];
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
@@ -1287,4 +1290,127 @@ async fn check_policies(store: &dyn Store) {
     store.attach_policy(bob_user, &system("AliyunRDCFullAccess"), i64::MAX / 2).await.unwrap();
     let names: Vec<_> = store.attached_policies(bob).await.unwrap().into_iter().map(|a| a.policy.policy_name).collect();
     assert_eq!(names, ["ReadOnlyAccess", "AliyunRDCFullAccess"], "attachment order");
+}
+
+// --- console sign-in -------------------------------------------------------------------
+
+fn console_session(id: &str, user: &User, created_at: Millis, expires_at: Millis) -> ConsoleSession {
+    ConsoleSession {
+        id: s(id),
+        user_id: user.id.clone(),
+        user_name: user.name.clone(),
+        created_at,
+        expires_at,
+        source_ip: s("192.0.2.7"),
+        user_agent: s("Mozilla/5.0 (test)"),
+    }
+}
+
+/// Password hashes are written with the user (bootstrap, create) or later; setting one
+/// signs the user out everywhere, in the same transaction.
+async fn check_passwords(store: &dyn Store) {
+    let b = base_records(ORG_ID, "default", "1000000000000001", "alice");
+    store.bootstrap(&b.org, &b.owner, Some("$argon2id$alice"), &b.key, &b.token).await.unwrap();
+    assert_eq!(store.user_with_password("ALICE").await.unwrap(), Some((b.owner.clone(), Some(s("$argon2id$alice")))));
+    let bob = user("2001", "bob", "Bob", ORG_ID);
+    store.create_user(&bob, OrgRole::Member, Some("$argon2id$bob")).await.unwrap();
+    assert_eq!(store.user_with_password("bob").await.unwrap(), Some((bob.clone(), Some(s("$argon2id$bob")))));
+    let carol = user("2002", "carol", "Carol", ORG_ID);
+    store.create_user(&carol, OrgRole::Member, None).await.unwrap();
+    assert_eq!(store.user_with_password("carol").await.unwrap(), Some((carol.clone(), None)));
+    assert_eq!(store.user_with_password("nobody").await.unwrap(), None);
+    // A failed create writes no hash either.
+    let clash = user("2003", "BOB", "Bob again", ORG_ID);
+    assert_unique(store.create_user(&clash, OrgRole::Member, Some("$argon2id$clash")).await, "duplicate name with a password");
+    assert_eq!(store.user_with_password("bob").await.unwrap(), Some((bob.clone(), Some(s("$argon2id$bob")))));
+
+    // Setting a password deletes that user's sessions and no one else's.
+    let now = T0 + 1_000;
+    store.create_console_session(&console_session("cs-b1", &bob, now, now + 60_000), &"b1".repeat(32), now).await.unwrap();
+    store.create_console_session(&console_session("cs-b2", &bob, now + 1, now + 60_000), &"b2".repeat(32), now).await.unwrap();
+    store.create_console_session(&console_session("cs-a1", &b.owner, now + 2, now + 60_000), &"a1".repeat(32), now).await.unwrap();
+    assert!(store.set_password_hash(&bob.id, Some("$argon2id$bob2")).await.unwrap());
+    assert_eq!(store.user_with_password("bob").await.unwrap().unwrap().1.as_deref(), Some("$argon2id$bob2"));
+    assert_eq!(store.console_session(&"b1".repeat(32), now).await.unwrap(), None);
+    assert!(store.list_console_sessions(Some(&bob.id), now, 100).await.unwrap().is_empty());
+    assert_eq!(store.list_console_sessions(None, now, 100).await.unwrap().len(), 1, "alice's session stays");
+    // Clearing works the same way; an unknown user is reported.
+    assert!(store.set_password_hash(&b.owner.id, None).await.unwrap());
+    assert_eq!(store.user_with_password("alice").await.unwrap().unwrap().1, None);
+    assert!(store.list_console_sessions(None, now, 100).await.unwrap().is_empty());
+    assert!(!store.set_password_hash("999", Some("$argon2id$x")).await.unwrap());
+}
+
+/// Sessions are found by the hash of their cookie value until they expire, listed newest
+/// first, and deleted by id or by hash; creating one sweeps expired ones.
+async fn check_console_sessions(store: &dyn Store) {
+    let base = bootstrap(store).await;
+    let bob = users(store, &[("2001", "bob", "Bob")]).await.remove(0);
+    let now = T0 + 10_000;
+    let a1 = console_session("cs-0000000000000001", &base.owner, now, now + 1_000);
+    let b1 = console_session("cs-0000000000000002", &bob, now + 1, now + 5_000);
+    let b2 = console_session("cs-0000000000000003", &bob, now + 2, now + 5_000);
+    for (sess, hash) in [(&a1, "aa"), (&b1, "bb"), (&b2, "cc")] {
+        store.create_console_session(sess, &hash.repeat(32), now).await.unwrap();
+    }
+    assert_eq!(store.console_session(&"aa".repeat(32), now).await.unwrap(), Some(a1.clone()));
+    assert_eq!(store.console_session(&"bb".repeat(32), now + 4_999).await.unwrap(), Some(b1.clone()));
+    assert_eq!(store.console_session(&"dd".repeat(32), now).await.unwrap(), None);
+    // Expiry: at expires_at the session is gone from lookups and lists.
+    assert_eq!(store.console_session(&"aa".repeat(32), now + 1_000).await.unwrap(), None);
+    let ids = |v: Vec<ConsoleSession>| v.into_iter().map(|x| x.id).collect::<Vec<_>>();
+    assert_eq!(ids(store.list_console_sessions(None, now, 100).await.unwrap()), [b2.id.clone(), b1.id.clone(), a1.id.clone()]);
+    assert_eq!(ids(store.list_console_sessions(None, now + 1_000, 100).await.unwrap()), [b2.id.clone(), b1.id.clone()]);
+    assert_eq!(ids(store.list_console_sessions(Some(&base.owner.id), now, 100).await.unwrap()), vec![a1.id.clone()]);
+    assert_eq!(ids(store.list_console_sessions(None, now, 2).await.unwrap()), [b2.id.clone(), b1.id.clone()], "the limit keeps the newest");
+    // A new session sweeps expired rows: a1 is gone even for a lookup at an earlier time.
+    let a2 = console_session("cs-0000000000000004", &base.owner, now + 2_000, now + 9_000);
+    store.create_console_session(&a2, &"ee".repeat(32), now + 2_000).await.unwrap();
+    assert_eq!(store.console_session(&"aa".repeat(32), now).await.unwrap(), None, "expired session swept");
+    // Revoke by id, sign out by hash.
+    assert!(store.delete_console_session(&b1.id).await.unwrap());
+    assert!(!store.delete_console_session(&b1.id).await.unwrap());
+    assert_eq!(store.console_session(&"bb".repeat(32), now).await.unwrap(), None);
+    assert!(store.delete_console_session_by_hash(&"cc".repeat(32)).await.unwrap());
+    assert!(!store.delete_console_session_by_hash(&"cc".repeat(32)).await.unwrap());
+    assert_eq!(ids(store.list_console_sessions(None, now, 100).await.unwrap()), vec![a2.id.clone()]);
+    // The same id twice is refused.
+    assert_unique(store.create_console_session(&a2, &"ff".repeat(32), now).await, "duplicate session id");
+}
+
+/// Failures count within the window, lock at `lock_after`, start over after the window or
+/// the lock, and are cleared per key.
+async fn check_sign_in_failures(store: &dyn Store) {
+    let rule = |now: Millis| FailureCount { now, window_start: now - 900_000, lock_after: 3, lock_until: now + 60_000 };
+    let keys = vec![s("user:bob"), s("ip:192.0.2.7")];
+    assert!(store.sign_in_failures(&keys).await.unwrap().is_empty());
+    let f1 = store.record_sign_in_failure("user:bob", &rule(T0)).await.unwrap();
+    assert_eq!(f1, SignInFailures { key: s("user:bob"), count: 1, first_failure_at: T0, locked_until: None });
+    assert_eq!(store.record_sign_in_failure("user:bob", &rule(T0 + 10)).await.unwrap().count, 2);
+    store.record_sign_in_failure("ip:192.0.2.7", &rule(T0 + 10)).await.unwrap();
+    let f3 = store.record_sign_in_failure("user:bob", &rule(T0 + 20)).await.unwrap();
+    assert_eq!(f3, SignInFailures { key: s("user:bob"), count: 3, first_failure_at: T0, locked_until: Some(T0 + 20 + 60_000) });
+    let mut read = store.sign_in_failures(&keys).await.unwrap();
+    read.sort_by(|a, b| a.key.cmp(&b.key));
+    assert_eq!(read.iter().map(|f| (f.key.as_str(), f.count)).collect::<Vec<_>>(), [("ip:192.0.2.7", 1), ("user:bob", 3)]);
+    // After the lock expires, the next failure starts a new run.
+    let after_lock = T0 + 20 + 60_000;
+    assert_eq!(
+        store.record_sign_in_failure("user:bob", &rule(after_lock)).await.unwrap(),
+        SignInFailures { key: s("user:bob"), count: 1, first_failure_at: after_lock, locked_until: None }
+    );
+    // A failure older than the window no longer counts.
+    let later = after_lock + 900_000;
+    assert_eq!(store.record_sign_in_failure("user:bob", &rule(later)).await.unwrap().count, 1);
+    // Concurrent failures all count.
+    let count = rule(later);
+    let concurrent: Vec<_> = (0..8).map(|_| store.record_sign_in_failure("ip:198.51.100.1", &count)).collect();
+    for r in futures_util::future::join_all(concurrent).await {
+        r.unwrap();
+    }
+    assert_eq!(store.sign_in_failures(&[s("ip:198.51.100.1")]).await.unwrap()[0].count, 8);
+    // Clearing removes the key and every stale counter, but not a live one.
+    store.clear_sign_in_failures("user:bob", later - 900_000, later).await.unwrap();
+    let left = store.sign_in_failures(&[s("user:bob"), s("ip:192.0.2.7"), s("ip:198.51.100.1")]).await.unwrap();
+    assert_eq!(left.iter().map(|f| f.key.as_str()).collect::<Vec<_>>(), ["ip:198.51.100.1"], "ip:192.0.2.7 was stale");
 }

@@ -136,3 +136,50 @@ pub struct PersonalAccessToken {
     /// Creation time.
     pub created_at: Millis,
 }
+
+/// A signed-in console session, as listed and looked up. The cookie value that proves it is
+/// never part of it; the store keeps only that value's SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleSession {
+    /// Public id (`cs-` and 16 hex digits) for listing and revoking.
+    pub id: String,
+    /// Whose session it is.
+    pub user_id: String,
+    /// Their login name.
+    pub user_name: String,
+    /// When they signed in.
+    pub created_at: Millis,
+    /// When the session stops being accepted.
+    pub expires_at: Millis,
+    /// The peer address that signed in (empty when unknown).
+    pub source_ip: String,
+    /// The User-Agent that signed in (at most 256 characters; empty when absent).
+    pub user_agent: String,
+}
+
+/// Recent sign-in failures of one throttling key (`user:NAME` or `ip:ADDR`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInFailures {
+    /// The key.
+    pub key: String,
+    /// Failures counted since `first_failure_at`.
+    pub count: i64,
+    /// The first failure of the current run.
+    pub first_failure_at: Millis,
+    /// Until when sign-in under this key is refused outright, if it was locked.
+    pub locked_until: Option<Millis>,
+}
+
+/// How one failure is counted (see `Store::record_sign_in_failure`): the service's throttle
+/// rule, as values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailureCount {
+    /// The time of the failure.
+    pub now: Millis,
+    /// Failures at or before this time no longer count: the run starts over.
+    pub window_start: Millis,
+    /// The count at which the key is locked.
+    pub lock_after: i64,
+    /// Until when a key that reaches `lock_after` stays locked.
+    pub lock_until: Millis,
+}

@@ -6,6 +6,7 @@ use crate::identity_cache::CachedKey;
 use crate::state::AppState;
 use codeport_core::entities::{AccessKey, OrgRole, Organization, PersonalAccessToken, User};
 use codeport_core::error::AuthFailure;
+use codeport_core::password::Password;
 use codeport_core::secret::{token_hash, Secret};
 use codeport_core::timefmt::{now_millis, Millis};
 use codeport_core::values::{TokenScopes, UserName};
@@ -35,6 +36,8 @@ pub struct BootstrapInfo {
     pub access_key_secret: String,
     /// The admin's personal access token (shown once, here).
     pub personal_access_token: String,
+    /// The admin's console password (shown once, here; only its argon2id hash is stored).
+    pub admin_password: String,
 }
 
 /// A freshly created AccessKey; the secret is shown once.
@@ -56,8 +59,8 @@ pub struct NewToken {
 }
 
 impl Identities<'_> {
-    /// On an empty database, creates organization "default", user "admin" (its owner), an
-    /// AccessKey and a token, in one transaction. Returns what was created, or None when the
+    /// On an empty database, creates organization "default", user "admin" (its owner, with a
+    /// random console password), an AccessKey and a token, in one transaction. Returns what was created, or None when the
     /// database was already initialized.
     pub async fn bootstrap_if_empty(&self) -> Result<Option<BootstrapInfo>> {
         if !self.store.is_empty().await.map_err(store_err)? {
@@ -91,7 +94,9 @@ impl Identities<'_> {
             revoked: false,
             created_at: now,
         };
-        match self.store.bootstrap(&org, &user, &key, &tok).await {
+        let password = Password::generate();
+        let password_hash = super::console_auth::hash_off_the_runtime(password.clone()).await?;
+        match self.store.bootstrap(&org, &user, Some(&password_hash), &key, &tok).await {
             Ok(()) => {}
             // Another process bootstrapped at the same moment: theirs stands.
             Err(StoreError::Unique(_)) => return Ok(None),
@@ -104,6 +109,7 @@ impl Identities<'_> {
             access_key_id: key.id,
             access_key_secret: secret,
             personal_access_token: token,
+            admin_password: password.secret().expose().to_string(),
         }))
     }
 
@@ -118,7 +124,12 @@ impl Identities<'_> {
 
     /// Creates a user in the default organization as a member.
     pub async fn create_user(&self, name: &str, email: Option<&str>) -> Result<User> {
-        let name = UserName::parse(name)?;
+        self.create_user_with(&UserName::parse(name)?, email, None).await
+    }
+
+    /// Creates a user in the default organization as a member, with a console password hash
+    /// if given (written in the same transaction as the user).
+    pub(crate) async fn create_user_with(&self, name: &UserName, email: Option<&str>, password_hash: Option<&str>) -> Result<User> {
         let org = self.default_organization().await?;
         let user = User {
             id: ids::new_user_id(),
@@ -128,7 +139,7 @@ impl Identities<'_> {
             default_organization_id: org.id,
             created_at: now_millis(),
         };
-        self.invalidating(self.store.create_user(&user, OrgRole::Member).await).map_err(store_err)?;
+        self.invalidating(self.store.create_user(&user, OrgRole::Member, password_hash).await).map_err(store_err)?;
         Ok(user)
     }
 

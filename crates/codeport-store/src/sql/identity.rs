@@ -171,12 +171,13 @@ pub fn revoke_token(id: &str) -> Stmt {
 }
 
 /// Every statement of bootstrapping an empty database, in order (one transaction): the
-/// organization, its owner with an AccessKey and a token, the root namespace, the default
-/// policies attached to the owner, and a new identity generation.
-pub fn bootstrap(org: &Organization, owner: &User, key: &AccessKey, token: &PersonalAccessToken) -> Vec<Stmt> {
+/// organization, its owner with a password hash (if given), an AccessKey and a token, the
+/// root namespace, the default policies attached to the owner, and a new identity generation.
+pub fn bootstrap(org: &Organization, owner: &User, password_hash: Option<&str>, key: &AccessKey, token: &PersonalAccessToken) -> Vec<Stmt> {
     vec![
         insert_org(org),
         insert_user(owner),
+        set_password_hash(&owner.id, password_hash),
         insert_membership(&org.id, &owner.id, OrgRole::Owner, org.created_at),
         insert_key(key),
         insert_token(token),
@@ -187,11 +188,13 @@ pub fn bootstrap(org: &Organization, owner: &User, key: &AccessKey, token: &Pers
     ]
 }
 
-/// Every statement of creating a user (one transaction): the user, their membership in their
-/// default organization, its default policies, and a new identity generation.
-pub fn create_user(user: &User, role: OrgRole) -> Vec<Stmt> {
+/// Every statement of creating a user (one transaction): the user with a password hash (if
+/// given), their membership in their default organization, its default policies, and a new
+/// identity generation.
+pub fn create_user(user: &User, role: OrgRole, password_hash: Option<&str>) -> Vec<Stmt> {
     vec![
         insert_user(user),
+        set_password_hash(&user.id, password_hash),
         insert_membership(&user.default_organization_id, &user.id, role, user.created_at),
         attach_default_policies(&user.id, &user.default_organization_id, user.created_at),
         bump_identity_generation(),

@@ -6,12 +6,14 @@
 //! This module holds what every statement shares (parameters, the builder, row access and
 //! the path predicates); each child holds one family's statements and row mappers.
 
+mod console;
 mod identity;
 mod namespaces;
 mod policies;
 mod repositories;
 mod workspaces;
 
+pub use console::*;
 pub use identity::*;
 pub use namespaces::*;
 pub use policies::*;
@@ -29,6 +31,8 @@ use codeport_core::AccessLevel;
 pub enum P {
     /// Text.
     T(String),
+    /// Nullable text.
+    OT(Option<String>),
     /// Integer.
     I(i64),
     /// Nullable integer.
