@@ -177,7 +177,7 @@ class Console(unittest.TestCase):
         shot(page, "group")
         page.get_by_role("link", name="trainer").first.click()
         expect(page).to_have_url(f"{BASE}/{ORG}/ml/trainer")
-        expect(page.get_by_role("heading", name="Trainer")).to_be_visible()
+        expect(page.locator(".markdown").get_by_role("heading", name="Trainer", exact=True)).to_be_visible()
         expect(page.locator(".markdown table")).to_be_visible()
         expect(page.locator(f"input[value='{SEED.clone_url}']")).to_be_visible()
         shot(page, "repository")

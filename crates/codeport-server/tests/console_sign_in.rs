@@ -158,3 +158,23 @@ async fn assets_are_served_by_content_hash_with_a_long_cache() {
     let stale = plain_client().get(format!("{}/-/assets/console.000000000000.css", s.base_url)).send().await.unwrap();
     assert_eq!(stale.status(), 404, "a name of another build is not this build's file");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_failures_pause_sign_in_and_the_page_says_so() {
+    let s = TestServer::start_with(Backend::Sqlite, |c| {
+        c.sign_in_throttle = codeport_server::config::SignInThrottle { slow_after: 100, lock_after: 3, ..Default::default() };
+    })
+    .await
+    .unwrap();
+    s.state.console_auth().set_password("admin", &codeport_core::secret::Secret::new(TEST_PASSWORD)).await.unwrap();
+    for _ in 0..2 {
+        assert_eq!(submit_sign_in(&s.base_url, "admin", "wrong-password-123").await.status, 401);
+    }
+    let locked = submit_sign_in(&s.base_url, "admin", "wrong-password-123").await;
+    assert_eq!(locked.status, 429);
+    assert!(locked.body.contains("Too many failed sign-ins"), "{}", locked.body);
+    assert!(locked.headers.contains_key("retry-after"));
+    let right = submit_sign_in(&s.base_url, "admin", TEST_PASSWORD).await;
+    assert_eq!(right.status, 429, "while paused, even the right password is refused");
+    assert!(cookie_pair(&right.headers, "codeport_session").is_none());
+}

@@ -139,8 +139,9 @@ fn commit_href(repo: &Repository, id: &str) -> String {
 fn commit_row(repo: &Repository, c: &CommitInfo) -> Markup {
     html! {
         tr {
-            td.nowrap { a.mono href=(commit_href(repo, &c.id)) { (c.short_id) } }
-            td { (c.title) }
+            @let href = commit_href(repo, &c.id);
+            td.nowrap { a.mono href=(href) { (c.short_id) } }
+            td { a.title href=(href) { (c.title) } }
             td { (c.author_name) }
             td.num { (minutes(c.authored_at)) }
         }

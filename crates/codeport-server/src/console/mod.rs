@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(sign_in::show).post(sign_in::submit))
         .route("/logout", post(sign_in::sign_out))
         .route("/-/assets/{name}", get(assets::serve))
+        .route("/favicon.ico", get(|| async { http::StatusCode::NOT_FOUND }))
         .merge(pai::routes())
         .layer(axum::middleware::from_fn(layout::security_headers))
 }

@@ -61,8 +61,17 @@ fn new_sign_in_token() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>())
 }
 
-fn form_response(state: &AppState, status: StatusCode, next: &str, user_name: &str, notice: Option<Markup>) -> Response {
-    let token = new_sign_in_token();
+/// The sign-in form's token: the browser's current one when it has one, so a second tab or
+/// a background request for `/login` (a favicon redirect) does not invalidate a form already
+/// shown; else a fresh one.
+fn sign_in_token(headers: &http::HeaderMap) -> String {
+    cookie(headers, SIGN_IN_COOKIE)
+        .filter(|t| t.len() == 22 && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .unwrap_or_else(new_sign_in_token)
+}
+
+fn form_response(state: &AppState, headers: &http::HeaderMap, status: StatusCode, next: &str, user_name: &str, notice: Option<Markup>) -> Response {
+    let token = sign_in_token(headers);
     let mut resp = html_response(status, form(next, &token, user_name, notice));
     resp.headers_mut().append(header::SET_COOKIE, set_cookie(state, SIGN_IN_COOKIE, &token, Some(std::time::Duration::from_secs(3600))));
     resp
@@ -76,12 +85,13 @@ pub async fn show(State(state): State<AppState>, Query(q): Query<NextQuery>, hea
             return Redirect::to(&next).into_response();
         }
     }
-    form_response(&state, StatusCode::OK, &next, "", None)
+    form_response(&state, &headers, StatusCode::OK, &next, "", None)
 }
 
 /// `POST /login`.
 pub async fn submit(State(state): State<AppState>, req: Request) -> Response {
     let facts = crate::http::request_facts(req.extensions(), req.headers(), &state);
+    let headers = req.headers().clone();
     let expected = cookie(req.headers(), SIGN_IN_COOKIE).unwrap_or_default();
     let Ok(body) = axum::body::to_bytes(req.into_body(), 16 * 1024).await else {
         return layout::forbidden(None, "The sign-in form is too large.");
@@ -105,7 +115,7 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Response {
         }
         Ok(Err(SignInRefusal::Invalid)) => {
             let notice = html! { div.notice.error role="alert" { "Invalid user name or password" } };
-            form_response(&state, StatusCode::UNAUTHORIZED, &next, &user_name, Some(notice))
+            form_response(&state, &headers, StatusCode::UNAUTHORIZED, &next, &user_name, Some(notice))
         }
         Ok(Err(SignInRefusal::Locked { retry_after })) => {
             let minutes = retry_after.as_secs().div_ceil(60).max(1);
@@ -115,7 +125,7 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Response {
                     (minutes) @if minutes == 1 { " minute." } @else { " minutes." }
                 }
             };
-            let mut resp = form_response(&state, StatusCode::TOO_MANY_REQUESTS, &next, &user_name, Some(notice));
+            let mut resp = form_response(&state, &headers, StatusCode::TOO_MANY_REQUESTS, &next, &user_name, Some(notice));
             if let Ok(v) = http::HeaderValue::from_str(&retry_after.as_secs().max(1).to_string()) {
                 resp.headers_mut().insert(header::RETRY_AFTER, v);
             }
