@@ -34,8 +34,8 @@ pub use diff::{DiffLimits, MAX_COMPARE_COMMITS};
 pub use error::{GitError, Result};
 pub use store::{InitialCommit, Repo, RepoStore};
 pub use types::{
-    BlobContent, Branch, CommitInfo, CommitResult, CommitStats, Comparison, EntryKind, FileChange, FileCommit, FileDiff, LogQuery, Signature, Tag,
-    TreeEntry, TreeMode,
+    BlobContent, Branch, CommitInfo, CommitResult, CommitStats, Comparison, EntryKind, FileChange, FileCommit, FileDiff, LogQuery, RefNames,
+    Signature, Tag, TreeEntry, TreeMode,
 };
 pub use validate::{normalize_path, validate_branch_name, validate_tag_name, MAX_PATH_LEN, MAX_REF_LEN};
 pub use write::ZERO_ID;

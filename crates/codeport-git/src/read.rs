@@ -171,6 +171,23 @@ impl Repo {
         Ok(refs.into_iter().filter_map(|(name, id)| infos.get(&id).map(|c| Branch { name, commit: c.clone() })).collect())
     }
 
+    /// Every branch and tag name, in one git process.
+    pub async fn ref_names(&self) -> Result<RefNames> {
+        self.ensure_exists()?;
+        let mut cmd = self.git();
+        cmd.args(["for-each-ref", "--sort=refname", "--format=%(refname)", "refs/heads/", "refs/tags/"]);
+        let out = run_ok(cmd, "for-each-ref", None).await?;
+        let mut names = RefNames::default();
+        for line in String::from_utf8_lossy(&out).lines() {
+            if let Some(b) = line.strip_prefix("refs/heads/") {
+                names.branches.push(b.to_string());
+            } else if let Some(t) = line.strip_prefix("refs/tags/") {
+                names.tags.push(t.to_string());
+            }
+        }
+        Ok(names)
+    }
+
     /// All branches sorted by name, with their head commits, using two git
     /// processes regardless of the branch count.
     pub async fn branches(&self) -> Result<Vec<Branch>> {
@@ -415,6 +432,17 @@ impl Repo {
                 size: e.size,
             })
             .collect())
+    }
+
+    /// The bytes of a blob named by its id (an entry of a listing just read), so a page that
+    /// has the listing does not resolve the path again. Anything but a blob is not found.
+    pub async fn blob_by_id(&self, id: &str) -> Result<Vec<u8>> {
+        if id.len() < 40 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(GitError::not_found(format!("blob '{id}'")));
+        }
+        let mut cmd = self.git();
+        cmd.args(["cat-file", "blob"]).arg(id);
+        run_ok(cmd, "cat-file", None).await.map_err(|_| GitError::not_found(format!("blob '{id}'")))
     }
 
     /// Read a file of `rev`, refusing (without reading it) anything larger

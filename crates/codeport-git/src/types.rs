@@ -64,6 +64,16 @@ pub struct Branch {
     pub commit: CommitInfo,
 }
 
+/// The names of a repository's branches and tags, sorted, without commit details: what a
+/// ref picker or a path that starts with a ref needs, read in one git process.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RefNames {
+    /// Branch names without `refs/heads/`.
+    pub branches: Vec<String>,
+    /// Tag names without `refs/tags/`.
+    pub tags: Vec<String>,
+}
+
 /// A tag peeled to the commit it marks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tag {

@@ -123,7 +123,7 @@ async fn commits_page_branches_and_tags() {
     x.ok(&work, &["push", "-q", "origin", "master", "feature/x", "v1"]).await;
 
     let c = s.console("admin").await;
-    let rows = |body: &str| body.matches(&format!("href=\"/{org}/app/-/commit/")).count();
+    let rows = |body: &str| body.matches(&format!("class=\"mono\" href=\"/{org}/app/-/commit/")).count();
     // 35 commits on master: 30, then 5.
     let first = c.get(&format!("/{org}/app/-/commits/master")).await;
     assert_eq!(first.status, 200, "{}", first.body);

@@ -11,12 +11,11 @@ use super::layout;
 use super::links::{path_href, view_url};
 use super::session::Viewer;
 use crate::services::repositories::{Need, RepoAccess};
-use crate::services::repository_content::{BranchSort, TreeShape};
+use crate::services::repository_content::TreeShape;
 use crate::state::AppState;
 use axum::response::{IntoResponse, Redirect, Response};
 use codeport_core::actions::Operation;
 use codeport_core::entities::Repository;
-use codeport_core::values::Page;
 use codeport_core::Error;
 use codeport_git::{EntryKind, TreeEntry};
 use codeport_render as render;
@@ -117,25 +116,16 @@ struct SwitcherRefs {
 }
 
 async fn switcher_refs(state: &AppState, viewer: &Viewer, page: &PagePath) -> SwitcherRefs {
-    let content = state.repository_content();
-    let edition = page.edition();
-    let list = Page { number: 1, size: SWITCHER_REFS };
-    let branch_caller = viewer.token_caller(Operation::ListBranches);
-    let tag_caller = viewer.token_caller(Operation::ListTags);
-    let (branches, tags) = tokio::join!(
-        content.list_branches(&branch_caller, &edition, &page.full_path, None, BranchSort::NameAsc, list),
-        content.list_tags(&tag_caller, &edition, &page.full_path, None, list),
-    );
-    let mut refs = SwitcherRefs { branches: Vec::new(), tags: Vec::new(), more: false };
-    if let Ok((_, items, total)) = branches {
-        refs.more |= total > items.len() as u64;
-        refs.branches = items.into_iter().map(|b| b.name).collect();
-    }
-    if let Ok((_, items, total)) = tags {
-        refs.more |= total > items.len() as u64;
-        refs.tags = items.into_iter().map(|t| t.name).collect();
-    }
-    refs
+    let caller = viewer.token_caller(Operation::ListBranches);
+    // Refused (RAM) or unreadable: the page goes without the switcher.
+    let names = state.repository_content().ref_names(&caller, &page.edition(), &page.full_path).await.unwrap_or_default();
+    let limit = SWITCHER_REFS as usize;
+    let more = names.branches.len() > limit || names.tags.len() > limit;
+    let first = |mut v: Vec<String>| {
+        v.truncate(limit);
+        v
+    };
+    SwitcherRefs { branches: first(names.branches), tags: first(names.tags), more }
 }
 
 /// A directory listing with its README (home and `/-/tree`).
@@ -153,8 +143,8 @@ async fn directory_page(
     let readme_read = async {
         let e = readme?;
         let caller = viewer.token_caller(Operation::GetFileBlobs);
-        let (_, _, blob) = state.repository_content().get_file(&caller, &page.edition(), &page.full_path, &e.path, ref_name).await.ok()?;
-        Some((e.name.clone(), blob.bytes))
+        let bytes = state.repository_content().listed_file(&caller, &page.edition(), &page.full_path, e).await.ok()?;
+        Some((e.name.clone(), bytes))
     };
     let (readme, refs) = tokio::join!(readme_read, switcher_refs(state, viewer, page));
     let empty = entries.is_empty() && path.is_empty() && refs.branches.is_empty() && refs.tags.is_empty();

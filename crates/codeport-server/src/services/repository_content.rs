@@ -7,6 +7,7 @@
 use super::platform::{Edition, TokenCaller};
 use super::repositories::{git_err, signature_of, Need, RepoAccess};
 use crate::state::AppState;
+use codeport_core::actions::Operation;
 use codeport_core::values::Page;
 use codeport_core::{Error, NotFoundKind, Result};
 use codeport_git::{
@@ -307,6 +308,21 @@ impl RepositoryContent<'_> {
         Ok((path, rev_name, blob))
     }
 
+    /// The bytes of a file of a directory listing just read (the console's README), by its
+    /// blob id: one git process instead of resolving the ref and the path again. Same
+    /// authorization as [`Self::get_file`] and the same size limit.
+    pub async fn listed_file(&self, caller: &TokenCaller, edition: &Edition, key: &str, entry: &codeport_git::TreeEntry) -> Result<Vec<u8>> {
+        let found = self.repositories().open_repository(caller, edition, key, Need::Read).await?;
+        let limit = self.config.max_file_bytes;
+        if entry.kind != codeport_git::EntryKind::Blob || entry.size.unwrap_or(0) > limit {
+            return Err(Error::InvalidOperation {
+                code: "FileTooLarge",
+                message: format!("{} is larger than the file API's limit of {limit} bytes; clone the repository to read it.", entry.path),
+            });
+        }
+        found.git.blob_by_id(&entry.id).await.map_err(|_| Error::not_found(NotFoundKind::File, entry.path.clone()))
+    }
+
     /// A file's bytes at `rev` for the console's raw view: as [`Self::get_file`] (same
     /// authorization and errors) but up to [`MAX_RAW_BYTES`] (or the file API's limit when
     /// that is larger), so a file too large for the API can still be downloaded.
@@ -407,15 +423,24 @@ impl RepositoryContent<'_> {
     /// How many leading `segments` of a console path (`feature/x/src/main.rs` split at `/`)
     /// name a branch or a tag of a repository already opened, the longest such prefix winning
     /// (branch names may contain slashes); 1 when none does (the first segment is then taken
-    /// as a commit id), 0 for no segments. Branches and tags are read once, however many
-    /// prefixes there are.
+    /// as a commit id), 0 for no segments. The ref names are read once, in one git process.
     pub async fn ref_prefix_len(&self, found: &RepoAccess, segments: &[String]) -> Result<usize> {
         if segments.len() < 2 {
             return Ok(segments.len());
         }
-        let mut names: std::collections::HashSet<String> = found.git.branches().await.map_err(git_err)?.into_iter().map(|b| b.name).collect();
-        names.extend(found.git.tags().await.map_err(git_err)?.into_iter().map(|t| t.name));
-        Ok((1..=segments.len()).rev().find(|&n| names.contains(&segments[..n].join("/"))).unwrap_or(1))
+        let refs = found.git.ref_names().await.map_err(git_err)?;
+        let names: std::collections::HashSet<&str> = refs.branches.iter().chain(&refs.tags).map(String::as_str).collect();
+        Ok((1..=segments.len()).rev().find(|&n| names.contains(segments[..n].join("/").as_str())).unwrap_or(1))
+    }
+
+    /// The names of a repository's branches and tags, without commit details (a ref picker):
+    /// one git process instead of the lists' several. RAM decides ListBranches and ListTags,
+    /// as the two lists would.
+    pub async fn ref_names(&self, caller: &TokenCaller, edition: &Edition, key: &str) -> Result<codeport_git::RefNames> {
+        let as_op = |operation| TokenCaller { call: caller.call.as_operation(operation), scopes: caller.scopes.clone() };
+        let found = self.repositories().open_repository(&as_op(Operation::ListBranches), edition, key, Need::Read).await?;
+        self.repositories().open_repository(&as_op(Operation::ListTags), edition, key, Need::Read).await?;
+        found.git.ref_names().await.map_err(git_err)
     }
 
     /// What one commit of a repository already opened for reading changed: the diff from its
