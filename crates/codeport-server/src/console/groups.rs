@@ -64,14 +64,19 @@ pub async fn org_page(state: &AppState, viewer: &Viewer, page: &PagePath) -> Res
         Ok(l) => l,
         Err(e) => return layout::error_page(Some(viewer), e),
     };
+    // The root namespace is named by the organization's id; people know its name.
+    let name = match state.platform().user_organizations(&viewer.token_caller(Operation::ListOrganizations)).await {
+        Ok(orgs) => orgs.into_iter().find(|(o, _)| o.id == page.org).map_or_else(|| l.ns.name.clone(), |(o, _)| o.name),
+        Err(_) => l.ns.name.clone(),
+    };
     // Any organization member may create top-level groups and repositories in the root.
     let body = html! {
-        h1 { (l.ns.name) }
+        h1 { (name) }
         p.subtitle { "Organization " code { (l.ns.full_path) } }
         (contents(&l))
         (new_forms(viewer, &l.ns, true, true))
     };
-    layout::ok_page(&l.ns.name, viewer, body)
+    layout::ok_page(&name, viewer, body)
 }
 
 /// `{group webUrl}`.
