@@ -1,6 +1,6 @@
 //! The console's sign-in, sessions and the headers every page carries, over real HTTP.
 
-use codeport_testkit::console::{cookie_pair, csrf_in, submit_sign_in, TEST_PASSWORD};
+use codeport_testkit::console::{cookie_pair, csrf_in, submit_sign_in, submit_sign_in_to, TEST_PASSWORD};
 use codeport_testkit::{Backend, TestServer};
 
 async fn server() -> TestServer {
@@ -22,31 +22,18 @@ async fn a_page_without_a_session_redirects_to_sign_in_and_back_after_it() {
 
     // The form carries `next` through the POST and the redirect returns there.
     let form = plain_client().get(format!("{}{location}", s.base_url)).send().await.unwrap();
-    let sign_in_cookie = cookie_pair(form.headers(), "codeport_sign_in").unwrap();
+    assert!(cookie_pair(form.headers(), "codeport_sign_in").is_some(), "the form's double-submit cookie");
     let body = form.text().await.unwrap();
     assert!(body.contains(r#"<label for="user_name">User name</label>"#), "{body}");
     assert!(body.contains(r#"<label for="password">Password</label>"#));
     assert!(body.contains("Sign in</button>"));
     assert!(body.contains(&format!(r#"name="next" value="/{org}?x=1""#)));
     s.state.console_auth().set_password("admin", &codeport_core::secret::Secret::new(TEST_PASSWORD)).await.unwrap();
-    let post = codeport_testkit::form_encode(&[
-        ("csrf", &csrf_in(&body).unwrap()),
-        ("next", &format!("/{org}?x=1")),
-        ("user_name", "admin"),
-        ("password", TEST_PASSWORD),
-    ]);
-    let done = plain_client()
-        .post(format!("{}/login", s.base_url))
-        .header("cookie", sign_in_cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(post)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(done.status(), 303);
-    assert_eq!(done.headers()["location"], format!("/{org}?x=1").as_str());
+    let done = submit_sign_in_to(&s.base_url, "admin", TEST_PASSWORD, &format!("/{org}?x=1")).await;
+    assert_eq!(done.status, 303);
+    assert_eq!(done.location(), format!("/{org}?x=1"));
     let cookie =
-        done.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).find(|c| c.starts_with("codeport_session=")).unwrap();
+        done.headers.get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).find(|c| c.starts_with("codeport_session=")).unwrap();
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"), "{cookie}");
     assert!(!cookie.contains("Secure"), "plain http external URL: no Secure attribute");
 }
@@ -56,21 +43,9 @@ async fn the_next_parameter_only_returns_to_a_path_on_this_server() {
     let s = server().await;
     s.state.console_auth().set_password("admin", &codeport_core::secret::Secret::new(TEST_PASSWORD)).await.unwrap();
     for evil in ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"] {
-        let c = plain_client();
-        let form = c.get(format!("{}/login", s.base_url)).send().await.unwrap();
-        let sign_in_cookie = cookie_pair(form.headers(), "codeport_sign_in").unwrap();
-        let csrf = csrf_in(&form.text().await.unwrap()).unwrap();
-        let post = codeport_testkit::form_encode(&[("csrf", &csrf), ("next", evil), ("user_name", "admin"), ("password", TEST_PASSWORD)]);
-        let done = c
-            .post(format!("{}/login", s.base_url))
-            .header("cookie", sign_in_cookie)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(post)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(done.status(), 303);
-        assert_eq!(done.headers()["location"], "/", "next={evil}");
+        let done = submit_sign_in_to(&s.base_url, "admin", TEST_PASSWORD, evil).await;
+        assert_eq!(done.status, 303);
+        assert_eq!(done.location(), "/", "next={evil}");
     }
 }
 

@@ -64,11 +64,16 @@ async fn page_of(resp: reqwest::Response) -> Page {
 
 /// Signs in through the form; the page the POST answered (a 303 on success).
 pub async fn submit_sign_in(base_url: &str, user_name: &str, password: &str) -> Page {
+    submit_sign_in_to(base_url, user_name, password, "/").await
+}
+
+/// Signs in through the form with its hidden `next` field set to `next`.
+pub async fn submit_sign_in_to(base_url: &str, user_name: &str, password: &str, next: &str) -> Page {
     let client = no_redirects();
     let form = page_of(client.get(format!("{base_url}/login")).send().await.expect("GET /login")).await;
     let sign_in_cookie = cookie_pair(&form.headers, "codeport_sign_in").expect("sign-in cookie");
     let csrf = csrf_in(&form.body).expect("csrf field");
-    let body = crate::form_encode(&[("csrf", &csrf), ("next", "/"), ("user_name", user_name), ("password", password)]);
+    let body = crate::form_encode(&[("csrf", &csrf), ("next", next), ("user_name", user_name), ("password", password)]);
     let resp = client
         .post(format!("{base_url}/login"))
         .header(COOKIE, sign_in_cookie)
