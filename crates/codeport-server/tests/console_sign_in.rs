@@ -153,3 +153,13 @@ async fn repeated_failures_pause_sign_in_and_the_page_says_so() {
     assert_eq!(right.status, 429, "while paused, even the right password is refused");
     assert!(cookie_pair(&right.headers, "codeport_session").is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_session_cookie_is_secure_when_the_external_url_is_https() {
+    let s = TestServer::start_with(Backend::Sqlite, |c| c.external_url = "https://code.example.com".into()).await.unwrap();
+    s.state.console_auth().set_password("admin", &codeport_core::secret::Secret::new(TEST_PASSWORD)).await.unwrap();
+    let done = submit_sign_in(&s.base_url, "admin", TEST_PASSWORD).await;
+    assert_eq!(done.status, 303);
+    let cookie = done.headers.get_all("set-cookie").iter().map(|v| v.to_str().unwrap()).find(|c| c.starts_with("codeport_session=")).unwrap();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+}
