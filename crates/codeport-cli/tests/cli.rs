@@ -318,7 +318,7 @@ fn first_start_writes_private_credentials_once_and_never_logs_secrets() {
     assert_eq!(master_key.len(), 64, "master.key holds 64 hex digits, got {master_key:?}");
     assert!(data.join("codeport.db").exists(), "SQLite database at DATA_DIR/codeport.db");
     // An unknown path is answered by the server too (it is up, not just listening).
-    let (code, _) = http_get(first.port, "/no/such/route").expect("GET unknown route");
+    let (code, _) = http_get(first.port, "/api/v1/no/such/route").expect("GET unknown route");
     assert!((400..500).contains(&code), "unknown route answered {code}");
     first.stop_with(libc::SIGTERM);
 
