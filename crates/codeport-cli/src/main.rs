@@ -118,7 +118,7 @@ async fn serve(mut config: codeport_server::Config) -> Result<(), String> {
     let state = codeport_server::open_state(config, true).await?;
     codeport_server::bootstrap(&state).await?;
     tracing::info!(addr = %bound, external_url = %state.config.external_url, backend = state.store.backend(), "ready");
-    tracing::info!("web console: {}/ (first start: sign in as admin with adminPassword from bootstrap.json)", state.config.external_url);
+    tracing::info!("web console: {}/", state.config.external_url);
     codeport_server::serve(state, listener, shutdown_signal()).await.map_err(|e| format!("server error: {e}"))?;
     tracing::info!("stopped");
     Ok(())

@@ -341,7 +341,7 @@ async fn authentication_and_access_answers(s: TestServer) {
     // Wrong methods, and unknown paths keep their family's 404.
     let r = http.get(format!("{}/{private_fp}.git/git-upload-pack", s.base_url)).send().await.unwrap();
     assert_eq!(r.status(), 405);
-    let r = http.get(format!("{}/no/such/path", s.base_url)).send().await.unwrap();
+    let r = http.get(format!("{}/api/v1/no/such/path", s.base_url)).send().await.unwrap();
     assert_eq!(r.status(), 404);
     let r = http.get(format!("{}/oapi/v1/codeup/nothing/info/refs", s.base_url)).send().await.unwrap();
     assert_eq!(r.status(), 404);
