@@ -175,13 +175,9 @@ async fn run_git(cmd: &mut tokio::process::Command, what: &str) -> Outcome {
 /// Maps git's complaint to a failure kind, keeping its last meaningful line as the message.
 fn classify_git(what: &str, stderr: &str) -> CommandError {
     let lower = stderr.to_ascii_lowercase();
-    let kind = if lower.contains("authentication failed")
-        || lower.contains("401")
-        || lower.contains("could not read username")
-        || lower.contains("could not read password")
-    {
-        ExitKind::Authentication
-    } else if lower.contains("not our ref")
+    // Ref complaints first and HTTP statuses only as git words them ("returned error: 401"):
+    // a commit id in a message may contain "401" or "404".
+    let kind = if lower.contains("not our ref")
         || lower.contains("couldn't find remote ref")
         || lower.contains("unadvertised object")
         || lower.contains("reference is not a tree")
@@ -189,6 +185,12 @@ fn classify_git(what: &str, stderr: &str) -> CommandError {
         || lower.contains("unknown revision")
     {
         ExitKind::RefNotFound
+    } else if lower.contains("authentication failed")
+        || lower.contains("error: 401")
+        || lower.contains("could not read username")
+        || lower.contains("could not read password")
+    {
+        ExitKind::Authentication
     } else if lower.contains("could not resolve host")
         || lower.contains("failed to connect")
         || lower.contains("connection refused")
@@ -196,9 +198,9 @@ fn classify_git(what: &str, stderr: &str) -> CommandError {
         || lower.contains("connection reset")
     {
         ExitKind::Network
-    } else if lower.contains("not found") || lower.contains("404") {
+    } else if lower.contains("not found") || lower.contains("error: 404") {
         ExitKind::NotFound
-    } else if lower.contains("403") {
+    } else if lower.contains("error: 403") {
         ExitKind::NoPermission
     } else {
         ExitKind::Other
@@ -442,6 +444,15 @@ mod tests {
     fn git_complaints_map_to_failures() {
         assert_eq!(classify_git("f", "fatal: Authentication failed for 'http://h/x.git/'").kind, ExitKind::Authentication);
         assert_eq!(classify_git("f", "fatal: remote error: upload-pack: not our ref 0123").kind, ExitKind::RefNotFound);
+        // A commit id that happens to hold "401" or "404" is not an HTTP status (a flaky CI run).
+        assert_eq!(
+            classify_git("f", "fatal: remote error: upload-pack: not our ref 112006cfefad96a96050ab6fe91f6ce40165cd1a").kind,
+            ExitKind::RefNotFound
+        );
+        assert_eq!(
+            classify_git("f", "fatal: unable to access 'http://h/x.git/': The requested URL returned error: 401").kind,
+            ExitKind::Authentication
+        );
         assert_eq!(classify_git("f", "fatal: couldn't find remote ref refs/heads/nope").kind, ExitKind::RefNotFound);
         assert_eq!(classify_git("f", "fatal: unable to access 'http://h/': Failed to connect to h port 1").kind, ExitKind::Network);
         assert_eq!(classify_git("f", "fatal: repository 'http://h/x.git/' not found").kind, ExitKind::NotFound);
