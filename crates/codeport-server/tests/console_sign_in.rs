@@ -163,3 +163,24 @@ async fn the_session_cookie_is_secure_when_the_external_url_is_https() {
     let cookie = done.headers.get_all("set-cookie").iter().map(|v| v.to_str().unwrap()).find(|c| c.starts_with("codeport_session=")).unwrap();
     assert!(cookie.contains("; Secure"), "{cookie}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_forms_are_refused_with_413_and_change_nothing() {
+    let s = server().await;
+    let c = s.console("admin").await;
+    let org = s.organization_id();
+    let huge = "x".repeat(80 * 1024);
+    let post = c.post_form(&format!("/{org}/-/new-group"), &[("name", "Big"), ("path", "big"), ("description", &huge)]).await;
+    assert_eq!(post.status, 413, "{}", post.body);
+    assert!(post.body.contains("exceeds the limit"));
+    let group = c.get(&format!("/{org}/big")).await;
+    assert_eq!(group.status, 404, "nothing was created");
+    let login = plain_client()
+        .post(format!("{}/login", s.base_url))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("user_name=admin&password={huge}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 413);
+}

@@ -91,6 +91,7 @@ pub fn error_page(viewer: Option<&Viewer>, e: Error) -> Response {
             (StatusCode::BAD_REQUEST, "That did not work")
         }
         Error::Conflict { .. } => (StatusCode::CONFLICT, "That did not work"),
+        Error::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "Too large"),
         _ => {
             tracing::error!(error = ?e, "console page failed");
             let body = html! {

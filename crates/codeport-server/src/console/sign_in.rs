@@ -93,8 +93,9 @@ pub async fn submit(State(state): State<AppState>, req: Request) -> Response {
     let facts = crate::http::request_facts(req.extensions(), req.headers(), &state);
     let headers = req.headers().clone();
     let expected = cookie(req.headers(), SIGN_IN_COOKIE).unwrap_or_default();
-    let Ok(body) = axum::body::to_bytes(req.into_body(), 16 * 1024).await else {
-        return layout::forbidden(None, "The sign-in form is too large.");
+    const MAX_SIGN_IN_BYTES: usize = 16 * 1024;
+    let Ok(body) = axum::body::to_bytes(req.into_body(), MAX_SIGN_IN_BYTES).await else {
+        return layout::error_page(None, codeport_core::Error::PayloadTooLarge { limit: MAX_SIGN_IN_BYTES });
     };
     let field = |name| form_field(&body, name).unwrap_or_default();
     let submitted = field("csrf");
